@@ -1,0 +1,103 @@
+# cgplace — plain Makefile.  make [all|check|demo|install|uninstall|clean] [V=1]
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+LIBDIR    ?= $(PREFIX)/lib
+INCDIR    ?= $(PREFIX)/include
+MANDIR    ?= $(PREFIX)/share/man
+DESTDIR   ?=
+B         ?= build
+CC        ?= gcc
+VERSION   := 0.1.0
+SOVERSION := 0
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+PKGS      := libxml-2.0 json-c libseccomp
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS    ?= -O2 -g
+WFLAGS    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
+             -D_GNU_SOURCE -DCGP_VERSION=\"$(VERSION)\" -Iinclude -Ilib
+LIB_CFLAGS := $(WFLAGS) -fPIC -fvisibility=hidden -DCGP_BUILDING_LIB $(PKG_CFLAGS)
+CLI_CFLAGS := $(WFLAGS) $(PKG_CFLAGS)
+SAN       ?=
+ifneq ($(SAN),)
+CFLAGS    += -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS   += -fsanitize=address,undefined
+endif
+
+LIB_SRCS  := $(wildcard lib/*.c topology/*.c parsers/*.c policy/*.c cgctl/*.c guests/*.c)
+CLI_SRCS  := $(wildcard cli/*.c)
+LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/obj/%.o)
+CLI_OBJS  := $(CLI_SRCS:%.c=$(B)/obj/%.o)
+DEPS      := $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d)
+
+LIBSO     := $(B)/libcgplace.so
+LIBA      := $(B)/libcgplace.a
+BIN       := $(B)/cgplace
+
+.PHONY: all check demo install uninstall clean deps
+all: $(BIN) $(LIBSO)
+
+$(B)/obj/cli/%.o: cli/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CLI_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(LIB_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIBSO): $(LIB_OBJS) lib/libcgplace.map
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared -Wl,-soname,libcgplace.so.$(SOVERSION) -Wl,--version-script=lib/libcgplace.map \
+	    -Wl,-z,defs $(LDFLAGS) -o $@.$(SOVERSION) $(LIB_OBJS) $(PKG_LIBS)
+	$(Q)ln -sf libcgplace.so.$(SOVERSION) $@
+
+$(LIBA): $(LIB_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $(LIB_OBJS)
+
+$(BIN): $(CLI_OBJS) $(LIBSO)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) -L$(B) -lcgplace -Wl,-rpath,'$$ORIGIN' $(PKG_LIBS)
+
+deps:
+	$(Q)scripts/deps.sh all
+
+# Every test layer lives in its own fragment; each writes $(B)/results/LAYER ("PASSED FAILED").
+-include tests/*/*.mk bench/*.mk
+
+check:
+	$(Q)scripts/deps.sh check
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/check.sh $(B) $(CHECK_LAYERS)
+
+demo:
+	$(Q)scripts/deps.sh all
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/demo.sh $(B)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/cgplace
+	install -m 0755 $(LIBSO).$(SOVERSION) $(DESTDIR)$(LIBDIR)/libcgplace.so.$(VERSION)
+	ln -sf libcgplace.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libcgplace.so.$(SOVERSION)
+	ln -sf libcgplace.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libcgplace.so
+	install -m 0644 include/cgplace.h $(DESTDIR)$(INCDIR)/cgplace.h
+	install -m 0644 docs/cgplace.1 $(DESTDIR)$(MANDIR)/man1/cgplace.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/cgplace $(DESTDIR)$(LIBDIR)/libcgplace.so* \
+	      $(DESTDIR)$(INCDIR)/cgplace.h $(DESTDIR)$(MANDIR)/man1/cgplace.1
+
+clean:
+	rm -rf $(B)
+
+-include $(DEPS)

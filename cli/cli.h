@@ -1,0 +1,55 @@
+/* Shared declarations of the cgplace command. Only cli/ prints. */
+#ifndef CGP_CLI_H
+#define CGP_CLI_H
+
+#include "cgplace.h"
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_DRIFT = 3 };
+
+struct cli {
+    const char *sysroot;
+    const char *cgroup_root;
+    bool json;
+    bool no_sandbox;
+    int verbose;        /* -v count; -q sets -1 */
+    const char *cmd;
+};
+
+struct command {
+    const char *name;
+    int (*run)(struct cli *cli, int argc, char **argv);
+    const char *usage;
+    const char *summary;
+};
+
+extern const struct command cli_commands[];
+
+/* "cgplace: what: why" on stderr; returns code. */
+int cli_error(int code, const char *what, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Open the context and read the topology; prints the error and returns the
+ * exit code (non-zero) on failure. */
+int cli_load_topology(struct cli *cli, cgp_ctx **ctx, cgp_topology **topo);
+/* Print a JSON document on stdout and drop it. Returns an exit code. */
+int cli_print_json(struct json_object *o);
+/* json string of a bitmap (canonical list) or json null for NULL. */
+struct json_object *cli_json_set(const cgp_bitmap *b);
+/* u64 or null when unknown. */
+struct json_object *cli_json_u64(uint64_t v);
+struct json_object *cli_json_int_or_null(long long v, bool known);
+
+int cmd_nodeinfo(struct cli *cli, int argc, char **argv);
+int cmd_capabilities(struct cli *cli, int argc, char **argv);
+int cmd_freecell(struct cli *cli, int argc, char **argv);
+int cmd_topology(struct cli *cli, int argc, char **argv);
+
+static inline void cli_ctx_freep(cgp_ctx **c) { cgp_ctx_free(*c); }
+static inline void cli_topo_freep(cgp_topology **t) { cgp_topology_free(*t); }
+static inline void cli_json_putp(struct json_object **o) { json_object_put(*o); }
+#define CLI_AUTO_CTX __attribute__((cleanup(cli_ctx_freep)))
+#define CLI_AUTO_TOPO __attribute__((cleanup(cli_topo_freep)))
+
+#endif

@@ -1,0 +1,30 @@
+/* cgplace capabilities — libvirt's <capabilities><host> with the NUMA cells. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int cmd_capabilities(struct cli *cli, int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 1)
+        return cli_error(EXIT_USAGE, "capabilities", "takes no arguments");
+    cgp_ctx *ctx CLI_AUTO_CTX = NULL;
+    cgp_topology *t CLI_AUTO_TOPO = NULL;
+    int rc = cli_load_topology(cli, &ctx, &t);
+    if (rc)
+        return rc;
+    char *xml = NULL;
+    int r = cgp_get_capabilities(t, &xml);
+    if (r < 0)
+        return cli_error(EXIT_RUNTIME, "capabilities", "%s", strerror(-r));
+    if (cli->json) {
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "xml", json_object_new_string(xml));
+        free(xml);
+        return cli_print_json(o);
+    }
+    fputs(xml, stdout);
+    free(xml);
+    return EXIT_OK;
+}

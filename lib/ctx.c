@@ -1,0 +1,145 @@
+/* Root-aware context: every sysfs/procfs access is relative to root_fd. */
+#include "internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+
+CGP_EXPORT int cgp_ctx_new(const char *sysroot, const char *cgroup_root, cgp_ctx **out)
+{
+    if (!sysroot)
+        sysroot = "/";
+    cgp_ctx *c = calloc(1, sizeof *c);
+    if (!c)
+        return -ENOMEM;
+    c->root_fd = open(sysroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (c->root_fd < 0) {
+        int r = -errno;
+        free(c);
+        return r;
+    }
+    c->sysroot = strdup(sysroot);
+    c->cgroup_root = cgroup_root ? strdup(cgroup_root) : NULL;
+    if (!c->sysroot || (cgroup_root && !c->cgroup_root)) {
+        cgp_ctx_free(c);
+        return -ENOMEM;
+    }
+    *out = c;
+    return 0;
+}
+
+CGP_EXPORT void cgp_ctx_free(cgp_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    if (ctx->root_fd >= 0)
+        close(ctx->root_fd);
+    free(ctx->sysroot);
+    free(ctx->cgroup_root);
+    free(ctx);
+}
+
+CGP_EXPORT const char *cgp_ctx_last_error(const cgp_ctx *ctx)
+{
+    return ctx->err;
+}
+
+int cgp_ctx_errorf(cgp_ctx *ctx, int r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->err, sizeof ctx->err, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+int cgp_open_dir(int dirfd, const char *rel, bool follow)
+{
+    int fd = openat(dirfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+    return fd < 0 ? -errno : fd;
+}
+
+ssize_t cgp_read_file(int dirfd, const char *rel, size_t max, char **out)
+{
+    int fd CGP_AUTOCLOSE = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0)
+        return -errno;
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return -errno;
+    if (!S_ISREG(st.st_mode))
+        return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+    size_t cap = 4096, len = 0;
+    char *buf CGP_AUTOFREE = malloc(cap + 1);
+    if (!buf)
+        return -ENOMEM;
+    for (;;) {
+        if (len == cap) {
+            if (cap >= max)
+                return -EFBIG;
+            cap = cap * 2 > max ? max : cap * 2;
+            char *nb = realloc(buf, cap + 1);
+            if (!nb)
+                return -ENOMEM;
+            buf = nb;
+        }
+        ssize_t n = read(fd, buf + len, cap - len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    /* Some dumps keep "0-7\n\0": NULs inside the data end it. */
+    size_t real = strnlen(buf, len);
+    len = real;
+    while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' ' || buf[len - 1] == '\t'))
+        len--;
+    buf[len] = '\0';
+    *out = CGP_STEAL(buf);
+    return (ssize_t)len;
+}
+
+int cgp_parse_i64(const char *s, int64_t *out)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    if (!*s)
+        return -EINVAL;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno)
+        return -errno;
+    while (isspace((unsigned char)*end))
+        end++;
+    if (*end)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+int cgp_parse_u64(const char *s, uint64_t *out)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    if (!isdigit((unsigned char)*s))
+        return -EINVAL;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno)
+        return -errno;
+    while (isspace((unsigned char)*end))
+        end++;
+    if (*end)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}

@@ -1,0 +1,47 @@
+/* Internal helpers shared by libcgplace's modules. Not installed. */
+#ifndef CGP_INTERNAL_H
+#define CGP_INTERNAL_H
+
+#include "cgplace.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define CGP_CLEANUP(f) __attribute__((cleanup(f)))
+/* Hand ownership out of a cleanup-managed variable. */
+#define CGP_STEAL(p) ({ __typeof__(p) cgp_tmp_ = (p); (p) = NULL; cgp_tmp_; })
+
+static inline void cgp_freep(void *p) { free(*(void **)p); }
+static inline void cgp_closep(int *fd) { if (*fd >= 0) close(*fd); }
+static inline void cgp_fclosep(FILE **f) { if (*f) fclose(*f); }
+static inline void cgp_bitmap_freep(cgp_bitmap **b) { cgp_bitmap_free(*b); }
+#define CGP_AUTOFREE CGP_CLEANUP(cgp_freep)
+#define CGP_AUTOCLOSE CGP_CLEANUP(cgp_closep)
+#define CGP_AUTOBITMAP CGP_CLEANUP(cgp_bitmap_freep)
+
+struct cgp_ctx {
+    int root_fd;        /* sysroot */
+    char *sysroot;
+    char *cgroup_root;  /* NULL until known */
+    char err[512];
+};
+
+/* Record a failure detail in ctx and return r (negative errno). */
+int cgp_ctx_errorf(cgp_ctx *ctx, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Open a directory relative to dirfd (O_DIRECTORY|O_CLOEXEC; the last
+ * component is not followed when it is a symlink unless follow). -errno. */
+int cgp_open_dir(int dirfd, const char *rel, bool follow);
+
+/* Read a whole small file relative to dirfd (at most max bytes; larger is
+ * -EFBIG). Trailing NUL bytes, newlines and spaces are stripped. *out is
+ * malloc'd and NUL-terminated. Returns length or -errno. */
+ssize_t cgp_read_file(int dirfd, const char *rel, size_t max, char **out);
+
+/* Parse an integer (optional sign) from a sysfs value; -EINVAL on junk. */
+int cgp_parse_i64(const char *s, int64_t *out);
+int cgp_parse_u64(const char *s, uint64_t *out);
+
+#endif

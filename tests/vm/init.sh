@@ -1,0 +1,36 @@
+#!/bin/sh
+# /init of the cgplace test VM (busybox-static).  Built into the initramfs by run-vm.sh.
+# Mounts the host root read-only (9p tag hostroot) at /newroot, the result share
+# (9p tag results) at /newroot/run/vm-results, cgroup2 at /newroot/sys/fs/cgroup,
+# runs /run/vm-results/.job.sh in a chroot, stores its output and exit status
+# in the result share and powers off.
+export PATH=/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+fail() { echo "vm-init: $*" > /dev/console; sleep 1; poweroff -f; }
+
+for m in $(cat /modules/order); do
+    insmod "/modules/$m.ko" || fail "insmod $m failed"
+done
+
+P9="trans=virtio,version=9p2000.L,msize=512000"
+mount -t 9p -o "$P9,ro,cache=loose" hostroot /newroot || fail "cannot mount hostroot"
+R=/newroot
+mount -t proc proc $R/proc || fail "mount proc"
+mount -t sysfs sysfs $R/sys || fail "mount sysfs"
+mount -t cgroup2 -o nsdelegate cgroup2 $R/sys/fs/cgroup || fail "mount cgroup2"
+mount -t devtmpfs devtmpfs $R/dev || fail "mount devtmpfs"
+mkdir -p $R/dev/pts $R/dev/shm
+mount -t devpts devpts $R/dev/pts
+mount -t tmpfs tmpfs $R/dev/shm
+mount -t tmpfs -o mode=1777 tmpfs $R/tmp || fail "mount /tmp"
+mount -t tmpfs -o mode=755 tmpfs $R/run || fail "mount /run"
+mkdir -p $R/run/vm-results $R/run/lock
+mount -t 9p -o "$P9,cache=none" results $R/run/vm-results || fail "cannot mount results"
+
+# run the job; output to the result share, exit status last
+chroot $R /bin/sh -c '/bin/sh /run/vm-results/.job.sh > /run/vm-results/.output 2>&1; echo $? > /run/vm-results/.status.tmp; mv /run/vm-results/.status.tmp /run/vm-results/.status'
+sync
+umount $R/run/vm-results 2>/dev/null
+poweroff -f

@@ -1,0 +1,229 @@
+"""Helpers for the VM tests written in Python (run inside the VM, python3 from the host root).
+
+    import vmtest as T
+    T.check(cond, "what should hold")      # records a failure, keeps going
+    T.finish()                             # exit 1 if anything failed, 0 otherwise
+    T.skip("why")                          # exit 77: test does not apply here
+
+Kernel truth comes from the guest's sysfs (never from the topology file: the guest kernel
+may number nodes differently from QEMU's nodeid).
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+NODE = "/sys/devices/system/node"
+CPU = "/sys/devices/system/cpu"
+_failed = 0
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def check(cond, msg):
+    global _failed
+    if not cond:
+        _failed += 1
+        log("  not ok: " + msg)
+    return bool(cond)
+
+
+def eq(got, want, msg):
+    return check(got == want, "%s: got %r, want %r" % (msg, got, want))
+
+
+def near(got, want, msg, rel=0.10, abs_kib=16384):
+    """For free memory, which moves between two reads."""
+    ok = got is not None and abs(got - want) <= max(abs_kib, rel * max(want, 1))
+    return check(ok, "%s: got %r, kernel says %r (tolerance %d KiB or %d%%)"
+                 % (msg, got, want, abs_kib, int(rel * 100)))
+
+
+def skip(why):
+    log("  skip: " + why)
+    sys.exit(77)
+
+
+def finish():
+    sys.exit(1 if _failed else 0)
+
+
+def fatal(msg):
+    log("  not ok: " + msg)
+    sys.exit(1)
+
+
+# ---- lists -------------------------------------------------------------------------
+def parse_list(s):
+    """'0-2,5' -> [0, 1, 2, 5];  '' -> []"""
+    out = []
+    s = (s or "").strip()
+    if not s:
+        return out
+    for part in s.split(","):
+        part = part.strip()
+        if "-" in part:
+            a, b = part.split("-", 1)
+            out.extend(range(int(a), int(b) + 1))
+        else:
+            out.append(int(part))
+    return sorted(set(out))
+
+
+def read(path, default=None):
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return default
+
+
+# ---- the kernel's view ---------------------------------------------------------------
+def nodes_online():
+    return parse_list(read(NODE + "/online", ""))
+
+
+def nodes_possible():
+    return parse_list(read(NODE + "/possible", ""))
+
+
+def node_state(name):
+    """has_cpu, has_memory, ..."""
+    return parse_list(read(NODE + "/" + name, ""))
+
+
+def node_cpus(n):
+    return parse_list(read("%s/node%d/cpulist" % (NODE, n), ""))
+
+
+def node_meminfo(n):
+    d = {}
+    for line in (read("%s/node%d/meminfo" % (NODE, n), "") or "").splitlines():
+        m = re.match(r"Node\s+\d+\s+(\S+):\s+(\d+)", line)
+        if m:
+            d[m.group(1)] = int(m.group(2))
+    return d
+
+
+def node_distance(n):
+    """{other_node: value} (the distance file lists one value per online node, in order)."""
+    vals = [int(x) for x in (read("%s/node%d/distance" % (NODE, n), "") or "").split()]
+    return dict(zip(nodes_online(), vals))
+
+
+def node_kind(n):
+    c = n in node_state("has_cpu")
+    m = n in node_state("has_memory")
+    return {(True, True): "cpu+memory", (True, False): "cpu-only",
+            (False, True): "memory-only", (False, False): "neither"}[(c, m)]
+
+
+def node_initiators(n):
+    d = "%s/node%d/access0/initiators" % (NODE, n)
+    if not os.path.isdir(d):
+        return None
+    return sorted(int(x[4:]) for x in os.listdir(d) if re.match(r"node\d+$", x))
+
+
+def node_hugepages(n):
+    out = []
+    d = "%s/node%d/hugepages" % (NODE, n)
+    if os.path.isdir(d):
+        for e in os.listdir(d):
+            m = re.match(r"hugepages-(\d+)kB$", e)
+            if m:
+                out.append({"size_kib": int(m.group(1)),
+                            "total": int(read(d + "/" + e + "/nr_hugepages", "0")),
+                            "free": int(read(d + "/" + e + "/free_hugepages", "0"))})
+    return sorted(out, key=lambda h: h["size_kib"])
+
+
+def memory_tiers():
+    """{node: tier} from /sys/devices/virtual/memory_tiering, or None if absent."""
+    base = "/sys/devices/virtual/memory_tiering"
+    if not os.path.isdir(base):
+        return None
+    tiers = {}
+    for e in os.listdir(base):
+        m = re.match(r"memory_tier(\d+)$", e)
+        if m:
+            for n in parse_list(read(base + "/" + e + "/nodelist", "")):
+                tiers[n] = int(m.group(1))
+    return tiers
+
+
+def cpus_online():
+    return parse_list(read(CPU + "/online", ""))
+
+
+def cpus_present():
+    return parse_list(read(CPU + "/present", ""))
+
+
+def cpu_topo(c):
+    t = "%s/cpu%d/topology/" % (CPU, c)
+
+    def num(f):
+        v = read(t + f)
+        return int(v) if v is not None and re.match(r"-?\d+$", v) else None
+    return {"package": num("physical_package_id"), "die": num("die_id"),
+            "core": num("core_id"),
+            "siblings": parse_list(read(t + "thread_siblings_list", "")) if read(t + "thread_siblings_list") is not None else None}
+
+
+def cpu_node(c):
+    for n in nodes_online():
+        if c in node_cpus(n):
+            return n
+    return None
+
+
+def meminfo_total():
+    for line in open("/proc/meminfo"):
+        if line.startswith("MemTotal:"):
+            return int(line.split()[1])
+    return None
+
+
+def numactl_hardware():
+    """{'available': [nodes], 'cpus': {n: [..]}, 'size_mb': {n: MB}, 'dist': {n: [..]}}"""
+    out = subprocess.run(["numactl", "--hardware"], capture_output=True, text=True).stdout
+    r = {"available": [], "cpus": {}, "size_mb": {}, "free_mb": {}}
+    for line in out.splitlines():
+        m = re.match(r"available: \d+ nodes \(([-0-9,]*)\)", line)
+        if m:
+            r["available"] = parse_list(m.group(1))
+        m = re.match(r"node (\d+) cpus:(.*)", line)
+        if m:
+            r["cpus"][int(m.group(1))] = sorted(int(x) for x in m.group(2).split())
+        m = re.match(r"node (\d+) size: (\d+) MB", line)
+        if m:
+            r["size_mb"][int(m.group(1))] = int(m.group(2))
+    return r
+
+
+# ---- cgplace ---------------------------------------------------------------------------
+CGPLACE = os.environ.get("CGPLACE", "build/cgplace")
+
+
+def need_cgplace():
+    if not os.access(CGPLACE, os.X_OK):
+        fatal("cgplace binary %s does not exist (make all)" % CGPLACE)
+
+
+def cgplace(*args, want_rc=0):
+    p = subprocess.run([CGPLACE] + list(args), capture_output=True, text=True)
+    if want_rc is not None and p.returncode != want_rc:
+        fatal("cgplace %s: exit %d, want %d; stderr: %s" % (" ".join(args), p.returncode, want_rc, p.stderr.strip()))
+    return p
+
+
+def cgplace_json(*args):
+    p = cgplace(*args)
+    try:
+        return json.loads(p.stdout)
+    except ValueError as e:
+        fatal("cgplace %s: output is not JSON (%s): %.300s" % (" ".join(args), e, p.stdout))

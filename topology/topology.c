@@ -1,0 +1,780 @@
+/* Host topology model read from SYSROOT/sys/devices/system (spec §4).
+ *
+ * Every value that cannot be read stays unknown; malformed content is an
+ * error naming the file. Dumps of real machines break every assumption a
+ * live kernel would let us make (see tests/oracle/), hence the fallbacks. */
+#include "internal.h"
+#include "topology.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#define SMALL_FILE (1u << 20)
+
+static void node_priv_clear(struct node_priv *n)
+{
+    cgp_bitmap_free(n->cpus);
+    cgp_bitmap_free(n->initiators);
+    free(n->hp);
+}
+
+CGP_EXPORT void cgp_topology_free(cgp_topology *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->n_nodes; i++)
+        node_priv_clear(&t->nodes[i]);
+    free(t->nodes);
+    for (size_t i = 0; i < t->n_cpus; i++)
+        cgp_bitmap_free(t->cpu_siblings[i]);
+    free(t->cpu_siblings);
+    free(t->cpus);
+    free(t->dist);
+    cgp_bitmap_free(t->present);
+    cgp_bitmap_free(t->online);
+    cgp_bitmap_free(t->nodes_online);
+    cgp_bitmap_free(t->nodes_possible);
+    free(t->arch);
+    free(t);
+}
+
+static void topology_freep(cgp_topology **t) { cgp_topology_free(*t); }
+
+/* Read a list file ("0-3,8") or, with hex, a mask file. Missing file: 0 and
+ * *out untouched (NULL). Malformed: -EIO with the path in ctx. An empty file
+ * yields an empty map (callers decide what empty means). */
+static int read_set(cgp_ctx *ctx, int dirfd, const char *dirname, const char *rel, bool hex,
+                    cgp_bitmap **out)
+{
+    char *s CGP_AUTOFREE = NULL;
+    ssize_t n = cgp_read_file(dirfd, rel, SMALL_FILE, &s);
+    if (n == -ENOENT)
+        return 0;
+    if (n < 0)
+        return cgp_ctx_errorf(ctx, (int)n, "%s/%s: %s", dirname, rel, strerror((int)-n));
+    cgp_bitmap *b = NULL;
+    size_t pos = 0;
+    int r;
+    if (n == 0) {
+        b = cgp_bitmap_new();
+        r = b ? 0 : -ENOMEM;
+    } else {
+        r = hex ? cgp_bitmap_parse_hex(s, &b, &pos) : cgp_bitmap_parse(s, 0, &b, &pos);
+    }
+    if (r == -ENOMEM)
+        return r;
+    if (r < 0)
+        return cgp_ctx_errorf(ctx, -EIO, "%s/%s: malformed %s at offset %zu: \"%.40s\"", dirname,
+                              rel, hex ? "mask" : "list", pos, s);
+    *out = b;
+    return 0;
+}
+
+/* Read an integer file. Missing: 0 with *known false. Malformed: -EIO. */
+static int read_i64(cgp_ctx *ctx, int dirfd, const char *dirname, const char *rel, int64_t *out,
+                    bool *known)
+{
+    char *s CGP_AUTOFREE = NULL;
+    ssize_t n = cgp_read_file(dirfd, rel, 4096, &s);
+    *known = false;
+    if (n == -ENOENT || n == 0) /* empty files in dumps are collection artefacts */
+        return 0;
+    if (n < 0)
+        return cgp_ctx_errorf(ctx, (int)n, "%s/%s: %s", dirname, rel, strerror((int)-n));
+    if (cgp_parse_i64(s, out) < 0)
+        return cgp_ctx_errorf(ctx, -EIO, "%s/%s: not an integer: \"%.40s\"", dirname, rel, s);
+    *known = true;
+    return 0;
+}
+
+/* Collect the ids of entries named PREFIX<digits> in dirfd. */
+static int list_numbered(int dirfd, const char *prefix, cgp_bitmap **out)
+{
+    int fd = dup(dirfd);
+    if (fd < 0)
+        return -errno;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return -errno;
+    }
+    cgp_bitmap *b CGP_AUTOBITMAP = cgp_bitmap_new();
+    if (!b) {
+        closedir(d);
+        return -ENOMEM;
+    }
+    rewinddir(d);
+    size_t pl = strlen(prefix);
+    struct dirent *e;
+    int r = 0;
+    while ((e = readdir(d))) {
+        const char *p = e->d_name;
+        if (strncmp(p, prefix, pl) != 0 || !isdigit((unsigned char)p[pl]))
+            continue;
+        char *end;
+        unsigned long v = strtoul(p + pl, &end, 10);
+        if (*end || v >= CGP_MAX_ID)
+            continue;
+        if ((r = cgp_bitmap_set(b, (unsigned)v)) < 0)
+            break;
+    }
+    closedir(d);
+    if (r < 0)
+        return r;
+    *out = CGP_STEAL(b);
+    return 0;
+}
+
+static int read_cpus(cgp_ctx *ctx, cgp_topology *t, int sysfd)
+{
+    int cpufd CGP_AUTOCLOSE = cgp_open_dir(sysfd, "cpu", true);
+    if (cpufd < 0)
+        return cgp_ctx_errorf(ctx, -ENOENT, "%s/sys/devices/system/cpu: %s", ctx->sysroot,
+                              strerror(-cpufd));
+    cgp_bitmap *dirs CGP_AUTOBITMAP = NULL;
+    int r = list_numbered(cpufd, "cpu", &dirs);
+    if (r < 0)
+        return r;
+    cgp_bitmap *present CGP_AUTOBITMAP = NULL;
+    if ((r = read_set(ctx, cpufd, "cpu", "present", false, &present)) < 0)
+        return r;
+    /* Trimmed dumps drop CPU directories: trust what is on disk. */
+    if (present && !cgp_bitmap_is_empty(present))
+        cgp_bitmap_and(present, dirs);
+    else {
+        cgp_bitmap_free(present);
+        present = CGP_STEAL(dirs);
+    }
+    cgp_bitmap *online CGP_AUTOBITMAP = NULL;
+    if ((r = read_set(ctx, cpufd, "cpu", "online", false, &online)) < 0)
+        return r;
+    bool per_cpu_online = !online;
+    if (per_cpu_online && !(online = cgp_bitmap_new()))
+        return -ENOMEM;
+    cgp_bitmap_and(online, present);
+
+    unsigned n = cgp_bitmap_count(present);
+    t->cpus = calloc(n ? n : 1, sizeof *t->cpus);
+    t->cpu_siblings = calloc(n ? n : 1, sizeof *t->cpu_siblings);
+    if (!t->cpus || !t->cpu_siblings)
+        return -ENOMEM;
+    cgp_bitmap_foreach(present, id) {
+        struct cgp_cpu *c = &t->cpus[t->n_cpus];
+        cgp_bitmap **sib = &t->cpu_siblings[t->n_cpus];
+        t->n_cpus++;
+        *c = (struct cgp_cpu){ .id = id, .node = -1, .package = -1, .die = -1, .cluster = -1,
+                               .core = -1 };
+        char name[32];
+        snprintf(name, sizeof name, "cpu%d", id);
+        int cfd CGP_AUTOCLOSE = cgp_open_dir(cpufd, name, true);
+        if (cfd < 0)
+            continue;
+        if (per_cpu_online) {
+            /* No global list: a CPU without an online file cannot be unplugged. */
+            int64_t v = 1;
+            bool known;
+            if ((r = read_i64(ctx, cfd, name, "online", &v, &known)) < 0)
+                return r;
+            if (!known || v != 0) {
+                if ((r = cgp_bitmap_set(online, (unsigned)id)) < 0)
+                    return r;
+            }
+        }
+        int tfd CGP_AUTOCLOSE = cgp_open_dir(cfd, "topology", true);
+        if (tfd < 0)
+            continue;
+        char tname[48];
+        snprintf(tname, sizeof tname, "cpu%d/topology", id);
+        int64_t v;
+        bool known;
+        if ((r = read_i64(ctx, tfd, tname, "physical_package_id", &v, &known)) < 0)
+            return r;
+        if (known) {
+            c->package = (int)v;
+            c->package_known = true;
+        }
+        if ((r = read_i64(ctx, tfd, tname, "die_id", &v, &known)) < 0)
+            return r;
+        if (known)
+            c->die = (int)v;
+        if ((r = read_i64(ctx, tfd, tname, "cluster_id", &v, &known)) < 0)
+            return r;
+        if (known)
+            c->cluster = (int)v;
+        if ((r = read_i64(ctx, tfd, tname, "core_id", &v, &known)) < 0)
+            return r;
+        if (known)
+            c->core = (int)v;
+        if ((r = read_set(ctx, tfd, tname, "thread_siblings_list", false, sib)) < 0)
+            return r;
+        if (!*sib && (r = read_set(ctx, tfd, tname, "thread_siblings", true, sib)) < 0)
+            return r;
+        if (*sib && cgp_bitmap_is_empty(*sib)) {
+            cgp_bitmap_free(*sib);
+            *sib = NULL;
+        }
+        c->siblings = *sib;
+    }
+    for (size_t i = 0; i < t->n_cpus; i++)
+        t->cpus[i].online = cgp_bitmap_test(online, (unsigned)t->cpus[i].id);
+    t->present = CGP_STEAL(present);
+    t->online = CGP_STEAL(online);
+    return 0;
+}
+
+/* "Node 0 MemTotal:  8179176 kB" lines. */
+static int read_meminfo(cgp_ctx *ctx, int nfd, const char *dname, struct cgp_node *n)
+{
+    char *s CGP_AUTOFREE = NULL;
+    ssize_t len = cgp_read_file(nfd, "meminfo", SMALL_FILE, &s);
+    if (len == -ENOENT)
+        return 0;
+    if (len < 0)
+        return cgp_ctx_errorf(ctx, (int)len, "%s/meminfo: %s", dname, strerror((int)-len));
+    int lineno = 0;
+    for (char *line = s, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        lineno++;
+        char key[64];
+        unsigned long long v;
+        int nid;
+        char unit[8] = "";
+        int k = sscanf(line, "Node %d %63[^:]: %llu %7s", &nid, key, &v, unit);
+        if (k < 3) {
+            if (!*line)
+                continue;
+            return cgp_ctx_errorf(ctx, -EIO, "%s/meminfo:%d: malformed line \"%.40s\"", dname,
+                                  lineno, line);
+        }
+        if (k == 4 && strcmp(unit, "kB") != 0)
+            return cgp_ctx_errorf(ctx, -EIO, "%s/meminfo:%d: unknown unit \"%s\"", dname, lineno,
+                                  unit);
+        if (!strcmp(key, "MemTotal"))
+            n->mem_total_kib = v;
+        else if (!strcmp(key, "MemFree"))
+            n->mem_free_kib = v;
+    }
+    return 0;
+}
+
+static int cmp_hp(const void *a, const void *b)
+{
+    const struct cgp_hugepages *x = a, *y = b;
+    return (x->size_kib > y->size_kib) - (x->size_kib < y->size_kib);
+}
+
+static int read_hugepages(cgp_ctx *ctx, int nfd, const char *dname, struct node_priv *np)
+{
+    int hfd CGP_AUTOCLOSE = cgp_open_dir(nfd, "hugepages", true);
+    if (hfd < 0)
+        return 0;
+    int fd = dup(hfd);
+    if (fd < 0)
+        return -errno;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return -errno;
+    }
+    struct dirent *e;
+    int r = 0;
+    while ((e = readdir(d))) {
+        unsigned long long sz;
+        char tail[8];
+        if (sscanf(e->d_name, "hugepages-%llu%7s", &sz, tail) != 2 || strcmp(tail, "kB"))
+            continue;
+        struct cgp_hugepages *nh = realloc(np->hp, (np->pub.n_hugepages + 1) * sizeof *nh);
+        if (!nh) {
+            r = -ENOMEM;
+            break;
+        }
+        np->hp = nh;
+        struct cgp_hugepages *h = &nh[np->pub.n_hugepages++];
+        *h = (struct cgp_hugepages){ .size_kib = sz, .total = CGP_UNKNOWN_U64,
+                                     .free = CGP_UNKNOWN_U64 };
+        char path[300], dn[400];
+        int64_t v;
+        bool known;
+        snprintf(dn, sizeof dn, "%s/hugepages", dname);
+        snprintf(path, sizeof path, "%s/nr_hugepages", e->d_name);
+        if ((r = read_i64(ctx, hfd, dn, path, &v, &known)) < 0)
+            break;
+        if (known && v >= 0)
+            h->total = (uint64_t)v;
+        snprintf(path, sizeof path, "%s/free_hugepages", e->d_name);
+        if ((r = read_i64(ctx, hfd, dn, path, &v, &known)) < 0)
+            break;
+        if (known && v >= 0)
+            h->free = (uint64_t)v;
+    }
+    closedir(d);
+    if (r < 0)
+        return r;
+    if (np->pub.n_hugepages)
+        qsort(np->hp, np->pub.n_hugepages, sizeof *np->hp, cmp_hp);
+    np->pub.hugepages = np->hp;
+    return 0;
+}
+
+static int read_access0(cgp_ctx *ctx, int nfd, const char *dname, struct node_priv *np)
+{
+    int afd CGP_AUTOCLOSE = cgp_open_dir(nfd, "access0/initiators", true);
+    if (afd < 0)
+        return 0;
+    int r = list_numbered(afd, "node", &np->initiators);
+    if (r < 0)
+        return r;
+    np->pub.initiators = np->initiators;
+    char dn[300];
+    snprintf(dn, sizeof dn, "%s/access0/initiators", dname);
+    static const char *const files[] = { "read_latency", "write_latency", "read_bandwidth",
+                                         "write_bandwidth" };
+    int64_t *dst[] = { &np->pub.read_latency, &np->pub.write_latency, &np->pub.read_bandwidth,
+                       &np->pub.write_bandwidth };
+    for (size_t i = 0; i < 4; i++) {
+        int64_t v;
+        bool known;
+        if ((r = read_i64(ctx, afd, dn, files[i], &v, &known)) < 0)
+            return r;
+        if (known)
+            *dst[i] = v;
+    }
+    return 0;
+}
+
+/* Parse a distance row; returns the count or -EIO. */
+static int parse_row(const char *s, int **out)
+{
+    size_t cap = 8, n = 0;
+    int *v = malloc(cap * sizeof *v);
+    if (!v)
+        return -ENOMEM;
+    const char *p = s;
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == '\n')
+            p++;
+        if (!*p)
+            break;
+        char *end;
+        errno = 0;
+        long x = strtol(p, &end, 10);
+        if (end == p || errno || x < 0 || x > 255 || (*end && !isspace((unsigned char)*end))) {
+            free(v);
+            return -EIO;
+        }
+        if (n == cap) {
+            cap *= 2;
+            int *nv = realloc(v, cap * sizeof *nv);
+            if (!nv) {
+                free(v);
+                return -ENOMEM;
+            }
+            v = nv;
+        }
+        v[n++] = (int)x;
+        p = end;
+    }
+    *out = v;
+    return (int)n;
+}
+
+static int node_index(const cgp_topology *t, int id)
+{
+    size_t lo = 0, hi = t->n_nodes;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (t->nodes[mid].pub.id == id)
+            return (int)mid;
+        if (t->nodes[mid].pub.id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+/* The kernel prints one entry per online node; dumps taken in other states
+ * may match the possible set or the directories instead. Anything else is
+ * left unknown. */
+static int place_row(cgp_topology *t, size_t i, const int *row, int n)
+{
+    const cgp_bitmap *order = NULL;
+    if (t->nodes_online && (int)cgp_bitmap_count(t->nodes_online) == n)
+        order = t->nodes_online;
+    else if (t->nodes_possible && (int)cgp_bitmap_count(t->nodes_possible) == n)
+        order = t->nodes_possible;
+    int k = 0;
+    if (order) {
+        cgp_bitmap_foreach(order, id) {
+            int j = node_index(t, id);
+            if (j >= 0)
+                t->dist[i * t->n_nodes + (size_t)j] = row[k];
+            k++;
+        }
+    } else if ((size_t)n == t->n_nodes) {
+        for (size_t j = 0; j < t->n_nodes; j++)
+            t->dist[i * t->n_nodes + j] = row[j];
+    }
+    return 0;
+}
+
+static int read_tiers(cgp_ctx *ctx, cgp_topology *t)
+{
+    int vfd CGP_AUTOCLOSE = cgp_open_dir(ctx->root_fd, "sys/devices/virtual/memory_tiering", true);
+    if (vfd < 0)
+        return 0;
+    cgp_bitmap *tiers CGP_AUTOBITMAP = NULL;
+    int r = list_numbered(vfd, "memory_tier", &tiers);
+    if (r < 0)
+        return r;
+    cgp_bitmap_foreach(tiers, tier) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "memory_tier%d/nodelist", tier);
+        cgp_bitmap *nl CGP_AUTOBITMAP = NULL;
+        if ((r = read_set(ctx, vfd, "memory_tiering", rel, false, &nl)) < 0)
+            return r;
+        if (!nl)
+            continue;
+        cgp_bitmap_foreach(nl, id) {
+            int j = node_index(t, id);
+            if (j >= 0)
+                t->nodes[j].pub.tier = tier;
+        }
+    }
+    return 0;
+}
+
+/* A host without node/ (CONFIG_NUMA=n) is one node holding every CPU and the
+ * whole memory: that is what the kernel's allocator sees too. */
+static int single_node(cgp_ctx *ctx, cgp_topology *t)
+{
+    t->nodes = calloc(1, sizeof *t->nodes);
+    t->dist = malloc(sizeof *t->dist);
+    t->nodes_online = cgp_bitmap_new();
+    t->nodes_possible = cgp_bitmap_new();
+    if (!t->nodes || !t->dist || !t->nodes_online || !t->nodes_possible)
+        return -ENOMEM;
+    t->n_nodes = 1;
+    t->dist[0] = 10;
+    struct node_priv *np = &t->nodes[0];
+    np->pub = (struct cgp_node){ .id = 0, .online = true, .mem_total_kib = CGP_UNKNOWN_U64,
+                                 .mem_free_kib = CGP_UNKNOWN_U64, .read_latency = -1,
+                                 .write_latency = -1, .read_bandwidth = -1,
+                                 .write_bandwidth = -1, .tier = -1 };
+    if (!(np->cpus = cgp_bitmap_dup(t->present)))
+        return -ENOMEM;
+    np->pub.cpus = np->cpus;
+    int r;
+    if ((r = cgp_bitmap_set(t->nodes_online, 0)) < 0 || (r = cgp_bitmap_set(t->nodes_possible, 0)) < 0)
+        return r;
+    uint64_t tot, fr;
+    if (cgp_proc_meminfo(ctx, &tot, &fr) == 0) {
+        np->pub.mem_total_kib = tot;
+        np->pub.mem_free_kib = fr;
+    }
+    return 0;
+}
+
+static int read_nodes(cgp_ctx *ctx, cgp_topology *t, int sysfd)
+{
+    int nodefd CGP_AUTOCLOSE = cgp_open_dir(sysfd, "node", true);
+    if (nodefd < 0)
+        return single_node(ctx, t);
+    cgp_bitmap *dirs CGP_AUTOBITMAP = NULL;
+    int r = list_numbered(nodefd, "node", &dirs);
+    if (r < 0)
+        return r;
+    if ((r = read_set(ctx, nodefd, "node", "online", false, &t->nodes_online)) < 0 ||
+        (r = read_set(ctx, nodefd, "node", "possible", false, &t->nodes_possible)) < 0)
+        return r;
+    if (t->nodes_online && cgp_bitmap_is_empty(t->nodes_online)) {
+        cgp_bitmap_free(t->nodes_online);
+        t->nodes_online = NULL;
+    }
+    cgp_bitmap *has_mem CGP_AUTOBITMAP = NULL;
+    if ((r = read_set(ctx, nodefd, "node", "has_memory", false, &has_mem)) < 0)
+        return r;
+    /* Empty masks in dumps are collection artefacts, not facts. */
+    if (has_mem && cgp_bitmap_is_empty(has_mem)) {
+        cgp_bitmap_free(has_mem);
+        has_mem = NULL;
+    }
+    cgp_bitmap *ids CGP_AUTOBITMAP = cgp_bitmap_dup(dirs);
+    if (!ids)
+        return -ENOMEM;
+    if (t->nodes_online && (r = cgp_bitmap_or(ids, t->nodes_online)) < 0)
+        return r;
+    if (!t->nodes_online && !(t->nodes_online = cgp_bitmap_dup(dirs)))
+        return -ENOMEM;
+    if (!t->nodes_possible && !(t->nodes_possible = cgp_bitmap_dup(ids)))
+        return -ENOMEM;
+    if (cgp_bitmap_is_empty(ids))
+        return single_node(ctx, t);
+
+    size_t n = cgp_bitmap_count(ids);
+    t->nodes = calloc(n, sizeof *t->nodes);
+    t->dist = malloc(n * n * sizeof *t->dist);
+    if (!t->nodes || !t->dist)
+        return -ENOMEM;
+    for (size_t i = 0; i < n * n; i++)
+        t->dist[i] = -1;
+    cgp_bitmap_foreach(ids, id) {
+        struct node_priv *np = &t->nodes[t->n_nodes++];
+        np->pub = (struct cgp_node){ .id = id, .mem_total_kib = CGP_UNKNOWN_U64,
+                                     .mem_free_kib = CGP_UNKNOWN_U64, .read_latency = -1,
+                                     .write_latency = -1, .read_bandwidth = -1,
+                                     .write_bandwidth = -1, .tier = -1 };
+        np->pub.online = cgp_bitmap_test(t->nodes_online, (unsigned)id);
+    }
+    for (size_t i = 0; i < t->n_nodes; i++) {
+        struct node_priv *np = &t->nodes[i];
+        int id = np->pub.id;
+        char dname[32];
+        snprintf(dname, sizeof dname, "node%d", id);
+        int nfd CGP_AUTOCLOSE = cgp_open_dir(nodefd, dname, true);
+        if (nfd >= 0) {
+            if ((r = read_set(ctx, nfd, dname, "cpulist", false, &np->cpus)) < 0)
+                return r;
+            if (!np->cpus && (r = read_set(ctx, nfd, dname, "cpumap", true, &np->cpus)) < 0)
+                return r;
+            if (!np->cpus && (r = list_numbered(nfd, "cpu", &np->cpus)) < 0)
+                return r;
+            if ((r = read_meminfo(ctx, nfd, dname, &np->pub)) < 0 ||
+                (r = read_hugepages(ctx, nfd, dname, np)) < 0 ||
+                (r = read_access0(ctx, nfd, dname, np)) < 0)
+                return r;
+            char *ds CGP_AUTOFREE = NULL;
+            ssize_t len = cgp_read_file(nfd, "distance", SMALL_FILE, &ds);
+            if (len < 0 && len != -ENOENT)
+                return cgp_ctx_errorf(ctx, (int)len, "%s/distance: %s", dname,
+                                      strerror((int)-len));
+            if (len >= 0) {
+                int *row CGP_AUTOFREE = NULL;
+                int cnt = parse_row(ds, &row);
+                if (cnt == -ENOMEM)
+                    return cnt;
+                if (cnt < 0)
+                    return cgp_ctx_errorf(ctx, -EIO, "node/%s/distance: malformed: \"%.40s\"",
+                                          dname, ds);
+                place_row(t, i, row, cnt);
+            }
+        }
+        if (!np->cpus && !(np->cpus = cgp_bitmap_new()))
+            return -ENOMEM;
+        /* Node lists may name CPUs that do not exist (trimmed dumps, s390). */
+        cgp_bitmap_and(np->cpus, t->present);
+        np->pub.cpus = np->cpus;
+        bool cpus = !cgp_bitmap_is_empty(np->cpus);
+        int mem = -1; /* unknown */
+        if (np->pub.mem_total_kib != CGP_UNKNOWN_U64)
+            mem = np->pub.mem_total_kib > 0;
+        else if (has_mem)
+            mem = cgp_bitmap_test(has_mem, (unsigned)id);
+        else if (nfd < 0)
+            mem = 0; /* an offline node without a directory has nothing to give */
+        np->pub.kind = mem < 0 ? CGP_NODE_UNKNOWN
+                     : cpus    ? (mem ? CGP_NODE_CPU_MEMORY : CGP_NODE_CPU_ONLY)
+                               : (mem ? CGP_NODE_MEMORY_ONLY : CGP_NODE_NEITHER);
+        if (mem == 0 && np->pub.mem_total_kib == CGP_UNKNOWN_U64 && nfd < 0) {
+            np->pub.mem_total_kib = 0;
+            np->pub.mem_free_kib = 0;
+        }
+    }
+    return read_tiers(ctx, t);
+}
+
+static int cpu_index(const cgp_topology *t, int id)
+{
+    size_t lo = 0, hi = t->n_cpus;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (t->cpus[mid].id == id)
+            return (int)mid;
+        if (t->cpus[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+static const char *arch_from_cpuinfo(const char *s)
+{
+    if (strstr(s, "vendor_id") && strstr(s, "flags")) {
+        const char *f = strstr(s, "flags");
+        const char *eol = strchr(f, '\n');
+        size_t len = eol ? (size_t)(eol - f) : strlen(f);
+        /* 64-bit x86 CPUs advertise long mode. */
+        for (const char *p = f; p + 3 <= f + len; p++)
+            if (p[0] == ' ' && p[1] == 'l' && p[2] == 'm' && (p + 3 == f + len || p[3] == ' '))
+                return "x86_64";
+        return "i686";
+    }
+    if (strstr(s, "IBM/S390"))
+        return "s390x";
+    if (strstr(s, "CPU architecture: 8") || strstr(s, "CPU architecture\t: 8"))
+        return "aarch64";
+    if (strstr(s, "CPU architecture: 7"))
+        return "armv7l";
+    if (strstr(s, "ARMv6"))
+        return "armv6l";
+    if (strstr(s, "POWER") || strstr(s, "platform\t: pSeries") || strstr(s, "PowerNV"))
+        return "ppc64";
+    if (strstr(s, "Itanium") || strstr(s, "family     : Itanium") || strstr(s, "IA-64"))
+        return "ia64";
+    if (strstr(s, "isa\t\t: rv64") || strstr(s, "isa\t: rv64"))
+        return "riscv64";
+    if (strstr(s, "sparc64") || strstr(s, "UltraSparc") || strstr(s, "SPARC"))
+        return "sparc64";
+    return NULL;
+}
+
+/* MHz the way virsh reports it: "cpu MHz" (x86, s390), "clock" (POWER),
+ * else cpufreq's maximum. */
+static int mhz_from_cpuinfo(const char *s)
+{
+    static const char *const keys[] = { "cpu MHz", "clock", "cpu MHz static" };
+    for (const char *line = s; line && *line;) {
+        for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+            size_t kl = strlen(keys[k]);
+            if (!strncmp(line, keys[k], kl) && (line[kl] == ' ' || line[kl] == '\t' || line[kl] == ':')) {
+                const char *c = strchr(line, ':');
+                const char *eol = strchr(line, '\n');
+                if (c && (!eol || c < eol)) {
+                    double v = strtod(c + 1, NULL);
+                    if (v > 0)
+                        return (int)v;
+                }
+            }
+        }
+        line = strchr(line, '\n');
+        if (line)
+            line++;
+    }
+    return -1;
+}
+
+static void read_host_info(cgp_ctx *ctx, cgp_topology *t, int sysfd)
+{
+    t->mhz = -1;
+    uint64_t fr;
+    if (cgp_proc_meminfo(ctx, &t->proc_mem_total, &fr) < 0)
+        t->proc_mem_total = CGP_UNKNOWN_U64;
+    char *ci CGP_AUTOFREE = NULL;
+    if (cgp_read_file(ctx->root_fd, "proc/cpuinfo", 16u << 20, &ci) >= 0) {
+        t->mhz = mhz_from_cpuinfo(ci);
+        const char *a = arch_from_cpuinfo(ci);
+        if (a)
+            t->arch = strdup(a);
+    }
+    if (!t->arch && !strcmp(ctx->sysroot, "/")) {
+        struct utsname u;
+        if (uname(&u) == 0)
+            t->arch = strdup(u.machine);
+    }
+    if (t->mhz < 0 && t->n_cpus) {
+        char rel[96];
+        snprintf(rel, sizeof rel, "cpu/cpu%d/cpufreq/cpuinfo_max_freq", t->cpus[0].id);
+        char *s CGP_AUTOFREE = NULL;
+        uint64_t khz;
+        if (cgp_read_file(sysfd, rel, 4096, &s) >= 0 && cgp_parse_u64(s, &khz) == 0 && khz)
+            t->mhz = (int)(khz / 1000);
+    }
+}
+
+CGP_EXPORT int cgp_topology_read(cgp_ctx *ctx, cgp_topology **out)
+{
+    ctx->err[0] = '\0';
+    cgp_topology *t CGP_CLEANUP(topology_freep) = calloc(1, sizeof *t);
+    if (!t)
+        return -ENOMEM;
+    int sysfd CGP_AUTOCLOSE = cgp_open_dir(ctx->root_fd, "sys/devices/system", true);
+    if (sysfd < 0)
+        return cgp_ctx_errorf(ctx, -ENOENT, "%s/sys/devices/system: %s", ctx->sysroot,
+                              strerror(-sysfd));
+    int r = read_cpus(ctx, t, sysfd);
+    if (r < 0)
+        return r;
+    if ((r = read_nodes(ctx, t, sysfd)) < 0)
+        return r;
+    for (size_t i = 0; i < t->n_nodes; i++) {
+        cgp_bitmap_foreach(t->nodes[i].cpus, id) {
+            int k = cpu_index(t, id);
+            if (k >= 0 && t->cpus[k].node < 0)
+                t->cpus[k].node = t->nodes[i].pub.id;
+        }
+    }
+    read_host_info(ctx, t, sysfd);
+    *out = CGP_STEAL(t);
+    return 0;
+}
+
+CGP_EXPORT size_t cgp_topology_n_nodes(const cgp_topology *t) { return t->n_nodes; }
+
+CGP_EXPORT const struct cgp_node *cgp_topology_node(const cgp_topology *t, size_t i)
+{
+    return i < t->n_nodes ? &t->nodes[i].pub : NULL;
+}
+
+CGP_EXPORT const struct cgp_node *cgp_topology_node_by_id(const cgp_topology *t, int id)
+{
+    int i = node_index(t, id);
+    return i < 0 ? NULL : &t->nodes[i].pub;
+}
+
+CGP_EXPORT int cgp_topology_distance(const cgp_topology *t, int a, int b)
+{
+    int i = node_index(t, a), j = node_index(t, b);
+    if (i < 0 || j < 0)
+        return -1;
+    return t->dist[(size_t)i * t->n_nodes + (size_t)j];
+}
+
+CGP_EXPORT size_t cgp_topology_n_cpus(const cgp_topology *t) { return t->n_cpus; }
+
+CGP_EXPORT const struct cgp_cpu *cgp_topology_cpu(const cgp_topology *t, size_t i)
+{
+    return i < t->n_cpus ? &t->cpus[i] : NULL;
+}
+
+CGP_EXPORT const struct cgp_cpu *cgp_topology_cpu_by_id(const cgp_topology *t, int id)
+{
+    int i = cpu_index(t, id);
+    return i < 0 ? NULL : &t->cpus[i];
+}
+
+CGP_EXPORT const cgp_bitmap *cgp_topology_cpus_present(const cgp_topology *t) { return t->present; }
+CGP_EXPORT const cgp_bitmap *cgp_topology_cpus_online(const cgp_topology *t) { return t->online; }
+CGP_EXPORT const cgp_bitmap *cgp_topology_nodes_online(const cgp_topology *t) { return t->nodes_online; }
+CGP_EXPORT const cgp_bitmap *cgp_topology_nodes_possible(const cgp_topology *t) { return t->nodes_possible; }
+CGP_EXPORT const char *cgp_topology_arch(const cgp_topology *t) { return t->arch; }
+CGP_EXPORT int cgp_topology_mhz(const cgp_topology *t) { return t->mhz; }
+
+CGP_EXPORT uint64_t cgp_topology_mem_total_kib(const cgp_topology *t)
+{
+    uint64_t sum = 0;
+    for (size_t i = 0; i < t->n_nodes; i++) {
+        if (t->nodes[i].pub.mem_total_kib == CGP_UNKNOWN_U64)
+            return t->proc_mem_total;
+        sum += t->nodes[i].pub.mem_total_kib;
+    }
+    return sum;
+}
+
+CGP_EXPORT const char *cgp_node_kind_name(enum cgp_node_kind k)
+{
+    switch (k) {
+    case CGP_NODE_CPU_MEMORY: return "cpu+memory";
+    case CGP_NODE_CPU_ONLY: return "cpu-only";
+    case CGP_NODE_MEMORY_ONLY: return "memory-only";
+    case CGP_NODE_NEITHER: return "neither";
+    case CGP_NODE_UNKNOWN: break;
+    }
+    return "unknown";
+}
