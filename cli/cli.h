@@ -45,6 +45,11 @@ int cmd_nodeinfo(struct cli *cli, int argc, char **argv);
 int cmd_capabilities(struct cli *cli, int argc, char **argv);
 int cmd_freecell(struct cli *cli, int argc, char **argv);
 int cmd_topology(struct cli *cli, int argc, char **argv);
+/* Policy commands (cli/cmd-check.c, cmd-plan.c, cmd-suggest.c): weak so that
+ * the dispatch table lists only the commands that are built. */
+int cmd_check(struct cli *cli, int argc, char **argv) __attribute__((weak));
+int cmd_plan(struct cli *cli, int argc, char **argv) __attribute__((weak));
+int cmd_suggest(struct cli *cli, int argc, char **argv) __attribute__((weak));
 
 static inline void cli_ctx_freep(cgp_ctx **c) { cgp_ctx_free(*c); }
 static inline void cli_topo_freep(cgp_topology **t) { cgp_topology_free(*t); }

@@ -11,6 +11,9 @@ const struct command cli_commands[] = {
     { "capabilities", cmd_capabilities, "capabilities", "host topology as libvirt capabilities XML" },
     { "freecell", cmd_freecell, "freecell [CELL] [--all]", "free memory of one cell or of every cell" },
     { "topology", cmd_topology, "topology", "every NUMA node: kind, CPUs, memory, distances, HMAT, tiers" },
+    { "suggest", cmd_suggest, "suggest --vcpus N --memory SIZE [-p POLICY]", "best-fit cpuset and nodeset for a new guest" },
+    { "check", cmd_check, "check POLICY", "parse and validate a policy against this host" },
+    { "plan", cmd_plan, "plan POLICY", "the cgroup writes apply would make" },
     { NULL, NULL, NULL, NULL },
 };
 
@@ -18,7 +21,8 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: cgplace [--sysroot DIR] [--cgroup-root DIR] [--json] [--no-sandbox] [-v|-q] COMMAND [ARGS]\n\ncommands:\n");
     for (const struct command *c = cli_commands; c->name; c++)
-        fprintf(f, "  %-28s %s\n", c->usage, c->summary);
+        if (c->run)
+            fprintf(f, "  %-28s %s\n", c->usage, c->summary);
     fprintf(f, "\nSee cgplace(1).\n");
 }
 
@@ -146,7 +150,7 @@ int main(int argc, char **argv)
     }
     cli.cmd = rest[0];
     for (const struct command *c = cli_commands; c->name; c++) {
-        if (!strcmp(c->name, cli.cmd)) {
+        if (c->run && !strcmp(c->name, cli.cmd)) {
             int rc = c->run(&cli, nrest, rest);
             free(rest);
             if (fflush(stdout) != 0 && rc == EXIT_OK)
