@@ -227,3 +227,139 @@ def cgplace_json(*args):
         return json.loads(p.stdout)
     except ValueError as e:
         fatal("cgplace %s: output is not JSON (%s): %.300s" % (" ".join(args), e, p.stdout))
+
+
+# ---- cgroup v2 probes ------------------------------------------------------------------
+import atexit
+import errno
+import signal
+import time
+
+CG = "/sys/fs/cgroup"
+_cleanup_cgs = []
+_cleanup_procs = []
+
+
+def cg_read(path):
+    return read(path if path.startswith("/") else CG + "/" + path)
+
+
+def cg_write(path, value):
+    """Write value with one write(); return None on success or the errno name."""
+    path = path if path.startswith("/") else CG + "/" + path
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        # a zero-length write() never reaches the kernel: "" is written as "\n"
+        os.write(fd, (str(value) or "\n").encode())
+        return None
+    except OSError as e:
+        if e.errno == errno.EOPNOTSUPP:   # == ENOTSUP on Linux; use the cgroup docs' name
+            return "EOPNOTSUPP"
+        return errno.errorcode.get(e.errno, str(e.errno))
+    finally:
+        os.close(fd)
+
+
+def cg_must(path, value):
+    err = cg_write(path, value)
+    if err:
+        fatal("write %r to %s: %s" % (value, path, err))
+
+
+def cg_mkdir(rel, threaded=False):
+    path = CG + "/" + rel
+    os.makedirs(path, exist_ok=True)
+    _cleanup_cgs.append(path)
+    if threaded:
+        cg_must(path + "/cgroup.type", "threaded")
+    return path
+
+
+def cg_enable_cpuset(rel=""):
+    cg_must((CG + "/" + rel).rstrip("/") + "/cgroup.subtree_control", "+cpuset")
+
+
+def scratch(name):
+    """A fresh scratch subtree /sys/fs/cgroup/cgp-probe/NAME with cpuset enabled below it."""
+    cg_enable_cpuset()
+    cg_mkdir("cgp-probe")
+    cg_enable_cpuset("cgp-probe")
+    cg_mkdir("cgp-probe/" + name)
+    cg_enable_cpuset("cgp-probe/" + name)
+    return "cgp-probe/" + name
+
+
+def task_status(pid, tid=None):
+    f = "/proc/%d/status" % pid if tid is None else "/proc/%d/task/%d/status" % (pid, tid)
+    d = {}
+    for line in open(f):
+        k, _, v = line.partition(":")
+        d[k] = v.strip()
+    return d
+
+
+def task_cgroup(pid, tid=None):
+    f = "/proc/%d/cgroup" % pid if tid is None else "/proc/%d/task/%d/cgroup" % (pid, tid)
+    for line in open(f):
+        if line.startswith("0::"):
+            return line[3:].strip()
+    return None
+
+
+def helper_path():
+    b = os.environ.get("B", "build")
+    h = os.path.join(b, "vm", "vmhelper")
+    if os.access(h, os.X_OK):
+        return h
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "helpers", "vmhelper.c")
+    h = "/tmp/vmhelper"
+    if not os.access(h, os.X_OK):
+        subprocess.run(["gcc", "-O2", "-pthread", "-o", h, src], check=True)
+    return h
+
+
+class Helper:
+    """vmhelper MIB NTHREADS, started directly inside cgroup `cg` (relative to CG) if given."""
+
+    def __init__(self, mib, nthreads, cg=None):
+        h = helper_path()
+        if cg:
+            cmd = ["sh", "-c", 'echo $$ > "$1/cgroup.procs" && exec "$2" "$3" "$4"', "sh",
+                   CG + "/" + cg, h, str(mib), str(nthreads)]
+        else:
+            cmd = [h, str(mib), str(nthreads)]
+        self.p = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        _cleanup_procs.append(self.p)
+        line = self.p.stdout.readline().split()
+        if not line or line[0] != "ready":
+            fatal("vmhelper did not start: %r" % line)
+        self.pid = int(line[1])
+        self.addr = int(line[2], 16)
+        self.tids = [int(x) for x in line[3:]]
+
+    def pages_per_node(self):
+        """{node: pages} of the helper's buffer, from /proc/PID/numa_maps."""
+        for line in open("/proc/%d/numa_maps" % self.pid):
+            f = line.split()
+            if int(f[0], 16) == self.addr:
+                return {int(k[1:]): int(v) for k, v in (x.split("=") for x in f[2:] if re.match(r"N\d+=", x))}
+        return {}
+
+    def kill(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGKILL)
+            self.p.wait()
+
+
+@atexit.register
+def _cleanup():
+    for p in _cleanup_procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    time.sleep(0.1)
+    for path in sorted(set(_cleanup_cgs), key=len, reverse=True):
+        try:
+            os.rmdir(path)
+        except OSError:
+            pass

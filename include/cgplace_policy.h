@@ -1,0 +1,225 @@
+/* cgplace_policy.h — the placement policy language (spec §3): parse,
+ * validate against a host, solve `auto`, compile to a placement and to the
+ * ordered cgroup operations that realise it (spec §6).
+ *
+ * Conventions are those of cgplace.h:
+ *  - int-returning functions return 0 (or a count) on success and a negative
+ *    errno on failure; they never print and never exit.
+ *  - Out-parameters are written only on success.
+ *  - Objects returned through out-parameters are owned by the caller and are
+ *    released with the matching *_free(); *_free(NULL) is a no-op.
+ *  - Pointers from accessors are borrowed from the owning object.
+ *
+ * Diagnostics: a cgp_diags object is created by the caller and passed to the
+ * parser and the compiler, which append errors and warnings to it (it is an
+ * in/out object, filled on failure as well as on success). Every diagnostic
+ * carries the FILE:LINE:COL of the statement (or token) at fault; columns are
+ * 1-based byte offsets. At most CGP_POLICY_MAX_ERRORS errors are recorded; a
+ * final "too many errors" error marks the cut.
+ *
+ * Errno meanings: -EINVAL the policy has errors (see the diags); -ENOMEM;
+ * -ENOENT/-EACCES/... the top-level file could not be opened, -ELOOP it is a
+ * symbolic link (not followed), -EISDIR a directory, -ENXIO not a regular
+ * file (FIFO, device), -EFBIG larger than CGP_POLICY_MAX_FILE (no diagnostic
+ * is added for these: the caller names the file).
+ */
+#ifndef CGPLACE_POLICY_H
+#define CGPLACE_POLICY_H
+
+#include "cgplace.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CGP_POLICY_MAX_ERRORS 20
+#define CGP_POLICY_MAX_FILE (16u << 20)     /* bytes per file */
+#define CGP_POLICY_MAX_TOTAL (64u << 20)    /* bytes over all included files */
+#define CGP_POLICY_MAX_TOKEN 4096           /* bytes per token */
+#define CGP_POLICY_MAX_INCLUDE_DEPTH 8
+#define CGP_POLICY_MAX_VCPUS 16384
+
+/* ------------------------------------------------------------------ */
+/* Diagnostics                                                          */
+/* ------------------------------------------------------------------ */
+
+struct cgp_diag {
+    bool warning;        /* false: error */
+    const char *file;    /* as named by the user or the include statement */
+    unsigned line, col;  /* 1-based; 0 when the diagnostic is about the whole file */
+    const char *msg;     /* without the "FILE:LINE:COL: error: " prefix */
+};
+
+typedef struct cgp_diags cgp_diags;
+
+/* New empty list; NULL on ENOMEM. */
+CGP_EXPORT cgp_diags *cgp_diags_new(void);
+CGP_EXPORT void cgp_diags_free(cgp_diags *d);
+CGP_EXPORT size_t cgp_diags_count(const cgp_diags *d);
+CGP_EXPORT size_t cgp_diags_errors(const cgp_diags *d);
+/* i-th diagnostic in the order found (borrowed). */
+CGP_EXPORT const struct cgp_diag *cgp_diags_get(const cgp_diags *d, size_t i);
+/* "FILE:LINE:COL: error: MSG" (or "warning"); caller frees. NULL on ENOMEM. */
+CGP_EXPORT char *cgp_diag_format(const struct cgp_diag *dg);
+
+/* ------------------------------------------------------------------ */
+/* Parsing                                                              */
+/* ------------------------------------------------------------------ */
+
+typedef struct cgp_policy cgp_policy;
+
+/* Parse the policy file at path (and what it includes). Files are opened
+ * with O_NOFOLLOW|O_NONBLOCK and must be regular files no larger than
+ * CGP_POLICY_MAX_FILE. Returns 0, -EINVAL (syntax errors, in diags), -ENOMEM,
+ * or -errno when path itself cannot be opened/read. */
+CGP_EXPORT int cgp_policy_parse_file(const char *path, cgp_diags *diags, cgp_policy **out);
+/* Parse len bytes of buf as if read from a file named name (includes are
+ * relative to name's directory). Same returns. buf need not be NUL-terminated. */
+CGP_EXPORT int cgp_policy_parse_buffer(const char *name, const char *buf, size_t len,
+                                       cgp_diags *diags, cgp_policy **out);
+CGP_EXPORT void cgp_policy_free(cgp_policy *p);
+/* Number of guest blocks parsed. */
+CGP_EXPORT size_t cgp_policy_n_guests(const cgp_policy *p);
+
+/* ------------------------------------------------------------------ */
+/* Compilation: validation, defaults, auto placement                    */
+/* ------------------------------------------------------------------ */
+
+enum cgp_mem_mode {
+    CGP_MODE_STRICT,
+    CGP_MODE_RESTRICTIVE,
+    CGP_MODE_PREFERRED,
+    CGP_MODE_INTERLEAVE,
+};
+CGP_EXPORT const char *cgp_mem_mode_name(enum cgp_mem_mode m);
+
+enum cgp_unmanaged { CGP_UNMANAGED_IGNORE, CGP_UNMANAGED_WARN, CGP_UNMANAGED_DENY };
+
+enum cgp_match_kind { CGP_MATCH_NAME, CGP_MATCH_UUID, CGP_MATCH_PIDFILE, CGP_MATCH_QMP };
+
+struct cgp_match {
+    enum cgp_match_kind kind;
+    const char *value;
+};
+
+struct cgp_thread_placement {
+    const cgp_bitmap *cpus;
+    const cgp_bitmap *mems;
+};
+
+struct cgp_iothread_placement {
+    const char *id;          /* as written in the policy */
+    const cgp_bitmap *cpus;
+    const cgp_bitmap *mems;
+};
+
+struct cgp_guest_placement {
+    const char *name;        /* block name, also the cgroup directory name */
+    const char *file;        /* where the guest block starts */
+    unsigned line, col;
+    bool running;            /* false until guest discovery exists */
+    unsigned n_vcpus;
+    uint64_t memory_kib;     /* 0 when the guest gives no memory statement */
+    enum cgp_mem_mode mode;
+    bool needs_exec;         /* preferred/interleave: a cgroup can only restrict */
+    bool auto_placed;        /* cpus auto or nodes auto was solved */
+    const cgp_bitmap *cpus;  /* guest cgroup: union of its threads' CPUs */
+    const cgp_bitmap *mems;  /* guest cgroup: union of its threads' nodes */
+    struct cgp_thread_placement emulator;
+    const struct cgp_thread_placement *vcpu;     /* [n_vcpus] */
+    size_t n_iothreads;
+    const struct cgp_iothread_placement *iothreads;
+    size_t n_matches;        /* >= 1: an implicit name match when none given */
+    const struct cgp_match *matches;
+};
+
+struct cgp_host_settings {
+    const cgp_bitmap *reserved_cpus;  /* never NULL */
+    uint64_t reserve_memory_kib;      /* per node with memory */
+    const char *parent;               /* "cgplace" by default */
+    enum cgp_unmanaged unmanaged;     /* default CGP_UNMANAGED_IGNORE */
+    unsigned overcommit_milli;        /* vCPUs per host CPU x 1000; default 1000 */
+};
+
+typedef struct cgp_placement cgp_placement;
+
+/* Validate p against host t, resolve defaults and `auto`, and compile.
+ * Errors and warnings go to diags. Returns 0 (possibly with warnings),
+ * -EINVAL when an error was found, -ENOMEM. */
+CGP_EXPORT int cgp_policy_compile(const cgp_policy *p, const cgp_topology *t,
+                                  cgp_diags *diags, cgp_placement **out);
+CGP_EXPORT void cgp_placement_free(cgp_placement *pl);
+CGP_EXPORT const struct cgp_host_settings *cgp_placement_host(const cgp_placement *pl);
+/* Guests in policy order. */
+CGP_EXPORT size_t cgp_placement_n_guests(const cgp_placement *pl);
+CGP_EXPORT const struct cgp_guest_placement *cgp_placement_guest(const cgp_placement *pl, size_t i);
+CGP_EXPORT const struct cgp_guest_placement *cgp_placement_find(const cgp_placement *pl,
+                                                                const char *name);
+
+/* ------------------------------------------------------------------ */
+/* Suggest: the auto solver for one new guest                           */
+/* ------------------------------------------------------------------ */
+
+struct cgp_suggestion {
+    cgp_bitmap *cpus;        /* owned by the caller: cgp_bitmap_free() */
+    cgp_bitmap *mems;
+    cgp_bitmap *cpu_nodes;   /* the nodes whose CPUs were chosen */
+};
+
+/* Best fit for a new guest of vcpus vCPUs and memory_kib KiB, after the
+ * commitments of pl (NULL: an empty policy: no reservation, overcommit 1).
+ * Memory also has to fit the nodes' MemFree minus the reserve (the guest
+ * starts now). Returns 0, -ENOSPC when no placement exists, -EINVAL
+ * (vcpus == 0), -ENOMEM. */
+CGP_EXPORT int cgp_suggest(const cgp_placement *pl, const cgp_topology *t, unsigned vcpus,
+                           uint64_t memory_kib, struct cgp_suggestion *out);
+CGP_EXPORT void cgp_suggestion_clear(struct cgp_suggestion *s);
+
+/* ------------------------------------------------------------------ */
+/* Plan: ordered cgroup operations (spec §6)                            */
+/* ------------------------------------------------------------------ */
+
+enum cgp_op_kind {
+    CGP_OP_MKDIR,   /* create the cgroup `path` */
+    CGP_OP_WRITE,   /* write `value` to `path`/`file` */
+};
+
+struct cgp_op {
+    enum cgp_op_kind kind;
+    const char *path;       /* cgroup path relative to the cgroup root ("" = root) */
+    const char *file;       /* CGP_OP_WRITE: the cgroup file; NULL for MKDIR */
+    const char *value;      /* CGP_OP_WRITE: the value written; NULL for MKDIR */
+    const char *old_value;  /* the value it replaces; NULL when unknown/new */
+    const char *guest;      /* guest it belongs to, NULL for shared ancestors */
+    const char *note;       /* NULL, or why the write is not the whole story */
+};
+
+/* The desired cgroup tree, as the plan and a future diff against a live tree
+ * see it: one entry per cgroup, parents before children. */
+struct cgp_cgroup_spec {
+    const char *path;        /* relative to the cgroup root */
+    const char *guest;       /* NULL for PARENT */
+    bool threaded;           /* a threaded child (emulator, vcpuN, iothread-ID) */
+    const cgp_bitmap *cpus;  /* NULL: not written (inherits) */
+    const cgp_bitmap *mems;
+};
+
+typedef struct cgp_plan cgp_plan;
+
+/* Ops that create the whole tree of pl from an empty cgroup hierarchy
+ * (PARENT absent). Returns 0, -ENOMEM. */
+CGP_EXPORT int cgp_plan_from_empty(const cgp_placement *pl, cgp_plan **out);
+CGP_EXPORT void cgp_plan_free(cgp_plan *plan);
+CGP_EXPORT size_t cgp_plan_n_ops(const cgp_plan *plan);
+CGP_EXPORT const struct cgp_op *cgp_plan_op(const cgp_plan *plan, size_t i);
+CGP_EXPORT size_t cgp_plan_n_cgroups(const cgp_plan *plan);
+CGP_EXPORT const struct cgp_cgroup_spec *cgp_plan_cgroup(const cgp_plan *plan, size_t i);
+
+/* Parse a SIZE word ("512M", "3GiB"): 0, -EINVAL (no unit: *needs_unit set
+ * true when given), -ERANGE, into KiB. Used by the CLI for --memory. */
+CGP_EXPORT int cgp_parse_size_kib(const char *s, uint64_t *kib, bool *needs_unit);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

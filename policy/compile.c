@@ -1,0 +1,986 @@
+/* Validation of a parsed policy against the host, defaults, `auto`, and the
+ * compiled placement (spec §3). */
+#include "policy-int.h"
+
+#include <errno.h>
+#include <string.h>
+
+CGP_EXPORT const char *cgp_mem_mode_name(enum cgp_mem_mode m)
+{
+    switch (m) {
+    case CGP_MODE_STRICT: return "strict";
+    case CGP_MODE_RESTRICTIVE: return "restrictive";
+    case CGP_MODE_PREFERRED: return "preferred";
+    case CGP_MODE_INTERLEAVE: return "interleave";
+    }
+    return "?";
+}
+
+cgp_bitmap *pl_own(cgp_placement *pl, cgp_bitmap *b)
+{
+    if (!b)
+        return NULL;
+    if (pl->n_bm == pl->cap_bm) {
+        size_t cap = pl->cap_bm ? pl->cap_bm * 2 : 64;
+        cgp_bitmap **v = realloc(pl->bm, cap * sizeof *v);
+        if (!v) {
+            cgp_bitmap_free(b);
+            return NULL;
+        }
+        pl->bm = v;
+        pl->cap_bm = cap;
+    }
+    return pl->bm[pl->n_bm++] = b;
+}
+
+char *pl_strdup(cgp_placement *pl, const char *s)
+{
+    if (pl->n_str == pl->cap_str) {
+        size_t cap = pl->cap_str ? pl->cap_str * 2 : 64;
+        char **v = realloc(pl->str, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        pl->str = v;
+        pl->cap_str = cap;
+    }
+    char *d = strdup(s);
+    if (d)
+        pl->str[pl->n_str++] = d;
+    return d;
+}
+
+CGP_EXPORT void cgp_placement_free(cgp_placement *pl)
+{
+    if (!pl)
+        return;
+    for (size_t i = 0; i < pl->n; i++) {
+        free(pl->g[i].vcpu);
+        free(pl->g[i].io);
+        free(pl->g[i].matches);
+    }
+    free(pl->g);
+    for (size_t i = 0; i < pl->n_bm; i++)
+        cgp_bitmap_free(pl->bm[i]);
+    free(pl->bm);
+    for (size_t i = 0; i < pl->n_str; i++)
+        free(pl->str[i]);
+    free(pl->str);
+    free(pl);
+}
+
+CGP_EXPORT const struct cgp_host_settings *cgp_placement_host(const cgp_placement *pl)
+{
+    return &pl->host;
+}
+
+CGP_EXPORT size_t cgp_placement_n_guests(const cgp_placement *pl)
+{
+    return pl ? pl->n : 0;
+}
+
+CGP_EXPORT const struct cgp_guest_placement *cgp_placement_guest(const cgp_placement *pl, size_t i)
+{
+    return pl && i < pl->n ? &pl->g[i].pub : NULL;
+}
+
+CGP_EXPORT const struct cgp_guest_placement *cgp_placement_find(const cgp_placement *pl,
+                                                                const char *name)
+{
+    for (size_t i = 0; pl && i < pl->n; i++)
+        if (!strcmp(pl->g[i].pub.name, name))
+            return &pl->g[i].pub;
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+
+struct cc {
+    const cgp_policy *p;
+    const cgp_topology *t;
+    cgp_diags *d;
+    cgp_placement *pl;
+    struct hostview hv;
+    int err;
+    /* per guest, by policy index */
+    cgp_bitmap **cpus;       /* resolved CPUs (NULL: auto or invalid) */
+    cgp_bitmap **mems;       /* resolved guest nodes (NULL: auto/local pending or invalid) */
+    bool *bad;               /* guest has errors: skip the later stages */
+};
+
+static void oom(struct cc *c, int r)
+{
+    if (r < 0 && !c->err)
+        c->err = r;
+}
+
+#define ERR(c, loc, ...) oom((c), pol_error((c)->d, (loc), __VA_ARGS__))
+#define WARN(c, loc, ...) oom((c), pol_warn((c)->d, (loc), __VA_ARGS__))
+
+static char *fmt(const cgp_bitmap *b)
+{
+    return cgp_bitmap_format(b);
+}
+
+static char *loc_str(const struct pol_loc *l)
+{
+    char *s = NULL;
+    return asprintf(&s, "%s:%u:%u", l->file, l->line, l->col) < 0 ? NULL : s;
+}
+
+/* "1 GiB"/"512 MiB"/"100 KiB" for messages */
+static void size_str(uint64_t kib, char *buf, size_t n)
+{
+    if (kib && kib % (1u << 20) == 0)
+        snprintf(buf, n, "%llu GiB", (unsigned long long)(kib >> 20));
+    else if (kib && kib % 1024 == 0)
+        snprintf(buf, n, "%llu MiB", (unsigned long long)(kib >> 10));
+    else
+        snprintf(buf, n, "%llu KiB", (unsigned long long)kib);
+}
+
+static bool plural(const cgp_bitmap *b)
+{
+    return cgp_bitmap_count(b) != 1;
+}
+
+/* Check a CPU list against the host: existing, online, not reserved. */
+static bool check_cpus(struct cc *c, const cgp_bitmap *cpus, const struct pol_loc *loc)
+{
+    bool ok = true;
+    const cgp_bitmap *present = cgp_topology_cpus_present(c->t);
+    const cgp_bitmap *online = cgp_topology_cpus_online(c->t);
+    cgp_bitmap *x CGP_AUTOBITMAP = cgp_bitmap_dup(cpus);
+    if (!x)
+        return oom(c, -ENOMEM), false;
+    cgp_bitmap_andnot(x, present);
+    if (!cgp_bitmap_is_empty(x)) {
+        char *s CGP_AUTOFREE = fmt(x), *h CGP_AUTOFREE = fmt(present);
+        ERR(c, loc, "CPU%s %s %s not exist on this host (present CPUs: %s)", plural(x) ? "s" : "",
+            s ? s : "?", plural(x) ? "do" : "does", h ? h : "?");
+        ok = false;
+    }
+    cgp_bitmap_clear_all(x);
+    if (cgp_bitmap_or(x, cpus) < 0)
+        return oom(c, -ENOMEM), false;
+    cgp_bitmap_and(x, present);
+    cgp_bitmap_andnot(x, online);
+    if (!cgp_bitmap_is_empty(x)) {
+        char *s CGP_AUTOFREE = fmt(x);
+        ERR(c, loc, "CPU%s %s %s offline", plural(x) ? "s" : "", s ? s : "?", plural(x) ? "are" : "is");
+        ok = false;
+    }
+    const struct pol_host *h = &c->p->host;
+    if (h->reserve_cpus && cgp_bitmap_overlaps(cpus, h->reserve_cpus)) {
+        cgp_bitmap_clear_all(x);
+        if (cgp_bitmap_or(x, cpus) < 0)
+            return oom(c, -ENOMEM), false;
+        cgp_bitmap_and(x, h->reserve_cpus);
+        char *s CGP_AUTOFREE = fmt(x), *r CGP_AUTOFREE = loc_str(&h->reserve_cpus_loc);
+        ERR(c, loc, "CPU%s %s %s reserved for the host ('reserve cpus' at %s)", plural(x) ? "s" : "",
+            s ? s : "?", plural(x) ? "are" : "is", r ? r : "?");
+        ok = false;
+    }
+    return ok;
+}
+
+/* Check memory target nodes: exist, online, have memory. */
+static bool check_mem_nodes(struct cc *c, const cgp_bitmap *nodes, const struct pol_loc *loc)
+{
+    bool ok = true;
+    cgp_bitmap_foreach(nodes, id) {
+        const struct cgp_node *nd = cgp_topology_node_by_id(c->t, id);
+        if (!nd) {
+            char *h CGP_AUTOFREE = fmt(cgp_topology_nodes_online(c->t));
+            ERR(c, loc, "node %d does not exist on this host (nodes: %s)", id, h ? h : "?");
+            ok = false;
+        } else if (!nd->online) {
+            ERR(c, loc, "node %d is offline", id);
+            ok = false;
+        } else if (nd->mem_total_kib == CGP_UNKNOWN_U64) {
+            ERR(c, loc, "the memory of node %d is unknown (its meminfo cannot be read)", id);
+            ok = false;
+        } else if (nd->mem_total_kib == 0) {
+            ERR(c, loc, "node %d has no memory (it is %s); a memory target needs a node with memory",
+                id, cgp_bitmap_is_empty(nd->cpus) ? "empty" : "CPU-only");
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+/* Resolve `cpus` of guest gi; NULL (auto) or a new bitmap in c->cpus. */
+static void resolve_cpus(struct cc *c, size_t gi)
+{
+    const struct pol_guest *g = &c->p->guests[gi];
+    const cgp_bitmap *online = cgp_topology_cpus_online(c->t);
+    const cgp_bitmap *reserved = c->pl->host.reserved_cpus;
+    cgp_bitmap *b = NULL;
+    switch (g->cpus_kind) {
+    case POL_CPUS_AUTO:
+        return;
+    case POL_CPUS_LIST:
+        if (!check_cpus(c, g->cpus, &g->cpus_arg_loc)) {
+            c->bad[gi] = true;
+            return;
+        }
+        b = cgp_bitmap_dup(g->cpus);
+        break;
+    case POL_CPUS_NODE: {
+        if (!(b = cgp_bitmap_new()))
+            break;
+        bool ok = true;
+        cgp_bitmap_foreach(g->cpus, id) {
+            const struct cgp_node *nd = cgp_topology_node_by_id(c->t, id);
+            if (!nd) {
+                char *h CGP_AUTOFREE = fmt(cgp_topology_nodes_online(c->t));
+                ERR(c, &g->cpus_arg_loc, "node %d does not exist on this host (nodes: %s)", id,
+                    h ? h : "?");
+                ok = false;
+            } else if (!nd->online) {
+                ERR(c, &g->cpus_arg_loc, "node %d is offline", id);
+                ok = false;
+            } else if (cgp_bitmap_is_empty(nd->cpus)) {
+                ERR(c, &g->cpus_arg_loc,
+                    "node %d has no CPUs (it is memory-only); 'cpus node' needs a node with CPUs", id);
+                ok = false;
+            } else if (cgp_bitmap_or(b, nd->cpus) < 0) {
+                oom(c, -ENOMEM);
+            }
+        }
+        if (!ok) {
+            c->bad[gi] = true;
+            cgp_bitmap_free(b);
+            return;
+        }
+        cgp_bitmap_and(b, online);
+        cgp_bitmap_andnot(b, reserved);
+        if (cgp_bitmap_is_empty(b)) {
+            char *s CGP_AUTOFREE = fmt(g->cpus);
+            ERR(c, &g->cpus_arg_loc, "node%s %s %s no online CPU that is not reserved",
+                plural(g->cpus) ? "s" : "", s ? s : "?", plural(g->cpus) ? "have" : "has");
+            c->bad[gi] = true;
+            cgp_bitmap_free(b);
+            return;
+        }
+        break;
+    }
+    case POL_CPUS_UNSET:
+        if ((b = cgp_bitmap_dup(online)))
+            cgp_bitmap_andnot(b, reserved);
+        if (b && cgp_bitmap_is_empty(b)) {
+            ERR(c, &g->loc, "guest '%s': no online CPU is left outside 'reserve cpus'", g->name);
+            c->bad[gi] = true;
+            cgp_bitmap_free(b);
+            return;
+        }
+        break;
+    }
+    if (!b)
+        oom(c, -ENOMEM);
+    c->cpus[gi] = b;
+}
+
+/* Effective memory of a guest: the memory statement, else the cells' sum. */
+static uint64_t guest_mem(const struct pol_guest *g)
+{
+    if (g->has_memory)
+        return g->memory_kib;
+    uint64_t s = 0;
+    for (size_t i = 0; i < g->n_cells; i++)
+        s += g->cells[i].memory_kib;
+    return s;
+}
+
+static bool is_auto(const struct pol_guest *g)
+{
+    return g->cpus_kind == POL_CPUS_AUTO || g->nodes_kind == POL_NODES_AUTO;
+}
+
+/* Per-guest checks that need no placement. */
+static void check_guest_static(struct cc *c, size_t gi)
+{
+    const struct pol_guest *g = &c->p->guests[gi];
+    if (g->vcpus < 0) {
+        ERR(c, &g->loc, "guest '%s' has no 'vcpus N;' statement (the number of vCPUs is required)",
+            g->name);
+        c->bad[gi] = true;
+        return;
+    }
+    unsigned nv = (unsigned)g->vcpus;
+    /* matches: contradictory values of one kind can never all hold */
+    for (size_t i = 0; i < g->n_matches; i++)
+        for (size_t j = 0; j < i; j++)
+            if (g->matches[i].kind == g->matches[j].kind &&
+                strcmp(g->matches[i].value, g->matches[j].value)) {
+                char *f CGP_AUTOFREE = loc_str(&g->matches[j].loc);
+                ERR(c, &g->matches[i].loc,
+                    "this match contradicts the one at %s: all match lines must hold, so guest '%s' "
+                    "could never match", f ? f : "?", g->name);
+                c->bad[gi] = true;
+            }
+    if (g->has_memory && g->nodes_kind == POL_NODES_LIST &&
+        !check_mem_nodes(c, g->nodes, &g->nodes_loc))
+        c->bad[gi] = true;
+    if (g->nodes_kind == POL_NODES_AUTO && g->n_cells) {
+        ERR(c, &g->nodes_loc, "'nodes auto' cannot be used with cells: give the guest's nodes, or "
+            "drop the cells");
+        c->bad[gi] = true;
+    }
+    /* vcpupin indexes */
+    cgp_bitmap *pinned CGP_AUTOBITMAP = cgp_bitmap_new();
+    if (!pinned)
+        return oom(c, -ENOMEM);
+    for (size_t i = 0; i < g->n_vcpupins; i++) {
+        const struct pol_pin *pn = &g->vcpupins[i];
+        int last = cgp_bitmap_last(pn->vcpus);
+        if (last >= (int)nv) {
+            ERR(c, &pn->arg_loc, "vCPU %d is out of range: guest '%s' has %u vCPU%s (0-%u)", last,
+                g->name, nv, nv == 1 ? "" : "s", nv - 1);
+            c->bad[gi] = true;
+            continue;
+        }
+        if (cgp_bitmap_overlaps(pinned, pn->vcpus)) {
+            int v = -1;
+            cgp_bitmap_foreach(pn->vcpus, x) if (v < 0 && cgp_bitmap_test(pinned, x)) v = x;
+            size_t first = 0;
+            while (first < i && !cgp_bitmap_test(g->vcpupins[first].vcpus, (unsigned)v))
+                first++;
+            char *f CGP_AUTOFREE = loc_str(&g->vcpupins[first].loc);
+            ERR(c, &pn->arg_loc, "vCPU %d is pinned twice (first at %s)", v, f ? f : "?");
+            c->bad[gi] = true;
+            continue;
+        }
+        oom(c, cgp_bitmap_or(pinned, pn->vcpus));
+    }
+    for (size_t i = 0; i < g->n_iopins; i++)
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(g->iopins[i].id, g->iopins[j].id)) {
+                char *f CGP_AUTOFREE = loc_str(&g->iopins[j].loc);
+                ERR(c, &g->iopins[i].arg_loc, "I/O thread '%s' is pinned twice (first at %s)",
+                    g->iopins[i].id, f ? f : "?");
+                c->bad[gi] = true;
+            }
+    /* cells */
+    cgp_bitmap *used CGP_AUTOBITMAP = cgp_bitmap_new();
+    if (!used)
+        return oom(c, -ENOMEM);
+    uint64_t sum = 0;
+    for (size_t i = 0; i < g->n_cells; i++) {
+        const struct pol_cell *cl = &g->cells[i];
+        if (!cl->vcpus || !cl->has_memory) {
+            c->bad[gi] = true; /* reported by the parser */
+            continue;
+        }
+        int last = cgp_bitmap_last(cl->vcpus);
+        if (last >= (int)nv) {
+            ERR(c, &cl->vcpus_loc, "vCPU %d of cell %u is out of range: guest '%s' has %u vCPU%s (0-%u)",
+                last, cl->index, g->name, nv, nv == 1 ? "" : "s", nv - 1);
+            c->bad[gi] = true;
+        } else if (cgp_bitmap_overlaps(used, cl->vcpus)) {
+            cgp_bitmap *x CGP_AUTOBITMAP = cgp_bitmap_dup(cl->vcpus);
+            if (!x)
+                return oom(c, -ENOMEM);
+            cgp_bitmap_and(x, used);
+            char *s CGP_AUTOFREE = fmt(x);
+            ERR(c, &cl->vcpus_loc, "cell %u shares vCPU%s %s with another cell (cells must not share "
+                "vCPUs)", cl->index, plural(x) ? "s" : "", s ? s : "?");
+            c->bad[gi] = true;
+        } else {
+            oom(c, cgp_bitmap_or(used, cl->vcpus));
+        }
+        if (!check_mem_nodes(c, cl->nodes, &cl->nodes_loc))
+            c->bad[gi] = true;
+        sum += cl->memory_kib;
+    }
+    if (g->n_cells && g->has_memory && sum != g->memory_kib) {
+        char a[32], b[32];
+        size_str(sum, a, sizeof a);
+        size_str(g->memory_kib, b, sizeof b);
+        ERR(c, &g->mem_loc, "the cells' memory adds up to %s, not the guest's %s", a, b);
+        c->bad[gi] = true;
+    }
+}
+
+/* After cpus are known: pins within the guest's CPUs. */
+static void check_pins(struct cc *c, size_t gi)
+{
+    const struct pol_guest *g = &c->p->guests[gi];
+    const cgp_bitmap *cpus = c->cpus[gi];
+    char *gs CGP_AUTOFREE = fmt(cpus);
+    for (size_t k = 0; k < g->n_vcpupins + g->n_iopins + (g->emulatorpin ? 1 : 0); k++) {
+        const cgp_bitmap *pin;
+        const struct pol_loc *loc;
+        if (k < g->n_vcpupins) {
+            pin = g->vcpupins[k].cpus;
+            loc = &g->vcpupins[k].cpus_loc;
+        } else if (k < g->n_vcpupins + g->n_iopins) {
+            pin = g->iopins[k - g->n_vcpupins].cpus;
+            loc = &g->iopins[k - g->n_vcpupins].cpus_loc;
+        } else {
+            pin = g->emulatorpin;
+            loc = &g->emu_loc;
+        }
+        if (cgp_bitmap_subset(pin, cpus))
+            continue;
+        cgp_bitmap *x CGP_AUTOBITMAP = cgp_bitmap_dup(pin);
+        if (!x)
+            return oom(c, -ENOMEM);
+        cgp_bitmap_andnot(x, cpus);
+        char *s CGP_AUTOFREE = fmt(x);
+        ERR(c, loc, "CPU%s %s %s not within guest '%s''s cpus %s", plural(x) ? "s" : "", s ? s : "?",
+            plural(x) ? "are" : "is", g->name, gs ? gs : "?");
+        c->bad[gi] = true;
+    }
+}
+
+static int cmp_name(const void *a, const void *b, void *arg)
+{
+    const cgp_policy *p = arg;
+    size_t ia = *(const size_t *)a, ib = *(const size_t *)b;
+    int r = strcmp(p->guests[ia].name, p->guests[ib].name);
+    return r ? r : (ia > ib) - (ia < ib);
+}
+
+static void check_duplicates(struct cc *c)
+{
+    size_t n = c->p->n_guests;
+    size_t *idx CGP_AUTOFREE = calloc(n ? n : 1, sizeof *idx);
+    if (!idx)
+        return oom(c, -ENOMEM);
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+    qsort_r(idx, n, sizeof *idx, cmp_name, (void *)c->p);
+    for (size_t i = 1; i < n; i++) {
+        const struct pol_guest *a = &c->p->guests[idx[i - 1]], *b = &c->p->guests[idx[i]];
+        if (!strcmp(a->name, b->name)) {
+            /* report at the later one, pointing at the first of the run */
+            size_t first = i - 1;
+            while (first > 0 && !strcmp(c->p->guests[idx[first - 1]].name, b->name))
+                first--;
+            char *f CGP_AUTOFREE = loc_str(&c->p->guests[idx[first]].loc);
+            ERR(c, &b->loc, "duplicate guest '%s' (first defined at %s)", b->name, f ? f : "?");
+            c->bad[idx[i]] = true;
+        }
+    }
+}
+
+/* Two guests can match the same process when they constrain at least one
+ * common attribute (name, uuid, pidfile, qmp) and agree on every attribute
+ * they both constrain. A guest without match lines constrains its name. */
+struct mkey {
+    size_t guest;
+    enum cgp_match_kind kind;
+    const char *value;
+};
+
+static int cmp_mkey(const void *a, const void *b)
+{
+    const struct mkey *x = a, *y = b;
+    if (x->kind != y->kind)
+        return x->kind < y->kind ? -1 : 1;
+    int r = strcmp(x->value, y->value);
+    return r ? r : (x->guest > y->guest) - (x->guest < y->guest);
+}
+
+static const char *match_of(const struct pol_guest *g, enum cgp_match_kind k)
+{
+    if (!g->n_matches)
+        return k == CGP_MATCH_NAME ? g->name : NULL;
+    for (size_t i = 0; i < g->n_matches; i++)
+        if (g->matches[i].kind == k)
+            return g->matches[i].value;
+    return NULL;
+}
+
+static const struct pol_loc *match_loc(const struct pol_guest *g)
+{
+    return g->n_matches ? &g->matches[0].loc : &g->loc;
+}
+
+static void check_overlaps(struct cc *c)
+{
+    const cgp_policy *p = c->p;
+    size_t n = 0;
+    for (size_t i = 0; i < p->n_guests; i++)
+        n += p->guests[i].n_matches ? p->guests[i].n_matches : 1;
+    struct mkey *v CGP_AUTOFREE = calloc(n ? n : 1, sizeof *v);
+    if (!v)
+        return oom(c, -ENOMEM);
+    size_t k = 0;
+    for (size_t i = 0; i < p->n_guests; i++) {
+        const struct pol_guest *g = &p->guests[i];
+        if (!g->n_matches)
+            v[k++] = (struct mkey){ i, CGP_MATCH_NAME, g->name };
+        for (size_t j = 0; j < g->n_matches; j++)
+            v[k++] = (struct mkey){ i, g->matches[j].kind, g->matches[j].value };
+    }
+    qsort(v, n, sizeof *v, cmp_mkey);
+    for (size_t a = 0; a < n; a++) {
+        for (size_t b = a + 1; b < n && v[b].kind == v[a].kind && !strcmp(v[b].value, v[a].value); b++) {
+            size_t ga = v[a].guest, gb = v[b].guest;
+            if (ga == gb || c->bad[ga] || c->bad[gb])
+                continue;
+            const struct pol_guest *A = &p->guests[ga], *B = &p->guests[gb];
+            if (!strcmp(A->name, B->name))
+                continue; /* duplicate names are reported as such */
+            bool agree = true;
+            for (int kk = 0; kk < 4 && agree; kk++) {
+                const char *x = match_of(A, (enum cgp_match_kind)kk), *y = match_of(B, (enum cgp_match_kind)kk);
+                if (x && y && strcmp(x, y))
+                    agree = false;
+            }
+            /* report once per pair: at the first key they share */
+            bool first_key = true;
+            for (int kk = 0; kk < (int)v[a].kind; kk++)
+                if (match_of(A, (enum cgp_match_kind)kk) && match_of(B, (enum cgp_match_kind)kk))
+                    first_key = false;
+            if (agree && first_key) {
+                const struct pol_guest *later = gb > ga ? B : A, *earlier = gb > ga ? A : B;
+                char *f CGP_AUTOFREE = loc_str(&earlier->loc);
+                static const char *const kn[] = { "name", "uuid", "pidfile", "qmp" };
+                ERR(c, match_loc(later),
+                    "guests '%s' and '%s' (at %s) can match the same process (both match %s \"%s\"); "
+                    "add a match line that tells them apart", later->name, earlier->name, f ? f : "?",
+                    kn[v[a].kind], v[a].value);
+                c->bad[gb > ga ? gb : ga] = true;
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ */
+
+struct order_ctx {
+    const cgp_policy *p;
+};
+
+static int cmp_auto(const void *a, const void *b, void *arg)
+{
+    const cgp_policy *p = arg;
+    const struct pol_guest *x = &p->guests[*(const size_t *)a], *y = &p->guests[*(const size_t *)b];
+    uint64_t mx = guest_mem(x), my = guest_mem(y);
+    if (mx != my)
+        return mx > my ? -1 : 1;
+    if (x->vcpus != y->vcpus)
+        return x->vcpus > y->vcpus ? -1 : 1;
+    int r = strcmp(x->name, y->name);
+    if (r)
+        return r;
+    return (*(const size_t *)a > *(const size_t *)b) - (*(const size_t *)a < *(const size_t *)b);
+}
+
+/* Memory nodes a guest's memory is accounted on: (nodes, kib) pairs via cb. */
+static void guest_mem_parts(const struct pol_guest *g, const cgp_bitmap *mems,
+                            void (*cb)(void *, const cgp_bitmap *, uint64_t, const struct pol_loc *),
+                            void *arg)
+{
+    if (g->n_cells) {
+        for (size_t i = 0; i < g->n_cells; i++)
+            if (g->cells[i].nodes)
+                cb(arg, g->cells[i].nodes, g->cells[i].memory_kib, &g->cells[i].mem_loc);
+    } else if (g->has_memory && mems) {
+        cb(arg, mems, g->memory_kib, &g->mem_loc);
+    }
+}
+
+static void commit_cb(void *arg, const cgp_bitmap *nodes, uint64_t kib, const struct pol_loc *loc)
+{
+    (void)loc;
+    hv_commit(arg, NULL, 0, nodes, kib);
+}
+
+struct fit {
+    struct cc *c;
+    const struct pol_guest *g;
+    uint64_t *used;          /* by node index */
+    bool *reported, *warned;
+};
+
+static void fit_cb(void *arg, const cgp_bitmap *nodes, uint64_t kib, const struct pol_loc *loc)
+{
+    struct fit *f = arg;
+    struct cc *c = f->c;
+    unsigned k = cgp_bitmap_count(nodes);
+    if (!k)
+        return;
+    uint64_t share = (kib + k - 1) / k;
+    cgp_bitmap_foreach(nodes, id) {
+        int i = hv_index(&c->hv, id);
+        if (i < 0)
+            continue;
+        const struct cgp_node *nd = cgp_topology_node(c->t, (size_t)i);
+        f->used[i] += share;
+        if (nd->mem_total_kib == CGP_UNKNOWN_U64)
+            continue;
+        uint64_t reserve = c->pl->host.reserve_memory_kib;
+        uint64_t cap = nd->mem_total_kib > reserve ? nd->mem_total_kib - reserve : 0;
+        char a[32], b[32], r[32];
+        if (f->used[i] > cap && !f->reported[i]) {
+            f->reported[i] = true;
+            size_str(f->used[i], a, sizeof a);
+            size_str(nd->mem_total_kib, b, sizeof b);
+            size_str(reserve, r, sizeof r);
+            ERR(c, loc, "node %d cannot hold the memory bound to it: guests up to '%s' need %s there, "
+                "more than its MemTotal %s minus the reserve %s", id, f->g->name, a, b, r);
+        } else if (nd->mem_free_kib != CGP_UNKNOWN_U64 && f->used[i] > nd->mem_free_kib &&
+                   !f->warned[i] && !f->reported[i]) {
+            f->warned[i] = true;
+            size_str(f->used[i], a, sizeof a);
+            size_str(nd->mem_free_kib, b, sizeof b);
+            WARN(c, loc, "node %d: guests up to '%s' (not running yet) need %s there, more than its "
+                 "MemFree %s now", id, f->g->name, a, b);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ */
+
+static cgp_bitmap *union_of(cgp_placement *pl, const cgp_bitmap *a, const cgp_bitmap *b)
+{
+    cgp_bitmap *u = cgp_bitmap_dup(a);
+    if (u && b && cgp_bitmap_or(u, b) < 0) {
+        cgp_bitmap_free(u);
+        u = NULL;
+    }
+    return pl_own(pl, u);
+}
+
+/* A placement-owned copy of a policy bitmap (the policy may go first). */
+static const cgp_bitmap *own_copy(cgp_placement *pl, const cgp_bitmap *b)
+{
+    return pl_own(pl, cgp_bitmap_dup(b));
+}
+
+static int build_guest(struct cc *c, size_t gi, struct gp_priv *out, const cgp_bitmap *cpus,
+                       const cgp_bitmap *gmems)
+{
+    const struct pol_guest *g = &c->p->guests[gi];
+    cgp_placement *pl = c->pl;
+    struct cgp_guest_placement *pub = &out->pub;
+    unsigned nv = (unsigned)g->vcpus;
+    pub->name = pl_strdup(pl, g->name);
+    pub->file = pl_strdup(pl, g->loc.file);
+    if (!pub->name || !pub->file)
+        return -ENOMEM;
+    pub->line = g->loc.line;
+    pub->col = g->loc.col;
+    pub->n_vcpus = nv;
+    pub->memory_kib = guest_mem(g);
+    pub->mode = g->mode < 0 ? CGP_MODE_STRICT : (enum cgp_mem_mode)g->mode;
+    pub->needs_exec = pub->mode == CGP_MODE_PREFERRED || pub->mode == CGP_MODE_INTERLEAVE;
+    pub->auto_placed = is_auto(g);
+    /* guest-level nodes: the guest's nodes plus every cell's */
+    cgp_bitmap *mems = union_of(pl, gmems, NULL);
+    if (!mems)
+        return -ENOMEM;
+    for (size_t i = 0; i < g->n_cells; i++)
+        if (cgp_bitmap_or(mems, g->cells[i].nodes) < 0)
+            return -ENOMEM;
+    const cgp_bitmap *emu = g->emulatorpin ? own_copy(pl, g->emulatorpin) : cpus;
+    const cgp_bitmap **pins = calloc(g->n_vcpupins + 1, sizeof *pins);
+    const cgp_bitmap **cells = calloc(g->n_cells + 1, sizeof *cells);
+    bool ok = emu && pins && cells;
+    for (size_t i = 0; ok && i < g->n_vcpupins; i++)
+        ok = (pins[i] = own_copy(pl, g->vcpupins[i].cpus)) != NULL;
+    for (size_t i = 0; ok && i < g->n_cells; i++)
+        ok = (cells[i] = own_copy(pl, g->cells[i].nodes)) != NULL;
+    if (!ok) {
+        free(pins);
+        free(cells);
+        return -ENOMEM;
+    }
+    pub->cpus = cpus;
+    pub->mems = mems;
+    pub->emulator.cpus = emu;
+    pub->emulator.mems = mems;
+    if (!(out->vcpu = calloc(nv ? nv : 1, sizeof *out->vcpu))) {
+        free(pins);
+        free(cells);
+        return -ENOMEM;
+    }
+    for (unsigned v = 0; v < nv; v++) {
+        out->vcpu[v].cpus = cpus;
+        out->vcpu[v].mems = mems;
+        for (size_t i = 0; i < g->n_vcpupins; i++)
+            if (cgp_bitmap_test(g->vcpupins[i].vcpus, v))
+                out->vcpu[v].cpus = pins[i];
+        if (pub->mode == CGP_MODE_RESTRICTIVE) {
+            out->vcpu[v].mems = gmems ? gmems : mems;
+            for (size_t i = 0; i < g->n_cells; i++)
+                if (cgp_bitmap_test(g->cells[i].vcpus, v))
+                    out->vcpu[v].mems = cells[i];
+        }
+    }
+    free(pins);
+    free(cells);
+    pub->vcpu = out->vcpu;
+    pub->n_iothreads = g->n_iopins;
+    if (!(out->io = calloc(g->n_iopins ? g->n_iopins : 1, sizeof *out->io)))
+        return -ENOMEM;
+    for (size_t i = 0; i < g->n_iopins; i++) {
+        out->io[i].id = pl_strdup(pl, g->iopins[i].id);
+        if (!out->io[i].id)
+            return -ENOMEM;
+        if (!(out->io[i].cpus = own_copy(pl, g->iopins[i].cpus)))
+            return -ENOMEM;
+        out->io[i].mems = mems;
+    }
+    pub->iothreads = out->io;
+    size_t nm = g->n_matches ? g->n_matches : 1;
+    if (!(out->matches = calloc(nm, sizeof *out->matches)))
+        return -ENOMEM;
+    if (!g->n_matches) {
+        out->matches[0] = (struct cgp_match){ CGP_MATCH_NAME, pub->name };
+    } else {
+        for (size_t i = 0; i < nm; i++) {
+            out->matches[i].kind = g->matches[i].kind;
+            if (!(out->matches[i].value = pl_strdup(pl, g->matches[i].value)))
+                return -ENOMEM;
+        }
+    }
+    pub->n_matches = nm;
+    pub->matches = out->matches;
+    return 0;
+}
+
+CGP_EXPORT int cgp_policy_compile(const cgp_policy *p, const cgp_topology *t, cgp_diags *diags,
+                                  cgp_placement **out)
+{
+    if (!p || !t || !diags || !out)
+        return -EINVAL;
+    size_t errors_before = cgp_diags_errors(diags);
+    cgp_placement *pl = calloc(1, sizeof *pl);
+    if (!pl)
+        return -ENOMEM;
+    struct cc c = { .p = p, .t = t, .d = diags, .pl = pl };
+    size_t n = p->n_guests;
+    c.cpus = calloc(n ? n : 1, sizeof *c.cpus);
+    c.mems = calloc(n ? n : 1, sizeof *c.mems);
+    c.bad = calloc(n ? n : 1, sizeof *c.bad);
+    int r = 0;
+    if (!c.cpus || !c.mems || !c.bad) {
+        r = -ENOMEM;
+        goto done;
+    }
+
+    /* host settings */
+    const struct pol_host *h = &p->host;
+    pl->host.reserved_cpus = pl_own(pl, h->reserve_cpus ? cgp_bitmap_dup(h->reserve_cpus) : cgp_bitmap_new());
+    pl->host.reserve_memory_kib = h->has_reserve_mem ? h->reserve_mem_kib : 0;
+    pl->host.parent = pl_strdup(pl, h->parent ? h->parent : "cgplace");
+    pl->host.unmanaged = h->unmanaged < 0 ? CGP_UNMANAGED_WARN : (enum cgp_unmanaged)h->unmanaged;
+    pl->host.overcommit_milli = h->overcommit_milli ? h->overcommit_milli : 1000;
+    if (!pl->host.reserved_cpus || !pl->host.parent) {
+        r = -ENOMEM;
+        goto done;
+    }
+    if (h->reserve_cpus) {
+        const cgp_bitmap *present = cgp_topology_cpus_present(t);
+        if (!cgp_bitmap_subset(h->reserve_cpus, present)) {
+            cgp_bitmap *x CGP_AUTOBITMAP = cgp_bitmap_dup(h->reserve_cpus);
+            if (!x) {
+                r = -ENOMEM;
+                goto done;
+            }
+            cgp_bitmap_andnot(x, present);
+            char *s CGP_AUTOFREE = fmt(x), *hs CGP_AUTOFREE = fmt(present);
+            ERR(&c, &h->reserve_cpus_loc, "reserved CPU%s %s %s not exist on this host (present CPUs: %s)",
+                plural(x) ? "s" : "", s ? s : "?", plural(x) ? "do" : "does", hs ? hs : "?");
+        }
+    }
+    if ((r = hv_init(&c.hv, t, pl->host.reserved_cpus, pl->host.overcommit_milli,
+                     pl->host.reserve_memory_kib)) < 0)
+        goto done;
+    if (h->has_reserve_mem) {
+        for (size_t i = 0; i < c.hv.n; i++) {
+            const struct cgp_node *nd = cgp_topology_node(t, i);
+            if (c.hv.has_mem[i] && nd->mem_total_kib <= h->reserve_mem_kib) {
+                char a[32], b[32];
+                size_str(h->reserve_mem_kib, a, sizeof a);
+                size_str(nd->mem_total_kib, b, sizeof b);
+                ERR(&c, &h->reserve_mem_loc, "reserve memory %s leaves nothing on node %d (MemTotal %s)",
+                    a, nd->id, b);
+                break;
+            }
+        }
+    }
+
+    /* static checks, explicit CPUs */
+    check_duplicates(&c);
+    for (size_t i = 0; i < n && !c.err; i++) {
+        check_guest_static(&c, i);
+        if (!c.bad[i])
+            resolve_cpus(&c, i);
+    }
+    if (c.err)
+        goto done;
+    check_overlaps(&c);
+
+    /* explicit memory nodes and local nodes of explicit-CPU guests; commit */
+    for (size_t i = 0; i < n && !c.err; i++) {
+        const struct pol_guest *g = &p->guests[i];
+        if (c.bad[i] || is_auto(g))
+            continue;
+        cgp_bitmap *cn CGP_AUTOBITMAP = NULL;
+        if ((r = hv_nodes_of_cpus(&c.hv, c.cpus[i], &cn)) < 0)
+            goto done;
+        if (g->nodes_kind == POL_NODES_LIST) {
+            c.mems[i] = cgp_bitmap_dup(g->nodes);
+        } else if ((r = hv_local_mems(&c.hv, cn, &c.mems[i])) < 0) {
+            goto done;
+        }
+        if (!c.mems[i]) {
+            r = -ENOMEM;
+            goto done;
+        }
+        if (cgp_bitmap_is_empty(c.mems[i]) && !g->n_cells) {
+            ERR(&c, g->has_memory ? &g->mem_loc : &g->loc, "guest '%s': no node with memory is "
+                "near its CPUs", g->name);
+            c.bad[i] = true;
+            continue;
+        }
+        hv_commit(&c.hv, cn, (unsigned)g->vcpus, NULL, 0);
+        guest_mem_parts(g, c.mems[i], commit_cb, &c.hv);
+    }
+
+    /* auto guests: by memory, then vCPUs (both descending), then name */
+    {
+        size_t *order CGP_AUTOFREE = calloc(n ? n : 1, sizeof *order);
+        if (!order) {
+            r = -ENOMEM;
+            goto done;
+        }
+        size_t na = 0;
+        for (size_t i = 0; i < n; i++)
+            if (!c.bad[i] && is_auto(&p->guests[i]))
+                order[na++] = i;
+        qsort_r(order, na, sizeof *order, cmp_auto, (void *)p);
+        for (size_t k = 0; k < na && !c.err; k++) {
+            size_t i = order[k];
+            const struct pol_guest *g = &p->guests[i];
+            cgp_bitmap *fixed_cn CGP_AUTOBITMAP = NULL;
+            if (g->cpus_kind != POL_CPUS_AUTO &&
+                (r = hv_nodes_of_cpus(&c.hv, c.cpus[i], &fixed_cn)) < 0)
+                goto done;
+            struct solve_req rq = {
+                .vcpus = (unsigned)g->vcpus,
+                .mem_kib = guest_mem(g),
+                .fixed_cpu_nodes = fixed_cn,
+                .fixed_mem_nodes = g->nodes_kind == POL_NODES_LIST ? g->nodes : NULL,
+            };
+            cgp_bitmap *cn CGP_AUTOBITMAP = NULL, *mn = NULL;
+            r = solve_one(&c.hv, &rq, &cn, &mn);
+            if (r == -ENOSPC) {
+                r = 0;
+                char a[32];
+                size_str(rq.mem_kib, a, sizeof a);
+                const struct pol_loc *loc = g->cpus_kind == POL_CPUS_AUTO ? &g->cpus_loc : &g->nodes_loc;
+                ERR(&c, loc, "no placement exists for guest '%s' (%ld vCPU%s, %s): no set of nodes has "
+                    "enough free vCPU capacity (overcommit %u.%03u) and memory after the reserve and "
+                    "the guests placed before it", g->name, g->vcpus, g->vcpus == 1 ? "" : "s", a,
+                    pl->host.overcommit_milli / 1000, pl->host.overcommit_milli % 1000);
+                c.bad[i] = true;
+                continue;
+            }
+            if (r < 0)
+                goto done;
+            if (g->cpus_kind == POL_CPUS_AUTO) {
+                cgp_bitmap *cpus = cgp_bitmap_new();
+                if (!cpus) {
+                    cgp_bitmap_free(mn);
+                    r = -ENOMEM;
+                    goto done;
+                }
+                for (size_t x = 0; x < c.hv.n; x++)
+                    if (cgp_bitmap_test(cn, (unsigned)c.hv.id[x]))
+                        oom(&c, cgp_bitmap_or(cpus, c.hv.ucpus[x]));
+                c.cpus[i] = cpus;
+            }
+            if (g->nodes_kind == POL_NODES_LIST) {
+                cgp_bitmap_free(mn);
+                c.mems[i] = cgp_bitmap_dup(g->nodes);
+            } else {
+                c.mems[i] = mn;
+            }
+            if (!c.mems[i]) {
+                r = -ENOMEM;
+                goto done;
+            }
+            hv_commit(&c.hv, cn, (unsigned)g->vcpus, NULL, 0);
+            guest_mem_parts(g, c.mems[i], commit_cb, &c.hv);
+        }
+    }
+    if (c.err)
+        goto done;
+
+    /* pins within the resolved CPUs; strict memory fits per node */
+    for (size_t i = 0; i < n; i++)
+        if (!c.bad[i] && c.cpus[i])
+            check_pins(&c, i);
+    {
+        size_t nn = c.hv.n ? c.hv.n : 1;
+        uint64_t *used CGP_AUTOFREE = calloc(nn, sizeof *used);
+        bool *rep CGP_AUTOFREE = calloc(nn, sizeof *rep);
+        bool *warned CGP_AUTOFREE = calloc(nn, sizeof *warned);
+        if (!used || !rep || !warned) {
+            r = -ENOMEM;
+            goto done;
+        }
+        struct fit f = { &c, NULL, used, rep, warned };
+        for (size_t i = 0; i < n; i++) {
+            const struct pol_guest *g = &p->guests[i];
+            int mode = g->mode < 0 ? CGP_MODE_STRICT : g->mode;
+            if (c.bad[i] || (mode != CGP_MODE_STRICT && mode != CGP_MODE_RESTRICTIVE))
+                continue;
+            f.g = g;
+            guest_mem_parts(g, c.mems[i], fit_cb, &f);
+        }
+    }
+    if (c.err)
+        goto done;
+    if (cgp_diags_errors(diags) > errors_before) {
+        r = -EINVAL;
+        goto done;
+    }
+
+    /* build: the placement owns the resolved sets */
+    if (!(pl->g = calloc(n ? n : 1, sizeof *pl->g))) {
+        r = -ENOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        pl->n = i + 1;
+        cgp_bitmap *cb = CGP_STEAL(c.cpus[i]), *mb = CGP_STEAL(c.mems[i]);
+        const cgp_bitmap *cp = pl_own(pl, cb);
+        if (!cp) {
+            cgp_bitmap_free(mb);
+            r = -ENOMEM;
+            goto done;
+        }
+        const cgp_bitmap *mp = pl_own(pl, mb);
+        if (!mp) {
+            r = -ENOMEM;
+            goto done;
+        }
+        if ((r = build_guest(&c, i, &pl->g[i], cp, mp)) < 0)
+            goto done;
+    }
+    r = 0;
+done:
+    if (r == 0 && c.err)
+        r = c.err;
+    hv_clear(&c.hv);
+    for (size_t i = 0; c.cpus && i < n; i++) {
+        cgp_bitmap_free(c.cpus[i]);
+        cgp_bitmap_free(c.mems[i]);
+    }
+    free(c.cpus);
+    free(c.mems);
+    free(c.bad);
+    if (r < 0) {
+        cgp_placement_free(pl);
+        return r;
+    }
+    *out = pl;
+    return 0;
+}

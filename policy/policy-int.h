@@ -1,0 +1,75 @@
+/* Internal: compiled placement, host view and the auto solver. */
+#ifndef CGP_POLICY_INT_H
+#define CGP_POLICY_INT_H
+
+#include "../parsers/policy-ast.h"
+
+/* The host as the solver sees it; arrays by node index (topology order). */
+struct hostview {
+    const cgp_topology *t;
+    size_t n;
+    int *id;                 /* node id */
+    cgp_bitmap **ucpus;      /* online, unreserved CPUs */
+    unsigned *n_ucpus;
+    bool *has_mem;           /* online, MemTotal known and > 0 */
+    int64_t *cap_milli;      /* vCPU capacity left, x1000 */
+    int64_t *mem_avail;      /* KiB left: MemTotal - reserve - committed */
+    int64_t *mem_free;       /* KiB: MemFree - reserve (suggest only) */
+    bool use_free;           /* cap memory by mem_free too (suggest) */
+    int *dist;               /* n x n SLIT by index; unknown = 255 */
+    bool *hmat;              /* n x n: hmat[c*n+m]: m lists c as access0 initiator */
+    unsigned overcommit_milli;
+    uint64_t reserve_kib;
+};
+
+int hv_init(struct hostview *hv, const cgp_topology *t, const cgp_bitmap *reserved,
+            unsigned overcommit_milli, uint64_t reserve_kib);
+void hv_clear(struct hostview *hv);
+int hv_index(const struct hostview *hv, int id);
+/* Nearness key of memory node m from CPU node c (smaller is nearer). */
+uint64_t hv_mem_key(const struct hostview *hv, size_t c, size_t m);
+/* Node ids (as a bitmap) of the nodes owning any CPU of cpus. */
+int hv_nodes_of_cpus(const struct hostview *hv, const cgp_bitmap *cpus, cgp_bitmap **out);
+/* `local`: per CPU node, itself when it has memory, else its nearest memory
+ * nodes (all tied at the best key). Empty when the host has no memory. */
+int hv_local_mems(const struct hostview *hv, const cgp_bitmap *cpu_nodes, cgp_bitmap **out);
+/* Record a guest's commitments: vCPUs spread over cpu_nodes by usable CPU
+ * count, memory spread evenly over mem_nodes (ids). */
+void hv_commit(struct hostview *hv, const cgp_bitmap *cpu_nodes, unsigned vcpus,
+               const cgp_bitmap *mem_nodes, uint64_t mem_kib);
+
+struct solve_req {
+    unsigned vcpus;
+    uint64_t mem_kib;
+    const cgp_bitmap *fixed_cpu_nodes;   /* NULL: choose */
+    const cgp_bitmap *fixed_mem_nodes;   /* NULL: choose */
+};
+
+/* Auto placement of one guest (spec §3). On success *cpu_nodes and
+ * *mem_nodes hold node ids (new bitmaps). -ENOSPC: no placement. */
+int solve_one(const struct hostview *hv, const struct solve_req *rq, cgp_bitmap **cpu_nodes,
+              cgp_bitmap **mem_nodes);
+
+struct gp_priv {
+    struct cgp_guest_placement pub;
+    struct cgp_thread_placement *vcpu;
+    struct cgp_iothread_placement *io;
+    struct cgp_match *matches;
+};
+
+struct cgp_placement {
+    struct cgp_host_settings host;
+    size_t n;
+    struct gp_priv *g;
+    /* everything owned, freed together */
+    size_t n_bm, cap_bm;
+    cgp_bitmap **bm;
+    size_t n_str, cap_str;
+    char **str;
+};
+
+/* Take ownership of b (NULL passes through; on ENOMEM b is freed, NULL). */
+cgp_bitmap *pl_own(cgp_placement *pl, cgp_bitmap *b);
+char *pl_strdup(cgp_placement *pl, const char *s);
+
+#endif

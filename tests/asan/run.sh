@@ -1,0 +1,126 @@
+#!/bin/sh
+# tests/asan/run.sh BUILD ASAN_BUILD [ORACLES_DIR]
+# Runs, with ASan+UBSan binaries from ASAN_BUILD (make B=ASAN_BUILD SAN=1):
+#   1. the Criterion unit tests (ASAN_BUILD/unit/test_*);
+#   2. tests/golden/run.sh with the sanitized cgplace (if the script exists);
+#   3. a smoke run of every read-only command of the sanitized cgplace over
+#      each oracle dump (hwloc/util-linux tarballs), if ORACLES_DIR is given:
+#      one test per tree, failing on any sanitizer report or a signal.
+# For 2 and 3 sanitizer reports go to log files (log_path), and every report
+# counts as a failure even when the golden comparison passed.
+# Writes BUILD/results/asan ("PASSED FAILED SKIPPED").
+B=$1; AB=$2; ORACLES=${3:-}
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+mkdir -p "$B/results"
+tp=0; tf=0; ts=0; rc_all=0
+
+# ---------------------------------------------------------------- 1 unit
+echo "--- asan: unit tests"
+tests/unit/run.sh "$AB" asan-unit "" "$AB"/unit/test_* || rc_all=1
+if read -r p f s < "$AB/results/asan-unit"; then
+    tp=$((tp + p)); tf=$((tf + f)); ts=$((ts + s))
+else
+    tf=$((tf + 1))
+fi
+
+# Sanitized cgplace wrapper (no seccomp sandbox under the sanitizers, spec §2).
+SAN_LOGS=$AB/sanlogs
+rm -rf "$SAN_LOGS"; mkdir -p "$SAN_LOGS" "$AB/wrap"
+ABS_BIN=$(cd "$AB" && pwd)/cgplace
+cat > "$AB/wrap/cgplace" <<EOW
+#!/bin/sh
+exec "$ABS_BIN" --no-sandbox "\$@"
+EOW
+chmod +x "$AB/wrap/cgplace"
+ABS_LOGS=$(cd "$SAN_LOGS" && pwd)
+san_env() {
+    ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:log_path=$ABS_LOGS/$1" \
+    UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$ABS_LOGS/$1"
+    export ASAN_OPTIONS UBSAN_OPTIONS
+}
+# Count and show the sanitizer reports whose name starts with $1.
+san_reports() {
+    n=0
+    for f in "$SAN_LOGS/$1".*; do
+        [ -s "$f" ] || continue
+        n=$((n + 1))
+        echo "sanitizer report $f:"
+        grep -E 'ERROR|runtime error|SUMMARY|^    #[0-9] ' "$f" | head -n 12 | sed 's/^/    /'
+    done
+    return $n
+}
+
+# ---------------------------------------------------------------- 2 golden
+if [ -x tests/golden/run.sh ]; then
+    echo "--- asan: tests/golden/run.sh with $AB/cgplace"
+    ( san_env golden; tests/golden/run.sh "$AB/wrap/cgplace" ) > "$AB/golden.log" 2>&1
+    grc=$?
+    grep -E '^FAIL|passed, .* failed' "$AB/golden.log"
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$AB/golden.log" | tail -n1)
+    if [ -n "$line" ]; then
+        gp=$(echo "$line" | sed 's/ passed.*//'); gf=$(echo "$line" | sed 's/.*passed, \([0-9]*\) failed.*/\1/')
+        tp=$((tp + gp)); tf=$((tf + gf))
+        [ "$grc" -eq 0 ] || [ "$gf" -gt 0 ] || { echo "golden: exit $grc with no failure; counted as one"; tf=$((tf + 1)); }
+    else
+        echo "golden: no summary line (exit $grc); counted as one failure; log $AB/golden.log"
+        tail -n 20 "$AB/golden.log"
+        tf=$((tf + 1))
+    fi
+    san_reports golden; n=$?
+    [ "$n" -gt 0 ] && { echo "golden: $n sanitizer report(s), each counted as a failure"; tf=$((tf + n)); }
+else
+    echo "--- asan: tests/golden/run.sh not present: skipped"
+    ts=$((ts + 1))
+fi
+
+# ---------------------------------------------------------------- 3 oracle smoke
+if [ "${ASAN_SMOKE:-1}" = 0 ]; then
+    echo "--- asan: oracle smoke run disabled (ASAN_SMOKE=0)"
+elif [ -z "$ORACLES" ] || [ ! -d "$ORACLES" ]; then
+    echo "--- asan: no oracle dumps (ASAN_ORACLES): smoke run skipped"
+    ts=$((ts + 1))
+else
+    echo "--- asan: smoke run over the oracle dumps in $ORACLES"
+    work=$(mktemp -d "${TMPDIR:-/tmp}/cgp-asan.XXXXXX")
+    sp=0; sf=0
+    for tb in "$ORACLES"/hwloc/tests/hwloc/linux/*.tar.bz2 "$ORACLES"/util-linux/tests/ts/lscpu/dumps/*.tar.gz; do
+        [ -f "$tb" ] || continue
+        name=$(basename "$tb"); name=${name%.tar.*}
+        d=$work/$name; mkdir -p "$d"
+        if ! tar -xf "$tb" -C "$d" 2>/dev/null; then
+            echo "SKIP $name: cannot unpack"; ts=$((ts + 1)); continue
+        fi
+        root=$(dirname "$(find "$d" -path '*/sys/devices/system' -type d | head -n1)")
+        root=${root%/sys/devices}
+        if [ -z "$root" ] || [ ! -d "$root/sys" ]; then
+            echo "SKIP $name: no sys/devices/system"; ts=$((ts + 1)); continue
+        fi
+        bad=""
+        for cmd in nodeinfo "nodeinfo --json" capabilities "capabilities --json" "freecell --all" \
+                   "freecell --all --json" "freecell 0" topology "topology --json"; do
+            ( san_env "smoke-$name"
+              # shellcheck disable=SC2086
+              "$AB/wrap/cgplace" --sysroot "$root" $cmd ) >/dev/null 2>"$work/err"
+            rc=$?
+            if [ "$rc" -ge 128 ] || [ "$rc" -gt 3 ]; then
+                bad="$bad [$cmd: exit $rc: $(head -c 200 "$work/err")]"
+            fi
+        done
+        san_reports "smoke-$name"; n=$?
+        [ "$n" -gt 0 ] && bad="$bad [$n sanitizer report(s)]"
+        if [ -n "$bad" ]; then
+            echo "FAIL smoke $name:$bad"; sf=$((sf + 1))
+        else
+            sp=$((sp + 1))
+        fi
+        rm -rf "$d"
+    done
+    rm -rf "$work"
+    echo "smoke: $sp passed, $sf failed"
+    tp=$((tp + sp)); tf=$((tf + sf))
+fi
+
+echo "$tp $tf $ts" > "$B/results/asan"
+echo "asan: $tp passed, $tf failed, $ts skipped"
+[ "$tf" -eq 0 ] && [ "$rc_all" -eq 0 ] || exit 1

@@ -1,0 +1,428 @@
+#!/usr/bin/env python3
+"""Golden tests of the policy language: tests/policy/golden.py BIN FIXDIR RESULTS [CRITERION_BIN]
+
+Every case writes its policy file(s) into a fresh directory, runs
+`cgplace --sysroot FIXDIR/FIXTURE [--json] check p.conf` there (so messages
+read p.conf:LINE:COL) and compares the exit code, the exact stderr lines and
+the resolved placement of `check --json`. Expected values are worked out by
+hand from the fixture definitions in tests/fixtures/mkfixtures.py (the
+reasoning is in each case's comment), not copied from the program's output.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+GUEST_SPEC = """guest rhel5xen {
+    match name "rhel5xen";
+    vcpus 4;
+    cpus 4-7;
+    memory 3G nodes 1 mode strict;
+    vcpupin 0 4;
+    vcpupin 1 5;
+    vcpupin 2 6;
+    vcpupin 3 7;
+    emulatorpin 4-7;
+}
+"""
+
+UNIT_MSG = "needs a unit: K, M, G or T (powers of 1024; KiB, MiB, GiB, TiB accepted)"
+
+
+def vc(n, cpus, mems):
+    return [{"vcpu": i, "cpus": cpus, "mems": mems} for i in range(n)]
+
+
+CASES = [
+    # ---------------------------------------------------------------- valid
+    # one-node: 4 CPUs 0-3 on node 0 with memory: defaults are all CPUs, node 0.
+    dict(name="v_minimal", fx="one-node", files={"p.conf": "guest a { vcpus 2; }\n"}, rc=0,
+         guests=[dict(name="a", running=False, cpus="0-3", mems="0", mode="strict",
+                      emulator={"cpus": "0-3", "mems": "0"}, vcpus=vc(2, "0-3", "0"), iothreads=[])]),
+    # two-socket-smt: node 1 = CPUs 4-7,12-15; the seed's guest pinned 1:1.
+    dict(name="v_seed", fx="two-socket-smt", files={"p.conf": GUEST_SPEC}, rc=0,
+         guests=[dict(name="rhel5xen", cpus="4-7", mems="1", mode="strict",
+                      emulator={"cpus": "4-7", "mems": "1"},
+                      vcpus=[{"vcpu": i, "cpus": str(4 + i), "mems": "1"} for i in range(4)])]),
+    # reserve cpus 0 leaves 1-3 as the default set.
+    dict(name="v_reserve_default", fx="one-node",
+         files={"p.conf": "host { reserve cpus 0; }\nguest a { vcpus 1; }\n"}, rc=0,
+         guests=[dict(name="a", cpus="1-3", mems="0")]),
+    # cpus node 1 = 4-7,12-15; local memory = node 1 itself.
+    dict(name="v_cpus_node", fx="two-socket-smt",
+         files={"p.conf": "guest a { vcpus 2; cpus node 1; memory 1G; }\n"}, rc=0,
+         guests=[dict(name="a", cpus="4-7,12-15", mems="1")]),
+    # memless-cpu: node 1 (CPUs 4-7) has no memory; the nearest with memory is node 0.
+    dict(name="v_memless_local", fx="memless-cpu",
+         files={"p.conf": "guest a { vcpus 2; cpus node 1; memory 1G nodes local; }\n"}, rc=0,
+         guests=[dict(name="a", cpus="4-7", mems="0")]),
+    # asym: node 2 (CPUs 6-7) has no memory; SLIT from 2: node1=12 < node0=20 < node3=28,
+    # and node 3's HMAT initiator is node 0, not 2 -> node 1.
+    dict(name="v_cpuonly_slit", fx="asym",
+         files={"p.conf": "guest a { vcpus 2; cpus node 2; memory 256M; }\n"}, rc=0,
+         guests=[dict(name="a", cpus="6-7", mems="1")]),
+    # cpuless-mem: a memory-only node is a valid explicit target.
+    dict(name="v_memonly_target", fx="cpuless-mem",
+         files={"p.conf": "guest a { vcpus 2; cpus node 0; memory 4G nodes 2; }\n"}, rc=0,
+         guests=[dict(name="a", cpus="0-3", mems="2", emulator={"cpus": "0-3", "mems": "2"})]),
+    # asym auto, 2 vCPUs 512M: node 1 (2 CPUs, 1 GiB) fits with no vCPU left over.
+    dict(name="v_auto_best_fit", fx="asym",
+         files={"p.conf": "guest a { vcpus 2; cpus auto; memory 512M nodes auto; }\n"}, rc=0,
+         guests=[dict(name="a", cpus="4-5", mems="1")]),
+    # bigger guest placed first (memory order): big 4 vCPUs 3G -> node 0 (4 CPUs,
+    # 4 GiB); small 2 vCPUs 512M -> node 1.
+    dict(name="v_auto_order", fx="asym",
+         files={"p.conf": "guest small { vcpus 2; cpus auto; memory 512M; }\n"
+                          "guest big { vcpus 4; cpus auto; memory 3G nodes auto; }\n"}, rc=0,
+         guests=[dict(name="small", cpus="4-5", mems="1"), dict(name="big", cpus="0-3", mems="0")],
+         # 3 GiB = 3145728 KiB > node 0's MemFree 2987520 KiB
+         warnings=["p.conf:2:33: warning: node 0: guests up to 'big' (not running yet) need 3 GiB there, "
+                   "more than its MemFree 2987520 KiB now"]),
+    # 6 vCPUs fit no single node of asym (4,2,2 CPUs): node 0 + its nearest CPU node
+    # (1 and 2 both at 21 -> lower id 1) gives 6; memory 1G on node 0.
+    dict(name="v_auto_multi", fx="asym",
+         files={"p.conf": "guest a { vcpus 6; cpus auto; memory 1G; }\n"}, rc=0,
+         guests=[dict(name="a", cpus="0-5", mems="0")]),
+    # overcommit 2: node 0 takes 8 vCPUs on its 4 CPUs.
+    dict(name="v_overcommit", fx="asym",
+         files={"p.conf": "host { overcommit 2; }\nguest a { vcpus 8; cpus auto; memory 1G; }\n"}, rc=0,
+         guests=[dict(name="a", cpus="0-3", mems="0")]),
+    # restrictive: each vCPU gets its cell's nodes, the emulator the union.
+    dict(name="v_restrictive_cells", fx="cpuless-mem",
+         files={"p.conf": "guest a {\n vcpus 4;\n cpus node 0;\n memory 8G nodes 0 mode restrictive;\n"
+                          " cell 0 { vcpus 0-1; memory 4G nodes 0; }\n"
+                          " cell 1 { vcpus 2-3; memory 4G nodes 2; }\n}\n"}, rc=0,
+         guests=[dict(name="a", cpus="0-3", mems="0,2", mode="restrictive",
+                      emulator={"cpus": "0-3", "mems": "0,2"},
+                      vcpus=vc(2, "0-3", "0") + [{"vcpu": i, "cpus": "0-3", "mems": "2"} for i in (2, 3)])]),
+    # include with a glob: files read in sorted order (a before b).
+    dict(name="v_include_sorted", fx="one-node",
+         files={"p.conf": 'include "sub/*.conf";\n', "sub/b.conf": "guest b { vcpus 1; }\n",
+                "sub/a.conf": "guest a { vcpus 1; }\n"}, rc=0,
+         guests=[dict(name="a"), dict(name="b")]),
+    # an include glob that matches nothing is fine (empty policy.d).
+    dict(name="v_include_empty_glob", fx="one-node",
+         files={"p.conf": 'include "none/*.conf";\nguest a { vcpus 1; }\n'}, rc=0,
+         guests=[dict(name="a")]),
+    # sparse-ids: node 4 has CPUs 4-5 (package 2).
+    dict(name="v_sparse", fx="sparse-ids",
+         files={"p.conf": "guest a { vcpus 1; cpus node 4; memory 1G; }\n"}, rc=0,
+         guests=[dict(name="a", cpus="4-5", mems="4")]),
+    # offline-cpu: CPUs 3 and 6 offline -> default CPUs 0-2,4-5,7.
+    dict(name="v_offline_default", fx="offline-cpu", files={"p.conf": "guest a { vcpus 2; }\n"}, rc=0,
+         guests=[dict(name="a", cpus="0-2,4-5,7", mems="0")]),
+    # I/O thread pin and a quoted name match with escapes.
+    dict(name="v_iothread", fx="two-socket-smt",
+         files={"p.conf": 'guest a { match name "a\\"b"; vcpus 1; cpus 4-7; iothreadpin 1 4-5; }\n'}, rc=0,
+         guests=[dict(name="a", iothreads=[{"id": "1", "cpus": "4-5", "mems": "1"}])]),
+    dict(name="v_preferred", fx="one-node",
+         files={"p.conf": "guest a { vcpus 1; memory 1G nodes 0 mode preferred; }\n"}, rc=0,
+         guests=[dict(name="a", mode="preferred", mems="0")]),
+    # one-node: 7 GiB = 7340032 KiB fits MemTotal 8030704 but not MemFree 6123456.
+    dict(name="v_warn_memfree", fx="one-node",
+         files={"p.conf": "guest a { vcpus 1;\n  memory 7G nodes 0; }\n"}, rc=0,
+         guests=[dict(name="a")],
+         warnings=["p.conf:2:3: warning: node 0: guests up to 'a' (not running yet) need 7 GiB there, "
+                   "more than its MemFree 6123456 KiB now"]),
+    # ---------------------------------------------------------------- invalid
+    dict(name="e_size_unit", fx="one-node",
+         files={"p.conf": "guest a {\n  vcpus 1;\n  memory 512 nodes 0;\n}\n"}, rc=2,
+         err=["p.conf:3:10: error: size '512' " + UNIT_MSG]),
+    dict(name="e_missing_semi", fx="one-node",
+         files={"p.conf": "guest a {\n  vcpus 4\n  cpus 0-1;\n}\n"}, rc=2,
+         err=["p.conf:3:3: error: expected ';' after 'vcpus N', got 'cpus'"]),
+    dict(name="e_unknown_guest_stmt", fx="one-node",
+         files={"p.conf": "guest a {\n  vcpus 1;\n  cpu 0;\n}\n"}, rc=2,
+         err=["p.conf:3:3: error: unknown guest statement 'cpu': expected match, vcpus, cpus, memory, "
+              "vcpupin, emulatorpin, iothreadpin or cell"]),
+    dict(name="e_unknown_top", fx="one-node",
+         files={"p.conf": "gust a { vcpus 1; }\nguest b { vcpus 1; }\n"}, rc=2,
+         err=["p.conf:1:1: error: unknown statement 'gust': expected include, host or guest"]),
+    dict(name="e_bad_name", fx="one-node", files={"p.conf": "guest .hidden { vcpus 1; }\n"}, rc=2,
+         err=["p.conf:1:7: error: invalid guest name '.hidden': expected 1-64 of [A-Za-z0-9_.-], not "
+              "starting with '.' or '-' (it becomes a cgroup directory name)"]),
+    dict(name="e_cpu_missing", fx="one-node",
+         files={"p.conf": "guest a { vcpus 1; cpus 0-7; }\n"}, rc=2,
+         err=["p.conf:1:25: error: CPUs 4-7 do not exist on this host (present CPUs: 0-3)"]),
+    dict(name="e_cpu_offline", fx="offline-cpu",
+         files={"p.conf": "guest a { vcpus 1; cpus 2-3; }\n"}, rc=2,
+         err=["p.conf:1:25: error: CPU 3 is offline"]),
+    dict(name="e_reserved", fx="one-node",
+         files={"p.conf": "host {\n    reserve cpus 0-1;\n}\nguest a { vcpus 1; cpus 1-2; }\n"}, rc=2,
+         err=["p.conf:4:25: error: CPU 1 is reserved for the host ('reserve cpus' at p.conf:2:5)"]),
+    dict(name="e_node_no_cpus", fx="cpuless-mem",
+         files={"p.conf": "guest a { vcpus 1; cpus node 2; }\n"}, rc=2,
+         err=["p.conf:1:30: error: node 2 has no CPUs (it is memory-only); 'cpus node' needs a node with CPUs"]),
+    dict(name="e_mem_no_memory", fx="memless-cpu",
+         files={"p.conf": "guest a { vcpus 1; memory 1G nodes 1; }\n"}, rc=2,
+         err=["p.conf:1:36: error: node 1 has no memory (it is CPU-only); a memory target needs a node with memory"]),
+    dict(name="e_node_missing", fx="two-socket-smt",
+         files={"p.conf": "guest a { vcpus 1; memory 1G nodes 3; }\n"}, rc=2,
+         err=["p.conf:1:36: error: node 3 does not exist on this host (nodes: 0-1)"]),
+    dict(name="e_vcpupin_range", fx="one-node",
+         files={"p.conf": "guest a { vcpus 2; vcpupin 2 0; }\n"}, rc=2,
+         err=["p.conf:1:28: error: vCPU 2 is out of range: guest 'a' has 2 vCPUs (0-1)"]),
+    dict(name="e_pin_outside", fx="one-node",
+         files={"p.conf": "guest a { vcpus 2; cpus 0-1; vcpupin 0 2; }\n"}, rc=2,
+         err=["p.conf:1:40: error: CPU 2 is not within guest 'a''s cpus 0-1"]),
+    dict(name="e_cells_overlap", fx="cpuless-mem",
+         files={"p.conf": "guest a {\n vcpus 4;\n memory 2G nodes 0;\n cell 0 { vcpus 0-1; memory 1G nodes 0; }\n"
+                          " cell 1 { vcpus 1-3; memory 1G nodes 2; }\n}\n"}, rc=2,
+         err=["p.conf:5:17: error: cell 1 shares vCPU 1 with another cell (cells must not share vCPUs)"]),
+    dict(name="e_cells_sum", fx="cpuless-mem",
+         files={"p.conf": "guest a {\n vcpus 2;\n memory 4G nodes 0;\n cell 0 { vcpus 0; memory 1G nodes 0; }\n"
+                          " cell 1 { vcpus 1; memory 1G nodes 2; }\n}\n"}, rc=2,
+         err=["p.conf:3:2: error: the cells' memory adds up to 2 GiB, not the guest's 4 GiB"]),
+    # asym node 1 has MemTotal 1 GiB.
+    dict(name="e_strict_overflow", fx="asym",
+         files={"p.conf": "guest a { vcpus 1; cpus 4-5; memory 2G nodes 1; }\n"}, rc=2,
+         err=["p.conf:1:30: error: node 1 cannot hold the memory bound to it: guests up to 'a' need 2 GiB "
+              "there, more than its MemTotal 1 GiB minus the reserve 0 KiB"]),
+    dict(name="e_duplicate_guest", fx="one-node",
+         files={"p.conf": "guest a { vcpus 1; }\nguest a { vcpus 2; }\n"}, rc=2,
+         err=["p.conf:2:1: error: duplicate guest 'a' (first defined at p.conf:1:1)"]),
+    dict(name="e_overlap_match", fx="one-node",
+         files={"p.conf": 'guest a { match name "x"; vcpus 1; }\nguest b { match name "x"; vcpus 1; }\n'},
+         rc=2,
+         err=["p.conf:2:11: error: guests 'b' and 'a' (at p.conf:1:1) can match the same process (both match "
+              "name \"x\"); add a match line that tells them apart"]),
+    # asym has 8 CPUs; 16 vCPUs at overcommit 1 fit nowhere.
+    dict(name="e_no_placement", fx="asym",
+         files={"p.conf": "guest big {\n  vcpus 16;\n  cpus auto;\n  memory 1G;\n}\n"}, rc=2,
+         err=["p.conf:3:3: error: no placement exists for guest 'big' (16 vCPUs, 1 GiB): no set of nodes has "
+              "enough free vCPU capacity (overcommit 1.000) and memory after the reserve and the guests "
+              "placed before it"]),
+    dict(name="e_unterminated", fx="one-node",
+         files={"p.conf": 'guest a { match name "abc;\n vcpus 1; }\n'}, rc=2,
+         err=["p.conf:1:22: error: unterminated string: expected a closing '\"' before the end of the line"]),
+    dict(name="e_include_cycle", fx="one-node",
+         files={"p.conf": 'include "q.conf";\n', "q.conf": 'include "p.conf";\n'}, rc=2,
+         err=["q.conf:1:1: error: cannot include 'p.conf': include cycle (the file is already being read)"]),
+    dict(name="e_include_dir", fx="one-node",
+         files={"p.conf": 'include "sub";\n', "sub/x.conf": "\n"}, rc=2,
+         err=["p.conf:1:1: error: cannot include 'sub': is a directory"]),
+    dict(name="e_include_fifo", fx="one-node",
+         files={"p.conf": 'include "fifo";\n', "fifo": None}, rc=2,
+         err=["p.conf:1:1: error: cannot include 'fifo': is not a regular file"]),
+    dict(name="e_include_devzero", fx="one-node",
+         files={"p.conf": 'include "/dev/zero";\n'}, rc=2,
+         err=["p.conf:1:1: error: cannot include '/dev/zero': is not a regular file"]),
+    dict(name="e_include_depth", fx="one-node",
+         files=dict([("p.conf", 'include "i1.conf";\n')] +
+                    [("i%d.conf" % i, 'include "i%d.conf";\n' % (i + 1)) for i in range(1, 10)]), rc=2,
+         err=["i8.conf:1:1: error: cannot include 'i9.conf': includes nested more than 8 levels deep"]),
+    # every error of a file is reported, not just the first
+    dict(name="e_several", fx="one-node",
+         files={"p.conf": "guest a {\n  vcpus x;\n  memory 1 nodes 0;\n  frob;\n}\n"}, rc=2,
+         err=["p.conf:2:9: error: expected a vCPU count (an integer from 1 to 16384), got 'x'",
+              "p.conf:3:10: error: size '1' " + UNIT_MSG,
+              "p.conf:4:3: error: unknown guest statement 'frob': expected match, vcpus, cpus, memory, "
+              "vcpupin, emulatorpin, iothreadpin or cell"]),
+    dict(name="e_unclosed", fx="one-node", files={"p.conf": "guest a {\n  vcpus 1;\n"}, rc=2,
+         err=["p.conf:3:1: error: expected '}' to close the guest block opened at p.conf:1:1, got end of file"]),
+    dict(name="e_no_vcpus", fx="one-node", files={"p.conf": "guest a { memory 1G; }\n"}, rc=2,
+         err=["p.conf:1:1: error: guest 'a' has no 'vcpus N;' statement (the number of vCPUs is required)"]),
+    dict(name="e_bad_list", fx="one-node", files={"p.conf": "guest a { vcpus 1; cpus 0-x; }\n"}, rc=2,
+         err=["p.conf:1:27: error: invalid list '0-x': expected items N, N-M, ^N or ^N-M separated by commas"]),
+    dict(name="e_dup_stmt", fx="one-node", files={"p.conf": "guest a {\n vcpus 1;\n vcpus 2;\n}\n"}, rc=2,
+         err=["p.conf:3:2: error: duplicate 'vcpus' (first given at p.conf:2:2)"]),
+]
+
+
+def subset(exp, got, path=""):
+    """Every key of exp is in got with an equal value (recursively for dicts)."""
+    if isinstance(exp, dict):
+        if not isinstance(got, dict):
+            return ["%s: expected an object, got %r" % (path, got)]
+        out = []
+        for k, v in exp.items():
+            if k not in got:
+                out.append("%s.%s: missing" % (path, k))
+            else:
+                out += subset(v, got[k], path + "." + k)
+        return out
+    return [] if exp == got else ["%s: expected %r, got %r" % (path, exp, got)]
+
+
+def write_files(d, files):
+    for rel, text in files.items():
+        p = os.path.join(d, rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        if text is None:
+            os.mkfifo(p)
+        else:
+            with open(p, "w") as f:
+                f.write(text)
+
+
+def run_case(binp, fixdir, c):
+    fails = []
+    with tempfile.TemporaryDirectory() as d:
+        write_files(d, c["files"])
+        args = [binp, "--sysroot", os.path.join(fixdir, c["fx"]), "--json", "check", "p.conf"]
+        try:
+            p = subprocess.run(args, cwd=d, capture_output=True, text=True, timeout=20)
+        except subprocess.TimeoutExpired:
+            return ["timed out (a hang?)"]
+        if p.returncode != c["rc"]:
+            fails.append("exit %d, expected %d; stderr: %s" % (p.returncode, c["rc"], p.stderr.strip()))
+        if "err" in c:
+            got = p.stderr.splitlines()
+            if got != c["err"]:
+                fails.append("stderr:\n    got:      %s\n    expected: %s" % ("\n              ".join(got),
+                                                                                "\n              ".join(c["err"])))
+        if c["rc"] == 0:
+            try:
+                doc = json.loads(p.stdout)
+            except ValueError:
+                return fails + ["stdout is not JSON: %r" % p.stdout[:200]]
+            gs = doc.get("guests", [])
+            if len(gs) != len(c["guests"]):
+                fails.append("%d guests, expected %d" % (len(gs), len(c["guests"])))
+            for i, eg in enumerate(c["guests"][:len(gs)]):
+                fails += subset(eg, gs[i], "guests[%d]" % i)
+            if doc.get("warnings") != c.get("warnings", []):
+                fails.append("warnings %r, expected %r" % (doc.get("warnings"), c.get("warnings", [])))
+            # the text mode agrees on the exit status and prints no errors
+            p2 = subprocess.run(args[:3] + ["check", "p.conf"], cwd=d, capture_output=True, text=True, timeout=20)
+            if p2.returncode != 0 or "error" in p2.stderr:
+                fails.append("text mode: exit %d, stderr %r" % (p2.returncode, p2.stderr))
+    return fails
+
+
+def plan_cases(binp, fixdir):
+    """plan --json over an empty tree: ops derived from spec §6 by hand."""
+    fails = []
+    with tempfile.TemporaryDirectory() as d:
+        write_files(d, {"p.conf": "host { parent \"vms\"; }\nguest g { vcpus 2; cpus 1-2; "
+                                  "memory 1G nodes 0 mode interleave; iothreadpin io 1; }\n"})
+        p = subprocess.run([binp, "--sysroot", os.path.join(fixdir, "one-node"), "--json", "plan", "p.conf"],
+                           cwd=d, capture_output=True, text=True, timeout=20)
+        if p.returncode != 0:
+            return ["plan: exit %d: %s" % (p.returncode, p.stderr)]
+        ops = json.loads(p.stdout)["ops"]
+        seq = [(o["op"], o["path"], o.get("file"), o.get("value")) for o in ops]
+        W = lambda path, f, v: ("write", path, f, v)
+        M = lambda path: ("mkdir", path, None, None)
+        exp = [W("", "cgroup.subtree_control", "+cpuset"), M("vms"), W("vms", "cgroup.subtree_control", "+cpuset"),
+               M("vms/g"), W("vms/g", "cpuset.cpus", "1-2"), W("vms/g", "cpuset.mems", "0"),
+               M("vms/g/emulator"), W("vms/g/emulator", "cgroup.type", "threaded"),
+               M("vms/g/vcpu0"), W("vms/g/vcpu0", "cgroup.type", "threaded"),
+               M("vms/g/vcpu1"), W("vms/g/vcpu1", "cgroup.type", "threaded"),
+               M("vms/g/iothread-io"), W("vms/g/iothread-io", "cgroup.type", "threaded"),
+               W("vms/g", "cgroup.subtree_control", "+cpuset"),
+               W("vms/g/emulator", "cpuset.cpus", "1-2"), W("vms/g/emulator", "cpuset.mems", "0"),
+               W("vms/g/vcpu0", "cpuset.cpus", "1-2"), W("vms/g/vcpu0", "cpuset.mems", "0"),
+               W("vms/g/vcpu1", "cpuset.cpus", "1-2"), W("vms/g/vcpu1", "cpuset.mems", "0"),
+               W("vms/g/iothread-io", "cpuset.cpus", "1"), W("vms/g/iothread-io", "cpuset.mems", "0")]
+        if seq != exp:
+            fails.append("plan ops:\n  got      %r\n  expected %r" % (seq, exp))
+        if not any("interleave" in (o.get("note") or "") for o in ops):
+            fails.append("plan: no op notes that interleave needs exec")
+    return fails
+
+
+def suggest_cases(binp, fixdir):
+    """suggest on asym: 2 vCPUs 512M -> node 1 (2 CPUs, 1 GiB: nothing left over)."""
+    fails = []
+    p = subprocess.run([binp, "--sysroot", os.path.join(fixdir, "asym"), "--json", "suggest", "--vcpus", "2",
+                        "--memory", "512M"], capture_output=True, text=True, timeout=20)
+    if p.returncode != 0:
+        return ["suggest: exit %d %s" % (p.returncode, p.stderr)]
+    d = json.loads(p.stdout)
+    if (d["cpus"], d["mems"]) != ("4-5", "1"):
+        fails.append("suggest asym 2/512M: got %s/%s, expected 4-5/1" % (d["cpus"], d["mems"]))
+    if "<vcpu placement='static' cpuset='4-5'>2</vcpu>" not in d["libvirt"] or "nodeset='1'" not in d["libvirt"]:
+        fails.append("suggest: libvirt snippet %r" % d["libvirt"])
+    p = subprocess.run([binp, "--sysroot", os.path.join(fixdir, "asym"), "suggest", "--vcpus", "2",
+                        "--memory", "512"], capture_output=True, text=True, timeout=20)
+    if p.returncode != 2 or "unit" not in p.stderr:
+        fails.append("suggest --memory 512: exit %d %r (expected 2, a unit is needed)" % (p.returncode, p.stderr))
+    # asym node 1 free is 811008 KiB: 1G cannot start there now -> not node 1
+    p = subprocess.run([binp, "--sysroot", os.path.join(fixdir, "asym"), "--json", "suggest", "--vcpus", "2",
+                        "--memory", "1G"], capture_output=True, text=True, timeout=20)
+    if p.returncode != 0 or json.loads(p.stdout)["mems"] == "1":
+        fails.append("suggest asym 2/1G: %d %s" % (p.returncode, p.stdout))
+    return fails
+
+
+def example_cases(binp, fixdir):
+    """Each shipped example checks on the fixture its comment names."""
+    fails = []
+    here = os.path.dirname(os.path.abspath(__file__))
+    exdir = os.path.join(here, "..", "..", "examples")
+    expect = {
+        # two-socket-smt node 1 = 4-7,12-15
+        "two-socket.conf": ("two-socket-smt", {"rhel5xen": ("4-7,12-15", "1")}),
+        # CPU 0 reserved: node 0 leaves 1-3; cells on nodes 0 and 2
+        "itanium-memory-node.conf": ("cpuless-mem", {"itanic": ("1-3", "0,2"), "db": ("4-7", "1")}),
+        # package 0 SNC nodes 0-1 = cores 0-15 and siblings 512-527, minus reserved 0-1,512-513
+        "cxl.conf": ("big-1024", {"imdb": ("2-15,514-527", "0,64"), "archive": ("64-71,576-583", "65")}),
+        # node 2 (CPUs 6-7) has no memory: nearest by SLIT is node 1 (12)
+        "hbm-flat.conf": ("asym", {"hpc": ("1-3", "0,3"), "edge": ("6-7", "1")}),
+    }
+    for name, (fx, guests) in expect.items():
+        p = subprocess.run([binp, "--sysroot", os.path.join(fixdir, fx), "--json", "check",
+                            os.path.join(exdir, name)], capture_output=True, text=True, timeout=20)
+        if p.returncode != 0:
+            fails.append("%s on %s: exit %d %s" % (name, fx, p.returncode, p.stderr))
+            continue
+        got = {g["name"]: (g["cpus"], g["mems"]) for g in json.loads(p.stdout)["guests"]}
+        for g, v in guests.items():
+            if got.get(g) != v:
+                fails.append("%s: guest %s %r, expected %r" % (name, g, got.get(g), v))
+    return fails
+
+
+def run_tap(binp):
+    """Run a Criterion binary with TAP output; (passed, failed, lines of failures)."""
+    p = subprocess.run([binp, "--tap=-", "-j1"], capture_output=True, text=True, timeout=300)
+    ok = bad = 0
+    msgs = []
+    for line in p.stdout.splitlines():
+        if line.startswith("ok "):
+            ok += 1
+        elif line.startswith("not ok "):
+            bad += 1
+            msgs.append(line)
+        elif line.startswith("  ") and msgs:
+            msgs.append(line)
+    if p.returncode != 0 and bad == 0:
+        bad = 1
+        msgs.append("criterion exited %d: %s" % (p.returncode, p.stderr[-500:]))
+    return ok, bad, msgs
+
+
+def main():
+    binp, fixdir, results = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), sys.argv[3]
+    passed = failed = 0
+    for c in CASES:
+        f = run_case(binp, fixdir, c)
+        if f:
+            failed += 1
+            print("FAIL policy/%s\n  %s" % (c["name"], "\n  ".join(f)))
+        else:
+            passed += 1
+    for name, fn in (("plan", plan_cases), ("suggest", suggest_cases), ("examples", example_cases)):
+        f = fn(binp, fixdir)
+        if f:
+            failed += 1
+            print("FAIL policy/%s\n  %s" % (name, "\n  ".join(f)))
+        else:
+            passed += 1
+    if len(sys.argv) > 4:
+        ok, bad, msgs = run_tap(sys.argv[4])
+        passed += ok
+        failed += bad
+        for m in msgs:
+            print("FAIL policy/solver: " + m)
+    print("policy: %d passed, %d failed" % (passed, failed))
+    os.makedirs(os.path.dirname(results), exist_ok=True)
+    with open(results, "w") as f:
+        f.write("%d %d 0\n" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
