@@ -50,6 +50,9 @@ int cmd_topology(struct cli *cli, int argc, char **argv);
 int cmd_check(struct cli *cli, int argc, char **argv) __attribute__((weak));
 int cmd_plan(struct cli *cli, int argc, char **argv) __attribute__((weak));
 int cmd_suggest(struct cli *cli, int argc, char **argv) __attribute__((weak));
+int cmd_guests(struct cli *cli, int argc, char **argv) __attribute__((weak));
+int cmd_apply(struct cli *cli, int argc, char **argv) __attribute__((weak));
+int cmd_verify(struct cli *cli, int argc, char **argv) __attribute__((weak));
 
 static inline void cli_ctx_freep(cgp_ctx **c) { cgp_ctx_free(*c); }
 static inline void cli_topo_freep(cgp_topology **t) { cgp_topology_free(*t); }

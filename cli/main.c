@@ -14,6 +14,9 @@ const struct command cli_commands[] = {
     { "suggest", cmd_suggest, "suggest --vcpus N --memory SIZE [-p POLICY]", "best-fit cpuset and nodeset for a new guest" },
     { "check", cmd_check, "check POLICY", "parse and validate a policy against this host" },
     { "plan", cmd_plan, "plan POLICY", "the cgroup writes apply would make" },
+    { "guests", cmd_guests, "guests [-p POLICY]", "running QEMU guests and the policy guest each matches" },
+    { "apply", cmd_apply, "apply POLICY", "enforce the policy on the running guests" },
+    { "verify", cmd_verify, "verify POLICY", "drift audit of every guest thread (exit 3 on drift)" },
     { NULL, NULL, NULL, NULL },
 };
 

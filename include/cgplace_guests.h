@@ -1,0 +1,76 @@
+/* cgplace_guests.h — running QEMU guests (spec §5).
+ *
+ * Same conventions as cgplace.h: negative errno, no printing, out-params only
+ * on success, caller frees what it receives with the matching *_free().
+ */
+#ifndef CGPLACE_GUESTS_H
+#define CGPLACE_GUESTS_H
+
+#include "cgplace.h"
+#include "cgplace_policy.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum cgp_thread_role {
+    CGP_THREAD_EMULATOR,   /* every thread that is neither a vCPU nor an I/O thread */
+    CGP_THREAD_VCPU,       /* comm "CPU N/KVM" or "CPU N/TCG", or QMP query-cpus-fast */
+    CGP_THREAD_IOTHREAD,   /* comm "IO ID", or QMP query-iothreads */
+};
+
+struct cgp_guest_thread {
+    int tid;
+    enum cgp_thread_role role;
+    int vcpu;              /* vCPU index for CGP_THREAD_VCPU, else -1 */
+    const char *iothread;  /* I/O thread id for CGP_THREAD_IOTHREAD, else NULL */
+};
+
+/* How the vCPU threads were told apart. */
+enum cgp_thread_source {
+    CGP_THREADS_UNKNOWN,   /* not at all: whole-guest placement only */
+    CGP_THREADS_NAMES,     /* debug-threads=on thread names */
+    CGP_THREADS_QMP,       /* QMP query-cpus-fast / query-iothreads */
+};
+
+struct cgp_guest {
+    int pid;
+    int pidfd;                 /* pidfd_open(pid) taken at discovery, -1 if unsupported */
+    uint64_t start_time;       /* /proc/PID/stat field 22, to detect pid reuse */
+    const char *name;          /* -name NAME / -name guest=NAME,...; NULL if none */
+    const char *uuid;          /* -uuid; NULL */
+    const char *pidfile;       /* -pidfile; NULL */
+    const char *qmp;           /* QMP unix socket path (-qmp unix:PATH or -chardev+-mon mode=control); NULL */
+    const char *cgroup;        /* cgroup v2 path of the process ("/cgplace/web1"), from /proc/PID/cgroup "0::" */
+    bool foreign;              /* under machine.slice or machine/: libvirt/machined owns it, never moved */
+    enum cgp_thread_source thread_source;
+    size_t n_threads;
+    const struct cgp_guest_thread *threads;   /* ascending tid */
+};
+
+typedef struct cgp_guest_list cgp_guest_list;
+
+enum {
+    CGP_DISCOVER_QMP = 1u << 0,   /* ask QMP for thread ids when thread names are missing */
+};
+
+/* Scan SYSROOT/proc for QEMU processes (executable or comm qemu-system-* /
+ * qemu-kvm). Processes that vanish during the scan are skipped. Returns 0,
+ * -ENOENT (no proc under the sysroot), -ENOMEM. */
+CGP_EXPORT int cgp_guests_discover(cgp_ctx *ctx, unsigned flags, cgp_guest_list **out);
+CGP_EXPORT void cgp_guests_free(cgp_guest_list *l);
+CGP_EXPORT size_t cgp_guests_count(const cgp_guest_list *l);
+CGP_EXPORT const struct cgp_guest *cgp_guests_get(const cgp_guest_list *l, size_t i);
+
+/* True when every match line of the placement holds for the guest (with no
+ * match line: the guest's name equals the block name). */
+CGP_EXPORT bool cgp_guest_matches(const struct cgp_guest *g, const struct cgp_guest_placement *gp);
+
+/* 0 when the process is still the one discovered (same pid, same start
+ * time, pidfd not signalled), -ESRCH otherwise. */
+CGP_EXPORT int cgp_guest_alive(cgp_ctx *ctx, const struct cgp_guest *g);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
