@@ -46,6 +46,9 @@ struct cgp_guest {
     enum cgp_thread_source thread_source;
     size_t n_threads;
     const struct cgp_guest_thread *threads;   /* ascending tid */
+    /* Added after the interface was fixed (appended, layout above unchanged): */
+    const char *sysroot;       /* the sysroot scanned; `match pidfile` reads the pidfile under it */
+    bool debug_threads;        /* -name ...,debug-threads=on was given */
 };
 
 typedef struct cgp_guest_list cgp_guest_list;
@@ -69,6 +72,20 @@ CGP_EXPORT bool cgp_guest_matches(const struct cgp_guest *g, const struct cgp_gu
 /* 0 when the process is still the one discovered (same pid, same start
  * time, pidfd not signalled), -ESRCH otherwise. */
 CGP_EXPORT int cgp_guest_alive(cgp_ctx *ctx, const struct cgp_guest *g);
+
+/* ---- Added after the interface was fixed (appended) ---- */
+
+/* What the kernel allows thread tid of guest g now: Cpus_allowed_list and
+ * Mems_allowed_list of SYSROOT/proc/PID/task/TID/status (tid == g->pid: the
+ * main thread). Either out-pointer may be NULL. Returns 0, -ESRCH (the
+ * thread is gone), -EIO (no such line / unparsable), -ENOMEM. */
+CGP_EXPORT int cgp_guest_thread_affinity(cgp_ctx *ctx, const struct cgp_guest *g, int tid,
+                                         cgp_bitmap **cpus, cgp_bitmap **mems);
+
+/* "emulator", "vcpu", "iothread". */
+CGP_EXPORT const char *cgp_thread_role_name(enum cgp_thread_role r);
+/* "unknown", "names", "qmp". */
+CGP_EXPORT const char *cgp_thread_source_name(enum cgp_thread_source s);
 
 #ifdef __cplusplus
 }

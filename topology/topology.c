@@ -330,6 +330,12 @@ static int read_access0(cgp_ctx *ctx, int nfd, const char *dname, struct node_pr
     int r = list_numbered(afd, "node", &np->initiators);
     if (r < 0)
         return r;
+    /* An initiator-only node has an empty initiators/ directory: not a target. */
+    if (cgp_bitmap_is_empty(np->initiators)) {
+        cgp_bitmap_free(np->initiators);
+        np->initiators = NULL;
+        return 0;
+    }
     np->pub.initiators = np->initiators;
     char dn[300];
     snprintf(dn, sizeof dn, "%s/access0/initiators", dname);
@@ -364,7 +370,8 @@ static int parse_row(const char *s, int **out)
         char *end;
         errno = 0;
         long x = strtol(p, &end, 10);
-        if (end == p || errno || x < 0 || x > 255 || (*end && !isspace((unsigned char)*end))) {
+        /* ACPI SLIT reserves 0-9; the kernel never reports them. */
+        if (end == p || errno || x < 10 || x > 255 || (*end && !isspace((unsigned char)*end))) {
             free(v);
             return -EIO;
         }
@@ -420,6 +427,8 @@ static int place_row(cgp_topology *t, size_t i, const int *row, int n)
     } else if ((size_t)n == t->n_nodes) {
         for (size_t j = 0; j < t->n_nodes; j++)
             t->dist[i * t->n_nodes + j] = row[j];
+    } else {
+        return -EIO; /* truncated or from another topology */
     }
     return 0;
 }
@@ -554,7 +563,7 @@ static int read_nodes(cgp_ctx *ctx, cgp_topology *t, int sysfd)
             if (len < 0 && len != -ENOENT)
                 return cgp_ctx_errorf(ctx, (int)len, "%s/distance: %s", dname,
                                       strerror((int)-len));
-            if (len >= 0) {
+            if (len > 0) { /* empty: a dump artefact, unknown */
                 int *row CGP_AUTOFREE = NULL;
                 int cnt = parse_row(ds, &row);
                 if (cnt == -ENOMEM)
@@ -562,7 +571,10 @@ static int read_nodes(cgp_ctx *ctx, cgp_topology *t, int sysfd)
                 if (cnt < 0)
                     return cgp_ctx_errorf(ctx, -EIO, "node/%s/distance: malformed: \"%.40s\"",
                                           dname, ds);
-                place_row(t, i, row, cnt);
+                if (cnt == 0 || place_row(t, i, row, cnt) < 0)
+                    return cgp_ctx_errorf(ctx, -EIO,
+                                          "node/%s/distance: %d entries match neither the online "
+                                          "nor the possible nodes: \"%.40s\"", dname, cnt, ds);
             }
         }
         if (!np->cpus && !(np->cpus = cgp_bitmap_new()))

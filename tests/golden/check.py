@@ -363,7 +363,10 @@ def main(argv):
     binary, fixdir, expdir = argv[1:4]
     names = argv[4:] or list(M.FIXTURES)
     for n in names:
-        check_fixture(binary, fixdir, expdir, n)
+        try:
+            check_fixture(binary, fixdir, expdir, n)
+        except Exception as e:  # a crash here is a failed check, not a pass
+            record("%s: checker aborted" % n, ["%s: %s" % (type(e).__name__, e)])
     failed = sum(1 for _, e in RESULTS if e)
     print("check.py: %d passed, %d failed" % (len(RESULTS) - failed, failed))
     return 1 if failed else 0

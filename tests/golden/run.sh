@@ -18,9 +18,10 @@
 # the fixture description and spec section 2 before committing.
 #
 # Environment: GOLDEN_FIXTURES=DIR generate the fixtures there instead of a
-# temporary directory (kept afterwards); GOLDEN_ONLY="fx1 fx2" limits fixtures;
+# temporary directory under $TMPDIR, else /dev/shm, else /tmp (kept afterwards); GOLDEN_ONLY="fx1 fx2" limits fixtures;
 # CAPABILITY_RNG overrides the schema path.
 set -u
+export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in the source tree
 HERE=$(cd "$(dirname "$0")" && pwd)
 MKFX="$HERE/../fixtures/mkfixtures.py"
 EXP="$HERE/expected"
@@ -37,8 +38,25 @@ if [ $# -ne 1 ] || [ ! -x "$1" ]; then
 fi
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/cgplace-golden.XXXXXX") || exit 2
+# ~20k small files per run: tmpfs when there is one (much faster than a busy disk).
+if [ -n "${TMPDIR:-}" ]; then
+    base=$TMPDIR
+elif [ -d /dev/shm ] && [ -w /dev/shm ]; then
+    base=/dev/shm
+else
+    base=/tmp
+fi
+WORK=$(mktemp -d "$base/cgplace-golden.XXXXXX") || exit 2
 trap 'rm -rf "$WORK"' EXIT
+# Run a snapshot of the binary (and the library next to it, found through its
+# $ORIGIN rpath) so a concurrent relink of the build tree cannot change it mid-run.
+mkdir -p "$WORK/bin"
+if cp "$BIN" "$WORK/bin/" && { ! ls "$(dirname "$BIN")"/libcgplace.so* >/dev/null 2>&1 ||
+        cp -P "$(dirname "$BIN")"/libcgplace.so* "$WORK/bin/"; }; then
+    BIN=$WORK/bin/$(basename "$BIN")
+else
+    echo "golden: could not snapshot $BIN; running it in place" >&2
+fi
 if [ -n "${GOLDEN_FIXTURES:-}" ]; then
     FIX=$GOLDEN_FIXTURES
 else
@@ -51,7 +69,8 @@ if [ -n "${GOLDEN_ONLY:-}" ]; then
 else
     FIXTURES=$(python3 "$MKFX" --list) || exit 2
 fi
-FIXTURES=$(echo $FIXTURES) # one line, single spaces
+# shellcheck disable=SC2086 # one line, single spaces
+FIXTURES=$(printf "%s " $FIXTURES)
 # shellcheck disable=SC2086
 python3 "$MKFX" "$FIX" $FIXTURES || { echo "golden: fixture generation failed" >&2; exit 2; }
 

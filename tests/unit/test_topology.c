@@ -886,3 +886,104 @@ Test(query, cells_free_memory)
     cr_expect_eq(cgp_node_get_cells_free_memory(t, fb, 0, -3), -EINVAL);
     cgp_topology_free(t);
 }
+
+/* ------------------------------------------------------------------ */
+/* further robustness cases                                            */
+/* ------------------------------------------------------------------ */
+
+Test(topo_err, negative_meminfo_is_malformed)
+{
+    /* "-5" is not a size; it must not wrap to 2^64-5 (or to "unknown") */
+    base_4cpu_2node();
+    sysw("0-1\n", "node/node0/cpulist");
+    sysw("2-3\n", "node/node1/cpulist");
+    sysw("Node 0 MemTotal: 1000 kB\nNode 0 MemFree: -5 kB\n", "node/node0/meminfo");
+    char err[600];
+    int r = tree_read_fail(err, sizeof err);
+    cr_expect_eq(r, -EIO, "negative MemFree: got %d", r);
+    cr_expect_neq(strstr(err, "node0/meminfo"), NULL, "error: \"%s\"", err);
+}
+
+Test(topo, empty_cpu_online_is_an_artefact)
+{
+    /* A kernel always has an online CPU: an empty cpu/online is a collection
+     * artefact like the empty node masks, so the per-CPU files decide. */
+    for (int i = 0; i < 4; i++)
+        tree_cpu(i, "0\n", "0\n", NULL);
+    sysw("0-3\n", "cpu/present");
+    sysw("\n", "cpu/online");
+    sysw("0\n", "cpu/cpu3/online");
+    cgp_topology *t = tree_read(NULL);
+    expect_set(cgp_topology_cpus_online(t), "0-2", "online");
+    cgp_topology_free(t);
+}
+
+Test(topo, distance_row_by_directory_count)
+{
+    /* neither online nor possible matches the row length: the row follows
+     * the node directories (dumps taken in another state) */
+    base_4cpu_2node();
+    sysw("0-1\n", "node/node0/cpulist");
+    sysw("2-3\n", "node/node1/cpulist");
+    tree_unlink("sys/devices/system/node/online");
+    tree_unlink("sys/devices/system/node/possible");
+    cgp_topology *t = tree_read(NULL);
+    cr_expect_eq(cgp_topology_distance(t, 0, 1), 20);
+    cr_expect_eq(cgp_topology_distance(t, 1, 1), 10);
+    expect_set(cgp_topology_nodes_online(t), "0-1", "online from directories");
+    cgp_topology_free(t);
+}
+
+Test(topo, distance_row_of_wrong_length_is_unknown)
+{
+    base_4cpu_2node();
+    sysw("0-1\n", "node/node0/cpulist");
+    sysw("2-3\n", "node/node1/cpulist");
+    sysw("10 20 30\n", "node/node0/distance");
+    cgp_topology *t = tree_read(NULL);
+    cr_expect_eq(cgp_topology_distance(t, 0, 1), -1, "a 3-entry row on a 2-node host is not guessed");
+    cr_expect_eq(cgp_topology_distance(t, 0, 0), -1);
+    cr_expect_eq(cgp_topology_distance(t, 1, 0), 20);
+    cgp_topology_free(t);
+}
+
+Test(topo, large_host_1024_cpus)
+{
+    /* 1024 CPUs over 4 nodes of 256 via cpumap (32 words each), sparse package ids */
+    for (int i = 0; i < 1024; i++) {
+        char pkg[16], core[16];
+        snprintf(pkg, sizeof pkg, "%d\n", (i / 256) * 1024);
+        snprintf(core, sizeof core, "%d\n", i % 256);
+        tree_cpu(i, pkg, core, NULL);
+    }
+    sysw("0-1023\n", "cpu/present");
+    sysw("0-1023\n", "cpu/online");
+    sysw("0-3\n", "node/online");
+    for (int n = 0; n < 4; n++) {
+        char map[400] = "";
+        for (int w = 31; w >= 0; w--) {
+            strcat(map, w / 8 == n ? "ffffffff" : "00000000");
+            strcat(map, w ? "," : "\n");
+        }
+        sysw(map, "node/node%d/cpumap", n);
+        tree_meminfo(n, 1000 * (n + 1), 10);
+    }
+    cgp_topology *t = tree_read(NULL);
+    cr_expect_eq(cgp_topology_n_cpus(t), 1024u);
+    char want[32];
+    for (int n = 0; n < 4; n++) {
+        snprintf(want, sizeof want, "%d-%d", n * 256, n * 256 + 255);
+        expect_set(cgp_topology_node_by_id(t, n)->cpus, want, "node cpus");
+    }
+    cr_expect_eq(cgp_topology_cpu_by_id(t, 1023)->node, 3);
+    cr_expect_eq(cgp_topology_cpu_by_id(t, 1023)->package, 3072);
+    struct cgp_nodeinfo ni;
+    cr_assert_eq(cgp_node_get_info(t, &ni), 0);
+    cr_expect_eq(ni.cpus, 1024u);
+    cr_expect_eq(ni.sockets, 4);
+    cr_expect_eq(ni.cores, 256);
+    cr_expect_eq(ni.threads, 1);
+    cr_expect_eq(ni.nodes, 4u);
+    cr_expect_eq(ni.memory_kib, 10000u);
+    cgp_topology_free(t);
+}

@@ -44,7 +44,7 @@ for f in $list; do
     case $rc in
         0) echo "PASS vm/$VM_TOPO/$name (${secs}s)" ;;
         77) echo "SKIP vm/$VM_TOPO/$name (${secs}s)" ;;
-        124) echo "    (timed out after ${PER_TEST_TIMEOUT}s)"; echo "FAIL vm/$VM_TOPO/$name (${secs}s)"; fails=$((fails + 1)) ;;
+        124) echo "    (timed out after ${PER_TEST_TIMEOUT}s; kernel log tail:)"; dmesg | tail -n 15 | sed 's/^/    /'; echo "FAIL vm/$VM_TOPO/$name (${secs}s)"; fails=$((fails + 1)) ;;
         *) echo "FAIL vm/$VM_TOPO/$name (${secs}s, exit $rc)"; fails=$((fails + 1)) ;;
     esac
 done

@@ -1,7 +1,7 @@
 # vm-topos: asym hmat
 # Probe (d): on cgroup v2, a task's pages follow its cpuset.mems (there is no
 # cpuset.memory_migrate file on v2; migration is always on).  Checked with numa_maps of a
-# 16 MiB touched buffer, both ways a task's mems can change:
+# 4 MiB touched buffer, both ways a task's mems can change:
 #   1. moving the task (cgroup.procs) into a cgroup with different cpuset.mems,
 #   2. changing cpuset.mems of the cgroup the task is in,
 # including onto (and off) a memory-only node.
@@ -9,7 +9,7 @@ import os
 import time
 import vmtest as T
 
-MIB = 16
+MIB = 4
 PAGES = MIB * 256
 online = T.nodes_online()
 memonly = [n for n in online if T.node_kind(n) == "memory-only"]

@@ -1,0 +1,689 @@
+/* Guest discovery: QEMU processes under SYSROOT/proc (spec §5). */
+#include "guests-int.h"
+#include "../parsers/cmdline.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+#define CMDLINE_MAX (4u << 20)
+#define SMALL_MAX (64u << 10)
+
+struct cgp_guest_list {
+    size_t n, cap;
+    struct cgp_guest *g;
+    char *sysroot;
+};
+
+CGP_EXPORT const char *cgp_thread_role_name(enum cgp_thread_role r)
+{
+    switch (r) {
+    case CGP_THREAD_VCPU: return "vcpu";
+    case CGP_THREAD_IOTHREAD: return "iothread";
+    default: return "emulator";
+    }
+}
+
+CGP_EXPORT const char *cgp_thread_source_name(enum cgp_thread_source s)
+{
+    switch (s) {
+    case CGP_THREADS_NAMES: return "names";
+    case CGP_THREADS_QMP: return "qmp";
+    default: return "unknown";
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Pure helpers                                                          */
+/* ------------------------------------------------------------------ */
+
+int cgp_guests_stat_start_time(const char *stat, uint64_t *out)
+{
+    const char *p = strrchr(stat, ')');
+    if (!p)
+        return -EINVAL;
+    p++;
+    /* fields 3.. follow; starttime is field 22, the 20th after ')' */
+    for (int field = 3; field <= 22; field++) {
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            return -EINVAL;
+        if (field == 22) {
+            if (!isdigit((unsigned char)*p))
+                return -EINVAL;
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(p, &end, 10);
+            if (errno || (*end && *end != ' ' && *end != '\n'))
+                return -EINVAL;
+            *out = v;
+            return 0;
+        }
+        while (*p && *p != ' ')
+            p++;
+    }
+    return -EINVAL;
+}
+
+enum cgp_thread_role cgp_guests_classify_comm(const char *comm, int *vcpu, const char **iothread)
+{
+    *vcpu = -1;
+    *iothread = NULL;
+    if (!strncmp(comm, "CPU ", 4) && isdigit((unsigned char)comm[4])) {
+        const char *p = comm + 4;
+        long v = 0;
+        while (isdigit((unsigned char)*p) && v < CGP_QMP_MAX_VCPUS)
+            v = v * 10 + (*p++ - '0');
+        if (v < CGP_QMP_MAX_VCPUS && (!strcmp(p, "/KVM") || !strcmp(p, "/TCG"))) {
+            *vcpu = (int)v;
+            return CGP_THREAD_VCPU;
+        }
+        return CGP_THREAD_EMULATOR;
+    }
+    if (!strncmp(comm, "IO ", 3) && comm[3]) {
+        *iothread = comm + 3;
+        return CGP_THREAD_IOTHREAD;
+    }
+    return CGP_THREAD_EMULATOR;
+}
+
+char *cgp_guests_cgroup_path(const char *img, int *err)
+{
+    *err = 0;
+    for (const char *line = img; line && *line;) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        if (len >= 3 && !strncmp(line, "0::", 3)) {
+            char *s = strndup(line + 3, len - 3);
+            if (!s)
+                *err = -ENOMEM;
+            return s;
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    return NULL;
+}
+
+bool cgp_guests_cgroup_foreign(const char *path)
+{
+    if (!path)
+        return false;
+    if (!strcmp(path, "/machine") || !strncmp(path, "/machine/", 9))
+        return true;
+    for (const char *p = path; (p = strstr(p, "machine.slice"));) {
+        bool start = p == path || p[-1] == '/';
+        bool end = p[13] == '\0' || p[13] == '/';
+        if (start && end)
+            return true;
+        p += 13;
+    }
+    return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* File access                                                           */
+/* ------------------------------------------------------------------ */
+
+ssize_t cgp_guests_read_raw(int dirfd, const char *rel, size_t max, char **out)
+{
+    int fd CGP_AUTOCLOSE = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0)
+        return -errno;
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return -errno;
+    if (!S_ISREG(st.st_mode))
+        return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+    size_t cap = 4096, len = 0;
+    char *buf CGP_AUTOFREE = malloc(cap + 1);
+    if (!buf)
+        return -ENOMEM;
+    for (;;) {
+        if (len == cap) {
+            if (cap >= max)
+                break;
+            cap = cap * 2 > max ? max : cap * 2;
+            char *nb = realloc(buf, cap + 1);
+            if (!nb)
+                return -ENOMEM;
+            buf = nb;
+        }
+        ssize_t n = read(fd, buf + len, cap - len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    buf[len] = '\0';
+    *out = CGP_STEAL(buf);
+    return (ssize_t)len;
+}
+
+static bool is_qemu_name(const char *base)
+{
+    return !strncmp(base, "qemu-system-", 12) || !strcmp(base, "qemu-kvm");
+}
+
+static bool is_qemu(int root_fd, const char *pdir)
+{
+    char rel[64], target[PATH_MAX];
+    snprintf(rel, sizeof rel, "%s/exe", pdir);
+    ssize_t n = readlinkat(root_fd, rel, target, sizeof target - 1);
+    if (n > 0) {
+        target[n] = '\0';
+        /* an upgraded binary shows as "PATH (deleted)" */
+        size_t tl = (size_t)n;
+        if (tl > 10 && !strcmp(target + tl - 10, " (deleted)"))
+            target[tl - 10] = '\0';
+        const char *base = strrchr(target, '/');
+        if (is_qemu_name(base ? base + 1 : target))
+            return true;
+    }
+    snprintf(rel, sizeof rel, "%s/comm", pdir);
+    char *comm CGP_AUTOFREE = NULL;
+    if (cgp_read_file(root_fd, rel, 4096, &comm) < 0)
+        return false;
+    return is_qemu_name(comm);
+}
+
+static bool live_root(int root_fd)
+{
+    struct stat a, b;
+    return fstat(root_fd, &a) == 0 && stat("/", &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+static int read_start_time(int root_fd, int pid, uint64_t *out)
+{
+    char rel[64];
+    snprintf(rel, sizeof rel, "proc/%d/stat", pid);
+    char *s CGP_AUTOFREE = NULL;
+    ssize_t n = cgp_read_file(root_fd, rel, SMALL_MAX, &s);
+    if (n < 0)
+        return (int)n;
+    return cgp_guests_stat_start_time(s, out);
+}
+
+/* Make a path from the command line absolute with the process's cwd. */
+static char *abs_path(int root_fd, const char *pdir, const char *p, int *err)
+{
+    *err = 0;
+    if (!p)
+        return NULL;
+    char *r;
+    if (p[0] == '/') {
+        r = strdup(p);
+    } else {
+        char rel[64], cwd[PATH_MAX];
+        snprintf(rel, sizeof rel, "%s/cwd", pdir);
+        ssize_t n = readlinkat(root_fd, rel, cwd, sizeof cwd - 1);
+        if (n > 0 && cwd[0] == '/') {
+            cwd[n] = '\0';
+            if (asprintf(&r, "%s%s%s", cwd, cwd[n - 1] == '/' ? "" : "/", p) < 0)
+                r = NULL;
+        } else {
+            r = strdup(p);
+        }
+    }
+    if (!r)
+        *err = -ENOMEM;
+    return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* One process                                                           */
+/* ------------------------------------------------------------------ */
+
+static void guest_clear(struct cgp_guest *g)
+{
+    if (g->pidfd >= 0)
+        close(g->pidfd);
+    free((char *)g->name);
+    free((char *)g->uuid);
+    free((char *)g->pidfile);
+    free((char *)g->qmp);
+    free((char *)g->cgroup);
+    for (size_t i = 0; i < g->n_threads; i++)
+        free((char *)g->threads[i].iothread);
+    free((struct cgp_guest_thread *)g->threads);
+    memset(g, 0, sizeof *g);
+    g->pidfd = -1;
+}
+
+static int cmp_thread(const void *a, const void *b)
+{
+    const struct cgp_guest_thread *x = a, *y = b;
+    return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+static int cmp_guest(const void *a, const void *b)
+{
+    const struct cgp_guest *x = a, *y = b;
+    return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+/* Threads from task/TID/comm. -ENOMEM, -ESRCH (task/ gone), else 0. */
+static int read_threads(int root_fd, const char *pdir, struct cgp_guest *g, size_t *n_named_vcpus)
+{
+    char rel[64];
+    snprintf(rel, sizeof rel, "%s/task", pdir);
+    int dfd = cgp_open_dir(root_fd, rel, false);
+    if (dfd < 0)
+        return -ESRCH;
+    DIR *d = fdopendir(dfd);
+    if (!d) {
+        close(dfd);
+        return -ENOMEM;
+    }
+    size_t n = 0, cap = 0;
+    struct cgp_guest_thread *t = NULL;
+    int r = 0;
+    *n_named_vcpus = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        char *end;
+        errno = 0;
+        long tid = strtol(de->d_name, &end, 10);
+        if (!isdigit((unsigned char)de->d_name[0]) || *end || errno || tid <= 0 || tid > INT_MAX)
+            continue;
+        int tfd = cgp_open_dir(dirfd(d), de->d_name, false);
+        if (tfd < 0)
+            continue;                       /* thread exited */
+        char *comm = NULL;
+        ssize_t cl = cgp_read_file(tfd, "comm", 4096, &comm);
+        close(tfd);
+        if (cl < 0) {
+            if (cl == -ENOMEM) {
+                r = -ENOMEM;
+                break;
+            }
+            continue;
+        }
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            struct cgp_guest_thread *nt = realloc(t, nc * sizeof *nt);
+            if (!nt) {
+                free(comm);
+                r = -ENOMEM;
+                break;
+            }
+            t = nt;
+            cap = nc;
+        }
+        const char *io;
+        int vcpu;
+        struct cgp_guest_thread *th = &t[n];
+        th->tid = (int)tid;
+        th->role = cgp_guests_classify_comm(comm, &vcpu, &io);
+        th->vcpu = vcpu;
+        th->iothread = NULL;
+        if (io && !(th->iothread = strdup(io))) {
+            free(comm);
+            r = -ENOMEM;
+            break;
+        }
+        if (th->role == CGP_THREAD_VCPU)
+            (*n_named_vcpus)++;
+        free(comm);
+        n++;
+    }
+    closedir(d);
+    if (r < 0) {
+        for (size_t i = 0; i < n; i++)
+            free((char *)t[i].iothread);
+        free(t);
+        return r;
+    }
+    if (n)
+        qsort(t, n, sizeof *t, cmp_thread);
+    g->threads = t;
+    g->n_threads = n;
+    return 0;
+}
+
+static struct cgp_guest_thread *find_tid(struct cgp_guest *g, int tid)
+{
+    struct cgp_guest_thread key = { .tid = tid };
+    return bsearch(&key, g->threads, g->n_threads, sizeof key, cmp_thread);
+}
+
+/* Apply a QMP answer to the thread list; false when it does not fit it (a
+ * vCPU thread that is not one of the process's threads — another pid
+ * namespace —, or vCPUs sharing a thread: single-threaded TCG). */
+static int apply_qmp(struct cgp_guest *g, const struct cgp_qmp_threads *q)
+{
+    if (!q->n_vcpus)
+        return 0;
+    for (size_t i = 0; i < q->n_vcpus; i++) {
+        if (!find_tid(g, q->vcpus[i].tid))
+            return 0;
+        for (size_t j = 0; j < i; j++)
+            if (q->vcpus[j].tid == q->vcpus[i].tid)
+                return 0;
+    }
+    for (size_t i = 0; i < q->n_iothreads; i++) {
+        struct cgp_guest_thread *t = find_tid(g, q->iothreads[i].tid);
+        if (!t || t->role == CGP_THREAD_VCPU)
+            continue;
+        char *id = strdup(q->iothreads[i].id);
+        if (!id)
+            return -ENOMEM;
+        free((char *)t->iothread);
+        t->iothread = id;
+        t->role = CGP_THREAD_IOTHREAD;
+        t->vcpu = -1;
+    }
+    for (size_t i = 0; i < q->n_vcpus; i++) {
+        struct cgp_guest_thread *t = find_tid(g, q->vcpus[i].tid);
+        free((char *)t->iothread);
+        t->iothread = NULL;
+        t->role = CGP_THREAD_VCPU;
+        t->vcpu = q->vcpus[i].index;
+    }
+    return 1;
+}
+
+/* 1 found, 0 not a guest / vanished, -ENOMEM. */
+static int read_guest(cgp_ctx *ctx, int pid, unsigned flags, bool live, struct cgp_guest *g)
+{
+    int root_fd = ctx->root_fd;
+    char *img CGP_AUTOFREE = NULL;
+    char *cg CGP_AUTOFREE = NULL;
+    char rel[64];
+    memset(g, 0, sizeof *g);
+    g->pidfd = -1;
+    g->pid = pid;
+    char pdir[32];
+    snprintf(pdir, sizeof pdir, "proc/%d", pid);
+    if (live) {
+        /* Pin the process first: everything read below belongs to it while
+         * the pidfd is not signalled (checked at the end). */
+        g->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (g->pidfd < 0 && errno == ESRCH)
+            return 0;
+        if (g->pidfd >= 0) {
+            int fl = fcntl(g->pidfd, F_GETFD);
+            if (fl >= 0)
+                (void)fcntl(g->pidfd, F_SETFD, fl | FD_CLOEXEC);
+        }
+    }
+    int r = 0;
+    if (!is_qemu(root_fd, pdir))
+        goto skip;
+    if (read_start_time(root_fd, pid, &g->start_time) < 0)
+        goto skip;
+    snprintf(rel, sizeof rel, "%s/cmdline", pdir);
+    ssize_t n = cgp_guests_read_raw(root_fd, rel, CMDLINE_MAX, &img);
+    if (n == -ENOMEM)
+        goto nomem;
+    if (n <= 0)
+        goto skip;                         /* vanished, or a zombie */
+    struct cgp_qemu_cmdline c;
+    r = cgp_qemu_cmdline_parse(img, (size_t)n, &c);
+    if (r < 0)
+        goto fail;
+    int e1, e2, e3;
+    g->name = c.name;
+    g->uuid = c.uuid;
+    c.name = c.uuid = NULL;
+    g->debug_threads = c.debug_threads;
+    g->pidfile = abs_path(root_fd, pdir, c.pidfile, &e1);
+    g->qmp = abs_path(root_fd, pdir, c.qmp, &e2);
+    cgp_qemu_cmdline_clear(&c);
+    if (e1 || e2)
+        goto nomem;
+    snprintf(rel, sizeof rel, "%s/cgroup", pdir);
+    n = cgp_read_file(root_fd, rel, SMALL_MAX, &cg);
+    if (n == -ENOMEM)
+        goto nomem;
+    if (n < 0)
+        goto skip;
+    g->cgroup = cgp_guests_cgroup_path(cg, &e3);
+    if (e3)
+        goto nomem;
+    g->foreign = cgp_guests_cgroup_foreign(g->cgroup);
+    size_t named = 0;
+    r = read_threads(root_fd, pdir, g, &named);
+    if (r == -ESRCH)
+        goto skip;
+    if (r < 0)
+        goto fail;
+    g->thread_source = named ? CGP_THREADS_NAMES : CGP_THREADS_UNKNOWN;
+    if (!named && (flags & CGP_DISCOVER_QMP) && g->qmp) {
+        struct cgp_qmp_threads q;
+        char why[200];
+        r = cgp_qmp_query(root_fd, ctx->sysroot, g->qmp, CGP_QMP_TIMEOUT_MS, &q, why, sizeof why);
+        if (r == -ENOMEM)
+            goto nomem;
+        if (r == 0) {
+            r = apply_qmp(g, &q);
+            cgp_qmp_threads_clear(&q);
+            if (r < 0)
+                goto fail;
+            if (r > 0)
+                g->thread_source = CGP_THREADS_QMP;
+        }
+        /* any other QMP failure: thread_source stays unknown */
+    }
+    if (g->pidfd >= 0) {
+        struct pollfd p = { .fd = g->pidfd, .events = POLLIN };
+        if (poll(&p, 1, 0) > 0)
+            goto skip;                     /* exited during the scan */
+    }
+    return 1;
+nomem:
+    r = -ENOMEM;
+fail:
+    guest_clear(g);
+    return r;
+skip:
+    guest_clear(g);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Public API                                                            */
+/* ------------------------------------------------------------------ */
+
+CGP_EXPORT void cgp_guests_free(cgp_guest_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        guest_clear(&l->g[i]);
+    free(l->g);
+    free(l->sysroot);
+    free(l);
+}
+
+CGP_EXPORT size_t cgp_guests_count(const cgp_guest_list *l)
+{
+    return l ? l->n : 0;
+}
+
+CGP_EXPORT const struct cgp_guest *cgp_guests_get(const cgp_guest_list *l, size_t i)
+{
+    return l && i < l->n ? &l->g[i] : NULL;
+}
+
+CGP_EXPORT int cgp_guests_discover(cgp_ctx *ctx, unsigned flags, cgp_guest_list **out)
+{
+    if (!ctx || !out)
+        return -EINVAL;
+    int pfd = cgp_open_dir(ctx->root_fd, "proc", true);
+    if (pfd < 0)
+        return cgp_ctx_errorf(ctx, pfd == -ENOTDIR ? -ENOENT : pfd, "%s/proc: %s", ctx->sysroot,
+                              strerror(-pfd));
+    DIR *d = fdopendir(pfd);
+    if (!d) {
+        close(pfd);
+        return -ENOMEM;
+    }
+    cgp_guest_list *l = calloc(1, sizeof *l);
+    if (!l || !(l->sysroot = strdup(ctx->sysroot))) {
+        closedir(d);
+        free(l);
+        return -ENOMEM;
+    }
+    bool live = live_root(ctx->root_fd);
+    int r = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        char *end;
+        errno = 0;
+        long pid = strtol(de->d_name, &end, 10);
+        if (!isdigit((unsigned char)de->d_name[0]) || *end || errno || pid <= 0 || pid > INT_MAX)
+            continue;
+        if (l->n == l->cap) {
+            size_t nc = l->cap ? l->cap * 2 : 8;
+            struct cgp_guest *ng = realloc(l->g, nc * sizeof *ng);
+            if (!ng) {
+                r = -ENOMEM;
+                break;
+            }
+            l->g = ng;
+            l->cap = nc;
+        }
+        int k = read_guest(ctx, (int)pid, flags, live, &l->g[l->n]);
+        if (k < 0) {
+            r = k;
+            break;
+        }
+        if (k > 0) {
+            l->g[l->n].sysroot = l->sysroot;
+            l->n++;
+        }
+    }
+    closedir(d);
+    if (r < 0) {
+        cgp_guests_free(l);
+        return r;
+    }
+    if (l->n)
+        qsort(l->g, l->n, sizeof *l->g, cmp_guest);
+    *out = l;
+    return 0;
+}
+
+/* Does the pidfile at path (under the sysroot) hold pid? */
+static bool pidfile_holds(const char *sysroot, const char *path, int pid)
+{
+    int root = open(sysroot ? sysroot : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0)
+        return false;
+    while (*path == '/')
+        path++;
+    char *s CGP_AUTOFREE = NULL;
+    ssize_t n = *path ? cgp_read_file(root, path, 4096, &s) : -EINVAL;
+    close(root);
+    int64_t v;
+    return n > 0 && cgp_parse_i64(s, &v) == 0 && v == pid;
+}
+
+CGP_EXPORT bool cgp_guest_matches(const struct cgp_guest *g, const struct cgp_guest_placement *gp)
+{
+    if (!g || !gp)
+        return false;
+    if (!gp->n_matches)
+        return g->name && gp->name && !strcmp(g->name, gp->name);
+    for (size_t i = 0; i < gp->n_matches; i++) {
+        const struct cgp_match *m = &gp->matches[i];
+        if (!m->value)
+            return false;
+        bool ok = false;
+        switch (m->kind) {
+        case CGP_MATCH_NAME:
+            ok = g->name && !strcmp(g->name, m->value);
+            break;
+        case CGP_MATCH_UUID:
+            ok = g->uuid && !strcasecmp(g->uuid, m->value);
+            break;
+        case CGP_MATCH_PIDFILE:
+            ok = (g->pidfile && !strcmp(g->pidfile, m->value)) ||
+                 pidfile_holds(g->sysroot, m->value, g->pid);
+            break;
+        case CGP_MATCH_QMP:
+            ok = g->qmp && !strcmp(g->qmp, m->value);
+            break;
+        }
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+CGP_EXPORT int cgp_guest_alive(cgp_ctx *ctx, const struct cgp_guest *g)
+{
+    if (!ctx || !g)
+        return -EINVAL;
+    if (g->pidfd >= 0) {
+        struct pollfd p = { .fd = g->pidfd, .events = POLLIN };
+        if (poll(&p, 1, 0) != 0)
+            return -ESRCH;
+    }
+    uint64_t st;
+    if (read_start_time(ctx->root_fd, g->pid, &st) < 0 || st != g->start_time)
+        return -ESRCH;
+    return 0;
+}
+
+static int parse_list_line(const char *img, const char *key, cgp_bitmap **out)
+{
+    size_t kl = strlen(key);
+    for (const char *line = img; line && *line;) {
+        const char *nl = strchr(line, '\n');
+        if (!strncmp(line, key, kl) && line[kl] == ':') {
+            size_t len = nl ? (size_t)(nl - line) : strlen(line);
+            char *v CGP_AUTOFREE = strndup(line + kl + 1, len - kl - 1);
+            if (!v)
+                return -ENOMEM;
+            int r = cgp_bitmap_parse(v, 0, out, NULL);
+            return r == -ENOMEM ? r : r < 0 ? -EIO : 0;
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    return -EIO;
+}
+
+CGP_EXPORT int cgp_guest_thread_affinity(cgp_ctx *ctx, const struct cgp_guest *g, int tid,
+                                         cgp_bitmap **cpus, cgp_bitmap **mems)
+{
+    if (!ctx || !g || tid <= 0)
+        return -EINVAL;
+    char rel[80];
+    snprintf(rel, sizeof rel, "proc/%d/task/%d/status", g->pid, tid);
+    char *s CGP_AUTOFREE = NULL;
+    ssize_t n = cgp_read_file(ctx->root_fd, rel, 1u << 20, &s);
+    if (n == -ENOMEM)
+        return -ENOMEM;
+    if (n < 0)
+        return cgp_ctx_errorf(ctx, -ESRCH, "%s: %s", rel, strerror((int)-n));
+    cgp_bitmap *c = NULL, *m = NULL;
+    int r = 0;
+    if (cpus && (r = parse_list_line(s, "Cpus_allowed_list", &c)) < 0)
+        return r == -EIO ? cgp_ctx_errorf(ctx, r, "%s: no valid Cpus_allowed_list", rel) : r;
+    if (mems && (r = parse_list_line(s, "Mems_allowed_list", &m)) < 0) {
+        cgp_bitmap_free(c);
+        return r == -EIO ? cgp_ctx_errorf(ctx, r, "%s: no valid Mems_allowed_list", rel) : r;
+    }
+    if (cpus)
+        *cpus = c;
+    if (mems)
+        *mems = m;
+    return 0;
+}

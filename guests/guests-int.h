@@ -1,0 +1,36 @@
+/* Internal declarations of guest discovery (guests/). Not installed. */
+#ifndef CGP_GUESTS_INT_H
+#define CGP_GUESTS_INT_H
+
+#include "cgplace_guests.h"
+#include "internal.h"
+#include "../parsers/qmp.h"
+
+#define CGP_QMP_TIMEOUT_MS 2000
+
+/* Talk QMP to the unix socket at path (absolute, resolved under the sysroot
+ * whose directory is root_fd and whose name is sysroot) for at most
+ * timeout_ms. 0 and *out on success; -errno otherwise (err gets a reason). */
+int cgp_qmp_query(int root_fd, const char *sysroot, const char *path, int timeout_ms,
+                  struct cgp_qmp_threads *out, char *err, size_t errlen);
+
+/* Read a whole file relative to dirfd, keeping NUL bytes (cmdline):
+ * at most max bytes (the rest is dropped). Returns the length or -errno;
+ * *out is malloc'd with a NUL after the data. */
+ssize_t cgp_guests_read_raw(int dirfd, const char *rel, size_t max, char **out);
+
+/* Field 22 (starttime) of a /proc/PID/stat image: parsed after the last ')'.
+ * 0 or -EINVAL. */
+int cgp_guests_stat_start_time(const char *stat, uint64_t *out);
+
+/* Thread role from a task comm: "CPU N/KVM", "CPU N/TCG" → vCPU N; "IO ID" →
+ * I/O thread ID (*iothread points into comm); anything else the emulator. */
+enum cgp_thread_role cgp_guests_classify_comm(const char *comm, int *vcpu, const char **iothread);
+
+/* Cgroup v2 path from a /proc/PID/cgroup image ("0::PATH" line), malloc'd;
+ * NULL when there is none (or ENOMEM: *err set). */
+char *cgp_guests_cgroup_path(const char *img, int *err);
+/* Under machine.slice or machine/ (libvirt, systemd-machined). */
+bool cgp_guests_cgroup_foreign(const char *path);
+
+#endif

@@ -1,0 +1,280 @@
+/* QMP session state machine (see qmp.h). Pure: no I/O. */
+#include "qmp.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#define CMD_CAPS      "{\"execute\": \"qmp_capabilities\", \"id\": \"cgp-caps\"}\n"
+#define CMD_CPUS_FAST "{\"execute\": \"query-cpus-fast\", \"id\": \"cgp-cpus-fast\"}\n"
+#define CMD_CPUS      "{\"execute\": \"query-cpus\", \"id\": \"cgp-cpus\"}\n"
+#define CMD_IOTHREADS "{\"execute\": \"query-iothreads\", \"id\": \"cgp-iothreads\"}\n"
+
+static const char *const state_id[] = {
+    [CGP_QMP_WANT_CAPS] = "cgp-caps",
+    [CGP_QMP_WANT_CPUS_FAST] = "cgp-cpus-fast",
+    [CGP_QMP_WANT_CPUS] = "cgp-cpus",
+    [CGP_QMP_WANT_IOTHREADS] = "cgp-iothreads",
+};
+
+void cgp_qmp_threads_clear(struct cgp_qmp_threads *t)
+{
+    for (size_t i = 0; i < t->n_iothreads; i++)
+        free(t->iothreads[i].id);
+    free(t->iothreads);
+    free(t->vcpus);
+    memset(t, 0, sizeof *t);
+}
+
+int cgp_qmp_session_init(struct cgp_qmp_session *s)
+{
+    memset(s, 0, sizeof *s);
+    s->tok = json_tokener_new();
+    return s->tok ? 0 : -ENOMEM;
+}
+
+void cgp_qmp_session_clear(struct cgp_qmp_session *s)
+{
+    if (s->tok)
+        json_tokener_free(s->tok);
+    cgp_qmp_threads_clear(&s->t);
+    memset(s, 0, sizeof *s);
+}
+
+static int fail(struct cgp_qmp_session *s, int r, const char *fmt, const char *arg)
+{
+    snprintf(s->err, sizeof s->err, fmt, arg ? arg : "");
+    s->state = CGP_QMP_DONE;
+    return r;
+}
+
+/* An integer member in [lo, hi]; false when absent or of another type. */
+static bool get_int(struct json_object *o, const char *key, int64_t lo, int64_t hi, int *out)
+{
+    struct json_object *v;
+    if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+        return false;
+    errno = 0;
+    int64_t x = json_object_get_int64(v);
+    if (x < lo || x > hi)
+        return false;
+    *out = (int)x;
+    return true;
+}
+
+static int parse_cpus(struct cgp_qmp_session *s, struct json_object *ret, bool legacy)
+{
+    if (!json_object_is_type(ret, json_type_array))
+        return fail(s, -EPROTO, "%s: the return value is not an array", legacy ? "query-cpus" : "query-cpus-fast");
+    size_t n = json_object_array_length(ret);
+    if (n > CGP_QMP_MAX_VCPUS)
+        return fail(s, -EPROTO, "%s: too many vCPUs", legacy ? "query-cpus" : "query-cpus-fast");
+    struct cgp_qmp_vcpu *v = calloc(n ? n : 1, sizeof *v);
+    if (!v)
+        return fail(s, -ENOMEM, "out of memory%s", NULL);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *e = json_object_array_get_idx(ret, i);
+        /* The top-level thread-id: props.thread-id is the SMT thread number. */
+        if (!e || !json_object_is_type(e, json_type_object) ||
+            !get_int(e, legacy ? "CPU" : "cpu-index", 0, CGP_QMP_MAX_VCPUS - 1, &v[i].index) ||
+            !get_int(e, legacy ? "thread_id" : "thread-id", 1, INT_MAX, &v[i].tid)) {
+            free(v);
+            return fail(s, -EPROTO, "%s: an entry lacks a valid cpu index or thread id",
+                        legacy ? "query-cpus" : "query-cpus-fast");
+        }
+        for (size_t j = 0; j < i; j++)
+            if (v[j].index == v[i].index) {
+                free(v);
+                return fail(s, -EPROTO, "%s: a vCPU index appears twice", legacy ? "query-cpus" : "query-cpus-fast");
+            }
+    }
+    s->t.vcpus = v;
+    s->t.n_vcpus = n;
+    return 0;
+}
+
+static int parse_iothreads(struct cgp_qmp_session *s, struct json_object *ret)
+{
+    if (!json_object_is_type(ret, json_type_array))
+        return fail(s, -EPROTO, "query-iothreads: the return value is not an array%s", NULL);
+    size_t n = json_object_array_length(ret);
+    if (n > CGP_QMP_MAX_VCPUS)
+        return fail(s, -EPROTO, "query-iothreads: too many I/O threads%s", NULL);
+    struct cgp_qmp_iothread *io = calloc(n ? n : 1, sizeof *io);
+    if (!io)
+        return fail(s, -ENOMEM, "out of memory%s", NULL);
+    int r = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *e = json_object_array_get_idx(ret, i), *id;
+        if (!e || !json_object_is_type(e, json_type_object) ||
+            !json_object_object_get_ex(e, "id", &id) || !json_object_is_type(id, json_type_string) ||
+            json_object_get_string_len(id) == 0 ||
+            strlen(json_object_get_string(id)) != (size_t)json_object_get_string_len(id) ||
+            !get_int(e, "thread-id", 1, INT_MAX, &io[i].tid)) {
+            r = fail(s, -EPROTO, "query-iothreads: an entry lacks a valid id or thread id%s", NULL);
+            break;
+        }
+        if (!(io[i].id = strdup(json_object_get_string(id)))) {
+            r = fail(s, -ENOMEM, "out of memory%s", NULL);
+            break;
+        }
+    }
+    if (r < 0) {
+        for (size_t i = 0; i < n; i++)
+            free(io[i].id);
+        free(io);
+        return r;
+    }
+    s->t.iothreads = io;
+    s->t.n_iothreads = n;
+    s->t.iothreads_known = true;
+    return 0;
+}
+
+/* One complete message. */
+static int handle(struct cgp_qmp_session *s, struct json_object *m, const char **send)
+{
+    struct json_object *v;
+    if (!json_object_is_type(m, json_type_object))
+        return fail(s, -EPROTO, "a message is not a JSON object%s", NULL);
+    if (s->state == CGP_QMP_WANT_GREETING) {
+        if (!json_object_object_get_ex(m, "QMP", &v))
+            return fail(s, -EPROTO, "no QMP greeting%s", NULL);
+        s->state = CGP_QMP_WANT_CAPS;
+        *send = CMD_CAPS;
+        return 0;
+    }
+    if (json_object_object_get_ex(m, "event", NULL))
+        return 0;                        /* asynchronous event: skipped */
+    bool is_ret = json_object_object_get_ex(m, "return", &v);
+    bool is_err = !is_ret && json_object_object_get_ex(m, "error", NULL);
+    if (!is_ret && !is_err)
+        return fail(s, -EPROTO, "unexpected message (neither return, error nor event)%s", NULL);
+    struct json_object *id;
+    if (json_object_object_get_ex(m, "id", &id) &&
+        (!json_object_is_type(id, json_type_string) || strcmp(json_object_get_string(id), state_id[s->state])))
+        return fail(s, -EPROTO, "a reply names another command id than %s", state_id[s->state]);
+    int r;
+    switch (s->state) {
+    case CGP_QMP_WANT_CAPS:
+        if (is_err)
+            return fail(s, -EBADMSG, "qmp_capabilities failed%s", NULL);
+        s->state = CGP_QMP_WANT_CPUS_FAST;
+        *send = CMD_CPUS_FAST;
+        return 0;
+    case CGP_QMP_WANT_CPUS_FAST:
+    case CGP_QMP_WANT_CPUS:
+        if (is_err) {
+            if (s->state == CGP_QMP_WANT_CPUS)
+                return fail(s, -EBADMSG, "query-cpus-fast and query-cpus failed%s", NULL);
+            s->state = CGP_QMP_WANT_CPUS;        /* QEMU before 2.12 */
+            *send = CMD_CPUS;
+            return 0;
+        }
+        if ((r = parse_cpus(s, v, s->state == CGP_QMP_WANT_CPUS)) < 0)
+            return r;
+        s->state = CGP_QMP_WANT_IOTHREADS;
+        *send = CMD_IOTHREADS;
+        return 0;
+    case CGP_QMP_WANT_IOTHREADS:
+        if (is_ret && (r = parse_iothreads(s, v)) < 0)
+            return r;
+        s->state = CGP_QMP_DONE;
+        return 1;
+    default:
+        return fail(s, -EPROTO, "message after the end of the session%s", NULL);
+    }
+}
+
+int cgp_qmp_feed(struct cgp_qmp_session *s, const char *buf, size_t len, size_t *used,
+                 const char **send)
+{
+    *send = NULL;
+    *used = 0;
+    if (s->state == CGP_QMP_DONE)
+        return s->err[0] ? -EPROTO : 1;
+    if (len > INT_MAX)
+        len = INT_MAX;
+    if (s->bytes + len > CGP_QMP_MAX_BYTES)
+        return fail(s, -EMSGSIZE, "the server sent more than the limit of QMP bytes%s", NULL);
+    if (!s->in_msg) {
+        /* Between messages: whitespace, then a message must open with '{'
+         * (this also keeps json-c's top-level number states out of play). */
+        size_t ws = 0;
+        while (ws < len && (buf[ws] == ' ' || buf[ws] == '\t' || buf[ws] == '\r' || buf[ws] == '\n'))
+            ws++;
+        s->bytes += ws;
+        *used = ws;
+        if (ws == len)
+            return 0;
+        if (buf[ws] != '{')
+            return fail(s, -EPROTO, "a message is not a JSON object%s", NULL);
+        s->in_msg = true;
+        buf += ws;
+        len -= ws;
+    }
+    size_t skipped = *used;
+    struct json_object *m = json_tokener_parse_ex(s->tok, buf, (int)len);
+    enum json_tokener_error e = json_tokener_get_error(s->tok);
+    if (!m) {
+        if (e == json_tokener_continue) {
+            *used = skipped + len;
+            s->bytes += len;
+            return 0;
+        }
+        json_tokener_reset(s->tok);
+        return fail(s, -EPROTO, "malformed JSON: %s", json_tokener_error_desc(e));
+    }
+    size_t end = json_tokener_get_parse_end(s->tok);
+    if (end > len)
+        end = len;
+    *used = skipped + end;
+    s->bytes += end;
+    s->in_msg = false;
+    json_tokener_reset(s->tok);
+    int r = handle(s, m, send);
+    json_object_put(m);
+    return r;
+}
+
+int cgp_qmp_parse_transcript(const char *buf, size_t len, struct cgp_qmp_threads *out,
+                             unsigned *n_sent)
+{
+    struct cgp_qmp_session s;
+    int r = cgp_qmp_session_init(&s);
+    if (r < 0)
+        return r;
+    unsigned sent = 0;
+    size_t off = 0;
+    r = 0;
+    while (off < len) {
+        size_t used;
+        const char *cmd;
+        r = cgp_qmp_feed(&s, buf + off, len - off, &used, &cmd);
+        off += used;
+        if (cmd)
+            sent++;
+        if (r != 0)
+            break;
+        if (used == 0) {       /* cannot happen: a message is at least "{}" */
+            r = -EPROTO;
+            break;
+        }
+    }
+    if (n_sent)
+        *n_sent = sent;
+    if (r == 1) {
+        *out = s.t;
+        memset(&s.t, 0, sizeof s.t);
+        r = 0;
+    } else if (r == 0) {
+        r = -EAGAIN;
+    }
+    cgp_qmp_session_clear(&s);
+    return r;
+}

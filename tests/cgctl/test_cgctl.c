@@ -1,0 +1,652 @@
+/* Unit tests of the enforcement engine on a fake cgroup tree (fakecg.c):
+ * diffing, write ordering, idempotence, rollback under fault injection,
+ * vanishing guests, read-back failures, verify. The expected placements are
+ * written out literally from the policies below (not taken from the engine). */
+#include "fakecg.h"
+#include "cgctl-int.h"
+#include "cgplace_cgctl.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- policies (on the two-socket-smt fixture: 16 CPUs, nodes 0 and 1) ---- */
+static const char *POL_A =
+    "host { parent \"cgplace\"; }\n"
+    "guest web { vcpus 4; cpus 0-3; memory 1G nodes 0; vcpupin 0 0; vcpupin 1 1; vcpupin 2 2; vcpupin 3 3;"
+    " emulatorpin 0-1; iothreadpin io1 2-3; }\n"
+    "guest db { vcpus 4; cpus 4-7; memory 1G nodes 1; vcpupin 0 4; vcpupin 1 5; vcpupin 2 6; vcpupin 3 7;"
+    " emulatorpin 4-5; iothreadpin io1 6-7; }\n";
+/* web moves to disjoint CPUs; db re-pins within its set and widens its nodes */
+static const char *POL_B =
+    "host { parent \"cgplace\"; }\n"
+    "guest web { vcpus 4; cpus 8-11; memory 1G nodes 0; vcpupin 0 8; vcpupin 1 9; vcpupin 2 10; vcpupin 3 11;"
+    " emulatorpin 8-9; iothreadpin io1 10-11; }\n"
+    "guest db { vcpus 4; cpus 4-7; memory 1G nodes 0-1; vcpupin 0 7; vcpupin 1 6; vcpupin 2 5; vcpupin 3 4;"
+    " emulatorpin 4-7; iothreadpin io1 4-5; }\n";
+static const char *POL_WHOLE =
+    "host { parent \"cgplace\"; }\n"
+    "guest web { vcpus 4; cpus 0-3; memory 1G nodes 0; }\n";
+
+/* expected thread placement: tid -> cgroup, cpus, mems */
+struct want { int tid; const char *cg, *cpus, *mems; };
+static const struct want WANT_A[] = {
+    { 1000, "cgplace/web/emulator", "0-1", "0" }, { 1001, "cgplace/web/emulator", "0-1", "0" },
+    { 1002, "cgplace/web/vcpu0", "0", "0" },      { 1003, "cgplace/web/vcpu1", "1", "0" },
+    { 1004, "cgplace/web/vcpu2", "2", "0" },      { 1005, "cgplace/web/vcpu3", "3", "0" },
+    { 1006, "cgplace/web/iothread-io1", "2-3", "0" },
+    { 2000, "cgplace/db/emulator", "4-5", "1" },  { 2001, "cgplace/db/emulator", "4-5", "1" },
+    { 2002, "cgplace/db/vcpu0", "4", "1" },       { 2003, "cgplace/db/vcpu1", "5", "1" },
+    { 2004, "cgplace/db/vcpu2", "6", "1" },       { 2005, "cgplace/db/vcpu3", "7", "1" },
+    { 2006, "cgplace/db/iothread-io1", "6-7", "1" },
+};
+static const struct want WANT_B[] = {
+    { 1000, "cgplace/web/emulator", "8-9", "0" }, { 1001, "cgplace/web/emulator", "8-9", "0" },
+    { 1002, "cgplace/web/vcpu0", "8", "0" },      { 1003, "cgplace/web/vcpu1", "9", "0" },
+    { 1004, "cgplace/web/vcpu2", "10", "0" },     { 1005, "cgplace/web/vcpu3", "11", "0" },
+    { 1006, "cgplace/web/iothread-io1", "10-11", "0" },
+    { 2000, "cgplace/db/emulator", "4-7", "0-1" }, { 2001, "cgplace/db/emulator", "4-7", "0-1" },
+    { 2002, "cgplace/db/vcpu0", "7", "0-1" },     { 2003, "cgplace/db/vcpu1", "6", "0-1" },
+    { 2004, "cgplace/db/vcpu2", "5", "0-1" },     { 2005, "cgplace/db/vcpu3", "4", "0-1" },
+    { 2006, "cgplace/db/iothread-io1", "4-5", "0-1" },
+};
+#define NW(a) (sizeof(a) / sizeof *(a))
+
+/* ---- guests, built by hand (the discovery layer is tested elsewhere) ---- */
+static struct cgp_guest_thread TH_WEB[7], TH_DB[7];
+static struct cgp_guest G_WEB, G_DB;
+
+static void mk_threads(struct cgp_guest_thread *th, int pid)
+{
+    th[0] = (struct cgp_guest_thread){ pid, CGP_THREAD_EMULATOR, -1, NULL };
+    th[1] = (struct cgp_guest_thread){ pid + 1, CGP_THREAD_EMULATOR, -1, NULL };
+    for (int v = 0; v < 4; v++)
+        th[2 + v] = (struct cgp_guest_thread){ pid + 2 + v, CGP_THREAD_VCPU, v, NULL };
+    th[6] = (struct cgp_guest_thread){ pid + 6, CGP_THREAD_IOTHREAD, -1, "io1" };
+}
+
+static struct fake F;
+static cgp_ctx *TOPO_CTX, *CTX;
+static cgp_topology *TOPO;
+
+static void mk_guest(struct cgp_guest *g, struct cgp_guest_thread *th, int pid, const char *name)
+{
+    mk_threads(th, pid);
+    *g = (struct cgp_guest){ .pid = pid, .pidfd = -1, .start_time = (uint64_t)pid * 10, .name = name,
+                             .cgroup = "/user.slice", .thread_source = CGP_THREADS_NAMES, .n_threads = 7,
+                             .threads = th, .sysroot = F.sys };
+}
+
+static void setup(void)
+{
+    const char *fx = getenv("CGCTL_FIXTURE");
+    cr_assert(fx, "CGCTL_FIXTURE not set (run through make check-cgctl)");
+    cr_assert(cgp_ctx_new(fx, NULL, &TOPO_CTX) == 0);
+    cr_assert(cgp_topology_read(TOPO_CTX, &TOPO) == 0);
+    fake_init(&F, "0-15", "0-1");
+    fake_mkcg(&F, "user.slice");
+    int tw[7], td[7];
+    for (int i = 0; i < 7; i++) {
+        tw[i] = 1000 + i;
+        td[i] = 2000 + i;
+    }
+    fake_add_process(&F, 1000, tw, 7, "user.slice");
+    fake_add_process(&F, 2000, td, 7, "user.slice");
+    mk_guest(&G_WEB, TH_WEB, 1000, "web");
+    mk_guest(&G_DB, TH_DB, 2000, "db");
+    cr_assert(cgp_ctx_new(F.sys, F.root, &CTX) == 0);
+    char lock[400];
+    snprintf(lock, sizeof lock, "%s/lock", F.dir);
+    setenv("CGPLACE_LOCK", lock, 1);
+    unsetenv("CGPLACE_FAULT_WRITE");
+    fake_hook(&F);
+}
+
+static void teardown(void)
+{
+    fake_destroy(&F);
+    cgp_ctx_free(CTX);
+    cgp_topology_free(TOPO);
+    cgp_ctx_free(TOPO_CTX);
+}
+
+static cgp_placement *compile(const char *text)
+{
+    cgp_diags *d = cgp_diags_new();
+    cgp_policy *p = NULL;
+    cr_assert(cgp_policy_parse_buffer("test.conf", text, strlen(text), d, &p) == 0);
+    cgp_placement *pl = NULL;
+    int r = cgp_policy_compile(p, TOPO, d, &pl);
+    if (r < 0)
+        for (size_t i = 0; i < cgp_diags_count(d); i++)
+            fprintf(stderr, "%s\n", cgp_diags_get(d, i)->msg);
+    cr_assert(r == 0, "compile failed");
+    cgp_policy_free(p);
+    cgp_diags_free(d);
+    return pl;
+}
+
+static cgp_enforce *run(const cgp_placement *pl, const struct cgp_guest *const *g, size_t n, unsigned flags)
+{
+    cgp_enforce *e = NULL;
+    int r = cgp_enforce_run(CTX, pl, g, n, flags, &e);
+    cr_assert(r == 0, "cgp_enforce_run: %s (%s)", strerror(-r), cgp_ctx_last_error(CTX));
+    return e;
+}
+
+static void dump_msgs(const cgp_enforce *e)
+{
+    for (size_t i = 0; i < cgp_enforce_n_msgs(e); i++)
+        fprintf(stderr, "  msg: %s\n", cgp_enforce_msg(e, i)->text);
+}
+
+static void assert_placed(const struct want *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *cg = fake_task_cg(&F, w[i].tid);
+        cr_assert(cg && !strcmp(cg, w[i].cg), "thread %d in /%s, want /%s", w[i].tid, cg ? cg : "?", w[i].cg);
+        char p[512];
+        int pid = w[i].tid / 1000 * 1000;
+        snprintf(p, sizeof p, "%s/proc/%d/task/%d/status", F.sys, pid, w[i].tid);
+        FILE *fp = fopen(p, "r");
+        cr_assert(fp);
+        char line[256], want_c[128], want_m[128];
+        snprintf(want_c, sizeof want_c, "Cpus_allowed_list:\t%s\n", w[i].cpus);
+        snprintf(want_m, sizeof want_m, "Mems_allowed_list:\t%s\n", w[i].mems);
+        bool okc = false, okm = false;
+        while (fgets(line, sizeof line, fp)) {
+            okc |= !strcmp(line, want_c);
+            okm |= !strcmp(line, want_m);
+        }
+        fclose(fp);
+        cr_assert(okc && okm, "thread %d: affinity is not cpus %s mems %s", w[i].tid, w[i].cpus, w[i].mems);
+    }
+}
+
+static const struct cgp_guest *BOTH[2] = { &G_WEB, &G_DB };
+
+TestSuite(cgctl, .init = setup, .fini = teardown);
+
+/* index of the first line of F.log matching pattern (substring), from `from` */
+static int log_find(const char *pat, int from)
+{
+    int i = 0;
+    for (const char *s = F.log; *s; i++) {
+        const char *nl = strchr(s, '\n');
+        size_t len = nl ? (size_t)(nl - s) : strlen(s);
+        if (i >= from && memmem(s, len, pat, strlen(pat)))
+            return i;
+        s = nl ? nl + 1 : s + len;
+    }
+    return -1;
+}
+
+static int log_count(const char *pat)
+{
+    int n = 0;
+    for (int i = log_find(pat, 0); i >= 0; i = log_find(pat, i + 1))
+        n++;
+    return n;
+}
+
+Test(cgctl, new_tree_placed_in_order)
+{
+    cgp_placement *pl = compile(POL_A);
+    F.record = true;
+    fake_record(&F);
+    cgp_enforce *e = run(pl, BOTH, 2, 0);
+    dump_msgs(e);
+    const struct cgp_enforce_summary *s = cgp_enforce_summary(e);
+    cr_assert_eq(s->outcome, CGP_ENFORCE_OK);
+    assert_placed(WANT_A, NW(WANT_A));
+    cr_assert_eq(cgp_enforce_guest(e, 0)->state, CGP_GUEST_CHANGED);
+    cr_assert_eq(cgp_enforce_guest(e, 1)->state, CGP_GUEST_CHANGED);
+    const char *why = fake_check_transients(&F);
+    cr_assert(!why, "%s", why);
+    /* writes counted by the fake = writes reported */
+    cr_assert_eq(s->n_writes, F.n_forward);
+    cr_assert_eq(s->n_writes, cgp_enforce_n_ops(e));
+    /* minimum: root +cpuset, mkdir cgplace, +cpuset; per guest mkdir G, 6 children
+     * (mkdir + threaded), +cpuset, 2 sets on G, 2 per child, procs, 7 threads */
+    size_t per_guest = 1 + 6 * 2 + 1 + 2 + 6 * 2 + 1 + 7;
+    cr_assert_eq(s->n_writes, 3 + 2 * per_guest, "writes %zu", s->n_writes);
+    /* ordering: root cpuset before the parent exists; subtree_control of the
+     * guest after its children are threaded; cpusets before memberships; procs once */
+    cr_assert_lt(log_find("write /cgroup.subtree_control +cpuset", 0), log_find("mkdir cgplace", 0));
+    cr_assert_lt(log_find("cgplace/web/iothread-io1/cgroup.type", 0), log_find("write cgplace/web/cgroup.subtree_control", 0));
+    cr_assert_lt(log_find("cgplace/web/vcpu3/cpuset.mems", 0), log_find("cgplace/web/cgroup.procs", 0));
+    cr_assert_lt(log_find("cgplace/web/cgroup.procs", 0), log_find("cgroup.threads 1002", 0));
+    cr_assert_eq(log_count("cgroup.procs"), 2);
+    cgp_enforce_free(e);
+    cgp_placement_free(pl);
+}
+
+Test(cgctl, second_apply_writes_nothing)
+{
+    cgp_placement *pl = compile(POL_A);
+    cgp_enforce *e = run(pl, BOTH, 2, 0);
+    cr_assert_eq(cgp_enforce_summary(e)->outcome, CGP_ENFORCE_OK);
+    cgp_enforce_free(e);
+    char *before = fake_snapshot(&F);
+    unsigned n0 = F.n_forward;
+    e = run(pl, BOTH, 2, 0);
+    cr_assert_eq(cgp_enforce_summary(e)->outcome, CGP_ENFORCE_OK);
+    cr_assert_eq(cgp_enforce_summary(e)->n_writes, 0);
+    cr_assert_eq(F.n_forward, n0, "a second apply wrote %u times", F.n_forward - n0);
+    cr_assert_eq(cgp_enforce_guest(e, 0)->state, CGP_GUEST_UNCHANGED);
+    char *after = fake_snapshot(&F);
+    cr_assert_str_eq(after, before);
+    cgp_enforce_free(e);
+    /* plan is empty too */
+    e = run(pl, BOTH, 2, CGP_ENFORCE_DRY_RUN);
+    cr_assert_eq(cgp_enforce_n_ops(e), 0);
+    cgp_enforce_free(e);
+    free(before);
+    free(after);
+    cgp_placement_free(pl);
+}
+
+Test(cgctl, sets_compared_as_sets_not_strings)
+{
+    cgp_placement *pl = compile(POL_A);
+    cgp_enforce *e = run(pl, BOTH, 2, 0);
+    cgp_enforce_free(e);
+    /* the same sets spelled differently by someone else */
+    fake_write(&F, "cgplace/web", "cpuset.cpus", "0,1,2-3\n");
+    fake_write(&F, "cgplace/web/iothread-io1", "cpuset.cpus", "3,2\n");
+    unsigned n0 = F.n_forward;
+    e = run(pl, BOTH, 2, 0);
+    cr_assert_eq(cgp_enforce_summary(e)->n_writes, 0);
+    cr_assert_eq(F.n_forward, n0);
+    cgp_enforce_free(e);
+    cgp_placement_free(pl);
+}
+
+Test(cgctl, plan_matches_apply)
+{
+    cgp_placement *pl = compile(POL_A);
+    cgp_enforce *d = run(pl, BOTH, 2, CGP_ENFORCE_DRY_RUN);
+    cr_assert_eq(F.n_forward, 0, "dry run wrote");
+    cgp_enforce *e = run(pl, BOTH, 2, 0);
+    cr_assert_eq(cgp_enforce_n_ops(d), cgp_enforce_n_ops(e));
+    for (size_t i = 0; i < cgp_enforce_n_ops(d); i++) {
+        const struct cgp_op *a = cgp_enforce_op(d, i), *b = cgp_enforce_op(e, i);
+        cr_assert_eq(a->kind, b->kind);
+        cr_assert_str_eq(a->path, b->path);
+        cr_assert((!a->value && !b->value) || !strcmp(a->value, b->value));
+    }
+    cgp_enforce_free(d);
+    cgp_enforce_free(e);
+    cgp_placement_free(pl);
+}
+
+Test(cgctl, changed_tree_widen_then_narrow)
+{
+    cgp_placement *pa = compile(POL_A), *pb = compile(POL_B);
+    cgp_enforce *e = run(pa, BOTH, 2, 0);
+    cgp_enforce_free(e);
+    F.log[0] = '\0';
+    F.record = true;
+    fake_record(&F);
+    e = run(pb, BOTH, 2, 0);
+    dump_msgs(e);
+    cr_assert_eq(cgp_enforce_summary(e)->outcome, CGP_ENFORCE_OK);
+    assert_placed(WANT_B, NW(WANT_B));
+    const char *why = fake_check_transients(&F);
+    cr_assert(!why, "%s", why);
+    /* already placed processes are never written to cgroup.procs again */
+    cr_assert_eq(log_count("cgroup.procs"), 0);
+    /* web: 0-3 -> 8-11: the union first, then the children, then the final set */
+    int wide = log_find("write cgplace/web/cpuset.cpus 0-3,8-11", 0);
+    int child = log_find("write cgplace/web/vcpu0/cpuset.cpus 8", 0);
+    int narrow = log_find("write cgplace/web/cpuset.cpus 8-11", 0);
+    cr_assert(wide >= 0 && child > wide && narrow > child, "order %d %d %d\n%s", wide, child, narrow, F.log);
+    /* db mems 1 -> 0-1: the parent widened before the children, no narrowing step */
+    int dbm = log_find("write cgplace/db/cpuset.mems 0-1", 0);
+    int dbc = log_find("write cgplace/db/vcpu0/cpuset.mems 0-1", 0);
+    cr_assert(dbm >= 0 && dbc > dbm);
+    cr_assert_eq(log_count("write cgplace/db/cpuset.mems"), 1);
+    /* db's CPUs did not change: no write to its cpuset.cpus */
+    cr_assert_eq(log_count("write cgplace/db/cpuset.cpus"), 0);
+    /* vCPU threads moved only where the policy changed (web's all stay in their child) */
+    cr_assert_eq(log_count("cgroup.threads"), 0);
+    cgp_enforce_free(e);
+    cgp_placement_free(pa);
+    cgp_placement_free(pb);
+}
+
+Test(cgctl, thread_in_wrong_child_is_moved_back)
+{
+    cgp_placement *pl = compile(POL_A);
+    cgp_enforce *e = run(pl, BOTH, 2, 0);
+    cgp_enforce_free(e);
+    /* someone moved vCPU 1 of web into vcpu0 */
+    for (size_t i = 0; i < F.n_tasks; i++)
+        if (F.t[i].tid == 1003)
+            snprintf(F.t[i].cg, sizeof F.t[i].cg, "cgplace/web/vcpu0");
+    fake_recompute(&F);
+    cgp_verify *v = NULL;
+    cr_assert(cgp_verify_run(CTX, pl, BOTH, 2, &v) == 0);
+    cr_assert(cgp_verify_drift(v));
+    bool seen = false;
+    const struct cgp_verify_guest *vg = cgp_verify_guest(v, 0);
+    for (size_t i = 0; i < vg->n_threads; i++)
+        if (vg->threads[i].tid == 1003) {
+            seen = vg->threads[i].drift;
+            cr_assert_str_eq(vg->threads[i].cgroup_have, "cgplace/web/vcpu0");
+        }
+    cr_assert(seen);
+    cr_assert(!cgp_verify_guest(v, 1)->drift);
+    cgp_verify_free(v);
+    unsigned n0 = F.n_forward;
+    e = run(pl, BOTH, 2, 0);
+    cr_assert_eq(cgp_enforce_summary(e)->n_writes, 1);
+    cr_assert_eq(F.n_forward - n0, 1);
+    cr_assert_str_eq(cgp_enforce_op(e, 0)->file, "cgroup.threads");
+    cr_assert_str_eq(cgp_enforce_op(e, 0)->value, "1003");
+    cgp_enforce_free(e);
+    assert_placed(WANT_A, NW(WANT_A));
+    cr_assert(cgp_verify_run(CTX, pl, BOTH, 2, &v) == 0);
+    cr_assert(!cgp_verify_drift(v));
+    cgp_verify_free(v);
+    cgp_placement_free(pl);
+}
+
+Test(cgctl, verify_reports_changed_vcpu_set)
+{
+    cgp_placement *pl = compile(POL_A);
+    cgp_enforce *e = run(pl, BOTH, 2, 0);
+    cgp_enforce_free(e);
+    cgp_verify *v = NULL;
+    cr_assert(cgp_verify_run(CTX, pl, BOTH, 2, &v) == 0);
+    cr_assert(!cgp_verify_drift(v));
+    const struct cgp_verify_guest *vg = cgp_verify_guest(v, 1);
+    cr_assert_eq(vg->n_threads, 7);
+    cr_assert_eq(vg->n_cgroups, 7);
+    cgp_verify_free(v);
+    fake_write(&F, "cgplace/db/vcpu2", "cpuset.cpus", "4-7\n");
+    cr_assert(cgp_verify_run(CTX, pl, BOTH, 2, &v) == 0);
+    cr_assert(cgp_verify_drift(v));
+    cr_assert(cgp_verify_guest(v, 1)->drift);
+    cr_assert(!cgp_verify_guest(v, 0)->drift);
+    cgp_verify_free(v);
+    e = run(pl, BOTH, 2, 0);
+    cr_assert_eq(cgp_enforce_summary(e)->n_writes, 1);
+    cgp_enforce_free(e);
+    assert_placed(WANT_A, NW(WANT_A));
+    cgp_placement_free(pl);
+}
+
+/* Every k of a realistic apply: the k-th write fails, the tree and the
+ * memberships are exactly as before. */
+static void fault_sweep(bool changed)
+{
+    cgp_placement *pa = compile(POL_A), *pb = compile(POL_B);
+    const cgp_placement *target = changed ? pb : pa;
+    /* count the writes of the run */
+    if (changed) {
+        cgp_enforce *e = run(pa, BOTH, 2, 0);
+        cgp_enforce_free(e);
+    }
+    char *base = fake_snapshot(&F);
+    unsigned n0 = F.n_forward;
+    cgp_enforce *e = run(target, BOTH, 2, 0);
+    cr_assert_eq(cgp_enforce_summary(e)->outcome, CGP_ENFORCE_OK);
+    unsigned total = F.n_forward - n0;
+    cgp_enforce_free(e);
+    cr_assert_gt(total, changed ? 20u : 60u, "only %u writes", total);
+    for (unsigned k = 1; k <= total; k++) {
+        teardown();
+        setup();
+        if (changed) {
+            e = run(pa, BOTH, 2, 0);
+            cgp_enforce_free(e);
+        }
+        char *before = fake_snapshot(&F);
+        cr_assert_str_eq(before, base);
+        F.fail_at = F.n_forward + k;
+        e = run(target, BOTH, 2, 0);
+        const struct cgp_enforce_summary *s = cgp_enforce_summary(e);
+        cr_assert_eq(s->outcome, CGP_ENFORCE_FAILED, "k=%u: outcome %d", k, s->outcome);
+        cr_assert_eq(s->error, -EIO);
+        cr_assert(!s->rollback_incomplete, "k=%u: rollback incomplete", k);
+        cr_assert_eq(s->n_writes, 0);
+        cr_assert_eq(s->n_undone, k - 1, "k=%u: undone %zu", k, s->n_undone);
+        char *after = fake_snapshot(&F);
+        cr_assert_str_eq(after, before, "k=%u: tree not restored", k);
+        free(before);
+        free(after);
+        cgp_enforce_free(e);
+    }
+    free(base);
+    cgp_placement_free(pa);
+    cgp_placement_free(pb);
+}
+
+Test(cgctl, fault_injection_new_tree) { fault_sweep(false); }
+Test(cgctl, fault_injection_changed_tree) { fault_sweep(true); }
+
+Test(cgctl, guest_exiting_mid_apply_fails_only_itself)
+{
+    cgp_placement *pl = compile(POL_A);
+    char *before = fake_snapshot(&F);
+    /* db's first write is after web's 33; let db vanish after its 5th write */
+    F.vanish_pid = 2000;
+    F.vanish_after = 3 + 33 + 5;
+    cgp_enforce *e = run(pl, BOTH, 2, 0);
+    dump_msgs(e);
+    const struct cgp_enforce_summary *s = cgp_enforce_summary(e);
+    cr_assert_eq(s->outcome, CGP_ENFORCE_OK);
+    cr_assert_eq(cgp_enforce_guest(e, 0)->state, CGP_GUEST_CHANGED);
+    cr_assert_eq(cgp_enforce_guest(e, 1)->state, CGP_GUEST_VANISHED);
+    cr_assert_eq(s->n_undone, 5);
+    assert_placed(WANT_A, 7);
+    /* db's cgroups are gone again */
+    char p[512];
+    snprintf(p, sizeof p, "%s/cgplace/db", F.root);
+    cr_assert(access(p, F_OK) != 0, "cgplace/db left behind");
+    free(before);
+    cgp_enforce_free(e);
+    cgp_placement_free(pl);
+}
+
+Test(cgctl, guest_not_running_is_skipped)
+{
+    cgp_placement *pl = compile(POL_A);
+    const struct cgp_guest *only[1] = { &G_WEB };
+    cgp_enforce *e = run(pl, only, 1, 0);
+    cr_assert_eq(cgp_enforce_summary(e)->outcome, CGP_ENFORCE_OK);
+    cr_assert_eq(cgp_enforce_guest(e, 1)->state, CGP_GUEST_NOT_RUNNING);
+    char p[512];
+    snprintf(p, sizeof p, "%s/cgplace/db", F.root);
+    cr_assert(access(p, F_OK) != 0);
+    assert_placed(WANT_A, 7);
+    cr_assert_str_eq(fake_task_cg(&F, 2003), "user.slice");
+    cgp_enforce_free(e);
+    cgp_placement_free(pl);
+}
+
+Test(cgctl, nothing_running_writes_nothing)
+{
+    cgp_placement *pl = compile(POL_A);
+    cgp_enforce *e = run(pl, NULL, 0, 0);
+    cr_assert_eq(cgp_enforce_summary(e)->n_writes, 0);
+    cr_assert_eq(F.n_forward, 0);
+    cgp_enforce_free(e);
+    cgp_placement_free(pl);
+}
+
+Test(cgctl, foreign_guest_is_never_moved)
+{
+    cgp_placement *pl = compile(POL_A);
+    G_DB.foreign = true;
+    G_DB.cgroup = "/machine.slice/machine-qemu\\x2d1\\x2ddb.scope";
+    cgp_enforce *e = run(pl, BOTH, 2, 0);
+    cr_assert_eq(cgp_enforce_guest(e, 1)->state, CGP_GUEST_FOREIGN);
+    cr_assert_eq(cgp_enforce_guest(e, 1)->n_ops, 0);
+    cr_assert_str_eq(fake_task_cg(&F, 2002), "user.slice");
+    cgp_enforce_free(e);
+    cgp_placement_free(pl);
+}
+
+Test(cgctl, unmanaged_processes_reported)
+{
+    const char *pol = "host { parent \"cgplace\"; unmanaged deny; }\n"
+                      "guest web { vcpus 4; cpus 0-3; memory 1G nodes 0; }\n";
+    cgp_placement *pl = compile(pol);
+    cgp_enforce *e = run(pl, BOTH, 2, 0);
+    cr_assert_eq(cgp_enforce_summary(e)->n_unmanaged, 1);
+    bool found = false;
+    for (size_t i = 0; i < cgp_enforce_n_msgs(e); i++)
+        found |= cgp_enforce_msg(e, i)->pid == 2000 && cgp_enforce_msg(e, i)->level == CGP_MSG_ERROR;
+    cr_assert(found);
+    cgp_enforce_free(e);
+    cgp_verify *v = NULL;
+    cr_assert(cgp_verify_run(CTX, pl, BOTH, 2, &v) == 0);
+    cr_assert(cgp_verify_drift(v), "unmanaged deny with a free-floating guest is drift");
+    cgp_verify_free(v);
+    cgp_placement_free(pl);
+}
+
+Test(cgctl, fallback_is_a_failure_and_rolls_back)
+{
+    /* the operator restricted the parent to CPUs 0-3: db's 4-7 would fall back */
+    fake_write(&F, "", "cgroup.subtree_control", "cpuset\n");
+    fake_mkcg(&F, "cgplace");
+    fake_write(&F, "cgplace", "cpuset.cpus", "0-3\n");
+    char *before = fake_snapshot(&F);
+    cgp_placement *pl = compile(POL_A);
+    cgp_enforce *e = run(pl, BOTH, 2, 0);
+    dump_msgs(e);
+    const struct cgp_enforce_summary *s = cgp_enforce_summary(e);
+    cr_assert_eq(s->outcome, CGP_ENFORCE_FAILED);
+    cr_assert(!s->rollback_incomplete);
+    bool said = false;
+    for (size_t i = 0; i < cgp_enforce_n_msgs(e); i++)
+        said |= strstr(cgp_enforce_msg(e, i)->text, "cpuset.cpus.effective") != NULL;
+    cr_assert(said, "the failure names the effective set");
+    char *after = fake_snapshot(&F);
+    cr_assert_str_eq(after, before);
+    free(before);
+    free(after);
+    cgp_enforce_free(e);
+    cgp_placement_free(pl);
+}
+
+Test(cgctl, unnamed_threads_and_vcpupin_refused)
+{
+    cgp_placement *pl = compile(POL_A);
+    G_WEB.thread_source = CGP_THREADS_UNKNOWN;
+    for (int i = 0; i < 7; i++)
+        TH_WEB[i] = (struct cgp_guest_thread){ 1000 + i, CGP_THREAD_EMULATOR, -1, NULL };
+    cgp_enforce *e = run(pl, BOTH, 2, 0);
+    cr_assert_eq(cgp_enforce_summary(e)->outcome, CGP_ENFORCE_INVALID);
+    cr_assert_eq(cgp_enforce_guest(e, 0)->state, CGP_GUEST_INVALID);
+    cr_assert_eq(F.n_forward, 0);
+    bool hint = false;
+    for (size_t i = 0; i < cgp_enforce_n_msgs(e); i++)
+        hint |= strstr(cgp_enforce_msg(e, i)->text, "debug-threads=on") != NULL;
+    cr_assert(hint);
+    cgp_enforce_free(e);
+    cgp_placement_free(pl);
+}
+
+Test(cgctl, unnamed_threads_whole_guest_placement)
+{
+    cgp_placement *pl = compile(POL_WHOLE);
+    G_WEB.thread_source = CGP_THREADS_UNKNOWN;
+    for (int i = 0; i < 7; i++)
+        TH_WEB[i] = (struct cgp_guest_thread){ 1000 + i, CGP_THREAD_EMULATOR, -1, NULL };
+    const struct cgp_guest *only[1] = { &G_WEB };
+    cgp_enforce *e = run(pl, only, 1, 0);
+    cr_assert_eq(cgp_enforce_summary(e)->outcome, CGP_ENFORCE_OK);
+    static const struct want w[] = {
+        { 1000, "cgplace/web", "0-3", "0" }, { 1003, "cgplace/web", "0-3", "0" }, { 1006, "cgplace/web", "0-3", "0" },
+    };
+    assert_placed(w, NW(w));
+    cr_assert_eq(log_count("cgroup.threads"), 0);
+    cr_assert_eq(log_count("cgroup.type"), 0);
+    cgp_enforce_free(e);
+    cgp_placement_free(pl);
+}
+
+Test(cgctl, two_blocks_matching_one_process_refused)
+{
+    const char *pol = "host { parent \"cgplace\"; }\n"
+                      "guest web { vcpus 4; cpus 0-3; memory 1G nodes 0; }\n"
+                      "guest web2 { match uuid \"u-1\"; vcpus 4; cpus 4-7; memory 1G nodes 1; }\n";
+    cgp_placement *pl = compile(pol);
+    G_WEB.uuid = "U-1";
+    cgp_enforce *e = run(pl, BOTH, 2, 0);
+    cr_assert_eq(cgp_enforce_summary(e)->outcome, CGP_ENFORCE_INVALID);
+    cr_assert_eq(F.n_forward, 0);
+    cgp_enforce_free(e);
+    cgp_placement_free(pl);
+}
+
+Test(cgctl, no_cpuset_controller)
+{
+    fake_write(&F, "", "cgroup.controllers", "cpu io memory pids\n");
+    cgp_placement *pl = compile(POL_A);
+    cgp_enforce *e = NULL;
+    cr_assert_eq(cgp_enforce_run(CTX, pl, BOTH, 2, 0, &e), -EOPNOTSUPP);
+    cr_assert(strstr(cgp_ctx_last_error(CTX), "cpuset"), "%s", cgp_ctx_last_error(CTX));
+    char *root = NULL;
+    cr_assert_eq(cgp_cgroup_root(CTX, &root), -EOPNOTSUPP);
+    cgp_placement_free(pl);
+}
+
+Test(cgctl, symlinked_parent_not_followed)
+{
+    char target[400], link[400];
+    snprintf(target, sizeof target, "%s/elsewhere", F.dir);
+    mkdir(target, 0755);
+    snprintf(link, sizeof link, "%s/cgplace", F.root);
+    cr_assert(symlink(target, link) == 0);
+    cgp_placement *pl = compile(POL_A);
+    cgp_enforce *e = run(pl, BOTH, 2, 0);
+    cr_assert_neq(cgp_enforce_summary(e)->outcome, CGP_ENFORCE_OK);
+    char p[500];
+    snprintf(p, sizeof p, "%s/web", target);
+    cr_assert(access(p, F_OK) != 0, "wrote through the symlink");
+    cgp_enforce_free(e);
+    cr_assert_eq(cgctl_open_cg(open(F.root, O_RDONLY | O_DIRECTORY), "a/../b"), -EINVAL);
+    cgp_placement_free(pl);
+}
+
+Test(cgctl, lock_file_failure_writes_nothing)
+{
+    setenv("CGPLACE_LOCK", "/nonexistent-dir-cgplace/lock", 1);
+    cgp_placement *pl = compile(POL_A);
+    cgp_enforce *e = NULL;
+    cr_assert_eq(cgp_enforce_run(CTX, pl, BOTH, 2, 0, &e), -ENOENT);
+    cr_assert_eq(F.n_forward, 0);
+    cgp_placement_free(pl);
+}
+
+Test(cgctl, fault_env_var)
+{
+    setenv("CGPLACE_FAULT_WRITE", "2", 1);
+    fake_unhook();
+    char *before = fake_snapshot(&F);
+    cgp_placement *pl = compile(POL_A);
+    cgp_enforce *e = run(pl, BOTH, 2, 0);
+    cr_assert_eq(cgp_enforce_summary(e)->outcome, CGP_ENFORCE_FAILED);
+    cr_assert_eq(cgp_enforce_summary(e)->n_undone, 1);
+    char *after = fake_snapshot(&F);
+    /* without the simulator only the files the engine wrote itself change:
+     * the directories it made must be gone */
+    char p[400];
+    snprintf(p, sizeof p, "%s/cgplace", F.root);
+    cr_assert(access(p, F_OK) != 0);
+    free(before);
+    free(after);
+    unsetenv("CGPLACE_FAULT_WRITE");
+    cgp_enforce_free(e);
+    cgp_placement_free(pl);
+}

@@ -1,0 +1,431 @@
+/* QMP: the protocol state machine on recorded transcripts, and a round trip
+ * against a fake QMP server thread (through discovery on a fake proc tree). */
+#include "fakeproc.h"
+#include "cgplace_guests.h"
+#include "guests-int.h"
+#include "qmp.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+
+#define A(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define QEMU "/usr/bin/qemu-system-x86_64"
+
+/* Replies as QEMU 7.2 prints them (one JSON object per line, "\r\n"). */
+#define GREETING "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 22, \"minor\": 2, \"major\": 7}, \"package\": \"Debian 1:7.2+dfsg-7\"}, \"capabilities\": [\"oob\"]}}\r\n"
+#define RET_EMPTY "{\"return\": {}}\r\n"
+#define EVENT "{\"timestamp\": {\"seconds\": 1700000000, \"microseconds\": 1}, \"event\": \"RTC_CHANGE\", \"data\": {\"offset\": 1}}\r\n"
+/* props.thread-id is the SMT thread number: a decoy the parser must not use. */
+#define CPUS_FAST \
+    "{\"return\": [{\"thread-id\": 4242, \"props\": {\"core-id\": 0, \"thread-id\": 0, \"socket-id\": 0}, " \
+    "\"qom-path\": \"/machine/unattached/device[0]\", \"cpu-index\": 0, \"target\": \"x86_64\"}, " \
+    "{\"thread-id\": 4243, \"props\": {\"core-id\": 0, \"thread-id\": 1, \"socket-id\": 0}, " \
+    "\"qom-path\": \"/machine/unattached/device[1]\", \"cpu-index\": 1, \"target\": \"x86_64\"}]}\r\n"
+#define IOTHREADS "{\"return\": [{\"poll-shrink\": 0, \"thread-id\": 4250, \"poll-grow\": 0, \"poll-max-ns\": 32768, \"id\": \"io1\"}]}\r\n"
+#define ERR_CMD "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command query-cpus-fast has not been found\"}}\r\n"
+
+static int run(const char *t, struct cgp_qmp_threads *out, unsigned *sent)
+{
+    memset(out, 0, sizeof *out);
+    return cgp_qmp_parse_transcript(t, strlen(t), out, sent);
+}
+
+static void check_standard(const struct cgp_qmp_threads *t)
+{
+    cr_assert_eq(t->n_vcpus, 2);
+    cr_assert_eq(t->vcpus[0].index, 0);
+    cr_assert_eq(t->vcpus[0].tid, 4242, "top-level thread-id, not props.thread-id (got %d)", t->vcpus[0].tid);
+    cr_assert_eq(t->vcpus[1].index, 1);
+    cr_assert_eq(t->vcpus[1].tid, 4243);
+    cr_assert(t->iothreads_known);
+    cr_assert_eq(t->n_iothreads, 1);
+    cr_assert_str_eq(t->iothreads[0].id, "io1");
+    cr_assert_eq(t->iothreads[0].tid, 4250);
+}
+
+Test(qmp_parser, standard_session)
+{
+    struct cgp_qmp_threads t;
+    unsigned sent;
+    cr_assert_eq(run(GREETING RET_EMPTY CPUS_FAST IOTHREADS, &t, &sent), 0);
+    cr_assert_eq(sent, 3, "qmp_capabilities, query-cpus-fast, query-iothreads");
+    check_standard(&t);
+    cgp_qmp_threads_clear(&t);
+}
+
+Test(qmp_parser, events_interleaved)
+{
+    struct cgp_qmp_threads t;
+    cr_assert_eq(run(GREETING EVENT RET_EMPTY EVENT EVENT CPUS_FAST EVENT IOTHREADS, &t, NULL), 0);
+    check_standard(&t);
+    cgp_qmp_threads_clear(&t);
+}
+
+Test(qmp_parser, replies_with_ids_and_pretty_printing)
+{
+    const char *tr = GREETING
+        "{\n    \"return\": {\n    },\n    \"id\": \"cgp-caps\"\n}\n"
+        "{\"return\": [{\"cpu-index\": 0, \"thread-id\": 77, \"props\": {\"thread-id\": 5}}], \"id\": \"cgp-cpus-fast\"}\n"
+        "{\"return\": [], \"id\": \"cgp-iothreads\"}";
+    struct cgp_qmp_threads t;
+    cr_assert_eq(run(tr, &t, NULL), 0);
+    cr_assert_eq(t.n_vcpus, 1);
+    cr_assert_eq(t.vcpus[0].tid, 77);
+    cr_assert(t.iothreads_known);
+    cr_assert_eq(t.n_iothreads, 0);
+    cgp_qmp_threads_clear(&t);
+}
+
+Test(qmp_parser, byte_by_byte_equals_whole)
+{
+    const char *tr = GREETING EVENT RET_EMPTY CPUS_FAST EVENT IOTHREADS;
+    struct cgp_qmp_session s;
+    cr_assert_eq(cgp_qmp_session_init(&s), 0);
+    int r = 0;
+    unsigned sends = 0;
+    size_t n = strlen(tr);
+    for (size_t i = 0; i < n && r == 0; i++) {
+        size_t used;
+        const char *cmd;
+        r = cgp_qmp_feed(&s, tr + i, 1, &used, &cmd);
+        cr_assert_eq(used, 1);
+        sends += cmd != NULL;
+    }
+    cr_assert_eq(r, 1);
+    cr_assert_eq(sends, 3);
+    check_standard(&s.t);
+    cgp_qmp_session_clear(&s);
+}
+
+Test(qmp_parser, fallback_to_query_cpus)
+{
+    const char *tr = GREETING RET_EMPTY ERR_CMD
+        "{\"return\": [{\"current\": true, \"CPU\": 0, \"pc\": 4294967280, \"halted\": false, \"qom_path\": \"/machine/unattached/device[0]\", \"thread_id\": 3001, \"arch\": \"x86\"}, "
+        "{\"current\": false, \"CPU\": 1, \"halted\": true, \"thread_id\": 3002, \"arch\": \"x86\"}]}\r\n"
+        ERR_CMD;
+    struct cgp_qmp_threads t;
+    unsigned sent;
+    cr_assert_eq(run(tr, &t, &sent), 0);
+    cr_assert_eq(sent, 4);
+    cr_assert_eq(t.n_vcpus, 2);
+    cr_assert_eq(t.vcpus[1].index, 1);
+    cr_assert_eq(t.vcpus[1].tid, 3002);
+    cr_assert_not(t.iothreads_known, "query-iothreads failed: unknown");
+    cgp_qmp_threads_clear(&t);
+}
+
+Test(qmp_parser, errors)
+{
+    struct cgp_qmp_threads t;
+    cr_assert_eq(run(GREETING "{\"error\": {\"class\": \"GenericError\", \"desc\": \"x\"}}\r\n", &t, NULL), -EBADMSG,
+                 "qmp_capabilities refused");
+    cr_assert_eq(run(GREETING RET_EMPTY ERR_CMD ERR_CMD, &t, NULL), -EBADMSG, "both cpu queries refused");
+    cr_assert_eq(run(RET_EMPTY, &t, NULL), -EPROTO, "no greeting");
+    cr_assert_eq(run(EVENT, &t, NULL), -EPROTO, "event before the greeting");
+    cr_assert_eq(run(GREETING "garbage\r\n", &t, NULL), -EPROTO, "junk");
+    cr_assert_eq(run(GREETING "[1,2]\r\n", &t, NULL), -EPROTO, "not an object");
+    cr_assert_eq(run(GREETING "{\"foo\": 1}\r\n", &t, NULL), -EPROTO, "unknown message");
+    cr_assert_eq(run(GREETING "{\"return\": {}, \"id\": \"other\"}\r\n", &t, NULL), -EPROTO, "wrong id");
+    cr_assert_eq(run(GREETING RET_EMPTY "{\"return\": {}}\r\n", &t, NULL), -EPROTO, "cpus not an array");
+    cr_assert_eq(run(GREETING RET_EMPTY "{\"return\": [{\"cpu-index\": 0, \"props\": {\"thread-id\": 7}}]}\r\n", &t, NULL),
+                 -EPROTO, "only props.thread-id: no top-level thread id");
+    cr_assert_eq(run(GREETING RET_EMPTY "{\"return\": [{\"cpu-index\": 0, \"thread-id\": \"7\"}]}\r\n", &t, NULL),
+                 -EPROTO, "thread-id a string");
+    cr_assert_eq(run(GREETING RET_EMPTY "{\"return\": [{\"cpu-index\": 0, \"thread-id\": 99999999999}]}\r\n", &t, NULL),
+                 -EPROTO, "thread-id out of range");
+    cr_assert_eq(run(GREETING RET_EMPTY "{\"return\": [{\"cpu-index\": 0, \"thread-id\": 5}, {\"cpu-index\": 0, \"thread-id\": 6}]}\r\n",
+                     &t, NULL), -EPROTO, "duplicate cpu index");
+    cr_assert_eq(run(GREETING RET_EMPTY CPUS_FAST "{\"return\": [{\"id\": 5, \"thread-id\": 1}]}\r\n", &t, NULL),
+                 -EPROTO, "iothread id not a string");
+    cr_assert_eq(run(GREETING RET_EMPTY CPUS_FAST, &t, NULL), -EAGAIN, "transcript ends early");
+    cr_assert_eq(run(GREETING RET_EMPTY "{\"return\": [", &t, NULL), -EAGAIN, "cut inside a message");
+    cr_assert_eq(run(GREETING RET_EMPTY CPUS_FAST IOTHREADS RET_EMPTY, &t, NULL), 0, "what follows the session is not read");
+    cgp_qmp_threads_clear(&t);
+}
+
+Test(qmp_parser, size_limit)
+{
+    size_t n = CGP_QMP_MAX_BYTES + 100;
+    char *big = malloc(n + 1);
+    cr_assert(big);
+    strcpy(big, GREETING RET_EMPTY "{\"return\": [{\"cpu-index\": 0, \"thread-id\": 5, \"pad\": \"");
+    size_t l = strlen(big);
+    memset(big + l, 'x', n - l);
+    big[n] = '\0';
+    struct cgp_qmp_threads t;
+    cr_assert_eq(cgp_qmp_parse_transcript(big, n, &t, NULL), -EMSGSIZE);
+    free(big);
+}
+
+/* ------------------------------------------------------------------ */
+/* Fake QMP server                                                       */
+/* ------------------------------------------------------------------ */
+
+enum srv_mode { SRV_NORMAL, SRV_SILENT, SRV_JUNK };
+
+struct srv {
+    int lfd;
+    enum srv_mode mode;
+    int tids[3];            /* vCPU 0, vCPU 1, iothread */
+    char got[1024];         /* commands received, "execute" names joined by ' ' */
+    int done;
+};
+
+static void sendall(int fd, const char *s)
+{
+    size_t n = strlen(s);
+    while (n) {
+        ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
+        if (w <= 0)
+            return;
+        s += w;
+        n -= (size_t)w;
+    }
+}
+
+static void *server(void *arg)
+{
+    struct srv *s = arg;
+    int fd = accept(s->lfd, NULL, NULL);
+    if (fd < 0)
+        return NULL;
+    if (s->mode == SRV_SILENT) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        poll(&p, 1, 5000);      /* until the client gives up */
+        close(fd);
+        return NULL;
+    }
+    if (s->mode == SRV_JUNK) {
+        sendall(fd, "this is not QMP\r\n");
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        poll(&p, 1, 5000);
+        close(fd);
+        return NULL;
+    }
+    sendall(fd, GREETING);
+    char buf[4096];
+    size_t have = 0;
+    for (;;) {
+        ssize_t r = recv(fd, buf + have, sizeof buf - 1 - have, 0);
+        if (r <= 0)
+            break;
+        have += (size_t)r;
+        buf[have] = '\0';
+        char *nl;
+        while ((nl = strchr(buf, '\n'))) {
+            *nl = '\0';
+            char reply[1024];
+            const char *ex = strstr(buf, "\"execute\"");
+            char name[64] = "";
+            if (ex && sscanf(ex, "\"execute\": \"%63[^\"]\"", name) == 1) {
+                strcat(s->got, *s->got ? " " : "");
+                strcat(s->got, name);
+            }
+            const char *id = strstr(buf, "\"id\": \"");
+            char idv[64] = "";
+            if (id)
+                sscanf(id, "\"id\": \"%63[^\"]\"", idv);
+            sendall(fd, EVENT);
+            if (!strcmp(name, "qmp_capabilities"))
+                snprintf(reply, sizeof reply, "{\"return\": {}, \"id\": \"%s\"}\r\n", idv);
+            else if (!strcmp(name, "query-cpus-fast"))
+                snprintf(reply, sizeof reply,
+                         "{\"return\": [{\"thread-id\": %d, \"props\": {\"thread-id\": 0}, \"cpu-index\": 0}, "
+                         "{\"thread-id\": %d, \"props\": {\"thread-id\": 1}, \"cpu-index\": 1}], \"id\": \"%s\"}\r\n",
+                         s->tids[0], s->tids[1], idv);
+            else if (!strcmp(name, "query-iothreads"))
+                snprintf(reply, sizeof reply, "{\"return\": [{\"id\": \"io-long-name-1\", \"thread-id\": %d}], \"id\": \"%s\"}\r\n",
+                         s->tids[2], idv);
+            else
+                snprintf(reply, sizeof reply, "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"no\"}}\r\n");
+            sendall(fd, reply);
+            memmove(buf, nl + 1, strlen(nl + 1) + 1);
+            have = strlen(buf);
+        }
+    }
+    close(fd);
+    s->done = 1;
+    return NULL;
+}
+
+static int listen_at(const char *path)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    cr_assert(fd >= 0);
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    cr_assert(strlen(path) < sizeof sa.sun_path, "socket path too long: %s", path);
+    strcpy(sa.sun_path, path);
+    cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0, "bind %s: %s", path, strerror(errno));
+    cr_assert_eq(listen(fd, 4), 0);
+    return fd;
+}
+
+static long long ms_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A fake guest without thread names whose QMP socket is ROOT/run/q.sock. */
+static void qmp_guest(void)
+{
+    fk_proc(4000, QEMU, "qemu-system-x86", A(QEMU, "-name", "q", "-qmp", "unix:/run/q.sock,server=on,wait=off"), 9,
+            "/cgplace/q", A("4000:qemu-system-x86", "4001:qemu-system-x86", "4002:qemu-system-x86",
+                            "4003:qemu-system-x86", "4004:qemu-system-x86"));
+    char d[PATH_MAX + 8];
+    snprintf(d, sizeof d, "%s/run", fk_root);
+    mkdir(d, 0755);
+}
+
+static cgp_guest_list *discover_with_server(struct srv *s, long long *elapsed)
+{
+    char sock[PATH_MAX + 16];
+    snprintf(sock, sizeof sock, "%s/run/q.sock", fk_root);
+    s->lfd = listen_at(sock);
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, server, s), 0);
+    cgp_ctx *ctx = NULL;
+    cr_assert_eq(cgp_ctx_new(fk_root, NULL, &ctx), 0);
+    cgp_guest_list *l = NULL;
+    long long t0 = ms_now();
+    cr_assert_eq(cgp_guests_discover(ctx, CGP_DISCOVER_QMP, &l), 0);
+    *elapsed = ms_now() - t0;
+    cgp_ctx_free(ctx);
+    shutdown(s->lfd, SHUT_RDWR);
+    pthread_join(th, NULL);
+    close(s->lfd);
+    cr_assert_eq(cgp_guests_count(l), 1);
+    return l;
+}
+
+TestSuite(qmp_server, .init = fk_setup, .fini = fk_teardown);
+
+Test(qmp_server, round_trip)
+{
+    qmp_guest();
+    struct srv s = { .mode = SRV_NORMAL, .tids = { 4002, 4003, 4004 } };
+    long long ms;
+    cgp_guest_list *l = discover_with_server(&s, &ms);
+    const struct cgp_guest *g = cgp_guests_get(l, 0);
+    cr_assert_str_eq(s.got, "qmp_capabilities query-cpus-fast query-iothreads", "commands sent: %s", s.got);
+    cr_assert_eq(g->thread_source, CGP_THREADS_QMP);
+    cr_assert_eq(g->n_threads, 5);
+    static const struct { int role, vcpu; const char *io; } want[] = {
+        { CGP_THREAD_EMULATOR, -1, NULL }, { CGP_THREAD_EMULATOR, -1, NULL }, { CGP_THREAD_VCPU, 0, NULL },
+        { CGP_THREAD_VCPU, 1, NULL }, { CGP_THREAD_IOTHREAD, -1, "io-long-name-1" },
+    };
+    for (size_t i = 0; i < 5; i++) {
+        cr_expect_eq(g->threads[i].tid, 4000 + (int)i);
+        cr_expect_eq((int)g->threads[i].role, want[i].role, "tid %d role %d", g->threads[i].tid, g->threads[i].role);
+        cr_expect_eq(g->threads[i].vcpu, want[i].vcpu);
+        if (want[i].io)
+            cr_expect(g->threads[i].iothread && !strcmp(g->threads[i].iothread, want[i].io));
+    }
+    cgp_guests_free(l);
+}
+
+Test(qmp_server, without_flag_no_connection)
+{
+    qmp_guest();
+    char sock[PATH_MAX + 16];
+    snprintf(sock, sizeof sock, "%s/run/q.sock", fk_root);
+    int lfd = listen_at(sock);
+    cgp_ctx *ctx = NULL;
+    cr_assert_eq(cgp_ctx_new(fk_root, NULL, &ctx), 0);
+    cgp_guest_list *l = NULL;
+    cr_assert_eq(cgp_guests_discover(ctx, 0, &l), 0);
+    cr_assert_eq(cgp_guests_get(l, 0)->thread_source, CGP_THREADS_UNKNOWN);
+    struct pollfd p = { .fd = lfd, .events = POLLIN };
+    cr_assert_eq(poll(&p, 1, 0), 0, "no connection was made without CGP_DISCOVER_QMP");
+    cgp_guests_free(l);
+    cgp_ctx_free(ctx);
+    close(lfd);
+}
+
+Test(qmp_server, tids_of_another_namespace_are_refused)
+{
+    qmp_guest();
+    struct srv s = { .mode = SRV_NORMAL, .tids = { 14002, 14003, 14004 } };
+    long long ms;
+    cgp_guest_list *l = discover_with_server(&s, &ms);
+    const struct cgp_guest *g = cgp_guests_get(l, 0);
+    cr_assert_eq(g->thread_source, CGP_THREADS_UNKNOWN);
+    for (size_t i = 0; i < g->n_threads; i++)
+        cr_assert_eq(g->threads[i].role, CGP_THREAD_EMULATOR);
+    cgp_guests_free(l);
+}
+
+Test(qmp_server, shared_vcpu_thread_is_unknown)
+{
+    qmp_guest();   /* single-threaded TCG: every vCPU on one thread */
+    struct srv s = { .mode = SRV_NORMAL, .tids = { 4002, 4002, 4004 } };
+    long long ms;
+    cgp_guest_list *l = discover_with_server(&s, &ms);
+    cr_assert_eq(cgp_guests_get(l, 0)->thread_source, CGP_THREADS_UNKNOWN);
+    cgp_guests_free(l);
+}
+
+Test(qmp_server, silent_server_times_out)
+{
+    qmp_guest();
+    struct srv s = { .mode = SRV_SILENT };
+    long long ms;
+    cgp_guest_list *l = discover_with_server(&s, &ms);
+    cr_assert_eq(cgp_guests_get(l, 0)->thread_source, CGP_THREADS_UNKNOWN);
+    cr_assert(ms >= CGP_QMP_TIMEOUT_MS - 50 && ms < CGP_QMP_TIMEOUT_MS + 1500, "gave up after %lld ms", ms);
+    cgp_guests_free(l);
+}
+
+Test(qmp_server, junk_server)
+{
+    qmp_guest();
+    struct srv s = { .mode = SRV_JUNK };
+    long long ms;
+    cgp_guest_list *l = discover_with_server(&s, &ms);
+    cr_assert_eq(cgp_guests_get(l, 0)->thread_source, CGP_THREADS_UNKNOWN);
+    cr_assert(ms < 1000, "junk is refused at once (%lld ms)", ms);
+    cgp_guests_free(l);
+}
+
+Test(qmp_server, client_direct_long_path)
+{
+    /* a socket path too long for sun_path once joined to the sysroot */
+    char rel[PATH_MAX], sock[PATH_MAX + 200];
+    snprintf(rel, sizeof rel, "run/%s", "a-rather-long-directory-name-to-overflow-sun-path-0123456789-abcdefghij-klmnopqrstuvwxyz-0123456789");
+    snprintf(sock, sizeof sock, "%s/%s", fk_root, rel);
+    fk_mkdirs(sock);
+    snprintf(sock + strlen(sock), 32, "/q.sock");
+    cr_assert(strlen(sock) >= sizeof(((struct sockaddr_un *)0)->sun_path));
+    /* bind through a chdir: the test itself needs a short path */
+    char cwd[PATH_MAX];
+    cr_assert(getcwd(cwd, sizeof cwd));
+    char dir[PATH_MAX + 200];
+    snprintf(dir, sizeof dir, "%s/%s", fk_root, rel);
+    cr_assert_eq(chdir(dir), 0);
+    struct srv s = { .mode = SRV_NORMAL, .tids = { 11, 12, 13 } };
+    s.lfd = listen_at("q.sock");
+    cr_assert_eq(chdir(cwd), 0);
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, server, &s), 0);
+    cgp_ctx *ctx = NULL;
+    cr_assert_eq(cgp_ctx_new(fk_root, NULL, &ctx), 0);
+    char path[PATH_MAX + 16], err[256];
+    snprintf(path, sizeof path, "/%s/q.sock", rel);
+    struct cgp_qmp_threads t;
+    int r = cgp_qmp_query(ctx->root_fd, ctx->sysroot, path, 2000, &t, err, sizeof err);
+    shutdown(s.lfd, SHUT_RDWR);
+    pthread_join(th, NULL);
+    close(s.lfd);
+    cgp_ctx_free(ctx);
+    cr_assert_eq(r, 0, "query: %d %s", r, err);
+    cr_assert_eq(t.n_vcpus, 2);
+    cr_assert_eq(t.vcpus[0].tid, 11);
+    cr_assert_eq(t.vcpus[1].tid, 12);
+    cr_assert_eq(t.n_iothreads, 1);
+    cr_assert_eq(t.iothreads[0].tid, 13);
+    cgp_qmp_threads_clear(&t);
+}
