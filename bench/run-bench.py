@@ -145,17 +145,20 @@ def unpack_oracles(workdir, oracles):
             continue
         dest = os.path.join(workdir, "trees", name)
         stamp = dest + ".stamp"
-        if not (os.path.exists(stamp) and os.path.getmtime(stamp) >= os.path.getmtime(tb)):
+        tree = find_tree(dest) if os.path.isdir(dest) else None
+        if not (tree and os.path.exists(stamp) and os.path.getmtime(stamp) >= os.path.getmtime(tb)):
             shutil.rmtree(dest, ignore_errors=True)
             os.makedirs(dest)
             with tarfile.open(tb) as t:
                 t.extractall(dest)
-            open(stamp, "w").close()
-        tree = find_tree(dest)
-        if not tree:
-            log("SKIP %s: no sys/devices/system in %s" % (name, tb))
-            continue
-        added = augment_for_lscpu(tree)
+            tree = find_tree(dest)
+            if not tree:
+                log("SKIP %s: no sys/devices/system in %s" % (name, tb))
+                continue
+            with open(stamp, "w") as fh:       # remembers what was added
+                fh.write("\n".join(augment_for_lscpu(tree)))
+        with open(stamp) as fh:
+            added = fh.read().split()
         src = "oracle dump `%s`" % rel
         if added:
             src += "; added " + ", ".join(added)

@@ -410,9 +410,12 @@ static int read_guest(cgp_ctx *ctx, int pid, unsigned flags, bool live, struct c
     g->pid = pid;
     char pdir[32];
     snprintf(pdir, sizeof pdir, "proc/%d", pid);
+    if (!is_qemu(root_fd, pdir))
+        goto skip;
     if (live) {
-        /* Pin the process first: everything read below belongs to it while
-         * the pidfd is not signalled (checked at the end). */
+        /* Pin the process: everything read below belongs to it while the
+         * pidfd is not signalled (checked at the end); is_qemu again, in
+         * case the pid was reused between the first check and the pidfd. */
         g->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
         if (g->pidfd < 0 && errno == ESRCH)
             return 0;
@@ -420,11 +423,11 @@ static int read_guest(cgp_ctx *ctx, int pid, unsigned flags, bool live, struct c
             int fl = fcntl(g->pidfd, F_GETFD);
             if (fl >= 0)
                 (void)fcntl(g->pidfd, F_SETFD, fl | FD_CLOEXEC);
+            if (!is_qemu(root_fd, pdir))
+                goto skip;
         }
     }
     int r = 0;
-    if (!is_qemu(root_fd, pdir))
-        goto skip;
     if (read_start_time(root_fd, pid, &g->start_time) < 0)
         goto skip;
     snprintf(rel, sizeof rel, "%s/cmdline", pdir);

@@ -6,7 +6,7 @@
 #include <string.h>
 
 struct core_key {
-    int pkg, die, cluster, core;
+    int pkg, die, cluster, core, sib;
 };
 
 static int cmp_key(const void *a, const void *b)
@@ -20,6 +20,8 @@ static int cmp_key(const void *a, const void *b)
         return x->cluster < y->cluster ? -1 : 1;
     if (x->core != y->core)
         return x->core < y->core ? -1 : 1;
+    if (x->sib != y->sib)
+        return x->sib < y->sib ? -1 : 1;
     return 0;
 }
 
@@ -41,9 +43,14 @@ static void count_topology(const cgp_topology *t, struct cgp_nodeinfo *info)
             continue;
         if (!c->package_known || c->package < 0)
             pkg_ok = false;
-        if (c->core < 0)
+        if (c->core < 0 && !c->siblings)
             core_ok = false;
-        k[n++] = (struct core_key){ c->package, c->die, c->cluster, c->core };
+        /* A core is its thread-sibling set: core_id repeats within a package
+         * on some hosts (AMD Magny-Cours dies without die_id). */
+        if (c->siblings)
+            k[n++] = (struct core_key){ c->package, -2, -2, -2, cgp_bitmap_next(c->siblings, 0) };
+        else
+            k[n++] = (struct core_key){ c->package, c->die, c->cluster, c->core, -1 };
     }
     if (n == 0 || !pkg_ok) {
         free(k);

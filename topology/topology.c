@@ -209,11 +209,15 @@ static int read_cpus(cgp_ctx *ctx, cgp_topology *t, int sysfd)
             return r;
         if (known)
             c->core = (int)v;
-        if ((r = read_set(ctx, tfd, tname, "thread_siblings_list", false, sib)) < 0)
-            return r;
-        if (!*sib && (r = read_set(ctx, tfd, tname, "thread_siblings", true, sib)) < 0)
-            return r;
-        if (*sib && cgp_bitmap_is_empty(*sib)) {
+        /* core_cpus* are the current names of thread_siblings*. */
+        static const struct { const char *file; bool hex; } sibfiles[] = {
+            { "core_cpus_list", false }, { "thread_siblings_list", false },
+            { "core_cpus", true }, { "thread_siblings", true } };
+        for (size_t f = 0; f < 4 && !*sib; f++)
+            if ((r = read_set(ctx, tfd, tname, sibfiles[f].file, sibfiles[f].hex, sib)) < 0)
+                return r;
+        /* A mask that does not contain the CPU itself is inconsistent: unknown. */
+        if (*sib && !cgp_bitmap_test(*sib, (unsigned)id)) {
             cgp_bitmap_free(*sib);
             *sib = NULL;
         }

@@ -268,6 +268,8 @@ Test(topo, meminfo_kinds)
     sysw("\n", "node/node3/cpulist");
     tree_meminfo(2, 0, 0);
     tree_meminfo(3, 0, 0);
+    sysw("10 20 20 20\n", "node/node0/distance");
+    sysw("20 10 20 20\n", "node/node1/distance");
     cgp_topology *t = tree_read(NULL);
     cr_assert_eq(cgp_topology_n_nodes(t), 4u);
     cr_expect_eq(cgp_topology_node_by_id(t, 0)->kind, CGP_NODE_CPU_MEMORY);
@@ -360,9 +362,13 @@ Test(topo, memory_tiering)
 {
     base_4cpu_2node();
     sysw("0-2\n", "node/online");
+    sysw("0-2\n", "node/possible");
     sysw("0-1\n", "node/node0/cpulist");
     sysw("2-3\n", "node/node1/cpulist");
     sysw("\n", "node/node2/cpulist");
+    sysw("10 20 30\n", "node/node0/distance");
+    sysw("20 10 30\n", "node/node1/distance");
+    sysw("30 30 10\n", "node/node2/distance");
     tree_meminfo(2, 5000, 5000);
     tree_write("0-1\n", "sys/devices/virtual/memory_tiering/memory_tier4/nodelist");
     tree_write("2\n", "sys/devices/virtual/memory_tiering/memory_tier22/nodelist");
@@ -934,17 +940,22 @@ Test(topo, distance_row_by_directory_count)
     cgp_topology_free(t);
 }
 
-Test(topo, distance_row_of_wrong_length_is_unknown)
+Test(topo_err, distance_row_of_wrong_length_is_eio)
 {
+    /* a row that matches neither the online nodes, the possible nodes nor the
+     * node directories is truncated or from another host: malformed, not
+     * silently guessed (the golden "truncated-distance" case agrees) */
     base_4cpu_2node();
     sysw("0-1\n", "node/node0/cpulist");
     sysw("2-3\n", "node/node1/cpulist");
     sysw("10 20 30\n", "node/node0/distance");
-    cgp_topology *t = tree_read(NULL);
-    cr_expect_eq(cgp_topology_distance(t, 0, 1), -1, "a 3-entry row on a 2-node host is not guessed");
-    cr_expect_eq(cgp_topology_distance(t, 0, 0), -1);
-    cr_expect_eq(cgp_topology_distance(t, 1, 0), 20);
-    cgp_topology_free(t);
+    char err[600];
+    int r = tree_read_fail(err, sizeof err);
+    cr_expect_eq(r, -EIO, "3-entry row on a 2-node host: got %d", r);
+    cr_expect_neq(strstr(err, "node0/distance"), NULL, "error: \"%s\"", err);
+    sysw("10\n", "node/node0/distance");
+    r = tree_read_fail(err, sizeof err);
+    cr_expect_eq(r, -EIO, "1-entry row on a 2-node host: got %d", r);
 }
 
 Test(topo, large_host_1024_cpus)

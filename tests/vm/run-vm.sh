@@ -156,6 +156,7 @@ q() { printf '%q' "$1"; }
 
 CONSOLE=$RES/.console
 t0=$(date +%s.%N)
+# shellcheck disable=SC2054  # the commas are QEMU option syntax
 qemu_cmd=( timeout --kill-after=10 "$TIMEOUT" "$QEMU" -machine "$VM_MACHINE" -accel tcg -cpu max
            -m "$VM_MEM" -smp "$VM_SMP" "${VM_QEMU_ARGS[@]}"
            -nographic -no-reboot -nodefaults -serial stdio -monitor none

@@ -5,7 +5,8 @@
 # (a test exiting 77 is skipped), with the test's own output indented above it.
 # Exit status: 1 if any test failed.
 T=$(dirname "$0")/t
-export PYTHONPATH="$(cd "$(dirname "$0")" && pwd)${PYTHONPATH:+:$PYTHONPATH}"
+VMDIR=$(cd "$(dirname "$0")" && pwd)
+export PYTHONPATH="$VMDIR${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONDONTWRITEBYTECODE=1
 PER_TEST_TIMEOUT=${CGPLACE_TEST_TIMEOUT:-120}
 fails=0
