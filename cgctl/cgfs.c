@@ -13,6 +13,15 @@ struct cgctl_hooks cgctl_hooks;
 
 int cgctl_open_cg(int rootfd, const char *rel)
 {
+    /* refuse "." / ".." / empty components before opening anything */
+    for (const char *c = rel; *c;) {
+        size_t n = strcspn(c, "/");
+        if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+            return -EINVAL;
+        c += n;
+        if (*c == '/')
+            c++;
+    }
     int fd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return -errno;

@@ -914,14 +914,12 @@ static bool is_membership(const struct eop *o)
 /* Execute every op; 0 or -1 when the run failed (rolled back). */
 static int execute(cgp_enforce *e)
 {
-    int checked = -1;
     for (size_t i = 0; i < e->n_op; i++) {
         struct eop *o = &e->op[i];
         struct eguest *g = o->gi >= 0 ? &e->g[o->gi] : NULL;
         if (g && g->pub.state == CGP_GUEST_VANISHED)
             continue;
-        if (g && (checked != o->gi || is_membership(o))) {
-            checked = o->gi;
+        if (g) {
             if (guest_alive(e->ctx, g->pub.proc) < 0) {
                 vanish(e, (size_t)o->gi, "during apply");
                 continue;

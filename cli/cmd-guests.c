@@ -29,9 +29,13 @@ struct row {
 static const struct cgp_iothread_placement *find_iothread(const struct cgp_guest_placement *gp,
                                                           const char *id)
 {
-    for (size_t i = 0; i < gp->n_iothreads; i++)
-        if (!strcmp(gp->iothreads[i].id, id))
+    for (size_t i = 0; i < gp->n_iothreads; i++) {
+        const char *pid = gp->iothreads[i].id;
+        /* a bare integer N also names libvirt's "iothreadN" (spec §3) */
+        bool digits = *pid && strspn(pid, "0123456789") == strlen(pid);
+        if (!strcmp(pid, id) || (digits && !strncmp(id, "iothread", 8) && !strcmp(id + 8, pid)))
             return &gp->iothreads[i];
+    }
     if (strlen(id) == 12)
         for (size_t i = 0; i < gp->n_iothreads; i++)
             if (!strncmp(gp->iothreads[i].id, id, 12))

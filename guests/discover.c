@@ -398,6 +398,31 @@ static int apply_qmp(struct cgp_guest *g, const struct cgp_qmp_threads *q)
     return 1;
 }
 
+/* An I/O thread id of 12 bytes may be cut ("IO " + id, 15 bytes of comm). */
+static bool has_cut_iothread(const struct cgp_guest *g)
+{
+    for (size_t i = 0; i < g->n_threads; i++)
+        if (g->threads[i].role == CGP_THREAD_IOTHREAD && strlen(g->threads[i].iothread) == 12)
+            return true;
+    return false;
+}
+
+/* Whole ids from QMP for named I/O threads whose name is a prefix of it. */
+static int fix_iothread_ids(struct cgp_guest *g, const struct cgp_qmp_threads *q)
+{
+    for (size_t i = 0; i < q->n_iothreads; i++) {
+        struct cgp_guest_thread *t = find_tid(g, q->iothreads[i].tid);
+        if (!t || t->role != CGP_THREAD_IOTHREAD || strncmp(q->iothreads[i].id, t->iothread, strlen(t->iothread)))
+            continue;
+        char *id = strdup(q->iothreads[i].id);
+        if (!id)
+            return -ENOMEM;
+        free((char *)t->iothread);
+        t->iothread = id;
+    }
+    return 0;
+}
+
 /* 1 found, 0 not a guest / vanished, -ENOMEM. */
 static int read_guest(cgp_ctx *ctx, int pid, unsigned flags, bool live, struct cgp_guest *g)
 {
@@ -467,6 +492,20 @@ static int read_guest(cgp_ctx *ctx, int pid, unsigned flags, bool live, struct c
     if (r < 0)
         goto fail;
     g->thread_source = named ? CGP_THREADS_NAMES : CGP_THREADS_UNKNOWN;
+    if (named && (flags & CGP_DISCOVER_QMP) && g->qmp && has_cut_iothread(g)) {
+        /* "IO " + id was cut at 15 bytes: QMP knows the whole id */
+        struct cgp_qmp_threads q;
+        char why[200];
+        r = cgp_qmp_query(root_fd, ctx->sysroot, g->qmp, CGP_QMP_TIMEOUT_MS, &q, why, sizeof why);
+        if (r == -ENOMEM)
+            goto nomem;
+        if (r == 0) {
+            r = fix_iothread_ids(g, &q);
+            cgp_qmp_threads_clear(&q);
+            if (r < 0)
+                goto fail;
+        }
+    }
     if (!named && (flags & CGP_DISCOVER_QMP) && g->qmp) {
         struct cgp_qmp_threads q;
         char why[200];

@@ -211,8 +211,8 @@ static int read_cpus(cgp_ctx *ctx, cgp_topology *t, int sysfd)
             c->core = (int)v;
         /* core_cpus* are the current names of thread_siblings*. */
         static const struct { const char *file; bool hex; } sibfiles[] = {
-            { "core_cpus_list", false }, { "thread_siblings_list", false },
-            { "core_cpus", true }, { "thread_siblings", true } };
+            { "thread_siblings_list", false }, { "core_cpus_list", false },
+            { "thread_siblings", true }, { "core_cpus", true } };
         for (size_t f = 0; f < 4 && !*sib; f++)
             if ((r = read_set(ctx, tfd, tname, sibfiles[f].file, sibfiles[f].hex, sib)) < 0)
                 return r;

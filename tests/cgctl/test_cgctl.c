@@ -435,9 +435,9 @@ Test(cgctl, guest_exiting_mid_apply_fails_only_itself)
 {
     cgp_placement *pl = compile(POL_A);
     char *before = fake_snapshot(&F);
-    /* db's first write is after web's 33; let db vanish after its 5th write */
+    /* db's first write is after the 3 shared ones and web's 36; let db vanish after its 5th */
     F.vanish_pid = 2000;
-    F.vanish_after = 3 + 33 + 5;
+    F.vanish_after = 3 + 36 + 5;
     cgp_enforce *e = run(pl, BOTH, 2, 0);
     dump_msgs(e);
     const struct cgp_enforce_summary *s = cgp_enforce_summary(e);

@@ -429,3 +429,23 @@ Test(qmp_server, client_direct_long_path)
     cr_assert_eq(t.iothreads[0].tid, 13);
     cgp_qmp_threads_clear(&t);
 }
+
+Test(qmp_server, cut_iothread_name_completed_by_qmp)
+{
+    /* debug-threads names, but "IO io-long-name-1" was cut to "IO io-long-name" */
+    fk_proc(4000, QEMU, "qemu-system-x86", A(QEMU, "-name", "guest=q,debug-threads=on", "-qmp", "unix:/run/q.sock,server=on,wait=off"), 9,
+            "/", A("4000:qemu-system-x86", "4001:CPU 0/KVM", "4002:CPU 1/KVM", "4003:IO io-long-name", "4004:IO io2"));
+    char d[PATH_MAX + 8];
+    snprintf(d, sizeof d, "%s/run", fk_root);
+    mkdir(d, 0755);
+    struct srv s = { .mode = SRV_NORMAL, .tids = { 4001, 4002, 4003 } };
+    long long ms;
+    cgp_guest_list *l = discover_with_server(&s, &ms);
+    const struct cgp_guest *g = cgp_guests_get(l, 0);
+    cr_assert_eq(g->thread_source, CGP_THREADS_NAMES);
+    cr_assert_eq(g->threads[3].role, CGP_THREAD_IOTHREAD);
+    cr_assert_str_eq(g->threads[3].iothread, "io-long-name-1");
+    cr_assert_str_eq(g->threads[4].iothread, "io2");
+    cr_assert_eq(g->threads[1].vcpu, 0);
+    cgp_guests_free(l);
+}
