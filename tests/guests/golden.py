@@ -20,7 +20,7 @@ QEMU = "/usr/bin/qemu-system-x86_64"
 POLICY = """
 guest web1 {            # named threads, everything where it should be
     vcpus 2; cpus 0-1; memory 64M nodes 0;
-    vcpupin 0 0; vcpupin 1 1; emulatorpin 0-1; iothreadpin io1 1;
+    vcpupin 0 0; vcpupin 1 1; emulatorpin 0-1; iothreadpin io1 1; iothreadpin 7 0;
 }
 guest web2 {            # named threads, vCPU 1 on the wrong CPU
     vcpus 2; cpus 2-3; memory 64M nodes 0;
@@ -42,9 +42,10 @@ PROCS = {
     1000: dict(argv=[QEMU, "-name", "guest=web1,debug-threads=on", "-S"], cgroup="/cgplace/web1",
                threads={1000: ("qemu-system-x86", "0-1", "0"), 1001: ("CPU 0/KVM", "0", "0"),
                         1002: ("CPU 1/KVM", "1", "0"), 1003: ("IO io1", "1", "0"),
-                        1004: ("worker", "0-1", "0")},
-               # every thread's sets equal the policy's for its role
-               want=("web1", "2", "1", "names", "/cgplace/web1", "web1", "yes")),
+                        1004: ("worker", "0-1", "0"), 1005: ("IO iothread7", "0", "0")},
+               # every thread's sets equal the policy's for its role (iothread7 is
+               # libvirt's name of the policy's I/O thread 7: CPU 0, not the emulator's 0-1)
+               want=("web1", "2", "2", "names", "/cgplace/web1", "web1", "yes")),
     1100: dict(argv=[QEMU, "-name", "web2,debug-threads=on"], cgroup="/cgplace/web2",
                threads={1100: ("qemu-system-x86", "2-3", "0"), 1101: ("CPU 0/KVM", "2", "0"),
                         1102: ("CPU 1/KVM", "2", "0")},
@@ -190,7 +191,8 @@ for with_policy in (False, True):
     roles = {t["tid"]: (t["role"], t.get("vcpu"), t.get("id")) for t in g.get("threads", [])}
     check(f"{tag} --json: thread roles", roles == {1000: ("emulator", None, None), 1001: ("vcpu", 0, None),
                                                    1002: ("vcpu", 1, None), 1003: ("iothread", None, "io1"),
-                                                   1004: ("emulator", None, None)}, str(roles))
+                                                   1004: ("emulator", None, None),
+                                                   1005: ("iothread", None, "iothread7")}, str(roles))
 
 # usage errors
 rc, out, err = run("guests", "bogus")
