@@ -133,7 +133,13 @@ def augment_for_lscpu(tree):
     return added
 
 
-def unpack_oracles(workdir, oracles):
+def cg_outputs(binary, tree):
+    return [subprocess.run([binary, "--sysroot", tree] + c, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT).stdout
+            for c in (["nodeinfo"], ["topology", "--json"])]
+
+
+def unpack_oracles(workdir, oracles, binary):
     trees = []
     if not oracles or not os.path.isdir(oracles):
         log("SKIP oracle trees: shared oracles directory %r is absent" % oracles)
@@ -155,13 +161,18 @@ def unpack_oracles(workdir, oracles):
             if not tree:
                 log("SKIP %s: no sys/devices/system in %s" % (name, tb))
                 continue
+            before = cg_outputs(binary, tree)
+            added = augment_for_lscpu(tree)
+            same = "same" if cg_outputs(binary, tree) == before else "CHANGED"
             with open(stamp, "w") as fh:       # remembers what was added
-                fh.write("\n".join(augment_for_lscpu(tree)))
+                fh.write(" ".join([same] + added))
         with open(stamp) as fh:
-            added = fh.read().split()
+            same, *added = fh.read().split()
         src = "oracle dump `%s`" % rel
         if added:
-            src += "; added " + ", ".join(added)
+            src += "; added %s (cgplace's nodeinfo and topology --json output: %s as without them)" % (
+                ", ".join(added), same) if same == "same" else \
+                "; added %s (NOTE: this CHANGED cgplace's output)" % ", ".join(added)
         trees.append((name, tree, src))
     return trees, None
 
@@ -487,7 +498,7 @@ def main():
         trees.append(("big-1024", big, note))
     else:
         log("SKIP big-1024: " + note)
-    ot, skipped_note = unpack_oracles(workdir, os.path.abspath(args.oracles))
+    ot, skipped_note = unpack_oracles(workdir, os.path.abspath(args.oracles), binary)
     trees += ot
     if args.only:
         keep = set(args.only.split(","))

@@ -874,7 +874,7 @@ static void rollback(cgp_enforce *e, int gi)
         e->sum.n_undone++;
         if (!o->has_undo)
             continue;
-        int r = do_io(e, o->uio, o->upath, o->ufile, o->uvalue, true);
+        int r = strcmp(o->ufile ? o->ufile : "", "cpuset.mems") ? do_io(e, o->uio, o->upath, o->ufile, o->uvalue, true) : 0;
         if (r == -ESRCH && o->ufile && (!strcmp(o->ufile, "cgroup.threads") || !strcmp(o->ufile, "cgroup.procs")))
             continue;   /* the task is gone: nothing to put back */
         if (r < 0) {

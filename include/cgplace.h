@@ -55,7 +55,8 @@ CGP_EXPORT int cgp_bitmap_parse(const char *s, unsigned limit, cgp_bitmap **out,
                                 size_t *err_pos);
 /* Parse a kernel hex mask ("00000000,000000ff": comma-separated 32-bit words,
  * most significant first). Trailing newline, NUL and spaces are ignored.
- * Returns 0, -EINVAL (with *err_pos) or -ENOMEM. */
+ * Returns 0, -EINVAL (with *err_pos), -ERANGE (a bit at or above CGP_MAX_ID,
+ * with *err_pos) or -ENOMEM. */
 CGP_EXPORT int cgp_bitmap_parse_hex(const char *s, cgp_bitmap **out, size_t *err_pos);
 
 /* Canonical list ("0-3,8"; "" for the empty set). Caller frees with free().

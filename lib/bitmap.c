@@ -201,6 +201,18 @@ CGP_EXPORT void cgp_bitmap_andnot(cgp_bitmap *dst, const cgp_bitmap *src)
         dst->w[i] &= ~word(src, i);
 }
 
+static void clear_range(cgp_bitmap *b, unsigned lo, unsigned hi)
+{
+    for (unsigned i = lo; i <= hi && i / 64 < b->nwords;) {
+        if (i % 64 == 0 && hi - i >= 63) {
+            b->w[i / 64] = 0;
+            i += 64;
+        } else {
+            cgp_bitmap_clear(b, i++);
+        }
+    }
+}
+
 static const char *skip_ws(const char *p)
 {
     while (*p == ' ' || *p == '\t')
@@ -270,8 +282,7 @@ CGP_EXPORT int cgp_bitmap_parse(const char *s, unsigned limit, cgp_bitmap **out,
             p = skip_ws(p);
         }
         if (neg) {
-            for (unsigned i = lo; i <= hi && i / 64 < b->nwords; i++)
-                cgp_bitmap_clear(b, i);
+            clear_range(b, lo, hi);
         } else if ((r = cgp_bitmap_set_range(b, lo, hi)) < 0) {
             goto fail;
         }

@@ -72,15 +72,16 @@ ssize_t cgp_read_file(int dirfd, const char *rel, size_t max, char **out)
         return -errno;
     if (!S_ISREG(st.st_mode))
         return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-    size_t cap = 4096, len = 0;
+    /* Read at most max + 1 bytes: one more than allowed proves the file too big. */
+    size_t cap = max + 1 < 4096 ? max + 1 : 4096, len = 0;
     char *buf CGP_AUTOFREE = malloc(cap + 1);
     if (!buf)
         return -ENOMEM;
     for (;;) {
         if (len == cap) {
-            if (cap >= max)
+            if (len > max)
                 return -EFBIG;
-            cap = cap * 2 > max ? max : cap * 2;
+            cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
             char *nb = realloc(buf, cap + 1);
             if (!nb)
                 return -ENOMEM;
@@ -96,6 +97,8 @@ ssize_t cgp_read_file(int dirfd, const char *rel, size_t max, char **out)
             break;
         len += (size_t)n;
     }
+    if (len > max)
+        return -EFBIG;
     /* Some dumps keep "0-7\n\0": NULs inside the data end it. */
     size_t real = strnlen(buf, len);
     len = real;

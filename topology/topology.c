@@ -14,6 +14,7 @@
 #include <sys/utsname.h>
 
 #define SMALL_FILE (1u << 20)
+#define CGP_MAX_NODES 4096
 
 static void node_priv_clear(struct node_priv *n)
 {
@@ -47,8 +48,17 @@ static void topology_freep(cgp_topology **t) { cgp_topology_free(*t); }
 /* Read a list file ("0-3,8") or, with hex, a mask file. Missing file: 0 and
  * *out untouched (NULL). Malformed: -EIO with the path in ctx. An empty file
  * yields an empty map (callers decide what empty means). */
+static int read_set_lim(cgp_ctx *ctx, int dirfd, const char *dirname, const char *rel, bool hex,
+                        unsigned limit, cgp_bitmap **out);
+
 static int read_set(cgp_ctx *ctx, int dirfd, const char *dirname, const char *rel, bool hex,
                     cgp_bitmap **out)
+{
+    return read_set_lim(ctx, dirfd, dirname, rel, hex, 0, out);
+}
+
+static int read_set_lim(cgp_ctx *ctx, int dirfd, const char *dirname, const char *rel, bool hex,
+                        unsigned limit, cgp_bitmap **out)
 {
     char *s CGP_AUTOFREE = NULL;
     ssize_t n = cgp_read_file(dirfd, rel, SMALL_FILE, &s);
@@ -63,13 +73,18 @@ static int read_set(cgp_ctx *ctx, int dirfd, const char *dirname, const char *re
         b = cgp_bitmap_new();
         r = b ? 0 : -ENOMEM;
     } else {
-        r = hex ? cgp_bitmap_parse_hex(s, &b, &pos) : cgp_bitmap_parse(s, 0, &b, &pos);
+        r = hex ? cgp_bitmap_parse_hex(s, &b, &pos) : cgp_bitmap_parse(s, limit, &b, &pos);
+    }
+    if (r == 0 && hex && limit && cgp_bitmap_last(b) >= (int)limit) {
+        cgp_bitmap_free(b);
+        r = -ERANGE;
     }
     if (r == -ENOMEM)
         return r;
     if (r < 0)
-        return cgp_ctx_errorf(ctx, -EIO, "%s/%s: malformed %s at offset %zu: \"%.40s\"", dirname,
-                              rel, hex ? "mask" : "list", pos, s);
+        return cgp_ctx_errorf(ctx, -EIO, "%s/%s: %s %s at offset %zu: \"%.40s\"", dirname,
+                              rel, r == -ERANGE ? "id out of range in" : "malformed",
+                              hex ? "mask" : "list", pos, s);
     *out = b;
     return 0;
 }
@@ -152,6 +167,11 @@ static int read_cpus(cgp_ctx *ctx, cgp_topology *t, int sysfd)
     cgp_bitmap *online CGP_AUTOBITMAP = NULL;
     if ((r = read_set(ctx, cpufd, "cpu", "online", false, &online)) < 0)
         return r;
+    if (online && cgp_bitmap_is_empty(online)) {
+        /* An empty list is a dump artefact (a live kernel always has a CPU online). */
+        cgp_bitmap_free(online);
+        online = NULL;
+    }
     bool per_cpu_online = !online;
     if (per_cpu_online && !(online = cgp_bitmap_new()))
         return -ENOMEM;
@@ -245,11 +265,13 @@ static int read_meminfo(cgp_ctx *ctx, int nfd, const char *dname, struct cgp_nod
         if (next)
             *next++ = '\0';
         lineno++;
-        char key[64];
-        unsigned long long v;
+        char key[64], num[32];
+        uint64_t v;
         int nid;
         char unit[8] = "";
-        int k = sscanf(line, "Node %d %63[^:]: %llu %7s", &nid, key, &v, unit);
+        int k = sscanf(line, "Node %d %63[^:]: %31s %7s", &nid, key, num, unit);
+        if (k >= 3 && cgp_parse_u64(num, &v) < 0)
+            k = 0; /* negative or junk amounts are malformed */
         if (k < 3) {
             if (!*line)
                 continue;
@@ -503,8 +525,10 @@ static int read_nodes(cgp_ctx *ctx, cgp_topology *t, int sysfd)
     int r = list_numbered(nodefd, "node", &dirs);
     if (r < 0)
         return r;
-    if ((r = read_set(ctx, nodefd, "node", "online", false, &t->nodes_online)) < 0 ||
-        (r = read_set(ctx, nodefd, "node", "possible", false, &t->nodes_possible)) < 0)
+    /* MAX_NUMNODES is at most 1 << 10 on every architecture; a larger id is
+     * corrupt input and would make the distance matrix explode. */
+    if ((r = read_set_lim(ctx, nodefd, "node", "online", false, CGP_MAX_NODES, &t->nodes_online)) < 0 ||
+        (r = read_set_lim(ctx, nodefd, "node", "possible", false, CGP_MAX_NODES, &t->nodes_possible)) < 0)
         return r;
     if (t->nodes_online && cgp_bitmap_is_empty(t->nodes_online)) {
         cgp_bitmap_free(t->nodes_online);

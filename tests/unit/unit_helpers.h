@@ -191,7 +191,10 @@ static int tree_read_fail(char *err, size_t n)
     cr_assert_eq(cgp_ctx_new(tree_root, NULL, &ctx), 0);
     cgp_topology *sentinel = (cgp_topology *)&tree_root, *t = sentinel;
     int r = cgp_topology_read(ctx, &t);
-    cr_expect_eq(t, sentinel, "failed read wrote *out");
+    if (r == 0 && t != sentinel)
+        cgp_topology_free(t); /* unexpected success: the caller's check reports it */
+    else
+        cr_expect_eq(t, sentinel, "failed read wrote *out");
     snprintf(err, n, "%s", cgp_ctx_last_error(ctx));
     cgp_ctx_free(ctx);
     return r;

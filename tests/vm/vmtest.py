@@ -260,6 +260,39 @@ def cg_write(path, value):
         os.close(fd)
 
 
+def dump_blocked(tag):
+    """sysrq-w (blocked tasks) into the test log: for writes that take too long."""
+    try:
+        subprocess.run(["dmesg", "-C"])
+        with open("/proc/sys/kernel/sysrq", "w") as f:
+            f.write("1")
+        with open("/proc/sysrq-trigger", "w") as f:
+            f.write("w")
+        time.sleep(0.5)
+        out = subprocess.run(["dmesg"], capture_output=True, text=True).stdout
+        log("  --- %s: blocked tasks (sysrq-w):\n    %s" % (tag, out.replace("\n", "\n    ")))
+    except OSError as e:
+        log("  (cannot dump blocked tasks: %s)" % e)
+
+
+def cg_write_watched(path, value, slow=10.0):
+    """cg_write, dumping the kernel's blocked tasks once if the write takes > slow s."""
+    import threading
+    done = threading.Event()
+
+    def watch():
+        if not done.wait(slow):
+            dump_blocked("write %r to %s still running after %.0fs" % (value, path, slow))
+    t = threading.Thread(target=watch, daemon=True)
+    t.start()
+    t0 = time.time()
+    try:
+        return cg_write(path, value)
+    finally:
+        done.set()
+        log("  write %r to %s: %.1fs" % (value, path[len(CG) + 1:] if path.startswith(CG) else path, time.time() - t0))
+
+
 def cg_must(path, value):
     err = cg_write(path, value)
     if err:

@@ -44,18 +44,24 @@ def where(h, want, what):
     T.eq(T.parse_list(T.task_status(h.pid)["Mems_allowed_list"]), [want], what + ": Mems_allowed_list")
 
 
+def must(path, value):
+    err = T.cg_write_watched(path, value)
+    if err:
+        T.fatal("write %r to %s: %s" % (value, path, err))
+
+
 h = T.Helper(MIB, 0, S + "/a")
 where(h, A, "allocated in a cgroup with mems=%d" % A)
-T.cg_must(cg["b"] + "/cgroup.procs", h.pid)
+must(cg["b"] + "/cgroup.procs", h.pid)
 where(h, B, "moved (cgroup.procs) into mems=%d" % B)
-T.cg_must(cg["x"] + "/cgroup.procs", h.pid)
+must(cg["x"] + "/cgroup.procs", h.pid)
 where(h, X, "moved (cgroup.procs) into mems=%d (memory-only)" % X)
-T.cg_must(cg["x"] + "/cpuset.mems", str(A))
+must(cg["x"] + "/cpuset.mems", str(A))
 where(h, A, "its cgroup's cpuset.mems changed %d -> %d" % (X, A))
-T.cg_must(cg["x"] + "/cpuset.mems", str(X))
+must(cg["x"] + "/cpuset.mems", str(X))
 where(h, X, "its cgroup's cpuset.mems changed %d -> %d (memory-only)" % (A, X))
 # widening keeps pages where they are (no needless migration)
-T.cg_must(cg["x"] + "/cpuset.mems", "%d,%d" % (A, X))
+must(cg["x"] + "/cpuset.mems", "%d,%d" % (A, X))
 p = h.pages_per_node()
 T.log("  %-58s pages per node %s" % ("mems widened to %d,%d:" % (A, X), p))
 T.check(p.get(X, 0) >= 0.9 * PAGES, "widening mems does not move pages off node %d (got %s)" % (X, p))
