@@ -85,17 +85,20 @@ demo:
 	$(Q)scripts/demo.sh $(B)
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/cgplace
 	install -m 0755 $(LIBSO).$(SOVERSION) $(DESTDIR)$(LIBDIR)/libcgplace.so.$(VERSION)
 	ln -sf libcgplace.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libcgplace.so.$(SOVERSION)
 	ln -sf libcgplace.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libcgplace.so
-	install -m 0644 include/cgplace.h $(DESTDIR)$(INCDIR)/cgplace.h
+	install -m 0644 $(wildcard include/cgplace*.h) $(DESTDIR)$(INCDIR)/
 	install -m 0644 docs/cgplace.1 $(DESTDIR)$(MANDIR)/man1/cgplace.1
+	install -m 0644 docs/cgplace.conf.5 $(DESTDIR)$(MANDIR)/man5/cgplace.conf.5
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/cgplace $(DESTDIR)$(LIBDIR)/libcgplace.so* \
-	      $(DESTDIR)$(INCDIR)/cgplace.h $(DESTDIR)$(MANDIR)/man1/cgplace.1
+	      $(patsubst include/%,$(DESTDIR)$(INCDIR)/%,$(wildcard include/cgplace*.h)) \
+	      $(DESTDIR)$(MANDIR)/man1/cgplace.1 $(DESTDIR)$(MANDIR)/man5/cgplace.conf.5
 
 clean:
 	rm -rf $(B)
