@@ -874,7 +874,7 @@ static void rollback(cgp_enforce *e, int gi)
         e->sum.n_undone++;
         if (!o->has_undo)
             continue;
-        int r = strcmp(o->ufile ? o->ufile : "", "cpuset.mems") ? do_io(e, o->uio, o->upath, o->ufile, o->uvalue, true) : 0;
+        int r = do_io(e, o->uio, o->upath, o->ufile, o->uvalue, true);
         if (r == -ESRCH && o->ufile && (!strcmp(o->ufile, "cgroup.threads") || !strcmp(o->ufile, "cgroup.procs")))
             continue;   /* the task is gone: nothing to put back */
         if (r < 0) {
@@ -1250,7 +1250,9 @@ static int numa_maps(cgp_verify *v, struct vguest *vg, cgp_ctx *ctx, int pid)
         next = strchr(line, '\n');
         if (next)
             *next++ = '\0';
-        bool anon = strstr(line, " anon=") != NULL;
+        /* anonymous mappings only: a private file mapping mixes COW pages with
+         * shared page cache, which is not the guest's to migrate */
+        bool anon = strstr(line, " anon=") != NULL && !strstr(line, " file=");
         for (char *save = NULL, *tok = strtok_r(line, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
             if (tok[0] != 'N' || !isdigit((unsigned char)tok[1]))
                 continue;

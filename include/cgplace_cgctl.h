@@ -152,7 +152,9 @@ struct cgp_verify_guest {
     size_t n_threads;
     const struct cgp_verify_thread *threads;
     /* numa_maps: pages per node id (index = node id), all mappings and
-     * anonymous ones; n_nodes = 0 when numa_maps was unreadable. */
+     * anonymous ones (mappings with anon= and no file=: heap, stack, guest
+     * RAM; private file mappings are left out, their page cache is shared);
+     * n_nodes = 0 when numa_maps was unreadable. */
     size_t n_nodes;
     const uint64_t *pages, *anon_pages;
     uint64_t anon_outside;         /* anonymous pages on nodes outside mems_want (drift when > 0, strict/restrictive) */

@@ -163,7 +163,7 @@ qemu_cmd=( timeout --kill-after=10 "$TIMEOUT" "$QEMU" -machine "$VM_MACHINE" -ac
            -m "$VM_MEM" -smp "$VM_SMP" "${VM_QEMU_ARGS[@]}"
            -nographic -no-reboot -nodefaults -serial stdio -monitor none
            -kernel "$kdir/vmlinuz" -initrd "$INITRD"
-           -append "console=ttyS0 quiet loglevel=3 panic=-1 oops=panic mitigations=off tsc=reliable 8250.nr_uarts=1 $VM_APPEND"
+           -append "console=ttyS0 quiet loglevel=3 panic=-1 oops=panic mitigations=off tsc=reliable init_on_alloc=0 8250.nr_uarts=1 $VM_APPEND"
            -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
            -virtfs local,path="$RES",mount_tag=results,security_model=none,multidevs=remap )
 [ "${CGPLACE_VM_VERBOSE:-0}" = 1 ] && echo "$ME: ${qemu_cmd[*]}" >&2

@@ -266,8 +266,9 @@ def dump_blocked(tag):
         subprocess.run(["dmesg", "-C"])
         with open("/proc/sys/kernel/sysrq", "w") as f:
             f.write("1")
-        with open("/proc/sysrq-trigger", "w") as f:
-            f.write("w")
+        for key in "wl":   # blocked tasks, then a backtrace of every CPU
+            with open("/proc/sysrq-trigger", "w") as f:
+                f.write(key)
         time.sleep(0.5)
         out = subprocess.run(["dmesg"], capture_output=True, text=True).stdout
         log("  --- %s: blocked tasks (sysrq-w):\n    %s" % (tag, out.replace("\n", "\n    ")))

@@ -6,6 +6,7 @@
 #   2. changing cpuset.mems of the cgroup the task is in,
 # including onto (and off) a memory-only node.
 import os
+import subprocess
 import time
 import vmtest as T
 
@@ -18,6 +19,13 @@ if not memonly or len(cpumem) < 2:
     T.skip("needs a memory-only node and two cpu+memory nodes")
 A, B, X = cpumem[0], cpumem[1], memonly[0]
 T.log("  nodes: A=%d B=%d (cpu+memory), X=%d (memory-only)" % (A, B, X))
+# start from a quiet page allocator (earlier tests fill the nodes with 9p page cache;
+# page migration under TCG was seen to take 30 s+ per step then)
+subprocess.run(["sync"])
+with open("/proc/sys/vm/drop_caches", "w") as f:
+    f.write("3")
+for n in online:
+    T.log("  node %d MemFree %d KiB" % (n, T.node_meminfo(n).get("MemFree", 0)))
 S = T.scratch("migrate")
 T.check(not os.path.exists(T.CG + "/" + S + "/cpuset.memory_migrate"), "no cpuset.memory_migrate on v2")
 cg = {}

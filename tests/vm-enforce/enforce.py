@@ -1,0 +1,371 @@
+"""Real-kernel enforcement test (runs INSIDE the asym test VM through tests/vm/run-vm.sh).
+
+Starts real nested QEMU guests (TCG, paused with -S) and checks apply / plan / verify
+against what the kernel reports in /proc and /sys/fs/cgroup (and libcgroup's cgget).
+Prints "ok - ..." / "not ok - ..." / "skip - ..." lines; the host side counts them.
+Expectations come from the guest kernel's sysfs (node kinds, CPU lists) and the policy
+this script writes, never from cgplace's own output.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "vm"))
+import vmtest as T  # noqa: E402
+
+CG = "/sys/fs/cgroup"
+CGPLACE = os.environ.get("CGPLACE", "build/cgplace")
+RUN = "/run/cgp-enforce"
+os.makedirs(RUN, exist_ok=True)
+os.environ["CGPLACE_LOCK"] = RUN + "/lock"
+counts = {"ok": 0, "fail": 0, "skip": 0}
+
+
+def ok(cond, msg):
+    counts["ok" if cond else "fail"] += 1
+    print(("ok - " if cond else "not ok - ") + msg, flush=True)
+    return bool(cond)
+
+
+def eq(got, want, msg):
+    return ok(got == want, "%s (got %r, want %r)" % (msg, got, want) if got != want else msg)
+
+
+def skip(msg):
+    counts["skip"] += 1
+    print("skip - " + msg, flush=True)
+
+
+def cgplace(*args, env=None):
+    e = dict(os.environ)
+    if env:
+        e.update(env)
+    p = subprocess.run([CGPLACE] + list(args), capture_output=True, text=True, env=e)
+    return p.returncode, p.stdout, p.stderr
+
+
+def fmt(ids):
+    ids = sorted(set(ids))
+    out, i = [], 0
+    while i < len(ids):
+        j = i
+        while j + 1 < len(ids) and ids[j + 1] == ids[j] + 1:
+            j += 1
+        out.append(str(ids[i]) if i == j else "%d-%d" % (ids[i], ids[j]))
+        i = j + 1
+    return ",".join(out)
+
+
+# ---- the host as the kernel sees it ---------------------------------------------------
+nodes = T.nodes_online()
+kinds = {n: T.node_kind(n) for n in nodes}
+cpumem = [n for n in nodes if kinds[n] == "cpu+memory"]
+memonly = [n for n in nodes if kinds[n] == "memory-only"]
+if len(cpumem) < 2 or not memonly:
+    skip("needs two cpu+memory nodes and a memory-only node (asym topology)")
+    print("RESULT %d %d %d" % (counts["ok"], counts["fail"], counts["skip"]))
+    sys.exit(0)
+big = max(cpumem, key=lambda n: len(T.node_cpus(n)))
+small = [n for n in cpumem if n != big][0]
+M = memonly[0]
+bc = T.node_cpus(big)          # >= 3 CPUs
+sc = T.node_cpus(small) + [c for n in nodes if kinds[n] == "cpu-only" for c in T.node_cpus(n)]
+print("# big node %d cpus %s, small node %d (+cpu-only) cpus %s, memory-only node %d" % (big, bc, small, sc, M))
+
+# ---- guests -------------------------------------------------------------------------------
+QEMU = "qemu-system-x86_64"
+procs = {}
+
+
+def start_qemu(name, extra):
+    pidfile = "%s/%s.pid" % (RUN, name)
+    cmd = [QEMU, "-accel", "tcg", "-S", "-m", "64", "-nodefaults", "-display", "none",
+           "-daemonize", "-pidfile", pidfile] + extra
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    if p.returncode != 0:
+        print("# qemu %s failed: %s" % (name, p.stderr.strip()))
+        return None
+    pid = int(open(pidfile).read().strip())
+    procs[name] = pid
+    return pid
+
+
+def kill_qemu(name):
+    pid = procs.pop(name, None)
+    if pid:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        for _ in range(100):
+            if not os.path.exists("/proc/%d" % pid):
+                break
+            time.sleep(0.05)
+
+
+def threads(pid):
+    out = {}
+    for t in sorted(int(x) for x in os.listdir("/proc/%d/task" % pid)):
+        try:
+            out[t] = open("/proc/%d/task/%d/comm" % (pid, t)).read().strip()
+        except OSError:
+            pass
+    return out
+
+
+def qmp_vcpu_tids(sock):
+    """thread-id of each vCPU from QMP query-cpus-fast, independently of cgplace."""
+    import socket
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(20)
+    s.connect(sock)
+    f = s.makefile("rw")
+    json.loads(f.readline())
+    f.write(json.dumps({"execute": "qmp_capabilities"}) + "\n")
+    f.flush()
+    while "return" not in json.loads(f.readline()):
+        pass
+    f.write(json.dumps({"execute": "query-cpus-fast"}) + "\n")
+    f.flush()
+    while True:
+        m = json.loads(f.readline())
+        if "return" in m:
+            s.close()
+            return {c["cpu-index"]: c["thread-id"] for c in m["return"]}
+
+
+def task(pid, tid):
+    st = T.task_status(pid, tid)
+    cg = open("/proc/%d/task/%d/cgroup" % (pid, tid)).read().strip().split("::", 1)[1]
+    return cg, T.parse_list(st["Cpus_allowed_list"]), T.parse_list(st["Mems_allowed_list"])
+
+
+def numa_pages(pid):
+    per = {}
+    for line in open("/proc/%d/numa_maps" % pid):
+        for tok in line.split():
+            if tok.startswith("N") and "=" in tok and tok[1:].split("=")[0].isdigit():
+                n, v = tok[1:].split("=")
+                per[int(n)] = per.get(int(n), 0) + int(v)
+    return per
+
+
+def tree_state():
+    """Every cgroup under CG: (path, type, cpus, mems, subtree_control) + memberships of our guests."""
+    out = []
+    for root, dirs, files in os.walk(CG):
+        rel = root[len(CG):] or "/"
+        out.append((rel, T.read(root + "/cgroup.type", ""), T.read(root + "/cpuset.cpus", ""),
+                    T.read(root + "/cpuset.mems", ""), T.read(root + "/cgroup.subtree_control", "")))
+    for name, pid in sorted(procs.items()):
+        for t in threads(pid):
+            try:
+                out.append((name, t, task(pid, t)))
+            except OSError:
+                pass
+    return sorted(out, key=repr)
+
+
+g1 = start_qemu("g1", ["-name", "guest=g1,debug-threads=on", "-smp", "2"])
+g2 = start_qemu("g2", ["-name", "g2", "-smp", "2", "-qmp", "unix:%s/g2.qmp,server=on,wait=off" % RUN])
+g3 = start_qemu("g3", ["-name", "guest=g3,debug-threads=on", "-mem-prealloc"])
+if not (g1 and g2 and g3):
+    ok(False, "nested QEMU guests started")
+    for n in list(procs):
+        kill_qemu(n)
+    print("RESULT %d %d %d" % (counts["ok"], counts["fail"], counts["skip"]))
+    sys.exit(0)
+ok(True, "three nested QEMU guests started (pids %d %d %d)" % (g1, g2, g3))
+
+POLICY = RUN + "/policy.conf"
+policy = """host { parent "cgplace"; unmanaged warn; }
+guest g1 { vcpus 2; cpus %(bc)s; memory 16M nodes %(big)d; vcpupin 0 %(b0)d; vcpupin 1 %(b1)d; emulatorpin %(b2)d; }
+guest g2 { match qmp "%(run)s/g2.qmp"; vcpus 2; cpus %(sc)s; memory 16M nodes %(small)d; vcpupin 0 %(s0)d; vcpupin 1 %(s1)d; emulatorpin %(s0)d; }
+guest g3 { vcpus 1; cpus %(bc)s; memory 64M nodes %(M)d; }
+""" % dict(bc=fmt(bc), big=big, b0=bc[0], b1=bc[1], b2=bc[2], run=RUN, sc=fmt(sc), small=small,
+           s0=sc[0], s1=sc[-1], M=M)
+open(POLICY, "w").write(policy)
+print("# policy:\n# " + policy.replace("\n", "\n# "))
+
+# expected placement, from the policy above
+want_g1 = {"vcpu": {0: [bc[0]], 1: [bc[1]]}, "emu": [bc[2]], "mems": [big]}
+want_g2 = {"vcpu": {0: [sc[0]], 1: [sc[-1]]}, "emu": [sc[0]], "mems": [small]}
+
+# ---- plan before: non-empty, nothing written -------------------------------------------
+before = tree_state()
+rc, out, err = cgplace("--json", "plan", POLICY)
+eq(rc, 0, "plan exits 0")
+ops = json.loads(out)["ops"] if rc == 0 else []
+ok(len(ops) > 10, "plan lists the writes (%d ops)" % len(ops))
+eq(tree_state(), before, "plan writes nothing")
+
+# ---- a bad policy writes nothing (exit 2) ----------------------------------------------
+open(RUN + "/bad.conf", "w").write(policy.replace("vcpus 2;", "vcpus two;", 1))
+rc, out, err = cgplace("apply", RUN + "/bad.conf")
+eq(rc, 2, "apply of a malformed policy exits 2")
+ok(":" in err and "error" in err, "its error names FILE:LINE:COL (%s)" % err.strip().splitlines()[0] if err else "no stderr")
+open(RUN + "/bad2.conf", "w").write(policy.replace("memory 64M nodes %d" % M, "memory 64M nodes 9"))
+rc, out, err = cgplace("apply", RUN + "/bad2.conf")
+eq(rc, 2, "apply of a policy naming a node the host lacks exits 2")
+eq(tree_state(), before, "bad policies wrote nothing")
+
+# ---- apply -----------------------------------------------------------------------------
+t0 = time.time()
+rc, out, err = cgplace("--json", "apply", POLICY)
+eq(rc, 0, "apply exits 0 (%s)" % err.strip().replace("\n", " | "))
+res = json.loads(out) if out.strip() else {}
+eq(res.get("writes"), len(ops), "apply made exactly the writes plan listed")
+print("# first apply: %d writes in %.2fs" % (res.get("writes", -1), time.time() - t0))
+
+
+def check_named(pid, name, want):
+    th = threads(pid)
+    vc = {int(c.split()[1].split("/")[0]): t for t, c in th.items() if c.startswith("CPU ") and "/" in c}
+    eq(sorted(vc), sorted(want["vcpu"]), "%s: vCPU threads by name" % name)
+    for v, tid in vc.items():
+        cg, cpus, mems = task(pid, tid)
+        eq(cg, "/cgplace/%s/vcpu%d" % (name, v), "%s vCPU %d cgroup" % (name, v))
+        eq(cpus, want["vcpu"][v], "%s vCPU %d Cpus_allowed_list" % (name, v))
+        eq(mems, want["mems"], "%s vCPU %d Mems_allowed_list" % (name, v))
+    bad = []
+    for t, c in th.items():
+        if t in vc.values():
+            continue
+        cg, cpus, mems = task(pid, t)
+        if cg != "/cgplace/%s/emulator" % name or cpus != want["emu"] or mems != want["mems"]:
+            bad.append((t, c, cg, cpus, mems))
+    eq(bad, [], "%s: every other thread in emulator/ with CPUs %s" % (name, want["emu"]))
+
+
+check_named(g1, "g1", want_g1)
+# g2 has no thread names: vCPU thread ids from QMP, asked here directly
+try:
+    q = qmp_vcpu_tids(RUN + "/g2.qmp")
+except Exception as ex:  # noqa: BLE001
+    q = {}
+    print("# qmp failed: %s" % ex)
+eq(sorted(q), [0, 1], "g2: QMP lists two vCPUs")
+for v, tid in q.items():
+    cg, cpus, mems = task(g2, tid)
+    eq(cg, "/cgplace/g2/vcpu%d" % v, "g2 vCPU %d (tid %d from QMP) cgroup" % (v, tid))
+    eq(cpus, want_g2["vcpu"][v], "g2 vCPU %d Cpus_allowed_list" % v)
+    eq(mems, want_g2["mems"], "g2 vCPU %d Mems_allowed_list" % v)
+for t in threads(g2):
+    if t not in q.values():
+        cg, cpus, mems = task(g2, t)
+        ok(cg == "/cgplace/g2/emulator" and cpus == want_g2["emu"], "g2 thread %d in emulator/ (%s %s)" % (t, cg, cpus))
+# g3: whole guest on the memory-only node
+for t in threads(g3):
+    cg, cpus, mems = task(g3, t)
+    ok(cg.startswith("/cgplace/g3") and cpus == bc and mems == [M],
+       "g3 thread %d: cgroup %s cpus %s mems %s (want cpus %s mems [%d])" % (t, cg, cpus, mems, bc, M))
+pages = numa_pages(g3)
+total = sum(pages.values())
+ok(pages.get(M, 0) >= 64 * 256 * 9 // 10, "g3: its preallocated RAM moved to memory-only node %d (numa_maps %s)" % (M, pages))
+
+# independent reader: libcgroup's cgget
+for path, want in (("cgplace/g1/vcpu0", fmt(want_g1["vcpu"][0])), ("cgplace/g2/vcpu1", fmt(want_g2["vcpu"][1])),
+                   ("cgplace/g3", fmt(bc))):
+    p = subprocess.run(["cgget", "-n", "-v", "-r", "cpuset.cpus.effective", path], capture_output=True, text=True)
+    eq(p.stdout.strip(), want, "cgget cpuset.cpus.effective of %s" % path)
+p = subprocess.run(["cgget", "-n", "-v", "-r", "cpuset.mems.effective", "cgplace/g3"], capture_output=True, text=True)
+eq(p.stdout.strip(), str(M), "cgget cpuset.mems.effective of cgplace/g3")
+p = subprocess.run(["cgget", "-n", "-v", "-r", "cgroup.type", "cgplace/g1/vcpu0"], capture_output=True, text=True)
+eq(p.stdout.strip(), "threaded", "cgget cgroup.type of cgplace/g1/vcpu0")
+
+# ---- idempotence ---------------------------------------------------------------------
+rc, out, err = cgplace("--json", "plan", POLICY)
+eq(json.loads(out)["ops"] if rc == 0 else None, [], "plan is empty after apply")
+state = tree_state()
+t0 = time.time()
+rc, out, err = cgplace("--json", "apply", POLICY)
+dt = time.time() - t0
+eq((rc, json.loads(out).get("writes") if out.strip() else None), (0, 0), "a second apply makes zero writes")
+print("# re-apply: %.3fs (process start included)" % dt)
+eq(tree_state(), state, "the second apply changed nothing")
+rc, out, err = cgplace("verify", POLICY)
+if not eq(rc, 0, "verify exits 0 on a compliant host"):
+    print("# " + (out + err).replace("\n", "\n# "))
+ok("N%d=" % M in out, "verify shows g3's pages per node")
+
+# ---- drift: a manual change to a vCPU cgroup ------------------------------------------
+T.cg_write(CG + "/cgplace/g1/vcpu0/cpuset.cpus", str(bc[1]))
+rc, out, err = cgplace("verify", POLICY)
+eq(rc, 3, "verify exits 3 after a manual change to a vCPU cgroup")
+ok("DRIFT" in out, "verify says DRIFT")
+rc, out, err = cgplace("--json", "apply", POLICY)
+eq((rc, json.loads(out).get("writes") if out.strip() else None), (0, 1), "apply repairs it with one write")
+eq(task(g1, [t for t, c in threads(g1).items() if c.startswith("CPU 0/")][0])[1], want_g1["vcpu"][0],
+   "g1 vCPU 0 back on its CPU")
+rc, out, err = cgplace("verify", POLICY)
+eq(rc, 0, "verify exits 0 after the repair")
+
+# ---- two concurrent applies ------------------------------------------------------------
+T.cg_write(CG + "/cgplace/g2/vcpu0/cpuset.cpus", fmt(sc))
+T.cg_write(CG + "/cgplace/g1/vcpu1/cpuset.cpus", fmt(bc))
+ps = [subprocess.Popen([CGPLACE, "--json", "apply", POLICY], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True) for _ in range(2)]
+outs = [p.communicate() for p in ps]
+rcs = [p.returncode for p in ps]
+eq(rcs, [0, 0], "two concurrent applies both succeed")
+writes = sorted(json.loads(o).get("writes", -1) if o.strip() else -1 for o, _ in outs)
+eq(writes, [0, 2], "the lock serialises them: one repairs (2 writes), the other finds nothing to do")
+rc, out, err = cgplace("verify", POLICY)
+eq(rc, 0, "compliant after the concurrent applies")
+
+# ---- rollback on a real kernel: the k-th write fails -----------------------------------
+g4 = start_qemu("g4", ["-name", "guest=g4,debug-threads=on", "-smp", "2"])
+pol4 = policy + "guest g4 { vcpus 2; cpus %s; memory 16M nodes %d; vcpupin 0 %d; vcpupin 1 %d; emulatorpin %d; }\n" % (
+    fmt(sc), small, sc[-1], sc[0], sc[0])
+open(RUN + "/p4.conf", "w").write(pol4)
+rc, out, err = cgplace("--json", "plan", RUN + "/p4.conf")
+n4 = len(json.loads(out)["ops"]) if rc == 0 else 0
+ok(n4 > 8, "a new guest needs %d writes" % n4)
+base = tree_state()
+restored = []
+for k in range(1, n4 + 1):
+    rc, out, err = cgplace("apply", RUN + "/p4.conf", env={"CGPLACE_FAULT_WRITE": str(k)})
+    same = tree_state() == base
+    restored.append((k, rc, same))
+eq([r for r in restored if r[1] != 1 or not r[2]], [], "every k of %d: apply exits 1 and the tree and memberships are restored" % n4)
+rc, out, err = cgplace("apply", RUN + "/p4.conf")
+eq(rc, 0, "without the fault, g4 is placed")
+rc, out, err = cgplace("verify", RUN + "/p4.conf")
+eq(rc, 0, "verify after placing g4")
+
+# ---- a guest killed mid-run fails only itself ------------------------------------------
+g5 = start_qemu("g5", ["-name", "guest=g5,debug-threads=on", "-smp", "2"])
+pol5 = pol4 + "guest g5 { vcpus 2; cpus %s; memory 16M nodes %d; vcpupin 0 %d; vcpupin 1 %d; }\n" % (
+    fmt(bc), big, bc[0], bc[1])
+open(RUN + "/p5.conf", "w").write(pol5)
+# change g1 too, so the run has work beside g5
+T.cg_write(CG + "/cgplace/g1/vcpu1/cpuset.cpus", fmt(bc))
+p = subprocess.Popen([CGPLACE, "--json", "apply", RUN + "/p5.conf"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+time.sleep(0.05)
+kill_qemu("g5")
+out, err = p.communicate()
+eq(p.returncode, 0, "apply with a guest killed during the run exits 0 (%s)" % err.strip().replace("\n", " | "))
+st = {g["name"]: g["state"] for g in json.loads(out)["guests"]} if out.strip() else {}
+print("# states with g5 killed: %s" % st)
+ok(st.get("g5") in ("not running", "vanished", "changed"), "g5 reported (%s)" % st.get("g5"))
+rc, out, err = cgplace("verify", RUN + "/p5.conf")
+eq(rc, 0, "the other guests are compliant after the run (%s)" % out.strip().splitlines()[-1] if out else "")
+if st.get("g5") == "vanished":
+    ok(not os.path.exists(CG + "/cgplace/g5/vcpu0"), "the vanished guest's cgroups were rolled back")
+
+# ---- unmanaged QEMU processes ------------------------------------------------------------
+g6 = start_qemu("g6", ["-name", "stray", "-smp", "1"])
+rc, out, err = cgplace("apply", POLICY)
+eq(rc, 0, "apply with an unmatched QEMU under unmanaged warn exits 0")
+ok("matches no guest" in err and str(g6) in err, "apply warns about the unmatched QEMU process")
+open(RUN + "/deny.conf", "w").write(policy.replace("unmanaged warn", "unmanaged deny"))
+rc, out, err = cgplace("verify", RUN + "/deny.conf")
+eq(rc, 3, "verify exits 3 under unmanaged deny with a guest floating free")
+ok(task(g6, g6)[0].startswith("/cgplace") is False, "the unmatched guest was not moved")
+
+for n in list(procs):
+    kill_qemu(n)
+print("RESULT %d %d %d" % (counts["ok"], counts["fail"], counts["skip"]))
