@@ -13,8 +13,6 @@
 #include <sys/stat.h>
 
 /* Guest discovery may not be linked in (yet): fall back to local versions. */
-#pragma weak cgp_guest_matches
-#pragma weak cgp_guest_alive
 
 /* ------------------------------------------------------------------ */
 /* Report and model                                                     */
@@ -197,56 +195,6 @@ CGP_EXPORT const struct cgp_enforce_msg *cgp_enforce_msg(const cgp_enforce *e, s
 /* ------------------------------------------------------------------ */
 /* Guests: matching, liveness                                           */
 /* ------------------------------------------------------------------ */
-
-static bool match_local(const struct cgp_guest *g, const struct cgp_guest_placement *gp)
-{
-    for (size_t i = 0; i < gp->n_matches; i++) {
-        const struct cgp_match *m = &gp->matches[i];
-        const char *have = m->kind == CGP_MATCH_NAME ? g->name : m->kind == CGP_MATCH_UUID ? g->uuid
-                         : m->kind == CGP_MATCH_PIDFILE ? g->pidfile : g->qmp;
-        if (!have || (m->kind == CGP_MATCH_UUID ? strcasecmp(have, m->value) : strcmp(have, m->value)))
-            return false;
-    }
-    return gp->n_matches > 0 || (g->name && !strcmp(g->name, gp->name));
-}
-
-static bool guest_matches(const struct cgp_guest *g, const struct cgp_guest_placement *gp)
-{
-    return cgp_guest_matches ? cgp_guest_matches(g, gp) : match_local(g, gp);
-}
-
-static int alive_local(cgp_ctx *ctx, const struct cgp_guest *g)
-{
-    if (g->pidfd >= 0) {
-        struct pollfd p = { .fd = g->pidfd, .events = POLLIN };
-        if (poll(&p, 1, 0) > 0)
-            return -ESRCH;
-    }
-    char rel[64];
-    snprintf(rel, sizeof rel, "proc/%d/stat", g->pid);
-    char *buf CGP_AUTOFREE = NULL;
-    if (cgp_read_file(ctx->root_fd, rel, 4096, &buf) < 0)
-        return -ESRCH;
-    char *p = strrchr(buf, ')');
-    if (!p)
-        return -ESRCH;
-    /* fields after comm: state is field 3; starttime is field 22 */
-    int field = 2;
-    for (char *save = NULL, *tok = strtok_r(p + 1, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-        if (++field == 22) {
-            uint64_t st;
-            if (cgp_parse_u64(tok, &st) < 0 || st != g->start_time)
-                return -ESRCH;
-            return 0;
-        }
-    }
-    return -ESRCH;
-}
-
-static int guest_alive(cgp_ctx *ctx, const struct cgp_guest *g)
-{
-    return cgp_guest_alive ? cgp_guest_alive(ctx, g) : alive_local(ctx, g);
-}
 
 static bool valid_component(const char *s, size_t n)
 {
@@ -590,7 +538,7 @@ static int match_guests(cgp_enforce *e, const struct cgp_guest *const *procs, si
             continue;
         ssize_t hit = -1;
         for (size_t i = 0; i < n; i++) {
-            if (!guest_matches(pr, e->g[i].gp))
+            if (!cgp_guest_matches(pr, e->g[i].gp))
                 continue;
             if (hit >= 0) {
                 msgf(e, CGP_MSG_ERROR, e->g[i].pub.name, pr->pid,
@@ -769,7 +717,7 @@ static int read_model(cgp_enforce *e)
         bool any = false;
         for (size_t i = 0; i < e->n_t; i++)
             any |= e->t[i].gi == (int)gi && e->t[i].cg;
-        if (!any || guest_alive(e->ctx, g->pub.proc) < 0) {
+        if (!any || cgp_guest_alive(e->ctx, g->pub.proc) < 0) {
             g->managed = false;
             g->pub.state = CGP_GUEST_VANISHED;
             g->pub.detail = "exited before any write";
@@ -920,14 +868,14 @@ static int execute(cgp_enforce *e)
         if (g && g->pub.state == CGP_GUEST_VANISHED)
             continue;
         if (g) {
-            if (guest_alive(e->ctx, g->pub.proc) < 0) {
+            if (cgp_guest_alive(e->ctx, g->pub.proc) < 0) {
                 vanish(e, (size_t)o->gi, "during apply");
                 continue;
             }
         }
         int r = do_io(e, o->io, o->pub.path, o->pub.file, o->pub.value, false);
         if (r < 0 && g && is_membership(o) && r == -ESRCH) {
-            if (guest_alive(e->ctx, g->pub.proc) < 0) {
+            if (cgp_guest_alive(e->ctx, g->pub.proc) < 0) {
                 vanish(e, (size_t)o->gi, "during apply");
                 continue;
             }
@@ -936,7 +884,7 @@ static int execute(cgp_enforce *e)
             continue;
         }
         if (r < 0) {
-            if (g && guest_alive(e->ctx, g->pub.proc) < 0) {
+            if (g && cgp_guest_alive(e->ctx, g->pub.proc) < 0) {
                 vanish(e, (size_t)o->gi, "during apply");
                 continue;
             }
@@ -1142,7 +1090,7 @@ CGP_EXPORT int cgp_enforce_run(cgp_ctx *ctx, const cgp_placement *pl, const stru
                 continue;
             char *why = NULL;
             if (readback(e, gi, &why) < 0) {
-                if (guest_alive(ctx, g->pub.proc) < 0) {
+                if (cgp_guest_alive(ctx, g->pub.proc) < 0) {
                     vanish(e, gi, "during the read-back");
                     continue;
                 }

@@ -3,6 +3,9 @@
 #define CGP_CLI_H
 
 #include "cgplace.h"
+#include "cgplace_cgctl.h"
+#include "cgplace_guests.h"
+#include "cgplace_policy.h"
 
 #include <json-c/json.h>
 #include <stdbool.h>
@@ -53,6 +56,30 @@ int cmd_suggest(struct cli *cli, int argc, char **argv) __attribute__((weak));
 int cmd_guests(struct cli *cli, int argc, char **argv) __attribute__((weak));
 int cmd_apply(struct cli *cli, int argc, char **argv) __attribute__((weak));
 int cmd_verify(struct cli *cli, int argc, char **argv) __attribute__((weak));
+
+/* Parse and compile POLICY against the host (cmd-check.c); shared by the
+ * policy commands. Prints diagnostics; returns an exit code. */
+int cmdpol_load(struct cli *cli, const char *what, const char *path, cgp_topology **topo,
+                cgp_ctx **ctx, cgp_placement **out, struct json_object **warnings);
+
+/* Everything apply/plan/verify need: policy compiled, guests discovered
+ * (cmd-apply.c). */
+struct cmdenf {
+    cgp_ctx *ctx;
+    cgp_topology *topo;
+    cgp_placement *pl;
+    cgp_guest_list *list;
+    const struct cgp_guest **g;
+    size_t n;
+    struct json_object *warnings;
+};
+void cmdenf_free(struct cmdenf *c);
+int cmdenf_args(const char *what, int argc, char **argv, const char **path);
+int cmdenf_load(struct cli *cli, const char *what, const char *path, struct cmdenf *c);
+struct json_object *cmdenf_ops_json(const cgp_enforce *e);
+struct json_object *cmdenf_msgs_json(const cgp_enforce *e);
+void cmdenf_print_msgs(struct cli *cli, const cgp_enforce *e);
+int cmdenf_root_error(cgp_ctx *ctx, const char *what, int r);
 
 static inline void cli_ctx_freep(cgp_ctx **c) { cgp_ctx_free(*c); }
 static inline void cli_topo_freep(cgp_topology **t) { cgp_topology_free(*t); }

@@ -10,8 +10,6 @@
 
 #define DEFAULT_POLICY "/etc/cgplace/policy.conf"
 
-int cmdpol_load(struct cli *cli, const char *what, const char *path, cgp_topology **topo,
-                cgp_ctx **ctx, cgp_placement **out, struct json_object **warnings);
 void cmdpol_print_diags(const cgp_diags *d, bool errors, bool warnings);
 struct json_object *cmdpol_guest_json(const struct cgp_guest_placement *g);
 

@@ -9,9 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cmdpol_load(struct cli *cli, const char *what, const char *path, cgp_topology **topo,
-                cgp_ctx **ctx, cgp_placement **out, struct json_object **warnings);
-
 enum compliance { COMP_UNKNOWN = -1, COMP_NO = 0, COMP_YES = 1 };
 
 struct row {

@@ -12,24 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cmdpol_load(struct cli *cli, const char *what, const char *path, cgp_topology **topo,
-                cgp_ctx **ctx, cgp_placement **out, struct json_object **warnings);
-
-struct cmdenf {
-    cgp_ctx *ctx;
-    cgp_topology *topo;
-    cgp_placement *pl;
-    cgp_guest_list *list;
-    const struct cgp_guest **g;
-    size_t n;
-    struct json_object *warnings;
-};
-void cmdenf_free(struct cmdenf *c);
-int cmdenf_load(struct cli *cli, const char *what, const char *path, struct cmdenf *c);
-struct json_object *cmdenf_ops_json(const cgp_enforce *e);
-struct json_object *cmdenf_msgs_json(const cgp_enforce *e);
-void cmdenf_print_msgs(struct cli *cli, const cgp_enforce *e);
-int cmdenf_root_error(cgp_ctx *ctx, const char *what, int r);
 
 static void print_notes(const struct cgp_op *op, const char **last_note)
 {

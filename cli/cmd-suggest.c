@@ -7,9 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cmdpol_load(struct cli *cli, const char *what, const char *path, cgp_topology **topo,
-                cgp_ctx **ctx, cgp_placement **out, struct json_object **warnings);
-
 static const char *argval(int *i, int argc, char **argv, const char *name)
 {
     size_t n = strlen(name);

@@ -14,7 +14,7 @@
 # Environment:     CGPLACE_VM_CACHE (default ~/.cache/cgplace-vm), CGPLACE_VM_TIMEOUT
 #                  (seconds, default 180), CGPLACE_VM_KEEP=1 keeps the result dir,
 #                  CGPLACE_VM_RESULTS=DIR uses DIR as the result share (kept),
-#                  CGPLACE_VM_ACCEL (default tcg; e.g. tcg,thread=single or kvm),
+#                  CGPLACE_VM_ACCEL (default tcg,thread=single; e.g. tcg or kvm),
 #                  CGPLACE_VM_VERBOSE=1 streams the serial console, B (build dir, default build).
 # Exit status:     the test's, or 124 on timeout, 125 if the VM could not run the test.
 set -u
@@ -44,7 +44,7 @@ mkdir -p "$CACHE" || die "cannot create cache dir $CACHE"
 # --- topology -----------------------------------------------------------------
 VM_NAME=$(basename "$TOPO" .topo)
 VM_MACHINE=q35
-VM_ACCEL=${CGPLACE_VM_ACCEL:-tcg}
+VM_ACCEL=${CGPLACE_VM_ACCEL:-tcg,thread=single}
 VM_SMP=2
 VM_MEM=256M
 VM_QEMU_ARGS=()
