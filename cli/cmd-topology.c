@@ -7,58 +7,59 @@
 static struct json_object *node_json(const cgp_topology *t, const struct cgp_node *n)
 {
     struct json_object *o = json_object_new_object();
-    json_object_object_add(o, "id", json_object_new_int(n->id));
-    json_object_object_add(o, "online", json_object_new_boolean(n->online));
-    json_object_object_add(o, "kind", json_object_new_string(cgp_node_kind_name(n->kind)));
-    json_object_object_add(o, "cpus", cli_json_set(n->cpus));
-    json_object_object_add(o, "memory_kib", cli_json_u64(n->mem_total_kib));
-    json_object_object_add(o, "free_kib", cli_json_u64(n->mem_free_kib));
+    cli_jadd(o, "id", json_object_new_int(n->id));
+    cli_jadd(o, "online", json_object_new_boolean(n->online));
+    cli_jadd(o, "kind", json_object_new_string(cgp_node_kind_name(n->kind)));
+    cli_jadd(o, "cpus", cli_json_set(n->cpus));
+    cli_jadd(o, "memory_kib", cli_json_u64(n->mem_total_kib));
+    cli_jadd(o, "free_kib", cli_json_u64(n->mem_free_kib));
     struct json_object *hp = json_object_new_array();
     for (size_t h = 0; h < n->n_hugepages; h++) {
         struct json_object *e = json_object_new_object();
-        json_object_object_add(e, "size_kib", json_object_new_uint64(n->hugepages[h].size_kib));
-        json_object_object_add(e, "total", cli_json_u64(n->hugepages[h].total));
-        json_object_object_add(e, "free", cli_json_u64(n->hugepages[h].free));
+        cli_jadd(e, "size_kib", json_object_new_uint64(n->hugepages[h].size_kib));
+        cli_jadd(e, "total", cli_json_u64(n->hugepages[h].total));
+        cli_jadd(e, "free", cli_json_u64(n->hugepages[h].free));
         json_object_array_add(hp, e);
     }
-    json_object_object_add(o, "hugepages", hp);
-    struct json_object *d = json_object_new_array();
+    cli_jadd(o, "hugepages", hp);
+    /* {"<node id>": distance}: one object per row (a {node, value} object per
+     * entry costs 5,000 json-c objects on a 72-node host). */
+    struct json_object *d = json_object_new_object();
     for (size_t j = 0; j < cgp_topology_n_nodes(t); j++) {
         int other = cgp_topology_node(t, j)->id;
         int v = cgp_topology_distance(t, n->id, other);
         if (v < 0)
             continue;
-        struct json_object *e = json_object_new_object();
-        json_object_object_add(e, "node", json_object_new_int(other));
-        json_object_object_add(e, "value", json_object_new_int(v));
-        json_object_array_add(d, e);
+        char key[16];
+        snprintf(key, sizeof key, "%d", other);
+        json_object_object_add_ex(d, key, json_object_new_int(v), JSON_C_OBJECT_ADD_KEY_IS_NEW);
     }
-    json_object_object_add(o, "distances", d);
-    json_object_object_add(o, "initiators", cli_json_set(n->initiators));
+    cli_jadd(o, "distances", d);
+    cli_jadd(o, "initiators", cli_json_set(n->initiators));
     struct json_object *acc = NULL;
     if (n->initiators) {
         acc = json_object_new_object();
-        json_object_object_add(acc, "read_latency_ns", cli_json_int_or_null(n->read_latency, n->read_latency >= 0));
-        json_object_object_add(acc, "write_latency_ns", cli_json_int_or_null(n->write_latency, n->write_latency >= 0));
-        json_object_object_add(acc, "read_bandwidth_mbps", cli_json_int_or_null(n->read_bandwidth, n->read_bandwidth >= 0));
-        json_object_object_add(acc, "write_bandwidth_mbps", cli_json_int_or_null(n->write_bandwidth, n->write_bandwidth >= 0));
+        cli_jadd(acc, "read_latency_ns", cli_json_int_or_null(n->read_latency, n->read_latency >= 0));
+        cli_jadd(acc, "write_latency_ns", cli_json_int_or_null(n->write_latency, n->write_latency >= 0));
+        cli_jadd(acc, "read_bandwidth_mbps", cli_json_int_or_null(n->read_bandwidth, n->read_bandwidth >= 0));
+        cli_jadd(acc, "write_bandwidth_mbps", cli_json_int_or_null(n->write_bandwidth, n->write_bandwidth >= 0));
     }
-    json_object_object_add(o, "access0", acc);
-    json_object_object_add(o, "tier", cli_json_int_or_null(n->tier, n->tier >= 0));
+    cli_jadd(o, "access0", acc);
+    cli_jadd(o, "tier", cli_json_int_or_null(n->tier, n->tier >= 0));
     return o;
 }
 
 static struct json_object *cpu_json(const struct cgp_cpu *c)
 {
     struct json_object *o = json_object_new_object();
-    json_object_object_add(o, "id", json_object_new_int(c->id));
-    json_object_object_add(o, "online", json_object_new_boolean(c->online));
-    json_object_object_add(o, "node", cli_json_int_or_null(c->node, c->node >= 0));
-    json_object_object_add(o, "package", cli_json_int_or_null(c->package, c->package_known));
-    json_object_object_add(o, "die", cli_json_int_or_null(c->die, c->die >= 0));
-    json_object_object_add(o, "cluster", cli_json_int_or_null(c->cluster, c->cluster >= 0));
-    json_object_object_add(o, "core", cli_json_int_or_null(c->core, c->core >= 0));
-    json_object_object_add(o, "siblings", cli_json_set(c->siblings));
+    cli_jadd(o, "id", json_object_new_int(c->id));
+    cli_jadd(o, "online", json_object_new_boolean(c->online));
+    cli_jadd(o, "node", cli_json_int_or_null(c->node, c->node >= 0));
+    cli_jadd(o, "package", cli_json_int_or_null(c->package, c->package_known));
+    cli_jadd(o, "die", cli_json_int_or_null(c->die, c->die >= 0));
+    cli_jadd(o, "cluster", cli_json_int_or_null(c->cluster, c->cluster >= 0));
+    cli_jadd(o, "core", cli_json_int_or_null(c->core, c->core >= 0));
+    cli_jadd(o, "siblings", cli_json_set(c->siblings));
     return o;
 }
 
@@ -165,17 +166,17 @@ int cmd_topology(struct cli *cli, int argc, char **argv)
     if (!cli->json)
         return print_text(t);
     struct json_object *o = json_object_new_object();
-    json_object_object_add(o, "nodes_online", cli_json_set(cgp_topology_nodes_online(t)));
-    json_object_object_add(o, "nodes_possible", cli_json_set(cgp_topology_nodes_possible(t)));
-    json_object_object_add(o, "cpus_present", cli_json_set(cgp_topology_cpus_present(t)));
-    json_object_object_add(o, "cpus_online", cli_json_set(cgp_topology_cpus_online(t)));
+    cli_jadd(o, "nodes_online", cli_json_set(cgp_topology_nodes_online(t)));
+    cli_jadd(o, "nodes_possible", cli_json_set(cgp_topology_nodes_possible(t)));
+    cli_jadd(o, "cpus_present", cli_json_set(cgp_topology_cpus_present(t)));
+    cli_jadd(o, "cpus_online", cli_json_set(cgp_topology_cpus_online(t)));
     struct json_object *nodes = json_object_new_array();
     for (size_t i = 0; i < cgp_topology_n_nodes(t); i++)
         json_object_array_add(nodes, node_json(t, cgp_topology_node(t, i)));
-    json_object_object_add(o, "nodes", nodes);
+    cli_jadd(o, "nodes", nodes);
     struct json_object *cpus = json_object_new_array();
     for (size_t i = 0; i < cgp_topology_n_cpus(t); i++)
         json_object_array_add(cpus, cpu_json(cgp_topology_cpu(t, i)));
-    json_object_object_add(o, "cpus", cpus);
+    cli_jadd(o, "cpus", cpus);
     return cli_print_json(o);
 }

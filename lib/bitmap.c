@@ -148,6 +148,17 @@ CGP_EXPORT int cgp_bitmap_last(const cgp_bitmap *b)
     return -1;
 }
 
+unsigned cgp_bitmap_rank(const cgp_bitmap *b, unsigned bit)
+{
+    unsigned n = 0;
+    size_t w = bit / 64;
+    for (size_t i = 0; i < w && i < b->nwords; i++)
+        n += (unsigned)__builtin_popcountll(b->w[i]);
+    if (w < b->nwords && bit % 64)
+        n += (unsigned)__builtin_popcountll(b->w[w] & ((UINT64_C(1) << (bit % 64)) - 1));
+    return n;
+}
+
 static uint64_t word(const cgp_bitmap *b, size_t i)
 {
     return i < b->nwords ? b->w[i] : 0;

@@ -146,3 +146,28 @@ int cgp_parse_u64(const char *s, uint64_t *out)
     *out = v;
     return 0;
 }
+
+/* Sysfs attributes hold at most a page and a regular file returns everything
+ * up to EOF in one read(): one openat, one read, one close. O_NONBLOCK keeps a
+ * FIFO from blocking; a device that fills the buffer is -EFBIG. */
+ssize_t cgp_read_attr(int dirfd, const char *rel, char *buf, size_t size)
+{
+    int fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0)
+        return -errno;
+    ssize_t n;
+    do
+        n = read(fd, buf, size - 1);
+    while (n < 0 && errno == EINTR);
+    int e = errno;
+    close(fd);
+    if (n < 0)
+        return -e;
+    if ((size_t)n == size - 1)
+        return -EFBIG;
+    size_t len = strnlen(buf, (size_t)n);
+    while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' ' || buf[len - 1] == '\t'))
+        len--;
+    buf[len] = '\0';
+    return (ssize_t)len;
+}

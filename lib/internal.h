@@ -31,6 +31,9 @@ struct cgp_ctx {
 /* Record a failure detail in ctx and return r (negative errno). */
 int cgp_ctx_errorf(cgp_ctx *ctx, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Number of set bits below bit. */
+unsigned cgp_bitmap_rank(const cgp_bitmap *b, unsigned bit);
+
 /* Open a directory relative to dirfd (O_DIRECTORY|O_CLOEXEC; the last
  * component is not followed when it is a symlink unless follow). -errno. */
 int cgp_open_dir(int dirfd, const char *rel, bool follow);
@@ -39,6 +42,11 @@ int cgp_open_dir(int dirfd, const char *rel, bool follow);
  * -EFBIG). Trailing NUL bytes, newlines and spaces are stripped. *out is
  * malloc'd and NUL-terminated. Returns length or -errno. */
 ssize_t cgp_read_file(int dirfd, const char *rel, size_t max, char **out);
+
+/* Read a small attribute (sysfs file) into buf of size bytes in one read:
+ * stripped like cgp_read_file. -EFBIG when it does not fit (the caller may
+ * retry with cgp_read_file), else length or -errno. */
+ssize_t cgp_read_attr(int dirfd, const char *rel, char *buf, size_t size);
 
 /* Parse an integer (optional sign) from a sysfs value; -EINVAL on junk. */
 int cgp_parse_i64(const char *s, int64_t *out);

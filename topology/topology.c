@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 
 #define SMALL_FILE (1u << 20)
@@ -60,8 +61,14 @@ static int read_set(cgp_ctx *ctx, int dirfd, const char *dirname, const char *re
 static int read_set_lim(cgp_ctx *ctx, int dirfd, const char *dirname, const char *rel, bool hex,
                         unsigned limit, cgp_bitmap **out)
 {
-    char *s CGP_AUTOFREE = NULL;
-    ssize_t n = cgp_read_file(dirfd, rel, SMALL_FILE, &s);
+    char small[4096];
+    char *big CGP_AUTOFREE = NULL;
+    const char *s = small;
+    ssize_t n = cgp_read_attr(dirfd, rel, small, sizeof small);
+    if (n == -EFBIG) {
+        n = cgp_read_file(dirfd, rel, SMALL_FILE, &big);
+        s = big;
+    }
     if (n == -ENOENT)
         return 0;
     if (n < 0)
@@ -93,8 +100,8 @@ static int read_set_lim(cgp_ctx *ctx, int dirfd, const char *dirname, const char
 static int read_i64(cgp_ctx *ctx, int dirfd, const char *dirname, const char *rel, int64_t *out,
                     bool *known)
 {
-    char *s CGP_AUTOFREE = NULL;
-    ssize_t n = cgp_read_file(dirfd, rel, 4096, &s);
+    char s[256];
+    ssize_t n = cgp_read_attr(dirfd, rel, s, sizeof s);
     *known = false;
     if (n == -ENOENT || n == 0) /* empty files in dumps are collection artefacts */
         return 0;
@@ -182,66 +189,102 @@ static int read_cpus(cgp_ctx *ctx, cgp_topology *t, int sysfd)
     t->cpu_siblings = calloc(n ? n : 1, sizeof *t->cpu_siblings);
     if (!t->cpus || !t->cpu_siblings)
         return -ENOMEM;
+    /* cluster_id exists on every CPU or on none (arm64 and x86 since 5.16):
+     * probe the first CPU once instead of failing an open per CPU. */
+    bool has_cluster = false;
     cgp_bitmap_foreach(present, id) {
-        struct cgp_cpu *c = &t->cpus[t->n_cpus];
-        cgp_bitmap **sib = &t->cpu_siblings[t->n_cpus];
-        t->n_cpus++;
-        *c = (struct cgp_cpu){ .id = id, .node = -1, .package = -1, .die = -1, .cluster = -1,
-                               .core = -1 };
-        char name[32];
+        char rel[96];
+        struct stat st;
+        snprintf(rel, sizeof rel, "cpu%d/topology", id);
+        if (fstatat(cpufd, rel, &st, 0) < 0)
+            continue; /* offline CPUs lose topology/ */
+        snprintf(rel, sizeof rel, "cpu%d/topology/cluster_id", id);
+        has_cluster = fstatat(cpufd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0;
+        break;
+    }
+    bool *filled CGP_AUTOFREE = calloc(n ? n : 1, sizeof *filled);
+    if (!filled)
+        return -ENOMEM;
+    cgp_bitmap_foreach(present, id) {
+        size_t pos = t->n_cpus++;
+        struct cgp_cpu *c = &t->cpus[pos];
+        cgp_bitmap **sib = &t->cpu_siblings[pos];
+        if (!filled[pos])
+            *c = (struct cgp_cpu){ .id = id, .node = -1, .package = -1, .die = -1,
+                                   .cluster = -1, .core = -1 };
+        char name[32], tname[48], rel[96];
         snprintf(name, sizeof name, "cpu%d", id);
-        int cfd CGP_AUTOCLOSE = cgp_open_dir(cpufd, name, true);
-        if (cfd < 0)
-            continue;
+        snprintf(tname, sizeof tname, "cpu%d/topology", id);
         if (per_cpu_online) {
             /* No global list: a CPU without an online file cannot be unplugged. */
             int64_t v = 1;
             bool known;
-            if ((r = read_i64(ctx, cfd, name, "online", &v, &known)) < 0)
+            snprintf(rel, sizeof rel, "%s/online", name);
+            if ((r = read_i64(ctx, cpufd, "cpu", rel, &v, &known)) < 0)
                 return r;
             if (!known || v != 0) {
                 if ((r = cgp_bitmap_set(online, (unsigned)id)) < 0)
                     return r;
             }
         }
-        int tfd CGP_AUTOCLOSE = cgp_open_dir(cfd, "topology", true);
-        if (tfd < 0)
-            continue;
-        char tname[48];
-        snprintf(tname, sizeof tname, "cpu%d/topology", id);
-        int64_t v;
-        bool known;
-        if ((r = read_i64(ctx, tfd, tname, "physical_package_id", &v, &known)) < 0)
-            return r;
-        if (known) {
-            c->package = (int)v;
-            c->package_known = true;
-        }
-        if ((r = read_i64(ctx, tfd, tname, "die_id", &v, &known)) < 0)
-            return r;
-        if (known)
-            c->die = (int)v;
-        if ((r = read_i64(ctx, tfd, tname, "cluster_id", &v, &known)) < 0)
-            return r;
-        if (known)
-            c->cluster = (int)v;
-        if ((r = read_i64(ctx, tfd, tname, "core_id", &v, &known)) < 0)
-            return r;
-        if (known)
-            c->core = (int)v;
+        if (filled[pos])
+            continue; /* described by the first thread of its core */
+        /* Paths relative to cpu/: no per-CPU directory fds (syscalls dominate
+         * on big hosts). */
         /* core_cpus* are the current names of thread_siblings*. */
         static const struct { const char *file; bool hex; } sibfiles[] = {
             { "thread_siblings_list", false }, { "core_cpus_list", false },
             { "thread_siblings", true }, { "core_cpus", true } };
-        for (size_t f = 0; f < 4 && !*sib; f++)
-            if ((r = read_set(ctx, tfd, tname, sibfiles[f].file, sibfiles[f].hex, sib)) < 0)
+        for (size_t f = 0; f < 4 && !*sib; f++) {
+            snprintf(rel, sizeof rel, "%s/%s", tname, sibfiles[f].file);
+            if ((r = read_set(ctx, cpufd, "cpu", rel, sibfiles[f].hex, sib)) < 0)
                 return r;
+        }
         /* A mask that does not contain the CPU itself is inconsistent: unknown. */
         if (*sib && !cgp_bitmap_test(*sib, (unsigned)id)) {
             cgp_bitmap_free(*sib);
             *sib = NULL;
         }
         c->siblings = *sib;
+        int64_t v;
+        bool known;
+        snprintf(rel, sizeof rel, "%s/physical_package_id", tname);
+        if ((r = read_i64(ctx, cpufd, "cpu", rel, &v, &known)) < 0)
+            return r;
+        if (known) {
+            c->package = (int)v;
+            c->package_known = true;
+        }
+        snprintf(rel, sizeof rel, "%s/die_id", tname);
+        if ((r = read_i64(ctx, cpufd, "cpu", rel, &v, &known)) < 0)
+            return r;
+        if (known)
+            c->die = (int)v;
+        if (has_cluster) {
+            snprintf(rel, sizeof rel, "%s/cluster_id", tname);
+            if ((r = read_i64(ctx, cpufd, "cpu", rel, &v, &known)) < 0)
+                return r;
+            if (known)
+                c->cluster = (int)v;
+        }
+        snprintf(rel, sizeof rel, "%s/core_id", tname);
+        if ((r = read_i64(ctx, cpufd, "cpu", rel, &v, &known)) < 0)
+            return r;
+        if (known)
+            c->core = (int)v;
+        /* Thread siblings are symmetric and share package, die, cluster and
+         * core by the kernel's definition: the first thread of a core
+         * describes the others (halves the reads on SMT hosts). */
+        if (*sib && cgp_bitmap_next(*sib, 0) == id) {
+            cgp_bitmap_foreach(*sib, x) {
+                if (x == id || !cgp_bitmap_test(present, (unsigned)x))
+                    continue;
+                size_t xp = cgp_bitmap_rank(present, (unsigned)x);
+                t->cpus[xp] = *c;
+                t->cpus[xp].id = x;
+                filled[xp] = true;
+            }
+        }
     }
     for (size_t i = 0; i < t->n_cpus; i++)
         t->cpus[i].online = cgp_bitmap_test(online, (unsigned)t->cpus[i].id);
@@ -265,25 +308,51 @@ static int read_meminfo(cgp_ctx *ctx, int nfd, const char *dname, struct cgp_nod
         if (next)
             *next++ = '\0';
         lineno++;
-        char key[64], num[32];
+        if (!*line)
+            continue;
+        /* "Node <id> <Key>: <amount> [kB]", parsed by hand (sscanf dominated
+         * the node reads). */
+        const char *p = line, *key, *colon;
+        char *end;
         uint64_t v;
-        int nid;
-        char unit[8] = "";
-        int k = sscanf(line, "Node %d %63[^:]: %31s %7s", &nid, key, num, unit);
-        if (k >= 3 && cgp_parse_u64(num, &v) < 0)
-            k = 0; /* negative or junk amounts are malformed */
-        if (k < 3) {
-            if (!*line)
-                continue;
+        bool ok = !strncmp(p, "Node ", 5);
+        if (ok) {
+            p += 5;
+            strtol(p, &end, 10);
+            ok = end != p && *end == ' ';
+            p = end;
+        }
+        while (ok && *p == ' ')
+            p++;
+        key = p;
+        colon = ok ? strchr(p, ':') : NULL;
+        ok = colon && colon > key;
+        char num[32] = "";
+        const char *unit = "";
+        if (ok) {
+            p = colon + 1;
+            while (*p == ' ' || *p == '\t')
+                p++;
+            size_t nl = strcspn(p, " \t");
+            ok = nl > 0 && nl < sizeof num;
+            if (ok) {
+                memcpy(num, p, nl);
+                num[nl] = '\0';
+                unit = p + nl;
+                while (*unit == ' ' || *unit == '\t')
+                    unit++;
+            }
+        }
+        if (!ok || cgp_parse_u64(num, &v) < 0) /* negative or junk amounts are malformed */
             return cgp_ctx_errorf(ctx, -EIO, "%s/meminfo:%d: malformed line \"%.40s\"", dname,
                                   lineno, line);
-        }
-        if (k == 4 && strcmp(unit, "kB") != 0)
-            return cgp_ctx_errorf(ctx, -EIO, "%s/meminfo:%d: unknown unit \"%s\"", dname, lineno,
+        if (*unit && strcmp(unit, "kB") != 0)
+            return cgp_ctx_errorf(ctx, -EIO, "%s/meminfo:%d: unknown unit \"%.8s\"", dname, lineno,
                                   unit);
-        if (!strcmp(key, "MemTotal"))
+        size_t klen = (size_t)(colon - key);
+        if (klen == 8 && !strncmp(key, "MemTotal", 8))
             n->mem_total_kib = v;
-        else if (!strcmp(key, "MemFree"))
+        else if (klen == 7 && !strncmp(key, "MemFree", 7))
             n->mem_free_kib = v;
     }
     return 0;

@@ -184,7 +184,7 @@ def check_topology_json(f, errs, what, text):
            [{"size_kib": s, "total": d["hugepages"][s][0], "free": d["hugepages"][s][1]}
             for s in sorted(d["hugepages"])])
         eq(errs, p + " .distances", nd.get("distances"),
-           [{"node": j, "value": fx["distances"][nid][j]} for j in f.ids])
+           {str(j): fx["distances"][nid][j] for j in f.ids})
         h = d["hmat"]
         # A node that is not an HMAT target has no initiators to report
         # (its access0/initiators/ dir may exist, empty, when it is an initiator).

@@ -338,7 +338,7 @@ def cg_model(run, root):
     for n in tp['nodes']:
         if not n.get('online', True):
             continue
-        dist = {d['node']: d['value'] for d in (n.get('distances') or [])}
+        dist = {int(k): v for k, v in (n.get('distances') or {}).items()}
         nodes[n['id']] = {'cpus': parse_list(n.get('cpus') or ''), 'mem': n.get('memory_kib'),
                           'kind': n.get('kind'), 'dist': dist}
     return {'ni': ni, 'online': online, 'present': parse_list(tp.get('cpus_present', '')),

@@ -128,6 +128,19 @@ def node_initiators(n):
     return sorted(int(x[4:]) for x in os.listdir(d) if re.match(r"node\d+$", x))
 
 
+def node_access0(n):
+    """HMAT access class 0 as cgplace reports it, or None without initiators."""
+    d = "%s/node%d/access0" % (NODE, n)
+    if node_initiators(n) is None:
+        return None
+
+    def num(f):
+        v = read(d + "/initiators/" + f)
+        return int(v) if v is not None and re.match(r"\d+$", v) else None
+    return {"read_latency_ns": num("read_latency"), "write_latency_ns": num("write_latency"),
+            "read_bandwidth_mbps": num("read_bandwidth"), "write_bandwidth_mbps": num("write_bandwidth")}
+
+
 def node_hugepages(n):
     out = []
     d = "%s/node%d/hugepages" % (NODE, n)
@@ -169,7 +182,7 @@ def cpu_topo(c):
     def num(f):
         v = read(t + f)
         return int(v) if v is not None and re.match(r"-?\d+$", v) else None
-    return {"package": num("physical_package_id"), "die": num("die_id"),
+    return {"package": num("physical_package_id"), "die": num("die_id"), "cluster": num("cluster_id"),
             "core": num("core_id"),
             "siblings": parse_list(read(t + "thread_siblings_list", "")) if read(t + "thread_siblings_list") is not None else None}
 

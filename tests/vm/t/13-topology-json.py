@@ -21,8 +21,8 @@ for n in online:
     e = nodes.get(n)
     if not e:
         continue
-    T.log("  node %d: kind %s cpus %s memory %s KiB initiators %s tier %s"
-          % (n, e.get("kind"), e.get("cpus"), e.get("memory_kib"), e.get("initiators"), e.get("tier")))
+    T.log("  node %d: kind %s cpus %s memory %s KiB initiators %s access0 %s tier %s"
+          % (n, e.get("kind"), e.get("cpus"), e.get("memory_kib"), e.get("initiators"), e.get("access0"), e.get("tier")))
     mi = T.node_meminfo(n)
     T.eq(e.get("online"), True, "node %d online" % n)
     T.eq(e.get("kind"), T.node_kind(n), "node %d kind" % n)
@@ -32,10 +32,19 @@ for n in online:
     T.eq((e.get("memory_kib") or 0) // 1024, hw["size_mb"].get(n), "node %d size vs numactl --hardware (MB)" % n)
     T.near(e.get("free_kib"), mi.get("MemFree", 0), "node %d free_kib" % n)
     T.eq(sorted(e.get("hugepages") or [], key=lambda h: h.get("size_kib", 0)), T.node_hugepages(n), "node %d hugepages" % n)
-    T.eq({d.get("node"): d.get("value") for d in e.get("distances") or []}, T.node_distance(n), "node %d distances" % n)
+    # distances: {"<node id>": value} (docs/cgplace.1) or [{"node": id, "value": v}]
+    dist = e.get("distances")
+    if isinstance(dist, dict):
+        dist = {int(k): v for k, v in dist.items()}
+    elif isinstance(dist, list):
+        dist = {d.get("node"): d.get("value") for d in dist if isinstance(d, dict)}
+    T.eq(dist, T.node_distance(n), "node %d distances" % n)
     ini = T.node_initiators(n)
     got = e.get("initiators")
     T.eq(None if got is None else T.parse_list(got), ini, "node %d initiators (access0)" % n)
+    if "access0" in e:
+        acc = T.node_access0(n)
+        T.eq(e.get("access0"), acc, "node %d access0 (HMAT latency/bandwidth)" % n)
     if tiers is None or n not in tiers:
         T.eq(e.get("tier"), None, "node %d tier (no memory_tiering entry)" % n)
     else:
@@ -55,5 +64,7 @@ for c in T.cpus_present():
     T.eq(e.get("package"), t["package"], "cpu %d package" % c)
     T.eq(e.get("die"), t["die"], "cpu %d die" % c)
     T.eq(e.get("core"), t["core"], "cpu %d core" % c)
+    if "cluster" in e:
+        T.eq(e.get("cluster"), t["cluster"], "cpu %d cluster" % c)
     T.eq(None if e.get("siblings") is None else T.parse_list(e.get("siblings")), t["siblings"], "cpu %d siblings" % c)
 T.finish()
