@@ -151,8 +151,76 @@ static int list_numbered(int dirfd, const char *prefix, cgp_bitmap **out)
     return 0;
 }
 
+/* Package, die and cluster ids are shared by every CPU of the group, which
+ * the kernel lists in <level>_cpus_list: read the id once per group instead of
+ * once per core. A level whose first group is a single core (x86 clusters)
+ * is read per core, since the mask would cost a read per core too. */
+struct level {
+    const char *id_file, *mask_file, *old_mask_file;
+    bool per_core;
+    size_t n;
+    struct { cgp_bitmap *mask; int id; } *g;
+};
+
+static void levels_free(struct level (*lv)[3])
+{
+    for (int l = 0; l < 3; l++) {
+        for (size_t i = 0; i < (*lv)[l].n; i++)
+            cgp_bitmap_free((*lv)[l].g[i].mask);
+        free((*lv)[l].g);
+    }
+}
+
+static int level_id(cgp_ctx *ctx, int cpufd, struct level *lv, int cpu, const char *tname,
+                    const cgp_bitmap *siblings, int *id, bool *known)
+{
+    for (size_t i = 0; i < lv->n; i++) {
+        if (cgp_bitmap_test(lv->g[i].mask, (unsigned)cpu)) {
+            *id = lv->g[i].id;
+            *known = true;
+            return 0;
+        }
+    }
+    char rel[96];
+    int64_t v;
+    snprintf(rel, sizeof rel, "%s/%s", tname, lv->id_file);
+    int r = read_i64(ctx, cpufd, "cpu", rel, &v, known);
+    if (r < 0)
+        return r;
+    *id = (int)v;
+    if (!*known || lv->per_core)
+        return 0;
+    cgp_bitmap *mask CGP_AUTOBITMAP = NULL;
+    snprintf(rel, sizeof rel, "%s/%s", tname, lv->mask_file);
+    if ((r = read_set(ctx, cpufd, "cpu", rel, false, &mask)) < 0)
+        return r;
+    if (!mask && lv->old_mask_file) {
+        snprintf(rel, sizeof rel, "%s/%s", tname, lv->old_mask_file);
+        if ((r = read_set(ctx, cpufd, "cpu", rel, false, &mask)) < 0)
+            return r;
+    }
+    if (!mask || !cgp_bitmap_test(mask, (unsigned)cpu) ||
+        (siblings && cgp_bitmap_equal(mask, siblings))) {
+        lv->per_core = true; /* no mask, an inconsistent one, or one core per group */
+        return 0;
+    }
+    void *ng = realloc(lv->g, (lv->n + 1) * sizeof *lv->g);
+    if (!ng)
+        return -ENOMEM;
+    lv->g = ng;
+    lv->g[lv->n].mask = CGP_STEAL(mask);
+    lv->g[lv->n].id = *id;
+    lv->n++;
+    return 0;
+}
+
 static int read_cpus(cgp_ctx *ctx, cgp_topology *t, int sysfd)
 {
+    struct level levels[3] CGP_CLEANUP(levels_free) = {
+        { "physical_package_id", "package_cpus_list", "core_siblings_list", false, 0, NULL },
+        { "die_id", "die_cpus_list", NULL, false, 0, NULL },
+        { "cluster_id", "cluster_cpus_list", NULL, false, 0, NULL },
+    };
     int cpufd CGP_AUTOCLOSE = cgp_open_dir(sysfd, "cpu", true);
     if (cpufd < 0)
         return cgp_ctx_errorf(ctx, -ENOENT, "%s/sys/devices/system/cpu: %s", ctx->sysroot,
@@ -248,25 +316,24 @@ static int read_cpus(cgp_ctx *ctx, cgp_topology *t, int sysfd)
         c->siblings = *sib;
         int64_t v;
         bool known;
-        snprintf(rel, sizeof rel, "%s/physical_package_id", tname);
-        if ((r = read_i64(ctx, cpufd, "cpu", rel, &v, &known)) < 0)
-            return r;
-        if (known) {
-            c->package = (int)v;
+        int ids[3];
+        bool ids_known[3];
+        for (int l = 0; l < 3; l++) {
+            if (l == 2 && !has_cluster) {
+                ids_known[l] = false;
+                continue;
+            }
+            if ((r = level_id(ctx, cpufd, &levels[l], id, tname, *sib, &ids[l], &ids_known[l])) < 0)
+                return r;
+        }
+        if (ids_known[0]) {
+            c->package = ids[0];
             c->package_known = true;
         }
-        snprintf(rel, sizeof rel, "%s/die_id", tname);
-        if ((r = read_i64(ctx, cpufd, "cpu", rel, &v, &known)) < 0)
-            return r;
-        if (known)
-            c->die = (int)v;
-        if (has_cluster) {
-            snprintf(rel, sizeof rel, "%s/cluster_id", tname);
-            if ((r = read_i64(ctx, cpufd, "cpu", rel, &v, &known)) < 0)
-                return r;
-            if (known)
-                c->cluster = (int)v;
-        }
+        if (ids_known[1])
+            c->die = ids[1];
+        if (ids_known[2])
+            c->cluster = ids[2];
         snprintf(rel, sizeof rel, "%s/core_id", tname);
         if ((r = read_i64(ctx, cpufd, "cpu", rel, &v, &known)) < 0)
             return r;
