@@ -257,17 +257,31 @@ static int read_cpus(cgp_ctx *ctx, cgp_topology *t, int sysfd)
     t->cpu_siblings = calloc(n ? n : 1, sizeof *t->cpu_siblings);
     if (!t->cpus || !t->cpu_siblings)
         return -ENOMEM;
-    /* cluster_id exists on every CPU or on none (arm64 and x86 since 5.16):
-     * probe the first CPU once instead of failing an open per CPU. */
-    bool has_cluster = false;
+    /* Which optional files this kernel has is the same for every CPU
+     * (cluster_id since 5.16, die_id since 5.2, core_cpus_list since 5.4...):
+     * probe the first CPU that has a topology/ directory instead of failing
+     * an open per CPU. */
+    static const struct { const char *file; bool hex; } sibfiles[] = {
+        { "thread_siblings_list", false }, { "core_cpus_list", false },
+        { "thread_siblings", true }, { "core_cpus", true } };
+    bool has_level[3] = { true, true, true };
+    size_t sib_first = 0;
     cgp_bitmap_foreach(present, id) {
         char rel[96];
         struct stat st;
         snprintf(rel, sizeof rel, "cpu%d/topology", id);
         if (fstatat(cpufd, rel, &st, 0) < 0)
             continue; /* offline CPUs lose topology/ */
-        snprintf(rel, sizeof rel, "cpu%d/topology/cluster_id", id);
-        has_cluster = fstatat(cpufd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0;
+        for (int l = 1; l < 3; l++) {
+            snprintf(rel, sizeof rel, "cpu%d/topology/%s", id, levels[l].id_file);
+            has_level[l] = fstatat(cpufd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0;
+        }
+        while (sib_first < 3) {
+            snprintf(rel, sizeof rel, "cpu%d/topology/%s", id, sibfiles[sib_first].file);
+            if (fstatat(cpufd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0)
+                break;
+            sib_first++;
+        }
         break;
     }
     bool *filled CGP_AUTOFREE = calloc(n ? n : 1, sizeof *filled);
@@ -300,10 +314,7 @@ static int read_cpus(cgp_ctx *ctx, cgp_topology *t, int sysfd)
         /* Paths relative to cpu/: no per-CPU directory fds (syscalls dominate
          * on big hosts). */
         /* core_cpus* are the current names of thread_siblings*. */
-        static const struct { const char *file; bool hex; } sibfiles[] = {
-            { "thread_siblings_list", false }, { "core_cpus_list", false },
-            { "thread_siblings", true }, { "core_cpus", true } };
-        for (size_t f = 0; f < 4 && !*sib; f++) {
+        for (size_t f = sib_first; f < 4 && !*sib; f++) {
             snprintf(rel, sizeof rel, "%s/%s", tname, sibfiles[f].file);
             if ((r = read_set(ctx, cpufd, "cpu", rel, sibfiles[f].hex, sib)) < 0)
                 return r;
@@ -319,7 +330,7 @@ static int read_cpus(cgp_ctx *ctx, cgp_topology *t, int sysfd)
         int ids[3];
         bool ids_known[3];
         for (int l = 0; l < 3; l++) {
-            if (l == 2 && !has_cluster) {
+            if (!has_level[l]) {
                 ids_known[l] = false;
                 continue;
             }
