@@ -337,12 +337,12 @@ def ms(x):
 
 def write_report(path, results, mi, args, when, skipped_note, cg):
     L = []
-    L.append("# Performance: cgplace vs lscpu and hwloc")
+    L.append("## Host topology queries (issue 2): cgplace vs lscpu and hwloc")
     L.append("")
     L.append("Benchmark of issue 2 (\"Performance\"). It is not a test and `make check` does not run it.")
     L.append("Regenerate this file with `make bench`, which runs `bench/run-bench.py build/cgplace`.")
     L.append("")
-    L.append("## What and how")
+    L.append("### What and how")
     L.append("")
     L.append("Four commands read the same sysfs tree:")
     L.append("")
@@ -375,7 +375,7 @@ def write_report(path, results, mi, args, when, skipped_note, cg):
              % (mi["cpus"], mi["model"], mi["kernel"], mi["lscpu"], mi["hwloc"], when,
                 mi["load"][0], mi["load"][1]))
     L.append("")
-    L.append("## Results")
+    L.append("### Results")
     L.append("")
     L.append("| tree | CPUs / nodes | nodeinfo ms | topology --json ms | lscpu ms | hwloc-calc ms "
              "| nodeinfo/lscpu | nodeinfo/hwloc | topology/lscpu | topology/hwloc | goal met |")
@@ -448,7 +448,7 @@ def write_report(path, results, mi, args, when, skipped_note, cg):
             if k in cg:
                 L.append("| %s | %s |" % (LABEL[k], format(cg[k], ",")))
         L.append("")
-    L.append("## Goal")
+    L.append("### Goal")
     L.append("")
     if met_all:
         L.append("**Met** on every tree: cgplace takes at most 1/3 of both lscpu's and hwloc-calc's time.")
@@ -464,7 +464,7 @@ def write_report(path, results, mi, args, when, skipped_note, cg):
                  "(`valgrind --tool=callgrind`, then `callgrind_annotate --inclusive=yes`) on "
                  "`build/bench/trees/...`.")
     L.append("")
-    L.append("## Reproduce")
+    L.append("### Reproduce")
     L.append("")
     L.append("```sh")
     L.append("make bench                       # builds build/cgplace, then runs bench/run-bench.py")
@@ -474,9 +474,22 @@ def write_report(path, results, mi, args, when, skipped_note, cg):
     L.append("The oracle trees are read from `../shared/oracles` (or from `--oracles DIR`). They are "
              "skipped with a message when that directory is absent. Raw samples go to `build/bench/results.json`.")
     L.append("")
-    with open(path, "w") as f:
-        f.write("\n".join(L))
+    write_section(path, "topology", "\n".join(L))
     return met_all
+
+
+def write_section(path, name, text):
+    """Replace the <!-- BEGIN name --> ... <!-- END name --> part of path (other
+    benchmarks own the other sections), or append it."""
+    begin, end = "<!-- BEGIN %s -->" % name, "<!-- END %s -->" % name
+    block = begin + "\n" + text.rstrip("\n") + "\n" + end + "\n"
+    old = open(path).read() if os.path.exists(path) else ""
+    if begin in old and end in old:
+        new = old[:old.index(begin)] + block + old[old.index(end) + len(end):].lstrip("\n")
+    else:
+        new = (old.rstrip("\n") + "\n\n" if old else "") + block
+    with open(path, "w") as f:
+        f.write(new)
 
 
 def main():

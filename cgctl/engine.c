@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/syscall.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -1065,6 +1066,79 @@ static int start(cgp_enforce *e)
     return 0;
 }
 
+/* Anonymous pages of pid per node outside mems, from numa_maps: *outside
+ * gets the nodes that hold some, the return value their count (or -errno). */
+static long long pages_outside(cgp_ctx *ctx, int pid, const cgp_bitmap *mems, cgp_bitmap *outside)
+{
+    char rel[64];
+    snprintf(rel, sizeof rel, "proc/%d/numa_maps", pid);
+    char *buf CGP_AUTOFREE = NULL;
+    ssize_t n = cgp_read_file(ctx->root_fd, rel, 64u << 20, &buf);
+    if (n < 0)
+        return n;
+    long long total = 0;
+    for (char *line = buf, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        if (!strstr(line, " anon=") || strstr(line, " file="))
+            continue;
+        for (char *save = NULL, *tok = strtok_r(line, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+            unsigned node;
+            unsigned long long pages;
+            if (sscanf(tok, "N%u=%llu", &node, &pages) != 2 || node >= 4096 ||
+                cgp_bitmap_test(mems, node) || !pages)
+                continue;
+            total += (long long)pages;
+            if (cgp_bitmap_set(outside, node) < 0)
+                return -ENOMEM;
+        }
+    }
+    return total;
+}
+
+/* Moving a process into a cpuset migrates its pages, but the kernel skips
+ * pages it cannot move at that instant (and threads may fault pages in while
+ * their nodemask changes). Finish the job with migrate_pages(2), as
+ * numactl's migratepages does, so verify finds the memory where it belongs. */
+static void migrate_leftovers(cgp_enforce *e, size_t gi)
+{
+    struct eguest *g = &e->g[gi];
+    const cgp_bitmap *mems = g->gp->mems;
+    /* Only a process pinned by a pidfd on the live host (never a fixture's pid),
+     * and still the one we placed. */
+    if (g->pub.proc->pidfd < 0 || cgp_guest_alive(e->ctx, g->pub.proc) < 0)
+        return;
+    cgp_bitmap *from CGP_AUTOBITMAP = cgp_bitmap_new();
+    if (!from || !mems || cgp_bitmap_is_empty(mems))
+        return;
+    long long n = pages_outside(e->ctx, g->pub.proc->pid, mems, from);
+    if (n <= 0)
+        return;
+    int top = cgp_bitmap_last(from) > cgp_bitmap_last(mems) ? cgp_bitmap_last(from) : cgp_bitmap_last(mems);
+    size_t words = (size_t)top / (8 * sizeof(unsigned long)) + 1;
+    unsigned long *fm = calloc(words, sizeof *fm), *tm = calloc(words, sizeof *tm);
+    if (fm && tm) {
+        cgp_bitmap_foreach(from, b)
+            fm[(size_t)b / (8 * sizeof *fm)] |= 1UL << ((size_t)b % (8 * sizeof *fm));
+        cgp_bitmap_foreach(mems, b)
+            tm[(size_t)b / (8 * sizeof *tm)] |= 1UL << ((size_t)b % (8 * sizeof *tm));
+        long left = syscall(SYS_migrate_pages, g->pub.proc->pid, (unsigned long)top + 2, fm, tm);
+        char *fs CGP_AUTOFREE = cgp_bitmap_format(from);
+        char *ts CGP_AUTOFREE = cgp_bitmap_format(mems);
+        if (left < 0)
+            msgf(e, CGP_MSG_WARNING, g->pub.name, g->pub.proc->pid,
+                 "%lld pages remain on nodes %s outside %s: migrate_pages: %s", n, fs ? fs : "?",
+                 ts ? ts : "?", strerror(errno));
+        else
+            msgf(e, CGP_MSG_INFO, g->pub.name, g->pub.proc->pid,
+                 "moved %lld leftover pages from nodes %s to %s%s", n, fs ? fs : "?", ts ? ts : "?",
+                 left > 0 ? " (some could not be moved)" : "");
+    }
+    free(fm);
+    free(tm);
+}
+
 CGP_EXPORT int cgp_enforce_run(cgp_ctx *ctx, const cgp_placement *pl, const struct cgp_guest *const *guests,
                                size_t n_guests, unsigned flags, cgp_enforce **out)
 {
@@ -1099,6 +1173,10 @@ CGP_EXPORT int cgp_enforce_run(cgp_ctx *ctx, const cgp_placement *pl, const stru
                 break;
             }
         }
+        if (e->sum.outcome == CGP_ENFORCE_OK && !(flags & CGP_ENFORCE_NO_MIGRATE))
+            for (size_t gi = 0; gi < e->n_g; gi++)
+                if (e->g[gi].managed && e->g[gi].pub.state != CGP_GUEST_VANISHED)
+                    migrate_leftovers(e, gi);
     }
     if (lockfd >= 0)
         close(lockfd);

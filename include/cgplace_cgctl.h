@@ -42,6 +42,7 @@ CGP_EXPORT int cgp_cgroup_root(cgp_ctx *ctx, char **path);
 enum {
     CGP_ENFORCE_DRY_RUN = 1u << 0,   /* plan only: no lock, no write, no read-back */
     CGP_ENFORCE_NO_LOCK = 1u << 1,   /* do not take the lock (caller holds it) */
+    CGP_ENFORCE_NO_MIGRATE = 1u << 2, /* do not move leftover pages with migrate_pages(2) */
 };
 
 enum cgp_enforce_outcome {
