@@ -3,12 +3,15 @@
  * Run it under the name qemu-system-x86_64 (a copy or symlink, so that
  * /proc/PID/exe's basename matches) with QEMU's command line, e.g.
  *     qemu-system-x86_64 -name guest=g1,debug-threads=on -smp 4 -m 64 ...
- * It starts N vCPU threads named "CPU k/KVM" (N from -smp, default 4) and one
- * emulator thread ("worker"), writes "ready" to the fd named by the
+ * It starts N vCPU threads (N from -smp, default 4) and one emulator thread;
+ * like QEMU, it names them "CPU k/KVM" and "worker" only when the -name
+ * argument has debug-threads=on (otherwise every thread keeps the process's
+ * comm). It writes "ready" to the fd named by the
  * environment variable FAKEQEMU_READY_FD (if set) when every thread has its
  * name, then sleeps until killed. Nothing else. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +25,8 @@ struct th { char name[16]; };
 static void *run(void *arg)
 {
     struct th *t = arg;
-    prctl(PR_SET_NAME, t->name, 0, 0, 0);
+    if (t->name[0])
+        prctl(PR_SET_NAME, t->name, 0, 0, 0);
     pthread_barrier_wait(&ready);
     for (;;)
         pause();
@@ -32,9 +36,13 @@ static void *run(void *arg)
 int main(int argc, char **argv)
 {
     int n = 4;
-    for (int i = 1; i + 1 < argc; i++)
+    bool names = false;
+    for (int i = 1; i + 1 < argc; i++) {
         if (!strcmp(argv[i], "-smp"))
             n = atoi(argv[i + 1]);
+        if (!strcmp(argv[i], "-name") && strstr(argv[i + 1], "debug-threads=on"))
+            names = true;
+    }
     if (n < 1 || n > 256) {
         fprintf(stderr, "fakeqemu: bad -smp\n");
         return 2;
@@ -44,7 +52,9 @@ int main(int argc, char **argv)
         return 1;
     pthread_barrier_init(&ready, NULL, (unsigned)n + 2);
     for (int i = 0; i <= n; i++) {
-        if (i < n)
+        if (!names)
+            ts[i].name[0] = '\0';
+        else if (i < n)
             snprintf(ts[i].name, sizeof ts[i].name, "CPU %d/KVM", i);
         else
             snprintf(ts[i].name, sizeof ts[i].name, "worker");
