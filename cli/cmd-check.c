@@ -146,8 +146,22 @@ int cmd_check(struct cli *cli, int argc, char **argv)
     if (cli->json) {
         struct json_object *o = json_object_new_object();
         struct json_object *gs = json_object_new_array();
-        for (size_t i = 0; i < cgp_placement_n_guests(pl); i++)
-            json_object_array_add(gs, cmdpol_guest_json(cgp_placement_guest(pl, i)));
+        /* "running": some QEMU process under the sysroot matches the block
+         * (no QMP: matching needs only the command line). A sysroot without
+         * proc/ has none. */
+        cgp_guest_list *list = NULL;
+        if (cgp_guests_discover(ctx, 0, &list) < 0)
+            list = NULL;
+        for (size_t i = 0; i < cgp_placement_n_guests(pl); i++) {
+            const struct cgp_guest_placement *gp = cgp_placement_guest(pl, i);
+            struct json_object *gj = cmdpol_guest_json(gp);
+            bool running = false;
+            for (size_t k = 0; list && k < cgp_guests_count(list) && !running; k++)
+                running = cgp_guest_matches(cgp_guests_get(list, k), gp);
+            json_object_object_add(gj, "running", json_object_new_boolean(running));
+            json_object_array_add(gs, gj);
+        }
+        cgp_guests_free(list);
         json_object_object_add(o, "guests", gs);
         json_object_object_add(o, "warnings", warnings ? warnings : json_object_new_array());
         cgp_placement_free(pl);

@@ -11,6 +11,11 @@ no PARENT subtree):
 The write count of cgplace is compared with the minimum counted here from the policy and the
 live tree (not from cgplace's output). Every placement is checked against the kernel
 (/proc/PID/task/TID/cgroup and Cpus_allowed_list / Mems_allowed_list).
+Two phases, each with freshly started guests: A (threads named, -name ...,debug-threads=on):
+cgplace and sh-threads; B (no thread names, so cgplace places whole guests): cgplace,
+sh-procs and cgconfigparser. Methods alternate round by round; rounds continue while the time
+budget (CGPLACE_TEST_BENCH_BUDGET seconds for the whole run, default 165) allows, at least one.
+CGPLACE_TEST_BENCH_PROFILE=1 instead runs the apply under strace (where the time goes).
 Results: $RESULTS/bench-apply.json. Standard library only.
 """
 import json
@@ -31,12 +36,15 @@ B = os.environ.get("B", "build")
 RESULTS = os.environ.get("RESULTS", "/tmp")
 N_GUESTS = int(os.environ.get("CGPLACE_TEST_BENCH_GUESTS", "50"))
 N_VCPUS = 4
-RUNS = int(os.environ.get("CGPLACE_TEST_BENCH_RUNS", "5"))
+RUNS = int(os.environ.get("CGPLACE_TEST_BENCH_RUNS", "5"))          # at most, per phase
+REAPPLY = int(os.environ.get("CGPLACE_TEST_BENCH_REAPPLY", "3"))    # re-applies after each first apply
+BUDGET = float(os.environ.get("CGPLACE_TEST_BENCH_BUDGET", "165"))
+PROFILE = os.environ.get("CGPLACE_TEST_BENCH_PROFILE") == "1"
 PARENT = "cgbench"
 WORK = "/tmp/bench-apply"
 os.makedirs(WORK, exist_ok=True)
 os.environ["CGPLACE_LOCK"] = WORK + "/lock"
-out = {"guests": N_GUESTS, "vcpus": N_VCPUS, "runs": RUNS, "errors": [], "checks": []}
+out = {"guests": N_GUESTS, "vcpus": N_VCPUS, "errors": [], "checks": [], "mode": "profile" if PROFILE else "bench"}
 T0 = time.time()
 
 
@@ -133,6 +141,9 @@ def policy_text(parent):
 POLICY = WORK + "/policy.conf"
 with open(POLICY, "w") as f:
     f.write(policy_text(PARENT))
+POLICY_PROCS = WORK + "/policy-procs.conf"   # the same blocks without pins: whole-guest placement
+with open(POLICY_PROCS, "w") as f:
+    f.write(re.sub(r" (vcpupin|emulatorpin) [^;]*;", "", policy_text(PARENT)))
 
 # ---- the stand-in guests -------------------------------------------------------------------
 FAKE = os.path.join(B, "bench-apply", "fakeqemu")
@@ -144,14 +155,18 @@ EXE = WORK + "/bin/qemu-system-x86_64"
 os.makedirs(WORK + "/bin", exist_ok=True)
 shutil.copy(FAKE, EXE)   # a copy, not a symlink: /proc/PID/exe resolves symlinks
 procs = {}
+NAMED = [True]
 
 
-def start_guests():
+def start_guests(named):
+    """(Re)start the stand-ins: with thread names (debug-threads=on) or without."""
+    stop_guests()
+    NAMED[0] = named
     for g in SPECS:
         r, w = os.pipe()
-        cmd = [EXE, "-name", "guest=%s,debug-threads=on" % g["name"], "-machine", "pc,accel=kvm",
-               "-cpu", "host", "-m", "1024", "-smp", str(N_VCPUS), "-nodefaults", "-display", "none",
-               "-uuid", "00000000-0000-4000-8000-%012d" % int(g["name"][1:])]
+        cmd = [EXE, "-name", "guest=%s%s" % (g["name"], ",debug-threads=on" if named else ""),
+               "-machine", "pc,accel=kvm", "-cpu", "host", "-m", "1024", "-smp", str(N_VCPUS),
+               "-nodefaults", "-display", "none", "-uuid", "00000000-0000-4000-8000-%012d" % int(g["name"][1:])]
         p = subprocess.Popen(cmd, pass_fds=(w,), stdin=subprocess.DEVNULL,
                              env=dict(os.environ, FAKEQEMU_READY_FD=str(w)))
         os.close(w)
@@ -159,6 +174,14 @@ def start_guests():
             if f.readline().strip() != "ready":
                 err("stand-in guest %s did not start" % g["name"])
         procs[g["name"]] = p
+
+
+def stop_guests():
+    for p in procs.values():
+        p.kill()
+    for p in procs.values():
+        p.wait()
+    procs.clear()
 
 
 def tids(pid):
@@ -169,11 +192,14 @@ def tids(pid):
 
 
 def want_threads(g):
-    """[(tid, cgroup relative to PARENT's parent, cpus, mems)] the placement asks for."""
+    """[(tid, cgroup below PARENT, cpus, mems)] the placement asks for: per thread when the
+    threads are named, else every thread in the guest's cgroup with the guest's sets."""
     pid = procs[g["name"]].pid
     res = []
     for t, comm in tids(pid).items():
-        if comm.startswith("CPU ") and comm.endswith("/KVM"):
+        if not NAMED[0]:
+            res.append((t, g["name"], g["cpus"], g["mems"]))
+        elif comm.startswith("CPU ") and comm.endswith("/KVM"):
             v = int(comm[4:-4])
             res.append((t, "%s/vcpu%d" % (g["name"], v), g["pins"][v], g["mems"]))
         else:
@@ -187,9 +213,10 @@ def cpuset_ctl(rel):
 
 
 # ---- the minimum writes, counted from the placement and the live tree -------------------
-def min_writes(threads_level=True):
-    """List of (kind, path, file, value) in spec §6 order: the fewest writes that create the
-    placement from the start state (processes in the root, no PARENT)."""
+def min_writes():
+    """[(kind, path, file, value)] in spec §6 order: the fewest writes that create the placement
+    from the start state (every process in the root cgroup, no PARENT)."""
+    named = NAMED[0]
     w = []
     if not cpuset_ctl(""):
         w.append(("write", "", "cgroup.subtree_control", "+cpuset"))
@@ -199,7 +226,7 @@ def min_writes(threads_level=True):
         G = PARENT + "/" + g["name"]
         pid = procs[g["name"]].pid
         w.append(("mkdir", G, None, None))
-        if threads_level:
+        if named:
             children = [("emulator", g["emu"])] + [("vcpu%d" % v, p) for v, p in enumerate(g["pins"])]
             for c, _ in children:
                 w.append(("mkdir", G + "/" + c, None, None))
@@ -212,17 +239,30 @@ def min_writes(threads_level=True):
         w.append(("write", G, "cpuset.cpus", fmt(g["cpus"])))
         w.append(("write", G, "cpuset.mems", fmt(g["mems"])))
         w.append(("write", G, "cgroup.procs", str(pid)))
-        if threads_level:
+        if named:
             for t, cg, _, _ in want_threads(g):
                 w.append(("write", PARENT + "/" + cg, "cgroup.threads", str(t)))
     return w
 
 
+def breakdown(writes):
+    b = {}
+    for kind, p, f, v in writes:
+        key = "mkdir" if kind == "mkdir" else f
+        b[key] = b.get(key, 0) + 1
+    return b
+
+
 def sh_script(writes, path):
+    """The straightforward script: one mkdir command per run of directories (i.e. one per guest:
+    mkdir is not a shell builtin, every call is a fork+exec), one echo per write."""
     lines = ["#!/bin/sh", "set -e", "cd %s" % CG]
     for kind, p, f, v in writes:
         if kind == "mkdir":
-            lines.append("mkdir %s" % p)
+            if lines[-1].startswith("mkdir "):
+                lines[-1] += " " + p
+            else:
+                lines.append("mkdir " + p)
         else:
             lines.append("echo %s > %s" % (v, (p + "/" + f) if p else f))
     with open(path, "w") as fh:
@@ -259,228 +299,246 @@ def task_cg(pid, tid):
     return T.read("/proc/%d/task/%d/cgroup" % (pid, tid), "").split("::", 1)[-1]
 
 
-def check_placement(method, threads_level=True):
+def check_placement(method):
     """Every thread where the placement says, per the kernel. Returns the number of mismatches."""
     bad = []
+    n = 0
     for g in SPECS:
         pid = procs[g["name"]].pid
         for t, cg, cpus, mems in want_threads(g):
+            n += 1
             st = T.task_status(pid, t)
-            if threads_level:
-                want = ("/%s/%s" % (PARENT, cg), cpus, mems)
-            else:
-                want = ("/%s/%s" % (PARENT, g["name"]), g["cpus"], g["mems"])
+            want = ("/%s/%s" % (PARENT, cg), cpus, mems)
             have = (task_cg(pid, t), T.parse_list(st["Cpus_allowed_list"]), T.parse_list(st["Mems_allowed_list"]))
             if have != want:
                 bad.append("%s tid %d: have %r want %r" % (g["name"], t, have, want))
-    out["checks"].append({"method": method, "threads": sum(len(tids(p.pid)) for p in procs.values()),
-                          "mismatches": len(bad), "first": bad[:3]})
+    out["checks"].append({"method": method, "threads": n, "mismatches": len(bad), "first": bad[:3]})
     if bad:
-        err("%s: %d threads misplaced, e.g. %s" % (method, len(bad), bad[0]))
+        err("%s: %d of %d threads misplaced, e.g. %s" % (method, len(bad), n, bad[0]))
+    else:
+        log("%s: all %d threads where the placement says (cgroup, Cpus_allowed_list, Mems_allowed_list)"
+            % (method, n))
     return len(bad)
+
+
+def plan_vs_minimum(tag, policy, minimum):
+    dt, p = timed([CGPLACE, "--json", "plan", policy])
+    ops = json.loads(p.stdout)["ops"] if p.returncode == 0 else []
+    if p.returncode != 0:
+        err("cgplace plan (%s) exit %d: %s" % (tag, p.returncode, p.stderr.strip()[:500]))
+    mine = sorted((k, pth, f or "", v or "") for k, pth, f, v in minimum)
+    theirs = sorted((o["op"], o["path"], o.get("file") or "", o.get("value") or "") for o in ops)
+    r = {"ops": len(ops), "minimum": len(minimum), "minimum_breakdown": breakdown(minimum),
+         "same_set": mine == theirs, "seconds": dt}
+    if mine != theirs:
+        sm, st = set(mine), set(theirs)
+        r["only_minimum"] = sorted(sm - st)[:20]
+        r["only_plan"] = sorted(st - sm)[:20]
+        err("%s: plan (%d ops) differs from the minimum (%d): only in minimum %r, only in plan %r"
+            % (tag, len(ops), len(minimum), sorted(sm - st)[:5], sorted(st - sm)[:5]))
+    log("%s: minimum %d writes %r; plan %d ops, same set: %s" % (tag, len(minimum), r["minimum_breakdown"],
+                                                              len(ops), mine == theirs))
+    return r
+
+
+# ---- the methods ------------------------------------------------------------------------------
+S = {}       # method -> [seconds]
+W = {}       # method -> [writes reported by apply --json]
+
+
+def add(method, dt, writes=None):
+    S.setdefault(method, []).append(dt)
+    if writes is not None:
+        W.setdefault(method, []).append(writes)
+
+
+def run_cgplace(tag, policy, first_round):
+    dt, p = timed([CGPLACE, "--json", "apply", policy])
+    if p.returncode != 0:
+        err("%s apply: exit %d: %s" % (tag, p.returncode, p.stderr.strip()[:500]))
+        return
+    add(tag, dt, json.loads(p.stdout).get("writes"))
+    if first_round:
+        check_placement(tag)
+    for _ in range(REAPPLY):
+        dt2, p2 = timed([CGPLACE, "--json", "apply", policy])
+        if p2.returncode != 0:
+            err("%s re-apply: exit %d: %s" % (tag, p2.returncode, p2.stderr.strip()[:300]))
+            continue
+        add(tag + "_reapply", dt2, json.loads(p2.stdout).get("writes"))
+
+
+def run_sh(tag, script, first_round):
+    dt, p = timed(["/bin/sh", script])
+    if p.returncode != 0:
+        err("%s: exit %d: %s" % (tag, p.returncode, p.stderr.strip()[:300]))
+        return
+    add(tag, dt)
+    if first_round:
+        check_placement(tag)
+
+
+CGC = {}
+
+
+def run_cgconfig(first_round):
+    dt, p = timed(["cgconfigparser", "-l", WORK + "/cgconfig.conf"])
+    CGC.setdefault("parser_rc", []).append(p.returncode)
+    if p.returncode != 0:
+        CGC["parser_output"] = (p.stdout + p.stderr).strip()[:1500]
+        if first_round:
+            err("cgconfigparser: exit %d: %s" % (p.returncode, CGC["parser_output"][:300]))
+        return
+    add("cgconfigparser", dt)
+    if first_round:
+        st = {"parent_subtree_control": T.read(CG + "/%s/cgroup.subtree_control" % PARENT)}
+        for g in SPECS[:2]:
+            G = CG + "/%s/%s" % (PARENT, g["name"])
+            st[g["name"]] = {f: T.read(G + "/" + f) for f in ("cpuset.cpus", "cpuset.mems", "cgroup.type",
+                                                              "cgroup.procs")}
+        CGC["tree_after_parser"] = st
+    t0 = time.perf_counter()
+    rcs = []
+    for g in SPECS:
+        _, p1 = timed(["cgclassify", "-g", "cpuset:%s/%s" % (PARENT, g["name"]), str(procs[g["name"]].pid)])
+        rcs.append(p1.returncode)
+        if p1.returncode != 0 and "classify_output" not in CGC:
+            CGC["classify_output"] = (p1.stdout + p1.stderr).strip()[:1500]
+    dtc = time.perf_counter() - t0
+    CGC.setdefault("classify_rc", []).append(max(rcs))
+    if max(rcs) == 0:
+        add("cgclassify", dtc)
+        add("cgconfig_total", dt + dtc)
+    if first_round:
+        check_placement("cgconfigparser+cgclassify")
+
+
+def rounds(phase, steps, deadline):
+    """Alternate the steps round by round until RUNS rounds or the deadline."""
+    t_round = 0.0
+    for i in range(RUNS):
+        if i > 0 and time.time() - T0 + t_round > deadline:
+            log("%s: time budget reached after %d rounds" % (phase, i))
+            break
+        t = time.time()
+        for name, fn in steps:
+            fn(i == 0)
+            reset()
+        t_round = time.time() - t
+        out.setdefault("rounds", {})[phase] = i + 1
+        log("%s round %d (%.0fs): %s" % (phase, i, t_round,
+                                        {m: round(v[-1], 3) for m, v in S.items() if v}))
+        save_all()
+
+
+def save_all():
+    out["samples"] = S
+    out["writes"] = W
+    out["cgconfig"] = CGC
+    out["medians"] = {m: statistics.median(v) for m, v in S.items() if v}
+    save()
+
+
+# ---- profile: where the time goes (strace, not timed) -------------------------------------
+def strace_profile(cmd, tag):
+    """strace -c totals, and time per kind of call on cgroup/proc files (strace -T -y)."""
+    sf = WORK + "/strace-%s.txt" % tag
+    res = {}
+    p = subprocess.run(["strace", "-f", "-c", "-o", sf] + cmd, capture_output=True, text=True)
+    res["strace_c"] = T.read(sf, "")
+    t = time.perf_counter()
+    p = subprocess.run(["strace", "-f", "-T", "-y", "-o", sf] + cmd, capture_output=True, text=True)
+    res["wall_traced"] = time.perf_counter() - t
+    res["rc"] = p.returncode
+    per, slow = {}, []
+    for line in open(sf):
+        m = re.search(r"^\d+\s+(\w+)\((.*)\) += (-?\d+)(<[^>]*>)?[^<]*<([\d.]+)>$", line.strip())
+        if not m:
+            continue
+        call, args, dur = m.group(1), m.group(2), float(m.group(5))
+        fm = re.match(r"(\d+|AT_FDCWD)<([^>]*)>(, \"([^\"]*)\")?", args)
+        target = ""
+        if fm:
+            target = fm.group(2) + ("/" + fm.group(4) if call == "openat" and fm.group(4) else "")
+        if target.startswith(CG):
+            what = "cgroup " + (os.path.basename(target) if call != "mkdirat" else "dir")
+            if re.match(r"cgroup (g\d+|emulator|vcpu\d+|%s)$" % PARENT, what):
+                what = "cgroup dir"
+        elif target.startswith("/proc/"):
+            what = "/proc " + re.sub(r"\d+", "N", target[6:])
+        else:
+            what = "other"
+        key = "%s %s" % (call, what)
+        c = per.setdefault(key, [0, 0.0])
+        c[0] += 1
+        c[1] += dur
+        slow.append((dur, line.strip()[:160]))
+    slow.sort(reverse=True)
+    res["per_call"] = {k: [v[0], round(v[1], 4)] for k, v in sorted(per.items(), key=lambda x: -x[1][1])}
+    res["slowest"] = [s for _, s in slow[:10]]
+    return res
 
 
 # =========================================================================================
 # page cache from 9p fills the nodes and makes page migration erratic under TCG (tests/vm/README)
 with open("/proc/sys/vm/drop_caches", "w") as f:
     f.write("3")
-start_guests()
-n_threads = sum(len(tids(p.pid)) for p in procs.values())
-log("%d stand-in guests, %d threads" % (len(procs), n_threads))
-out["threads"] = n_threads
 # cpuset in the root's subtree_control belongs to the start state of every method
 if not cpuset_ctl(""):
     cgw(CG + "/cgroup.subtree_control", "+cpuset")
-reset()
-
-MIN = min_writes(True)
-MIN_PROC = min_writes(False)
-out["min_writes"] = len(MIN)
-out["min_writes_procs"] = len(MIN_PROC)
-out["min_breakdown"] = {}
-for kind, p, f, v in MIN:
-    key = "mkdir" if kind == "mkdir" else f
-    out["min_breakdown"][key] = out["min_breakdown"].get(key, 0) + 1
-log("minimum writes: %d (%r); process level: %d" % (len(MIN), out["min_breakdown"], len(MIN_PROC)))
-sh_script(MIN, WORK + "/place-threads.sh")
-sh_script(MIN_PROC, WORK + "/place-procs.sh")
-cgconfig_file(WORK + "/cgconfig.conf")
 shutil.copy(POLICY, RESULTS + "/policy.conf")
-shutil.copy(WORK + "/place-threads.sh", RESULTS + "/place-threads.sh")
-shutil.copy(WORK + "/cgconfig.conf", RESULTS + "/cgconfig.conf")
 
-# ---- plan: the ops cgplace would make, against the minimum --------------------------------
-dt, p = timed([CGPLACE, "--json", "plan", POLICY])
-plan_ops = json.loads(p.stdout)["ops"] if p.returncode == 0 else []
-if p.returncode != 0:
-    err("cgplace plan exit %d: %s" % (p.returncode, p.stderr.strip()[:500]))
-out["plan"] = {"ops": len(plan_ops), "seconds": dt, "warnings": p.stderr.strip().splitlines()[:5]}
-mine = sorted((k, pth, f or "", v or "") for k, pth, f, v in MIN)
-theirs = sorted((o["op"], o["path"], o.get("file") or "", o.get("value") or "") for o in plan_ops)
-out["plan"]["same_as_minimum"] = mine == theirs
-if mine != theirs:
-    sm, st = set(mine), set(theirs)
-    out["plan"]["only_minimum"] = sorted(sm - st)[:20]
-    out["plan"]["only_plan"] = sorted(st - sm)[:20]
-    err("plan (%d ops) differs from the minimum (%d): only in minimum %r, only in plan %r"
-        % (len(plan_ops), len(MIN), sorted(sm - st)[:5], sorted(st - sm)[:5]))
-log("plan: %d ops in %.3fs, same set as the minimum: %s" % (len(plan_ops), dt, mine == theirs))
-
-# ---- the floor: starting a process -------------------------------------------------------
+# floor: what starting a process costs in this VM
 floor = {"true": [], "cgplace_version": []}
-for _ in range(RUNS):
+for _ in range(5):
     floor["true"].append(timed(["/bin/true"])[0])
     floor["cgplace_version"].append(timed([CGPLACE, "--version"])[0])
 out["floor"] = floor
+out["floor_medians"] = {m: statistics.median(v) for m, v in floor.items()}
 
-# ---- the runs: methods alternate, same start state each time ------------------------------
-res = {m: [] for m in ("cgplace", "cgplace_reapply", "sh_threads", "sh_procs", "cgconfigparser",
-                       "cgclassify", "cgconfig_total")}
-writes = {"cgplace": [], "cgplace_reapply": []}
-cgconfig_state = {}
+# ---- phase A: named threads, thread-level placement -----------------------------------------
+start_guests(True)
+out["threads"] = sum(len(tids(p.pid)) for p in procs.values())
+log("phase A: %d stand-in guests with named threads, %d threads" % (len(procs), out["threads"]))
+reset()
+MIN_A = min_writes()
+out["plan_threads"] = plan_vs_minimum("threads", POLICY, MIN_A)
+sh_script(MIN_A, WORK + "/place-threads.sh")
+shutil.copy(WORK + "/place-threads.sh", RESULTS + "/place-threads.sh")
 
-
-def run_cgplace(i):
-    log("round %d: cgplace apply" % i)
-    dt, p = timed([CGPLACE, "--json", "apply", POLICY])
-    if p.returncode != 0:
-        err("apply run %d: exit %d: %s" % (i, p.returncode, p.stderr.strip()[:500]))
-        return
-    j = json.loads(p.stdout)
-    res["cgplace"].append(dt)
-    writes["cgplace"].append(j.get("writes"))
-    if i == 0:
-        out["apply_json_keys"] = sorted(j)
-        check_placement("cgplace")
-    for k in range(3):
-        dt2, p2 = timed([CGPLACE, "--json", "apply", POLICY])
-        if p2.returncode != 0:
-            err("re-apply: exit %d: %s" % (p2.returncode, p2.stderr.strip()[:300]))
-            continue
-        res["cgplace_reapply"].append(dt2)
-        writes["cgplace_reapply"].append(json.loads(p2.stdout).get("writes"))
-
-
-def run_sh(i, threads_level):
-    name = "sh_threads" if threads_level else "sh_procs"
-    log("round %d: %s" % (i, name))
-    dt, p = timed(["/bin/sh", WORK + ("/place-threads.sh" if threads_level else "/place-procs.sh")])
-    if p.returncode != 0:
-        err("%s: exit %d: %s" % (name, p.returncode, p.stderr.strip()[:300]))
-        return
-    res[name].append(dt)
-    if i == 0:
-        check_placement(name, threads_level)
-
-
-def run_cgconfig(i):
-    log("round %d: cgconfigparser" % i)
-    dt, p = timed(["cgconfigparser", "-l", WORK + "/cgconfig.conf"])
-    cgconfig_state.setdefault("parser_rc", []).append(p.returncode)
-    if p.returncode != 0:
-        if i == 0:
-            err("cgconfigparser: exit %d: %s %s" % (p.returncode, p.stdout.strip()[:300], p.stderr.strip()[:300]))
-        cgconfig_state["parser_err"] = (p.stdout + p.stderr).strip()[:1000]
-        return
-    res["cgconfigparser"].append(dt)
-    if i == 0:
-        st = {}
-        for g in SPECS[:2]:
-            G = CG + "/%s/%s" % (PARENT, g["name"])
-            st[g["name"]] = {f: T.read(G + "/" + f) for f in ("cpuset.cpus", "cpuset.mems", "cgroup.type")}
-        st["parent_subtree_control"] = T.read(CG + "/%s/cgroup.subtree_control" % PARENT)
-        cgconfig_state["after_parser"] = st
-    t0 = time.perf_counter()
-    rcs = []
-    for g in SPECS:
-        dt1, p1 = timed(["cgclassify", "-g", "cpuset:%s/%s" % (PARENT, g["name"]), str(procs[g["name"]].pid)])
-        rcs.append(p1.returncode)
-        if p1.returncode != 0 and "classify_err" not in cgconfig_state:
-            cgconfig_state["classify_err"] = (p1.stdout + p1.stderr).strip()[:1000]
-    dtc = time.perf_counter() - t0
-    cgconfig_state.setdefault("classify_rc", []).append(max(rcs))
-    if max(rcs) == 0:
-        res["cgclassify"].append(dtc)
-        res["cgconfig_total"].append(dt + dtc)
-    if i == 0:
-        check_placement("cgconfigparser+cgclassify", False)
-
-
-for i in range(RUNS):
-    run_cgplace(i)
-    reset()
-    run_sh(i, True)
-    reset()
-    run_sh(i, False)
-    reset()
-    run_cgconfig(i)
-    reset()
-    log("round %d done: %s" % (i, {m: round(v[-1], 3) for m, v in res.items() if v}))
-    out["samples"] = res
-    out["writes"] = writes
-    out["cgconfig"] = cgconfig_state
-    save()
-    if time.time() - T0 > 150:
-        log("time budget: stopping after %d rounds" % (i + 1))
-        break
-
-# ---- profile: where the time goes (strace, not timed) -------------------------------------
-def strace_profile(cmd, tag):
-    """Time spent in each kind of cgroup write / mkdir (strace -T -y), and strace -c totals."""
-    sf = WORK + "/strace-%s.txt" % tag
-    t = time.perf_counter()
-    p = subprocess.run(["strace", "-f", "-T", "-y", "-o", sf, "-e", "trace=write,mkdir,mkdirat,openat,read,close"]
-                       + cmd, capture_output=True, text=True)
-    wall = time.perf_counter() - t
-    per = {}
-    slow = []
-    for line in open(sf):
-        m = re.search(r"(\w+)\((.*)\) += (-?\d+)[^<]*<([\d.]+)>$", line.strip())
-        if not m:
-            continue
-        call, args, dur = m.group(1), m.group(2), float(m.group(4))
-        if call == "write":
-            fm = re.match(r"\d+<([^>]*)>", args)
-            if not fm or not fm.group(1).startswith(CG):
-                key = "write (other)"
-            else:
-                key = "write " + os.path.basename(fm.group(1))
-        elif call.startswith("mkdir"):
-            key = "mkdir"
-        else:
-            key = call
-        c = per.setdefault(key, [0, 0.0])
-        c[0] += 1
-        c[1] += dur
-        slow.append((dur, line.strip()[:160]))
-    slow.sort(reverse=True)
-    return {"rc": p.returncode, "wall": wall, "per_call": {k: [v[0], round(v[1], 4)] for k, v in per.items()},
-            "slowest": [s for _, s in slow[:8]]}
-
-
-if shutil.which("strace"):
-    prof = {}
-    prof["cgplace_first"] = strace_profile([CGPLACE, "--json", "apply", POLICY], "first")
-    prof["cgplace_reapply"] = strace_profile([CGPLACE, "--json", "apply", POLICY], "reapply")
+if PROFILE:
+    prof = {"first": strace_profile([CGPLACE, "--json", "apply", POLICY], "first")}
+    prof["reapply"] = strace_profile([CGPLACE, "--json", "apply", POLICY], "reapply")
     reset()
     prof["sh_threads"] = strace_profile(["/bin/sh", WORK + "/place-threads.sh"], "sh")
     reset()
     out["profile"] = prof
-    sf = WORK + "/strace-c.txt"
-    subprocess.run(["strace", "-f", "-c", "-o", sf, CGPLACE, "--json", "apply", POLICY], capture_output=True)
-    out["strace_c_reapply"] = T.read(sf, "")
-    reset()
+    stop_guests()
+    save()
+    log("profile done")
+    sys.exit(0)
 
-out["samples"] = res
-out["writes"] = writes
-out["cgconfig"] = cgconfig_state
-out["medians"] = {m: statistics.median(v) for m, v in res.items() if v}
-out["floor_medians"] = {m: statistics.median(v) for m, v in floor.items() if v}
+rounds("threads", [("cgplace", lambda f: run_cgplace("cgplace", POLICY, f)),
+                   ("sh_threads", lambda f: run_sh("sh_threads", WORK + "/place-threads.sh", f))],
+       BUDGET * 0.45)
+
+# ---- phase B: no thread names, process-level placement -------------------------------------
+start_guests(False)
+log("phase B: %d stand-in guests without thread names" % len(procs))
+reset()
+MIN_B = min_writes()
+out["plan_procs"] = plan_vs_minimum("procs", POLICY_PROCS, MIN_B)
+sh_script(MIN_B, WORK + "/place-procs.sh")
+cgconfig_file(WORK + "/cgconfig.conf")
+shutil.copy(WORK + "/cgconfig.conf", RESULTS + "/cgconfig.conf")
+shutil.copy(WORK + "/place-procs.sh", RESULTS + "/place-procs.sh")
+rounds("procs", [("cgplace_procs", lambda f: run_cgplace("cgplace_procs", POLICY_PROCS, f)),
+                 ("sh_procs", lambda f: run_sh("sh_procs", WORK + "/place-procs.sh", f)),
+                 ("cgconfig", run_cgconfig)],
+       BUDGET)
+
 out["cgroup_tools"] = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "cgroup-tools"],
                                      capture_output=True, text=True).stdout.strip()
-for p in procs.values():
-    p.kill()
-for p in procs.values():
-    p.wait()
-save()
+stop_guests()
+save_all()
 log("done: medians %r" % out["medians"])

@@ -194,6 +194,16 @@ print("# policy:\n# " + policy.replace("\n", "\n# "))
 want_g1 = {"vcpu": {0: [bc[0]], 1: [bc[1]]}, "emu": [bc[2]], "mems": [big]}
 want_g2 = {"vcpu": {0: [sc[0]], 1: [sc[-1]]}, "emu": [sc[0]], "mems": [small]}
 
+# ---- check --json says which guests run ---------------------------------------------
+rc, out, err = cgplace("--json", "check", POLICY)
+eq(rc, 0, "check exits 0")
+if rc == 0:
+    run = {g["name"]: g["running"] for g in json.loads(out)["guests"]}
+    eq(run, {"g1": True, "g2": True, "g3": True}, "check --json: every started guest is running")
+open(RUN + "/absent.conf", "w").write(policy + "guest absent { vcpus 1; cpus %s; memory 16M nodes %d; }\n" % (fmt(bc), big))
+rc, out, err = cgplace("--json", "check", RUN + "/absent.conf")
+eq(rc == 0 and json.loads(out)["guests"][-1]["running"], False, "check --json: a guest that is not started is not running")
+
 # ---- plan before: non-empty, nothing written -------------------------------------------
 before = tree_state()
 rc, out, err = cgplace("--json", "plan", POLICY)
