@@ -53,6 +53,14 @@ VM_APPEND=
 . "$TOPO" || die "error in topology file $TOPO"
 
 # --- kernel (cached: vmlinuz + the few modules the initramfs needs) ---------------
+resolve_kernel_pkg() {
+    apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -n1
+}
+apt_update() {
+    echo "$ME: refreshing the package lists (apt-get update)" >&2
+    if [ "$(id -u)" -eq 0 ]; then apt-get update -qq >&2 || true
+    elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq >&2 || true; fi
+}
 MODS="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci netfs fscache 9pnet 9pnet_virtio 9p"
 exec 9>"$CACHE/.lock"
 flock 9 || die "cannot lock $CACHE"
@@ -65,8 +73,13 @@ else
     kdir=${kdir%/}
     if [ -z "$kdir" ] || [ ! -s "$kdir/vmlinuz" ]; then
         kdir=
-        kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -n1)
-        [ -n "$kpkg" ] || die "cannot resolve the kernel package behind linux-image-amd64 (apt-get update?)"
+        kpkg=$(resolve_kernel_pkg)
+        if [ -z "$kpkg" ]; then
+            # empty or stale package lists on a fresh machine
+            apt_update
+            kpkg=$(resolve_kernel_pkg)
+        fi
+        [ -n "$kpkg" ] || die "cannot resolve the kernel package behind linux-image-amd64 (apt-get update failed?)"
     fi
 fi
 if [ -z "$kdir" ]; then
@@ -77,7 +90,14 @@ if [ ! -s "$kdir/vmlinuz" ]; then
     kver=${kdir##*/kernel-}
     echo "$ME: fetching linux-image-$kver into $CACHE (once)" >&2
     tmp=$(mktemp -d "$CACHE/dl.XXXXXX") || die "mktemp"
-    ( cd "$tmp" && apt-get download "linux-image-$kver" >&2 ) || { rm -rf "$tmp"; die "apt-get download linux-image-$kver failed"; }
+    if ! ( cd "$tmp" && apt-get download "linux-image-$kver" >&2 ); then
+        # the mirror moved on (a point release replaced the kernel): refresh, re-resolve
+        apt_update
+        if [ -z "${CGPLACE_VM_KERNEL_PKG:-}" ]; then
+            kpkg=$(resolve_kernel_pkg); kver=${kpkg#linux-image-}; kdir=$CACHE/kernel-$kver
+        fi
+        ( cd "$tmp" && apt-get download "linux-image-$kver" >&2 ) || { rm -rf "$tmp"; die "apt-get download linux-image-$kver failed"; }
+    fi
     dpkg -x "$tmp"/linux-image-*.deb "$tmp/x" || { rm -rf "$tmp"; die "dpkg -x failed"; }
     mkdir -p "$tmp/k/modules"
     cp "$tmp/x/boot/vmlinuz-$kver" "$tmp/k/vmlinuz" || { rm -rf "$tmp"; die "no vmlinuz-$kver in the package"; }
