@@ -28,6 +28,27 @@ void cmdpol_print_diags(const cgp_diags *d, bool errors, bool warnings)
 /* Parse path, read the topology, compile. On success *out (and *topo, *ctx)
  * are set; warnings are printed (text) or returned as a JSON array (json
  * mode, warnings non-NULL). Returns an exit code. */
+/* Mark the blocks that some QEMU process under the sysroot matches (command
+ * line only, no QMP). Returns how many; a sysroot without proc/ has none. */
+static int mark_running(cgp_ctx *ctx, cgp_policy *p, const cgp_placement *pl)
+{
+    cgp_guest_list *list = NULL;
+    if (cgp_guests_discover(ctx, 0, &list) < 0)
+        return 0;
+    int n = 0;
+    for (size_t i = 0; i < cgp_placement_n_guests(pl); i++) {
+        const struct cgp_guest_placement *gp = cgp_placement_guest(pl, i);
+        for (size_t k = 0; k < cgp_guests_count(list); k++) {
+            if (cgp_guest_matches(cgp_guests_get(list, k), gp)) {
+                n += cgp_policy_set_running(p, gp->name, true) == 0;
+                break;
+            }
+        }
+    }
+    cgp_guests_free(list);
+    return n;
+}
+
 int cmdpol_load(struct cli *cli, const char *what, const char *path, cgp_topology **topo,
                 cgp_ctx **ctx, cgp_placement **out, struct json_object **warnings)
 {
@@ -58,6 +79,20 @@ int cmdpol_load(struct cli *cli, const char *what, const char *path, cgp_topolog
     }
     cgp_placement *pl = NULL;
     r = cgp_policy_compile(p, t, d, &pl);
+    if (r == 0 && mark_running(c, p, pl) > 0) {
+        /* Compile again knowing which guests run: their memory is already
+         * out of MemFree, and placements say running. */
+        cgp_placement_free(pl);
+        pl = NULL;
+        cgp_diags_free(d);
+        if (!(d = cgp_diags_new())) {
+            cgp_policy_free(p);
+            cgp_topology_free(t);
+            cgp_ctx_free(c);
+            return cli_error(EXIT_RUNTIME, what, "%s", strerror(ENOMEM));
+        }
+        r = cgp_policy_compile(p, t, d, &pl);
+    }
     cgp_policy_free(p);
     if (r < 0) {
         cmdpol_print_diags(d, true, true);
@@ -146,22 +181,8 @@ int cmd_check(struct cli *cli, int argc, char **argv)
     if (cli->json) {
         struct json_object *o = json_object_new_object();
         struct json_object *gs = json_object_new_array();
-        /* "running": some QEMU process under the sysroot matches the block
-         * (no QMP: matching needs only the command line). A sysroot without
-         * proc/ has none. */
-        cgp_guest_list *list = NULL;
-        if (cgp_guests_discover(ctx, 0, &list) < 0)
-            list = NULL;
-        for (size_t i = 0; i < cgp_placement_n_guests(pl); i++) {
-            const struct cgp_guest_placement *gp = cgp_placement_guest(pl, i);
-            struct json_object *gj = cmdpol_guest_json(gp);
-            bool running = false;
-            for (size_t k = 0; list && k < cgp_guests_count(list) && !running; k++)
-                running = cgp_guest_matches(cgp_guests_get(list, k), gp);
-            json_object_object_add(gj, "running", json_object_new_boolean(running));
-            json_object_array_add(gs, gj);
-        }
-        cgp_guests_free(list);
+        for (size_t i = 0; i < cgp_placement_n_guests(pl); i++)
+            json_object_array_add(gs, cmdpol_guest_json(cgp_placement_guest(pl, i)));
         json_object_object_add(o, "guests", gs);
         json_object_object_add(o, "warnings", warnings ? warnings : json_object_new_array());
         cgp_placement_free(pl);

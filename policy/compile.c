@@ -593,6 +593,7 @@ struct fit {
     struct cc *c;
     const struct pol_guest *g;
     uint64_t *used;          /* by node index */
+    uint64_t *used_new;      /* the part of used by guests not running yet */
     bool *reported, *warned;
 };
 
@@ -610,6 +611,8 @@ static void fit_cb(void *arg, const cgp_bitmap *nodes, uint64_t kib, const struc
             continue;
         const struct cgp_node *nd = cgp_topology_node(c->t, (size_t)i);
         f->used[i] += share;
+        if (!f->g->running)
+            f->used_new[i] += share;
         if (nd->mem_total_kib == CGP_UNKNOWN_U64)
             continue;
         uint64_t reserve = c->pl->host.reserve_memory_kib;
@@ -622,10 +625,11 @@ static void fit_cb(void *arg, const cgp_bitmap *nodes, uint64_t kib, const struc
             size_str(reserve, r, sizeof r);
             ERR(c, loc, "node %d cannot hold the memory bound to it: guests up to '%s' need %s there, "
                 "more than its MemTotal %s minus the reserve %s", id, f->g->name, a, b, r);
-        } else if (nd->mem_free_kib != CGP_UNKNOWN_U64 && f->used[i] > nd->mem_free_kib &&
-                   !f->warned[i] && !f->reported[i]) {
+        } else if (nd->mem_free_kib != CGP_UNKNOWN_U64 && !f->g->running &&
+                   f->used_new[i] > nd->mem_free_kib && !f->warned[i] && !f->reported[i]) {
+            /* running guests' memory is already out of MemFree */
             f->warned[i] = true;
-            size_str(f->used[i], a, sizeof a);
+            size_str(f->used_new[i], a, sizeof a);
             size_str(nd->mem_free_kib, b, sizeof b);
             WARN(c, loc, "node %d: guests up to '%s' (not running yet) need %s there, more than its "
                  "MemFree %s now", id, f->g->name, a, b);
@@ -669,6 +673,7 @@ static int build_guest(struct cc *c, size_t gi, struct gp_priv *out, const cgp_b
     pub->mode = g->mode < 0 ? CGP_MODE_STRICT : (enum cgp_mem_mode)g->mode;
     pub->needs_exec = pub->mode == CGP_MODE_PREFERRED || pub->mode == CGP_MODE_INTERLEAVE;
     pub->auto_placed = is_auto(g);
+    pub->running = g->running;
     /* guest-level nodes: the guest's nodes plus every cell's */
     cgp_bitmap *mems = union_of(pl, gmems, NULL);
     if (!mems)
@@ -920,13 +925,14 @@ CGP_EXPORT int cgp_policy_compile(const cgp_policy *p, const cgp_topology *t, cg
     {
         size_t nn = c.hv.n ? c.hv.n : 1;
         uint64_t *used CGP_AUTOFREE = calloc(nn, sizeof *used);
+        uint64_t *used_new CGP_AUTOFREE = calloc(nn, sizeof *used_new);
         bool *rep CGP_AUTOFREE = calloc(nn, sizeof *rep);
         bool *warned CGP_AUTOFREE = calloc(nn, sizeof *warned);
-        if (!used || !rep || !warned) {
+        if (!used || !used_new || !rep || !warned) {
             r = -ENOMEM;
             goto done;
         }
-        struct fit f = { &c, NULL, used, rep, warned };
+        struct fit f = { &c, NULL, used, used_new, rep, warned };
         for (size_t i = 0; i < n; i++) {
             const struct pol_guest *g = &p->guests[i];
             int mode = g->mode < 0 ? CGP_MODE_STRICT : g->mode;

@@ -214,3 +214,40 @@ Test(parser, hostile_input_fails_fast)
     cr_expect_eq(cgp_policy_parse_buffer("t.conf", "guest a\0{ }", 11, d, &p), -EINVAL);
     cgp_diags_free(d);
 }
+
+static bool has_warning(const cgp_diags *d, const char *needle)
+{
+    for (size_t i = 0; i < cgp_diags_count(d); i++)
+        if (cgp_diags_get(d, i)->warning && strstr(cgp_diags_get(d, i)->msg, needle))
+            return true;
+    return false;
+}
+
+/* asym node 0: MemTotal 4 GiB, MemFree 2917.5 MiB. A 3 GiB guest fits the node
+ * but not its free memory: a warning while it is not running, none once it
+ * runs (its memory is then already out of MemFree). */
+Test(compile, memfree_warning_only_for_guests_not_running)
+{
+    const char *src = "guest big { vcpus 2; cpus node 0; memory 3G nodes 0; }\n";
+    cgp_diags *d = cgp_diags_new();
+    cgp_policy *p = NULL;
+    cr_assert_eq(cgp_policy_parse_buffer("t.conf", src, strlen(src), d, &p), 0);
+    cgp_topology *t = topo("asym");
+    cgp_placement *pl = NULL;
+    cr_assert_eq(cgp_policy_compile(p, t, d, &pl), 0);
+    cr_expect(has_warning(d, "not running yet"), "MemFree warning for a guest not running");
+    cr_expect(!cgp_placement_find(pl, "big")->running);
+    cgp_placement_free(pl);
+    cgp_diags_free(d);
+
+    cr_assert_eq(cgp_policy_set_running(p, "big", true), 0);
+    cr_expect_eq(cgp_policy_set_running(p, "nosuch", true), -ENOENT);
+    d = cgp_diags_new();
+    cr_assert_eq(cgp_policy_compile(p, t, d, &pl), 0);
+    cr_expect(!has_warning(d, "MemFree"), "no MemFree warning for a running guest");
+    cr_expect(cgp_placement_find(pl, "big")->running);
+    cgp_placement_free(pl);
+    cgp_diags_free(d);
+    cgp_topology_free(t);
+    cgp_policy_free(p);
+}
