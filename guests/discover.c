@@ -136,44 +136,6 @@ bool cgp_guests_cgroup_foreign(const char *path)
 /* File access                                                           */
 /* ------------------------------------------------------------------ */
 
-ssize_t cgp_guests_read_raw(int dirfd, const char *rel, size_t max, char **out)
-{
-    int fd CGP_AUTOCLOSE = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-    if (fd < 0)
-        return -errno;
-    struct stat st;
-    if (fstat(fd, &st) < 0)
-        return -errno;
-    if (!S_ISREG(st.st_mode))
-        return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-    size_t cap = 4096, len = 0;
-    char *buf CGP_AUTOFREE = malloc(cap + 1);
-    if (!buf)
-        return -ENOMEM;
-    for (;;) {
-        if (len == cap) {
-            if (cap >= max)
-                break;
-            cap = cap * 2 > max ? max : cap * 2;
-            char *nb = realloc(buf, cap + 1);
-            if (!nb)
-                return -ENOMEM;
-            buf = nb;
-        }
-        ssize_t n = read(fd, buf + len, cap - len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-    }
-    buf[len] = '\0';
-    *out = CGP_STEAL(buf);
-    return (ssize_t)len;
-}
 
 static bool is_qemu_name(const char *base)
 {
@@ -456,7 +418,7 @@ static int read_guest(cgp_ctx *ctx, int pid, unsigned flags, bool live, struct c
     if (read_start_time(root_fd, pid, &g->start_time) < 0)
         goto skip;
     snprintf(rel, sizeof rel, "%s/cmdline", pdir);
-    ssize_t n = cgp_guests_read_raw(root_fd, rel, CMDLINE_MAX, &img);
+    ssize_t n = cgp_read_file_ex(root_fd, rel, CMDLINE_MAX, CGP_READ_RAW | CGP_READ_TRUNCATE, &img);
     if (n == -ENOMEM)
         goto nomem;
     if (n <= 0)
@@ -492,35 +454,23 @@ static int read_guest(cgp_ctx *ctx, int pid, unsigned flags, bool live, struct c
     if (r < 0)
         goto fail;
     g->thread_source = named ? CGP_THREADS_NAMES : CGP_THREADS_UNKNOWN;
-    if (named && (flags & CGP_DISCOVER_QMP) && g->qmp && has_cut_iothread(g)) {
-        /* "IO " + id was cut at 15 bytes: QMP knows the whole id */
+    if ((flags & CGP_DISCOVER_QMP) && g->qmp && (!named || has_cut_iothread(g))) {
+        /* no thread names: QMP tells the vCPUs apart; names whose "IO " + id
+         * was cut at 15 bytes: QMP knows the whole id */
         struct cgp_qmp_threads q;
         char why[200];
         r = cgp_qmp_query(root_fd, ctx->sysroot, g->qmp, CGP_QMP_TIMEOUT_MS, &q, why, sizeof why);
         if (r == -ENOMEM)
             goto nomem;
         if (r == 0) {
-            r = fix_iothread_ids(g, &q);
+            r = named ? fix_iothread_ids(g, &q) : apply_qmp(g, &q);
             cgp_qmp_threads_clear(&q);
             if (r < 0)
                 goto fail;
-        }
-    }
-    if (!named && (flags & CGP_DISCOVER_QMP) && g->qmp) {
-        struct cgp_qmp_threads q;
-        char why[200];
-        r = cgp_qmp_query(root_fd, ctx->sysroot, g->qmp, CGP_QMP_TIMEOUT_MS, &q, why, sizeof why);
-        if (r == -ENOMEM)
-            goto nomem;
-        if (r == 0) {
-            r = apply_qmp(g, &q);
-            cgp_qmp_threads_clear(&q);
-            if (r < 0)
-                goto fail;
-            if (r > 0)
+            if (r > 0 && !named)
                 g->thread_source = CGP_THREADS_QMP;
         }
-        /* any other QMP failure: thread_source stays unknown */
+        /* any other QMP failure: thread_source stays as it is */
     }
     if (g->pidfd >= 0) {
         struct pollfd p = { .fd = g->pidfd, .events = POLLIN };

@@ -14,10 +14,6 @@
 int cgp_qmp_query(int root_fd, const char *sysroot, const char *path, int timeout_ms,
                   struct cgp_qmp_threads *out, char *err, size_t errlen);
 
-/* Read a whole file relative to dirfd, keeping NUL bytes (cmdline):
- * at most max bytes (the rest is dropped). Returns the length or -errno;
- * *out is malloc'd with a NUL after the data. */
-ssize_t cgp_guests_read_raw(int dirfd, const char *rel, size_t max, char **out);
 
 /* Field 22 (starttime) of a /proc/PID/stat image: parsed after the last ')'.
  * 0 or -EINVAL. */

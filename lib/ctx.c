@@ -62,7 +62,7 @@ int cgp_open_dir(int dirfd, const char *rel, bool follow)
     return fd < 0 ? -errno : fd;
 }
 
-ssize_t cgp_read_file(int dirfd, const char *rel, size_t max, char **out)
+ssize_t cgp_read_file_ex(int dirfd, const char *rel, size_t max, unsigned flags, char **out)
 {
     int fd CGP_AUTOCLOSE = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0)
@@ -79,8 +79,12 @@ ssize_t cgp_read_file(int dirfd, const char *rel, size_t max, char **out)
         return -ENOMEM;
     for (;;) {
         if (len == cap) {
-            if (len > max)
-                return -EFBIG;
+            if (len > max) {
+                if (!(flags & CGP_READ_TRUNCATE))
+                    return -EFBIG;
+                len = max;
+                break;
+            }
             cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
             char *nb = realloc(buf, cap + 1);
             if (!nb)
@@ -99,14 +103,20 @@ ssize_t cgp_read_file(int dirfd, const char *rel, size_t max, char **out)
     }
     if (len > max)
         return -EFBIG;
-    /* Some dumps keep "0-7\n\0": NULs inside the data end it. */
-    size_t real = strnlen(buf, len);
-    len = real;
-    while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' ' || buf[len - 1] == '\t'))
-        len--;
+    if (!(flags & CGP_READ_RAW)) {
+        /* Some dumps keep "0-7\n\0": NULs inside the data end it. */
+        len = strnlen(buf, len);
+        while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' ' || buf[len - 1] == '\t'))
+            len--;
+    }
     buf[len] = '\0';
     *out = CGP_STEAL(buf);
     return (ssize_t)len;
+}
+
+ssize_t cgp_read_file(int dirfd, const char *rel, size_t max, char **out)
+{
+    return cgp_read_file_ex(dirfd, rel, max, 0, out);
 }
 
 int cgp_parse_i64(const char *s, int64_t *out)

@@ -42,6 +42,11 @@ int cgp_open_dir(int dirfd, const char *rel, bool follow);
  * -EFBIG). Trailing NUL bytes, newlines and spaces are stripped. *out is
  * malloc'd and NUL-terminated. Returns length or -errno. */
 ssize_t cgp_read_file(int dirfd, const char *rel, size_t max, char **out);
+/* The same with flags: CGP_READ_RAW keeps the content as read (NULs, trailing
+ * newlines: /proc/PID/cmdline); CGP_READ_TRUNCATE returns the first max bytes
+ * of a larger file instead of -EFBIG. */
+enum { CGP_READ_RAW = 1u << 0, CGP_READ_TRUNCATE = 1u << 1 };
+ssize_t cgp_read_file_ex(int dirfd, const char *rel, size_t max, unsigned flags, char **out);
 
 /* Read a small attribute (sysfs file) into buf of size bytes in one read:
  * stripped like cgp_read_file. -EFBIG when it does not fit (the caller may

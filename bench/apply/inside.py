@@ -295,6 +295,20 @@ def reset():
                 err("rmdir %s: %s" % (root, e))
 
 
+def quiesce(limit=20.0):
+    """Wait until the kernel has finished destroying the removed cgroups (root cgroup.stat
+    nr_dying_descendants 0): offlining hundreds of cgroups runs in kworkers that, under TCG,
+    would otherwise slow down whichever method runs next. Returns the seconds waited."""
+    t = time.time()
+    while time.time() - t < limit:
+        st = dict(l.split() for l in (T.read(CG + "/cgroup.stat", "") or "").splitlines() if l.strip())
+        if st.get("nr_dying_descendants", "0") == "0":
+            break
+        time.sleep(0.1)
+    time.sleep(0.2)
+    return time.time() - t
+
+
 def task_cg(pid, tid):
     return T.read("/proc/%d/task/%d/cgroup" % (pid, tid), "").split("::", 1)[-1]
 
@@ -413,6 +427,27 @@ def run_cgconfig(first_round):
         check_placement("cgconfigparser+cgclassify")
 
 
+QW = []     # seconds waited for dying cgroups after each reset
+
+
+def run_direct(tag, writes, first_round):
+    """The floor: the minimum writes made by this (already running) Python process, one
+    os.mkdir / open+write+close each, nothing read, no process started."""
+    t = time.perf_counter()
+    for kind, pth, f, v in writes:
+        if kind == "mkdir":
+            os.mkdir(CG + "/" + pth)
+        else:
+            fd = os.open((CG + "/" + pth + "/" + f) if pth else CG + "/" + f, os.O_WRONLY)
+            try:
+                os.write(fd, v.encode())
+            finally:
+                os.close(fd)
+    add(tag, time.perf_counter() - t)
+    if first_round:
+        check_placement(tag)
+
+
 def rounds(phase, steps, deadline):
     """Alternate the steps round by round until RUNS rounds or the deadline."""
     t_round = 0.0
@@ -424,6 +459,7 @@ def rounds(phase, steps, deadline):
         for name, fn in steps:
             fn(i == 0)
             reset()
+            QW.append(round(quiesce(), 2))
         t_round = time.time() - t
         out.setdefault("rounds", {})[phase] = i + 1
         log("%s round %d (%.0fs): %s" % (phase, i, t_round,
@@ -436,6 +472,7 @@ def save_all():
     out["writes"] = W
     out["cgconfig"] = CGC
     out["medians"] = {m: statistics.median(v) for m, v in S.items() if v}
+    out["quiesce_waits"] = QW
     save()
 
 
@@ -444,18 +481,18 @@ def strace_profile(cmd, tag):
     """strace -c totals, and time per kind of call on cgroup/proc files (strace -T -y)."""
     sf = WORK + "/strace-%s.txt" % tag
     res = {}
-    p = subprocess.run(["strace", "-f", "-c", "-o", sf] + cmd, capture_output=True, text=True)
-    res["strace_c"] = T.read(sf, "")
     t = time.perf_counter()
     p = subprocess.run(["strace", "-f", "-T", "-y", "-o", sf] + cmd, capture_output=True, text=True)
     res["wall_traced"] = time.perf_counter() - t
     res["rc"] = p.returncode
+    calls = {}
     per, slow = {}, []
     for line in open(sf):
         m = re.search(r"^\d+\s+(\w+)\((.*)\) += (-?\d+)(<[^>]*>)?[^<]*<([\d.]+)>$", line.strip())
         if not m:
             continue
         call, args, dur = m.group(1), m.group(2), float(m.group(5))
+        calls[call] = calls.get(call, 0) + 1
         fm = re.match(r"(\d+|AT_FDCWD)<([^>]*)>(, \"([^\"]*)\")?", args)
         target = ""
         if fm:
@@ -476,6 +513,8 @@ def strace_profile(cmd, tag):
     slow.sort(reverse=True)
     res["per_call"] = {k: [v[0], round(v[1], 4)] for k, v in sorted(per.items(), key=lambda x: -x[1][1])}
     res["slowest"] = [s for _, s in slow[:10]]
+    res["calls"] = calls
+    res["total_calls"] = sum(calls.values())
     return res
 
 
@@ -501,6 +540,7 @@ start_guests(True)
 out["threads"] = sum(len(tids(p.pid)) for p in procs.values())
 log("phase A: %d stand-in guests with named threads, %d threads" % (len(procs), out["threads"]))
 reset()
+quiesce()
 MIN_A = min_writes()
 out["plan_threads"] = plan_vs_minimum("threads", POLICY, MIN_A)
 sh_script(MIN_A, WORK + "/place-threads.sh")
@@ -510,8 +550,6 @@ if PROFILE:
     prof = {"first": strace_profile([CGPLACE, "--json", "apply", POLICY], "first")}
     prof["reapply"] = strace_profile([CGPLACE, "--json", "apply", POLICY], "reapply")
     reset()
-    prof["sh_threads"] = strace_profile(["/bin/sh", WORK + "/place-threads.sh"], "sh")
-    reset()
     out["profile"] = prof
     stop_guests()
     save()
@@ -519,13 +557,15 @@ if PROFILE:
     sys.exit(0)
 
 rounds("threads", [("cgplace", lambda f: run_cgplace("cgplace", POLICY, f)),
-                   ("sh_threads", lambda f: run_sh("sh_threads", WORK + "/place-threads.sh", f))],
-       BUDGET * 0.45)
+                   ("sh_threads", lambda f: run_sh("sh_threads", WORK + "/place-threads.sh", f)),
+                   ("direct_threads", lambda f: run_direct("direct_threads", MIN_A, f))],
+       BUDGET * 0.4)
 
 # ---- phase B: no thread names, process-level placement -------------------------------------
 start_guests(False)
 log("phase B: %d stand-in guests without thread names" % len(procs))
 reset()
+quiesce()
 MIN_B = min_writes()
 out["plan_procs"] = plan_vs_minimum("procs", POLICY_PROCS, MIN_B)
 sh_script(MIN_B, WORK + "/place-procs.sh")
@@ -534,7 +574,8 @@ shutil.copy(WORK + "/cgconfig.conf", RESULTS + "/cgconfig.conf")
 shutil.copy(WORK + "/place-procs.sh", RESULTS + "/place-procs.sh")
 rounds("procs", [("cgplace_procs", lambda f: run_cgplace("cgplace_procs", POLICY_PROCS, f)),
                  ("sh_procs", lambda f: run_sh("sh_procs", WORK + "/place-procs.sh", f)),
-                 ("cgconfig", run_cgconfig)],
+                 ("cgconfig", run_cgconfig),
+                 ("direct_procs", lambda f: run_direct("direct_procs", MIN_B, f))],
        BUDGET)
 
 out["cgroup_tools"] = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "cgroup-tools"],

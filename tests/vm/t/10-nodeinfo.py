@@ -1,4 +1,4 @@
-# vm-topos: all
+# vm-topos: asym hmat sym2
 # `cgplace nodeinfo` agrees with the guest kernel (sysfs, /proc/meminfo).
 import re
 import vmtest as T

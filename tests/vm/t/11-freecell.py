@@ -1,4 +1,4 @@
-# vm-topos: all
+# vm-topos: asym hmat sym2
 # `cgplace freecell --all` and `freecell N` agree with each node's MemFree; an unknown
 # cell exits 2; a cell without memory prints 0 KiB.
 import re

@@ -1,4 +1,4 @@
-# vm-topos: all
+# vm-topos: asym hmat sym2
 # `cgplace capabilities` validates against libvirt's capability.rng and its
 # <topology><cells> agree with the guest kernel.
 import subprocess

@@ -1,4 +1,4 @@
-# vm-topos: all
+# vm-topos: asym hmat sym2
 # `cgplace topology --json` agrees with the guest kernel (sysfs) and numactl --hardware:
 # node ids, kinds, CPUs, memory, free memory, hugepages, distances, HMAT initiators,
 # memory tiers, and every CPU's node/package/die/core/siblings.

@@ -1,4 +1,4 @@
-# vm-topos: asym
+# vm-topos: asym-probes
 # Probe (a): a child's cpuset.cpus / cpuset.mems outside its parent's is ACCEPTED by
 # write(), reads back as written, and the *effective* set silently falls back to the
 # parent's effective set (a partial overlap gives the intersection).  The enforcement

@@ -1,4 +1,4 @@
-# vm-topos: asym
+# vm-topos: asym-probes
 # Probe (b): threads placed one by one in threaded children (cgroup.threads) are ALL
 # pulled back into the domain when the PID is written to the domain's cgroup.procs:
 # writing cgroup.procs again undoes per-thread placement.

@@ -1,4 +1,4 @@
-# vm-topos: asym
+# vm-topos: asym-probes
 # Probe (c): a TID written to cgroup.threads of a threaded child is REFUSED while the
 # process is not yet in that child's threaded domain (its parent); once the PID has been
 # written to the domain's cgroup.procs, the same write succeeds.  The errno is recorded

@@ -1,4 +1,4 @@
-# vm-topos: asym hmat
+# vm-topos: asym-probes
 # Probe (d): on cgroup v2, a task's pages follow its cpuset.mems (there is no
 # cpuset.memory_migrate file on v2; migration is always on).  Checked with numa_maps of a
 # 4 MiB touched buffer, both ways a task's mems can change:

@@ -1,0 +1,17 @@
+# Apply benchmark of issue 5 (not a test layer: not in CHECK_LAYERS). One boot of the asym
+# test VM (tests/vm/run-vm.sh): 50 stand-in guests x 4 vCPUs placed by `cgplace apply`, a shell
+# script and libcgroup's cgconfigparser + cgclassify.
+#   make bench-apply [BENCH_APPLY_ARGS="--profile --budget 150 --runs 5"]
+# Rewrites the <!-- BEGIN apply --> section of docs/PERFORMANCE.md; raw results in
+# $(B)/bench-apply/vm-results/bench-apply.json. Needs qemu-system-x86, busybox-static,
+# cgroup-tools and strace (for --profile) on the host.
+BENCH_APPLY_ARGS ?=
+BENCH_APPLY_FAKE := $(B)/bench-apply/fakeqemu
+
+$(BENCH_APPLY_FAKE): bench/apply/fakeqemu.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -static -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -o $@ $<
+
+.PHONY: bench-apply
+bench-apply: $(BIN) $(BENCH_APPLY_FAKE)
+	$(Q)bench/apply/run.py --build $(B) --out docs/PERFORMANCE.md $(BENCH_APPLY_ARGS)
