@@ -81,6 +81,7 @@ struct cmdenf {
     struct json_object *warnings;
 };
 void cmdenf_free(struct cmdenf *c);
+/* "WHAT [-p|--policy] POLICY" (default /etc/cgplace/policy.conf); an exit code. */
 int cmdenf_args(const char *what, int argc, char **argv, const char **path);
 int cmdenf_load(struct cli *cli, const char *what, const char *path, struct cmdenf *c);
 struct json_object *cmdenf_ops_json(const cgp_enforce *e);

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_POLICY "/etc/cgplace/policy.conf"
 
 void cmdpol_print_diags(const cgp_diags *d, bool errors, bool warnings);
 struct json_object *cmdpol_guest_json(const struct cgp_guest_placement *g);
@@ -160,17 +159,10 @@ struct json_object *cmdpol_guest_json(const struct cgp_guest_placement *g)
 
 int cmd_check(struct cli *cli, int argc, char **argv)
 {
-    const char *path = NULL;
-    for (int i = 1; i < argc; i++) {
-        if ((!strcmp(argv[i], "-p") || !strcmp(argv[i], "--policy")) && i + 1 < argc && !path)
-            path = argv[++i];
-        else if (argv[i][0] != '-' && !path)
-            path = argv[i];
-        else
-            return cli_error(EXIT_USAGE, "check", "unexpected argument '%s' (usage: check POLICY)", argv[i]);
-    }
-    if (!path)
-        path = DEFAULT_POLICY;
+    const char *path;
+    int rc0 = cmdenf_args("check", argc, argv, &path);
+    if (rc0)
+        return rc0;
     cgp_ctx *ctx CLI_AUTO_CTX = NULL;
     cgp_topology *t CLI_AUTO_TOPO = NULL;
     cgp_placement *pl = NULL;

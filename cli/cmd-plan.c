@@ -76,17 +76,10 @@ static int plan_live(struct cli *cli, const char *path, int *rc)
 
 int cmd_plan(struct cli *cli, int argc, char **argv)
 {
-    const char *path = NULL;
-    for (int i = 1; i < argc; i++) {
-        if ((!strcmp(argv[i], "-p") || !strcmp(argv[i], "--policy")) && i + 1 < argc && !path)
-            path = argv[++i];
-        else if (argv[i][0] != '-' && !path)
-            path = argv[i];
-        else
-            return cli_error(EXIT_USAGE, "plan", "unexpected argument '%s' (usage: plan POLICY)", argv[i]);
-    }
-    if (!path)
-        path = "/etc/cgplace/policy.conf";
+    const char *path;
+    int rc0 = cmdenf_args("plan", argc, argv, &path);
+    if (rc0)
+        return rc0;
     int lrc = 0;
     if (plan_live(cli, path, &lrc) == 0)
         return lrc;
