@@ -1158,9 +1158,26 @@ CGP_EXPORT int cgp_enforce_run(cgp_ctx *ctx, const cgp_placement *pl, const stru
     if (e->sum.outcome == CGP_ENFORCE_OK && (r = start(e)) < 0)
         goto oom;
     if (e->sum.outcome == CGP_ENFORCE_OK && !dry && execute(e) == 0) {
+        /* Read back what this run touched: a guest's cgroups and threads when
+         * it had a write, everyone's when a shared ancestor changed. A re-apply
+         * with nothing to do reads nothing back. */
+        bool shared = false;
+        bool *touched = calloc(e->n_g ? e->n_g : 1, sizeof *touched);
+        if (!touched) {
+            r = -ENOMEM;
+            goto oom;
+        }
+        for (size_t i = 0; i < e->n_op; i++) {
+            if (!e->op[i].done)
+                continue;
+            if (e->op[i].gi < 0)
+                shared = true;
+            else
+                touched[e->op[i].gi] = true;
+        }
         for (size_t gi = 0; gi < e->n_g; gi++) {
             struct eguest *g = &e->g[gi];
-            if (!g->managed || g->pub.state == CGP_GUEST_VANISHED)
+            if (!g->managed || g->pub.state == CGP_GUEST_VANISHED || !(shared || touched[gi]))
                 continue;
             char *why = NULL;
             if (readback(e, gi, &why) < 0) {
@@ -1173,6 +1190,7 @@ CGP_EXPORT int cgp_enforce_run(cgp_ctx *ctx, const cgp_placement *pl, const stru
                 break;
             }
         }
+        free(touched);
         if (e->sum.outcome == CGP_ENFORCE_OK && !(flags & CGP_ENFORCE_NO_MIGRATE))
             for (size_t gi = 0; gi < e->n_g; gi++)
                 if (e->g[gi].managed && e->g[gi].pub.state != CGP_GUEST_VANISHED)

@@ -624,9 +624,11 @@ CGP_EXPORT int cgp_guest_alive(cgp_ctx *ctx, const struct cgp_guest *g)
     if (!ctx || !g)
         return -EINVAL;
     if (g->pidfd >= 0) {
+        /* The pidfd is the process itself: while it has not exited, its pid
+         * cannot have been reused (one poll instead of reading stat before
+         * every write). */
         struct pollfd p = { .fd = g->pidfd, .events = POLLIN };
-        if (poll(&p, 1, 0) != 0)
-            return -ESRCH;
+        return poll(&p, 1, 0) != 0 ? -ESRCH : 0;
     }
     uint64_t st;
     if (read_start_time(ctx->root_fd, g->pid, &st) < 0 || st != g->start_time)

@@ -406,7 +406,7 @@ static void check_pins(struct cc *c, size_t gi)
 {
     const struct pol_guest *g = &c->p->guests[gi];
     const cgp_bitmap *cpus = c->cpus[gi];
-    char *gs CGP_AUTOFREE = fmt(cpus);
+    char *gs CGP_AUTOFREE = NULL; /* formatted when needed */
     for (size_t k = 0; k < g->n_vcpupins + g->n_iopins + (g->emulatorpin ? 1 : 0); k++) {
         const cgp_bitmap *pin;
         const struct pol_loc *loc;
@@ -427,6 +427,8 @@ static void check_pins(struct cc *c, size_t gi)
             return oom(c, -ENOMEM);
         cgp_bitmap_andnot(x, cpus);
         char *s CGP_AUTOFREE = fmt(x);
+        if (!gs)
+            gs = fmt(cpus);
         ERR(c, loc, "CPU%s %s %s not within guest '%s''s cpus %s", plural(x) ? "s" : "", s ? s : "?",
             plural(x) ? "are" : "is", g->name, gs ? gs : "?");
         c->bad[gi] = true;
@@ -635,6 +637,168 @@ static void fit_cb(void *arg, const cgp_bitmap *nodes, uint64_t kib, const struc
                  "MemFree %s now", id, f->g->name, a, b);
         }
     }
+}
+
+/* ------------------------------------------------------------------ */
+/* auto placement */
+
+/* Record guest gi's solved nodes (cn: CPU node ids, mn: memory node ids,
+ * taken) and commit them to the host view. */
+static int apply_auto(struct cc *c, size_t gi, const cgp_bitmap *cn, cgp_bitmap *mn)
+{
+    const struct pol_guest *g = &c->p->guests[gi];
+    if (g->cpus_kind == POL_CPUS_AUTO) {
+        cgp_bitmap *cpus = cgp_bitmap_new();
+        if (!cpus) {
+            cgp_bitmap_free(mn);
+            return -ENOMEM;
+        }
+        cgp_bitmap_foreach(cn, id) {
+            int x = hv_index(&c->hv, id);
+            if (x >= 0)
+                oom(c, cgp_bitmap_or(cpus, c->hv.ucpus[x]));
+        }
+        c->cpus[gi] = cpus;
+    }
+    if (g->nodes_kind == POL_NODES_LIST) {
+        cgp_bitmap_free(mn);
+        c->mems[gi] = cgp_bitmap_dup(g->nodes);
+    } else {
+        c->mems[gi] = mn;
+    }
+    if (!c->mems[gi])
+        return -ENOMEM;
+    hv_commit(&c->hv, cn, (unsigned)g->vcpus, NULL, 0);
+    guest_mem_parts(g, c->mems[gi], commit_cb, &c->hv);
+    return 0;
+}
+
+/* Copy the host view's capacities to/from buf (3 x n). */
+static void hv_state(struct hostview *hv, int64_t *buf, bool save)
+{
+    size_t n = hv->n;
+    int64_t *v[3] = { hv->cap_milli, hv->mem_avail, hv->mem_free };
+    for (int k = 0; k < 3; k++) {
+        if (save)
+            memcpy(buf + k * n, v[k], n * sizeof *buf);
+        else
+            memcpy(v[k], buf + k * n, n * sizeof *buf);
+    }
+}
+
+/* Spec §3: one guest at a time, in order, each with solve_one(). Where that
+ * leaves some guest without a placement, solve_all() searches (bounded) for
+ * a placement of all the auto guests at once; only when it finds none are
+ * the guests the first pass could not place reported. */
+static int place_auto(struct cc *c)
+{
+    const cgp_policy *p = c->p;
+    size_t n = p->n_guests, nn = c->hv.n ? c->hv.n : 1;
+    size_t *order CGP_AUTOFREE = calloc(n ? n : 1, sizeof *order);
+    bool *failed CGP_AUTOFREE = calloc(n ? n : 1, sizeof *failed);
+    cgp_bitmap **fixed CGP_AUTOFREE = calloc(n ? n : 1, sizeof *fixed);
+    int64_t *before CGP_AUTOFREE = malloc(3 * nn * sizeof *before);
+    if (!order || !failed || !fixed || !before)
+        return -ENOMEM;
+    size_t na = 0, nfail = 0;
+    bool cells = false;
+    for (size_t i = 0; i < n; i++)
+        if (!c->bad[i] && is_auto(&p->guests[i])) {
+            order[na++] = i;
+            cells |= p->guests[i].n_cells > 0;
+        }
+    qsort_r(order, na, sizeof *order, cmp_auto, (void *)p);
+    hv_state(&c->hv, before, true);
+    int r = 0;
+    for (size_t k = 0; k < na && !c->err && r == 0; k++) {
+        size_t i = order[k];
+        const struct pol_guest *g = &p->guests[i];
+        if (g->cpus_kind != POL_CPUS_AUTO && (r = hv_nodes_of_cpus(&c->hv, c->cpus[i], &fixed[k])) < 0)
+            break;
+        struct solve_req rq = {
+            .vcpus = (unsigned)g->vcpus,
+            .mem_kib = guest_mem(g),
+            .fixed_cpu_nodes = fixed[k],
+            .fixed_mem_nodes = g->nodes_kind == POL_NODES_LIST ? g->nodes : NULL,
+        };
+        cgp_bitmap *cn CGP_AUTOBITMAP = NULL, *mn = NULL;
+        r = solve_one(&c->hv, &rq, &cn, &mn);
+        if (r == -ENOSPC) {
+            r = 0;
+            failed[k] = true;
+            nfail++;
+            continue;
+        }
+        if (r == 0)
+            r = apply_auto(c, i, cn, mn);
+    }
+
+    /* the fallback: cells commit memory per cell, which it does not model */
+    if (r == 0 && !c->err && nfail && !cells) {
+        struct solve_req *rq CGP_AUTOFREE = calloc(na, sizeof *rq);
+        cgp_bitmap **cn CGP_AUTOFREE = calloc(na, sizeof *cn);
+        cgp_bitmap **mn CGP_AUTOFREE = calloc(na, sizeof *mn);
+        int64_t *after CGP_AUTOFREE = malloc(3 * nn * sizeof *after);
+        if (!rq || !cn || !mn || !after)
+            r = -ENOMEM;
+        for (size_t k = 0; r == 0 && k < na; k++) {
+            const struct pol_guest *g = &p->guests[order[k]];
+            rq[k] = (struct solve_req){
+                .vcpus = (unsigned)g->vcpus,
+                .mem_kib = guest_mem(g),
+                .fixed_cpu_nodes = fixed[k],
+                .fixed_mem_nodes = g->nodes_kind == POL_NODES_LIST ? g->nodes : NULL,
+            };
+        }
+        if (r == 0) {
+            hv_state(&c->hv, after, true);
+            hv_state(&c->hv, before, false);
+            r = solve_all(&c->hv, rq, na, SOLVE_ALL_BUDGET, cn, mn);
+            if (r == 0) {
+                /* replace the first pass's placements */
+                for (size_t k = 0; k < na; k++) {
+                    size_t i = order[k];
+                    if (p->guests[i].cpus_kind == POL_CPUS_AUTO) {
+                        cgp_bitmap_free(c->cpus[i]);
+                        c->cpus[i] = NULL;
+                    }
+                    cgp_bitmap_free(c->mems[i]);
+                    c->mems[i] = NULL;
+                    failed[k] = false;
+                }
+                nfail = 0;
+                for (size_t k = 0; k < na && r == 0; k++) {
+                    r = apply_auto(c, order[k], cn[k], CGP_STEAL(mn[k]));
+                }
+            } else if (r == -ENOSPC) {
+                r = 0;
+                hv_state(&c->hv, after, false);
+            }
+            for (size_t k = 0; k < na; k++) {
+                cgp_bitmap_free(cn[k]);
+                cgp_bitmap_free(mn[k]);
+            }
+        }
+    }
+    for (size_t k = 0; k < na; k++)
+        cgp_bitmap_free(fixed[k]);
+    if (r < 0)
+        return r;
+
+    for (size_t k = 0; k < na && nfail; k++) {
+        if (!failed[k])
+            continue;
+        const struct pol_guest *g = &p->guests[order[k]];
+        char a[32];
+        size_str(guest_mem(g), a, sizeof a);
+        const struct pol_loc *loc = g->cpus_kind == POL_CPUS_AUTO ? &g->cpus_loc : &g->nodes_loc;
+        ERR(c, loc, "no placement exists for guest '%s' (%ld vCPU%s, %s): no set of nodes has "
+            "enough free vCPU capacity (overcommit %u.%03u) and memory after the reserve and "
+            "the guests placed before it", g->name, g->vcpus, g->vcpus == 1 ? "" : "s", a,
+            c->pl->host.overcommit_milli / 1000, c->pl->host.overcommit_milli % 1000);
+        c->bad[order[k]] = true;
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -849,72 +1013,8 @@ CGP_EXPORT int cgp_policy_compile(const cgp_policy *p, const cgp_topology *t, cg
     }
 
     /* auto guests: by memory, then vCPUs (both descending), then name */
-    {
-        size_t *order CGP_AUTOFREE = calloc(n ? n : 1, sizeof *order);
-        if (!order) {
-            r = -ENOMEM;
-            goto done;
-        }
-        size_t na = 0;
-        for (size_t i = 0; i < n; i++)
-            if (!c.bad[i] && is_auto(&p->guests[i]))
-                order[na++] = i;
-        qsort_r(order, na, sizeof *order, cmp_auto, (void *)p);
-        for (size_t k = 0; k < na && !c.err; k++) {
-            size_t i = order[k];
-            const struct pol_guest *g = &p->guests[i];
-            cgp_bitmap *fixed_cn CGP_AUTOBITMAP = NULL;
-            if (g->cpus_kind != POL_CPUS_AUTO &&
-                (r = hv_nodes_of_cpus(&c.hv, c.cpus[i], &fixed_cn)) < 0)
-                goto done;
-            struct solve_req rq = {
-                .vcpus = (unsigned)g->vcpus,
-                .mem_kib = guest_mem(g),
-                .fixed_cpu_nodes = fixed_cn,
-                .fixed_mem_nodes = g->nodes_kind == POL_NODES_LIST ? g->nodes : NULL,
-            };
-            cgp_bitmap *cn CGP_AUTOBITMAP = NULL, *mn = NULL;
-            r = solve_one(&c.hv, &rq, &cn, &mn);
-            if (r == -ENOSPC) {
-                r = 0;
-                char a[32];
-                size_str(rq.mem_kib, a, sizeof a);
-                const struct pol_loc *loc = g->cpus_kind == POL_CPUS_AUTO ? &g->cpus_loc : &g->nodes_loc;
-                ERR(&c, loc, "no placement exists for guest '%s' (%ld vCPU%s, %s): no set of nodes has "
-                    "enough free vCPU capacity (overcommit %u.%03u) and memory after the reserve and "
-                    "the guests placed before it", g->name, g->vcpus, g->vcpus == 1 ? "" : "s", a,
-                    pl->host.overcommit_milli / 1000, pl->host.overcommit_milli % 1000);
-                c.bad[i] = true;
-                continue;
-            }
-            if (r < 0)
-                goto done;
-            if (g->cpus_kind == POL_CPUS_AUTO) {
-                cgp_bitmap *cpus = cgp_bitmap_new();
-                if (!cpus) {
-                    cgp_bitmap_free(mn);
-                    r = -ENOMEM;
-                    goto done;
-                }
-                for (size_t x = 0; x < c.hv.n; x++)
-                    if (cgp_bitmap_test(cn, (unsigned)c.hv.id[x]))
-                        oom(&c, cgp_bitmap_or(cpus, c.hv.ucpus[x]));
-                c.cpus[i] = cpus;
-            }
-            if (g->nodes_kind == POL_NODES_LIST) {
-                cgp_bitmap_free(mn);
-                c.mems[i] = cgp_bitmap_dup(g->nodes);
-            } else {
-                c.mems[i] = mn;
-            }
-            if (!c.mems[i]) {
-                r = -ENOMEM;
-                goto done;
-            }
-            hv_commit(&c.hv, cn, (unsigned)g->vcpus, NULL, 0);
-            guest_mem_parts(g, c.mems[i], commit_cb, &c.hv);
-        }
-    }
+    if ((r = place_auto(&c)) < 0)
+        goto done;
     if (c.err)
         goto done;
 

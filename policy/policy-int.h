@@ -20,6 +20,17 @@ struct hostview {
     bool *hmat;              /* n x n: hmat[c*n+m]: m lists c as access0 initiator */
     unsigned overcommit_milli;
     uint64_t reserve_kib;
+    /* node orders, fixed by the topology (made once by hv_init) */
+    size_t ncpu;             /* nodes with usable CPUs ... */
+    uint32_t *cpu_list;      /* ... in index order */
+    uint32_t *near;          /* n x n: row c: the CPU nodes other than c by
+                              * (distance from c, index); ncpu or ncpu-1 used */
+    size_t nmem;             /* nodes with memory ... */
+    uint32_t *mem_list;      /* ... in index order */
+    uint32_t *memord;        /* n x nmem: row c: memory nodes by hv_mem_key(c, .) */
+    int *id_idx;             /* node id -> index, -1: none; ids < n_id */
+    size_t n_id;
+    void *scratch;           /* solve_one's work arrays (one solve at a time) */
 };
 
 int hv_init(struct hostview *hv, const cgp_topology *t, const cgp_bitmap *reserved,
@@ -49,6 +60,20 @@ struct solve_req {
  * *mem_nodes hold node ids (new bitmaps). -ENOSPC: no placement. */
 int solve_one(const struct hostview *hv, const struct solve_req *rq, cgp_bitmap **cpu_nodes,
               cgp_bitmap **mem_nodes);
+
+/* Work budget of solve_all() (about one unit per node looked at). */
+#define SOLVE_ALL_BUDGET 1000000u
+
+/* The fallback when one-guest-at-a-time placement fails for some guest:
+ * a deterministic, bounded depth-first search for a placement of all n
+ * guests rq[0..n) (in that order) on hv as it is (hv is not changed).
+ * CPUs and memory are searched apart (the two do not constrain each other):
+ * first every guest's CPU nodes, then every guest's memory nodes, each
+ * guest's candidates tried in preference order, backtracking over the
+ * earlier guests' choices. On success cpu_nodes[i] and mem_nodes[i] hold
+ * node ids (new bitmaps). -ENOSPC: none found within budget units of work. */
+int solve_all(const struct hostview *hv, const struct solve_req *rq, size_t n, uint64_t budget,
+              cgp_bitmap **cpu_nodes, cgp_bitmap **mem_nodes);
 
 struct gp_priv {
     struct cgp_guest_placement pub;

@@ -1,19 +1,30 @@
 /* The host view and the deterministic `auto` solver (spec §3).
  *
- * For one guest: every node with usable CPUs is tried alone, then (where no
- * single node fits) each such node with its k-1 nearest CPU nodes, for the
- * smallest k that fits. For a CPU set C the memory goes to the nearest
- * memory nodes of C: the nearest single node with enough room, else the
- * nearest j nodes that each have room for 1/j of it, for the smallest j.
- * Candidates of the same k compare by: fewest distinct nodes, least vCPU
- * capacity left over, least total distance, least memory left over, lowest
- * node ids. Nothing depends on hash order or the clock. */
+ * For one guest (solve_one): every node with usable CPUs is tried alone,
+ * then (where no single node fits) each node with free vCPU capacity with
+ * its k-1 nearest CPU nodes that have free vCPU capacity, for the smallest
+ * k that fits. For a CPU set C the memory goes to the nearest memory nodes
+ * of C: the nearest single node with enough room, else the nearest j nodes
+ * that each have room for 1/j of it, for the smallest j. Candidates of the
+ * same k compare by: fewest distinct nodes, least vCPU capacity left over,
+ * least total distance, least memory left over, lowest node ids. Nothing
+ * depends on hash order or the clock.
+ *
+ * Node orders depend on the topology only and are made once by hv_init();
+ * a single-node candidate then costs a few arithmetic operations plus a
+ * walk down its memory order, and the smallest j is the same for every C.
+ *
+ * solve_all() is the bounded fallback search over all guests used by the
+ * compiler when the one-at-a-time placement fails for some guest. */
 #include "policy-int.h"
 
 #include <errno.h>
 #include <string.h>
+#include <stdio.h>
 
 #define DIST_UNKNOWN 255
+
+static int hv_orders(struct hostview *hv);
 
 void hv_clear(struct hostview *hv)
 {
@@ -29,7 +40,81 @@ void hv_clear(struct hostview *hv)
     free(hv->mem_free);
     free(hv->dist);
     free(hv->hmat);
+    free(hv->cpu_list);
+    free(hv->near);
+    free(hv->mem_list);
+    free(hv->memord);
+    free(hv->id_idx);
+    free(hv->scratch);
     memset(hv, 0, sizeof *hv);
+}
+
+static int cmp_by_key(const void *a, const void *b, void *arg)
+{
+    const uint64_t *keys = arg;
+    uint64_t ka = keys[*(const uint32_t *)a], kb = keys[*(const uint32_t *)b];
+    return ka < kb ? -1 : ka > kb;
+}
+
+/* keys are unique (they end in the node index), so the order is total */
+static void sort_idx(uint32_t *v, size_t n, const uint64_t *keys)
+{
+    qsort_r(v, n, sizeof *v, cmp_by_key, (void *)keys);
+}
+
+/* The node orders of struct hostview (topology only). */
+static int hv_orders(struct hostview *hv)
+{
+    size_t n = hv->n, nn = n ? n : 1;
+    hv->cpu_list = calloc(nn, sizeof *hv->cpu_list);
+    hv->mem_list = calloc(nn, sizeof *hv->mem_list);
+    hv->near = calloc(nn * nn, sizeof *hv->near);
+    hv->memord = calloc(nn * nn, sizeof *hv->memord);
+    uint64_t *key CGP_AUTOFREE = calloc(nn, sizeof *key);
+    int maxid = -1;
+    for (size_t i = 0; i < n; i++)
+        if (hv->id[i] > maxid)
+            maxid = hv->id[i];
+    hv->n_id = (size_t)(maxid + 1);
+    hv->id_idx = malloc((hv->n_id ? hv->n_id : 1) * sizeof *hv->id_idx);
+    /* solve_one's scratch: C, bestC, bestM, M, fixM (uint32 x n), key (u64 x n), inC */
+    hv->scratch = calloc(nn, 5 * sizeof(uint32_t) + sizeof(uint64_t) + sizeof(bool));
+    if (!hv->cpu_list || !hv->mem_list || !hv->near || !hv->memord || !key || !hv->id_idx ||
+        !hv->scratch) {
+        hv_clear(hv);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < hv->n_id; i++)
+        hv->id_idx[i] = -1;
+    for (size_t i = 0; i < n; i++)
+        if (hv->id[i] >= 0)
+            hv->id_idx[hv->id[i]] = (int)i;
+    for (size_t i = 0; i < n; i++) {
+        if (hv->n_ucpus[i])
+            hv->cpu_list[hv->ncpu++] = (uint32_t)i;
+        if (hv->has_mem[i])
+            hv->mem_list[hv->nmem++] = (uint32_t)i;
+    }
+    for (size_t c = 0; c < n; c++) {
+        uint32_t *row = hv->near + c * n;
+        size_t k = 0;
+        for (size_t i = 0; i < hv->ncpu; i++) {
+            uint32_t x = hv->cpu_list[i];
+            if (x == c)
+                continue;
+            key[x] = ((uint64_t)hv->dist[c * n + x] << 20) | x;
+            row[k++] = x;
+        }
+        sort_idx(row, k, key);
+        uint32_t *mrow = hv->memord + c * hv->nmem;
+        for (size_t i = 0; i < hv->nmem; i++) {
+            uint32_t m = hv->mem_list[i];
+            key[m] = hv_mem_key(hv, c, m);
+            mrow[i] = m;
+        }
+        sort_idx(mrow, hv->nmem, key);
+    }
+    return 0;
 }
 
 int hv_init(struct hostview *hv, const cgp_topology *t, const cgp_bitmap *reserved,
@@ -89,15 +174,12 @@ int hv_init(struct hostview *hv, const cgp_topology *t, const cgp_bitmap *reserv
             hv->hmat[a * n + b] = mb->initiators && cgp_bitmap_test(mb->initiators, (unsigned)hv->id[a]);
         }
     }
-    return 0;
+    return hv_orders(hv);
 }
 
 int hv_index(const struct hostview *hv, int id)
 {
-    for (size_t i = 0; i < hv->n; i++)
-        if (hv->id[i] == id)
-            return (int)i;
-    return -1;
+    return id >= 0 && (size_t)id < hv->n_id ? hv->id_idx[id] : -1;
 }
 
 uint64_t hv_mem_key(const struct hostview *hv, size_t c, size_t m)
@@ -135,14 +217,15 @@ int hv_local_mems(const struct hostview *hv, const cgp_bitmap *cpu_nodes, cgp_bi
                 goto oom;
             continue;
         }
-        uint64_t best = UINT64_MAX;
-        for (size_t m = 0; m < hv->n; m++)
-            if (hv->has_mem[m] && (hv_mem_key(hv, c, m) >> 20) < best)
-                best = hv_mem_key(hv, c, m) >> 20;
-        for (size_t m = 0; m < hv->n; m++)
-            if (hv->has_mem[m] && (hv_mem_key(hv, c, m) >> 20) == best &&
-                cgp_bitmap_set(b, (unsigned)hv->id[m]) < 0)
+        /* the nearest memory nodes: the head of c's memory order, all
+         * tied at the best key (class and distance) */
+        const uint32_t *mrow = hv->memord + c * hv->nmem;
+        for (size_t i = 0; i < hv->nmem; i++) {
+            if ((hv_mem_key(hv, c, mrow[i]) >> 20) != (hv_mem_key(hv, c, mrow[0]) >> 20))
+                break;
+            if (cgp_bitmap_set(b, (unsigned)hv->id[mrow[i]]) < 0)
                 goto oom;
+        }
     }
     *out = b;
     return 0;
@@ -160,18 +243,32 @@ void hv_commit(struct hostview *hv, const cgp_bitmap *cpu_nodes, unsigned vcpus,
                const cgp_bitmap *mem_nodes, uint64_t mem_kib)
 {
     unsigned total = 0;
-    for (size_t i = 0; i < hv->n; i++)
-        if (cpu_nodes && cgp_bitmap_test(cpu_nodes, (unsigned)hv->id[i]))
-            total += hv->n_ucpus[i];
-    for (size_t i = 0; total && i < hv->n; i++)
-        if (cgp_bitmap_test(cpu_nodes, (unsigned)hv->id[i]))
-            hv->cap_milli[i] -= (int64_t)((uint64_t)vcpus * 1000 * hv->n_ucpus[i] / total);
+    if (cpu_nodes) {
+        cgp_bitmap_foreach(cpu_nodes, id) {
+            int i = hv_index(hv, id);
+            if (i >= 0)
+                total += hv->n_ucpus[i];
+        }
+        if (total) {
+            cgp_bitmap_foreach(cpu_nodes, id) {
+                int i = hv_index(hv, id);
+                if (i >= 0)
+                    hv->cap_milli[i] -= (int64_t)((uint64_t)vcpus * 1000 * hv->n_ucpus[i] / total);
+            }
+        }
+    }
+    if (!mem_nodes || !mem_kib)
+        return;
     unsigned nm = 0;
-    for (size_t i = 0; i < hv->n; i++)
-        if (mem_nodes && hv->has_mem[i] && cgp_bitmap_test(mem_nodes, (unsigned)hv->id[i]))
-            nm++;
-    for (size_t i = 0; nm && mem_kib && i < hv->n; i++) {
-        if (hv->has_mem[i] && cgp_bitmap_test(mem_nodes, (unsigned)hv->id[i])) {
+    cgp_bitmap_foreach(mem_nodes, id) {
+        int i = hv_index(hv, id);
+        nm += i >= 0 && hv->has_mem[i];
+    }
+    if (!nm)
+        return;
+    cgp_bitmap_foreach(mem_nodes, id) {
+        int i = hv_index(hv, id);
+        if (i >= 0 && hv->has_mem[i]) {
             hv->mem_avail[i] -= ceil_div(mem_kib, nm);
             hv->mem_free[i] -= ceil_div(mem_kib, nm);
         }
@@ -179,6 +276,7 @@ void hv_commit(struct hostview *hv, const cgp_bitmap *cpu_nodes, unsigned vcpus,
 }
 
 /* ------------------------------------------------------------------ */
+/* solve_one */
 
 struct cand {
     bool ok;
@@ -204,13 +302,6 @@ static bool better(const struct cand *a, const struct cand *b)
     return a->seed < b->seed;
 }
 
-struct work {
-    const struct hostview *hv;
-    size_t *order;     /* scratch: n */
-    uint64_t *key;     /* scratch: n */
-    bool *inC, *inM;   /* scratch: n */
-};
-
 static int64_t avail(const struct hostview *hv, size_t m)
 {
     int64_t a = hv->mem_avail[m];
@@ -219,114 +310,173 @@ static int64_t avail(const struct hostview *hv, size_t m)
     return a;
 }
 
-static int cmp_by_key(const void *a, const void *b, void *arg)
+/* The smallest j such that j memory nodes each have room for 1/j of
+ * mem_kib (memory is spread evenly); 0 when there is none. The nodes a C
+ * gets are then the nearest j of those with room, whatever C is. */
+static size_t mem_jstar(const struct hostview *hv, uint64_t mem_kib, int64_t *need)
 {
-    const uint64_t *keys = arg;
-    uint64_t ka = keys[*(const size_t *)a], kb = keys[*(const size_t *)b];
-    return ka < kb ? -1 : ka > kb;
+    size_t nm = hv->nmem;
+    for (size_t i = 0; i < nm; i++)
+        if (avail(hv, hv->mem_list[i]) >= (int64_t)mem_kib) {
+            *need = (int64_t)mem_kib;
+            return 1;
+        }
+    if (mem_kib == 0 || nm < 2)
+        return 0;
+    /* room in decreasing order: j fits when the j-th largest holds 1/j */
+    int64_t *a CGP_AUTOFREE = malloc(nm * sizeof *a);
+    if (!a)
+        return 0;
+    for (size_t i = 0; i < nm; i++)
+        a[i] = avail(hv, hv->mem_list[i]);
+    for (size_t i = 1; i < nm; i++) /* insertion sort, descending; nm is small */
+        for (size_t j = i; j > 0 && a[j - 1] < a[j]; j--) {
+            int64_t t = a[j];
+            a[j] = a[j - 1];
+            a[j - 1] = t;
+        }
+    for (size_t j = 2; j <= nm; j++) {
+        int64_t nd = (int64_t)((mem_kib + j - 1) / j);
+        if (a[j - 1] >= nd) {
+            *need = nd;
+            return j;
+        }
+    }
+    return 0;
 }
 
-/* keys are unique (they end in the node index), so the order is total */
-static void sort_idx(size_t *v, size_t n, const uint64_t *keys)
-{
-    qsort_r(v, n, sizeof *v, cmp_by_key, (void *)keys);
-}
+struct work {
+    const struct hostview *hv;
+    const struct solve_req *rq;
+    size_t jstar;            /* memory nodes to choose (0: fixed memory) */
+    int64_t need;            /* KiB on each */
+    bool *inC;               /* by index, for the current C */
+    uint64_t *key;           /* scratch: by index */
+    uint32_t *M;             /* the current M */
+    size_t nM;
+    uint32_t *fixM;          /* fixed memory nodes (by index) */
+    size_t nfixM;
+};
 
-/* Choose memory nodes for CPU set inC; fills inM, returns false when none. */
-static bool choose_mem(struct work *w, uint64_t mem_kib, int64_t *mem_left)
+/* Memory nodes for the CPU set C[0..k) (inC set): fills w->M. */
+static bool pick_mem(struct work *w, const uint32_t *C, size_t k, int64_t *mem_left)
 {
     const struct hostview *hv = w->hv;
-    size_t nm = 0;
-    for (size_t m = 0; m < hv->n; m++) {
-        w->inM[m] = false;
-        if (!hv->has_mem[m])
-            continue;
-        uint64_t best = UINT64_MAX;
-        for (size_t c = 0; c < hv->n; c++)
-            if (w->inC[c] && hv_mem_key(hv, c, m) < best)
-                best = hv_mem_key(hv, c, m);
-        w->key[m] = best;
-        w->order[nm++] = m;
-    }
-    if (!nm)
-        return false;
-    sort_idx(w->order, nm, w->key);
-    for (size_t j = 1; j <= nm; j++) {
-        int64_t need = ceil_div(mem_kib, j);
-        size_t got = 0;
-        int64_t left = 0;
-        for (size_t i = 0; i < nm && got < j; i++) {
-            size_t m = w->order[i];
-            if (avail(hv, m) >= need) {
-                w->inM[m] = true;
-                left += avail(hv, m) - need;
-                got++;
+    size_t j = w->jstar;
+    int64_t left = 0;
+    w->nM = 0;
+    if (k == 1) {
+        const uint32_t *row = hv->memord + (size_t)C[0] * hv->nmem;
+        for (size_t i = 0; i < hv->nmem && w->nM < j; i++) {
+            int64_t a = avail(hv, row[i]);
+            if (a >= w->need) {
+                w->M[w->nM++] = row[i];
+                left += a - w->need;
             }
         }
-        if (got == j) {
-            *mem_left = left;
-            return true;
+    } else {
+        /* nearness to the set: the best key from any of its nodes (ties:
+         * none, keys end in the node index; no CPU node: index order) */
+        for (size_t i = 0; i < hv->nmem; i++) {
+            uint32_t m = hv->mem_list[i];
+            uint64_t best = k ? UINT64_MAX : m;
+            for (size_t x = 0; x < k; x++) {
+                uint64_t kk = hv_mem_key(hv, C[x], m);
+                if (kk < best)
+                    best = kk;
+            }
+            w->key[m] = avail(hv, m) >= w->need ? best : UINT64_MAX;
         }
-        for (size_t m = 0; m < hv->n; m++)
-            w->inM[m] = false;
-        if (mem_kib == 0)
-            break;
+        while (w->nM < j) {
+            uint64_t best = UINT64_MAX;
+            uint32_t bm = 0;
+            for (size_t i = 0; i < hv->nmem; i++) {
+                uint32_t m = hv->mem_list[i];
+                if (w->key[m] < best) {
+                    best = w->key[m];
+                    bm = m;
+                }
+            }
+            if (best == UINT64_MAX)
+                break;
+            w->key[bm] = UINT64_MAX;
+            w->M[w->nM++] = bm;
+            left += avail(hv, bm) - w->need;
+        }
     }
-    return false;
+    *mem_left = left;
+    return w->nM == j && j > 0;
 }
 
-/* Evaluate the current inC (and inM when fixed). */
-static bool evaluate(struct work *w, const struct solve_req *rq, struct cand *c)
+/* Evaluate the CPU set C[0..k) into *c (and w->M). */
+static bool evaluate(struct work *w, const uint32_t *C, size_t k, struct cand *c)
 {
     const struct hostview *hv = w->hv;
+    size_t n = hv->n;
+    uint64_t v = w->rq->vcpus;
     unsigned total = 0;
     int64_t cap = 0;
-    size_t k = 0;
-    for (size_t i = 0; i < hv->n; i++)
-        if (w->inC[i]) {
-            total += hv->n_ucpus[i];
-            cap += hv->cap_milli[i];
-            k++;
-        }
+    for (size_t x = 0; x < k; x++) {
+        total += hv->n_ucpus[C[x]];
+        cap += hv->cap_milli[C[x]];
+    }
     if (!total)
         return false;
-    for (size_t i = 0; i < hv->n; i++)
-        if (w->inC[i] && (int64_t)((uint64_t)rq->vcpus * 1000 * hv->n_ucpus[i] / total) > hv->cap_milli[i])
+    for (size_t x = 0; x < k; x++)
+        if ((int64_t)(v * 1000 * hv->n_ucpus[C[x]] / total) > hv->cap_milli[C[x]])
             return false;
     int64_t mem_left = 0;
-    if (rq->fixed_mem_nodes) {
-        for (size_t m = 0; m < hv->n; m++)
-            w->inM[m] = cgp_bitmap_test(rq->fixed_mem_nodes, (unsigned)hv->id[m]);
-    } else if (!choose_mem(w, rq->mem_kib, &mem_left)) {
+    if (w->jstar == 0) {
+        memcpy(w->M, w->fixM, w->nfixM * sizeof *w->M);
+        w->nM = w->nfixM;
+    } else if (!pick_mem(w, C, k, &mem_left)) {
         return false;
     }
-    size_t distinct = 0;
+    for (size_t x = 0; x < k; x++)
+        w->inC[C[x]] = true;
+    size_t distinct = k;
     uint64_t dist = 0;
-    for (size_t i = 0; i < hv->n; i++) {
-        distinct += w->inC[i] || w->inM[i];
-        for (size_t j = 0; j < hv->n; j++) {
-            if (w->inC[i] && w->inM[j])
-                dist += (uint64_t)hv->dist[i * hv->n + j];
-            if (w->inC[i] && w->inC[j] && i < j)
-                dist += (uint64_t)hv->dist[i * hv->n + j];
-        }
+    for (size_t y = 0; y < w->nM; y++)
+        distinct += !w->inC[w->M[y]];
+    for (size_t x = 0; x < k; x++) {
+        const int *row = hv->dist + (size_t)C[x] * n;
+        for (size_t y = 0; y < w->nM; y++)
+            dist += (uint64_t)row[w->M[y]];
+        for (size_t y = 0; y < k; y++)
+            if (C[x] < C[y])
+                dist += (uint64_t)row[C[y]];
     }
-    *c = (struct cand){ true, distinct, cap - (int64_t)rq->vcpus * 1000, dist, mem_left, 0 };
+    for (size_t x = 0; x < k; x++)
+        w->inC[C[x]] = false;
+    *c = (struct cand){ true, distinct, cap - (int64_t)v * 1000, dist, mem_left, 0 };
     return true;
 }
 
-static int to_bitmap(const struct hostview *hv, const bool *in, cgp_bitmap **out)
+static int to_bitmap(const struct hostview *hv, const uint32_t *v, size_t k, cgp_bitmap **out)
 {
     cgp_bitmap *b = cgp_bitmap_new();
     if (!b)
         return -ENOMEM;
-    for (size_t i = 0; i < hv->n; i++)
-        if (in[i] && cgp_bitmap_set(b, (unsigned)hv->id[i]) < 0) {
+    for (size_t i = 0; i < k; i++)
+        if (cgp_bitmap_set(b, (unsigned)hv->id[v[i]]) < 0) {
             cgp_bitmap_free(b);
             return -ENOMEM;
         }
     *out = b;
     return 0;
+}
+
+static int out_sets(const struct hostview *hv, const uint32_t *C, size_t k, const uint32_t *M,
+                    size_t nM, cgp_bitmap **cpu_nodes, cgp_bitmap **mem_nodes)
+{
+    int r = to_bitmap(hv, C, k, cpu_nodes);
+    if (r < 0)
+        return r;
+    if ((r = to_bitmap(hv, M, nM, mem_nodes)) < 0) {
+        cgp_bitmap_free(*cpu_nodes);
+        *cpu_nodes = NULL;
+    }
+    return r;
 }
 
 int solve_one(const struct hostview *hv, const struct solve_req *rq, cgp_bitmap **cpu_nodes,
@@ -337,79 +487,642 @@ int solve_one(const struct hostview *hv, const struct solve_req *rq, cgp_bitmap 
     size_t n = hv->n;
     if (!n)
         return -ENOSPC;
-    struct work w = { .hv = hv };
-    size_t *cpu_order CGP_AUTOFREE = calloc(n, sizeof *cpu_order);
-    uint64_t *ckey CGP_AUTOFREE = calloc(n, sizeof *ckey);
-    bool *bestC CGP_AUTOFREE = calloc(n, sizeof *bestC);
-    bool *bestM CGP_AUTOFREE = calloc(n, sizeof *bestM);
-    size_t *order CGP_AUTOFREE = w.order = calloc(n, sizeof *w.order);
-    uint64_t *key CGP_AUTOFREE = w.key = calloc(n, sizeof *w.key);
-    bool *inC CGP_AUTOFREE = w.inC = calloc(n, sizeof *w.inC);
-    bool *inM CGP_AUTOFREE = w.inM = calloc(n, sizeof *w.inM);
-    if (!cpu_order || !ckey || !bestC || !bestM || !order || !key || !inC || !inM)
-        return -ENOMEM;
-    struct cand best = { 0 };
+    struct work w = { .hv = hv, .rq = rq };
+    /* scratch made by hv_init: u64 first for alignment */
+    uint64_t *key = w.key = hv->scratch;
+    uint32_t *C = (uint32_t *)(key + n), *bestC = C + n, *bestM = bestC + n;
+    uint32_t *M = w.M = bestM + n, *fixM = w.fixM = M + n;
+    bool *inC = w.inC = (bool *)(fixM + n);
+    (void)inC; /* all false between calls */
 
-    if (rq->fixed_cpu_nodes) {
+    if (rq->fixed_mem_nodes) {
         for (size_t i = 0; i < n; i++)
-            inC[i] = cgp_bitmap_test(rq->fixed_cpu_nodes, (unsigned)hv->id[i]) && hv->n_ucpus[i];
-        /* the guest's CPUs are given: only memory is chosen; vCPU capacity is
-         * the operator's business there */
-        int64_t mem_left = 0;
-        if (rq->fixed_mem_nodes || !choose_mem(&w, rq->mem_kib, &mem_left))
-            return -ENOSPC;
-        int r = to_bitmap(hv, inC, cpu_nodes);
-        if (r < 0)
-            return r;
-        if ((r = to_bitmap(hv, inM, mem_nodes)) < 0) {
-            cgp_bitmap_free(*cpu_nodes);
-            return r;
-        }
-        return 0;
+            if (cgp_bitmap_test(rq->fixed_mem_nodes, (unsigned)hv->id[i]))
+                fixM[w.nfixM++] = (uint32_t)i;
+    } else if (!(w.jstar = mem_jstar(hv, rq->mem_kib, &w.need))) {
+        return -ENOSPC;
     }
 
-    size_t ncpu = 0;
-    for (size_t i = 0; i < n; i++)
-        if (hv->n_ucpus[i])
-            cpu_order[ncpu++] = i;
-    for (size_t k = 1; k <= ncpu && !best.ok; k++) {
-        for (size_t s = 0; s < ncpu; s++) {
-            size_t seed = cpu_order[s];
-            /* seed plus its k-1 nearest CPU nodes */
-            size_t *near = order; /* reuse scratch before choose_mem overwrites it */
-            size_t nn = 0;
-            for (size_t i = 0; i < ncpu; i++) {
-                size_t x = cpu_order[i];
-                if (x == seed)
-                    continue;
-                ckey[x] = ((uint64_t)hv->dist[seed * n + x] << 20) | x;
-                near[nn++] = x;
+    if (rq->fixed_cpu_nodes) {
+        /* the guest's CPUs are given: only memory is chosen; vCPU capacity is
+         * the operator's business there */
+        if (rq->fixed_mem_nodes)
+            return -ENOSPC;
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (cgp_bitmap_test(rq->fixed_cpu_nodes, (unsigned)hv->id[i]) && hv->n_ucpus[i])
+                C[k++] = (uint32_t)i;
+        int64_t mem_left;
+        if (!pick_mem(&w, C, k, &mem_left))
+            return -ENOSPC;
+        return out_sets(hv, C, k, w.M, w.nM, cpu_nodes, mem_nodes);
+    }
+
+    struct cand best = { 0 };
+    size_t bk = 0, bnM = 0;
+    int64_t want = (int64_t)rq->vcpus * 1000, room = 0;
+    size_t nfree = 0;
+    /* A node that holds both the guest's vCPUs and its memory (one
+     * distinct node) beats any other candidate; among those the order is
+     * plain arithmetic: vCPU capacity left, distance (the node's own SLIT
+     * entry), memory left (none counted for fixed memory), index. */
+    {
+        int64_t b_left = 0, b_ml = 0;
+        int b_d = 0;
+        uint32_t bc = 0;
+        bool found = false;
+        for (size_t s = 0; s < hv->ncpu; s++) {
+            uint32_t c = hv->cpu_list[s];
+            int64_t cap = hv->cap_milli[c];
+            if (cap > 0) {
+                room += cap;
+                nfree++;
             }
-            sort_idx(near, nn, ckey);
-            for (size_t i = 0; i < n; i++)
-                inC[i] = false;
-            inC[seed] = true;
-            for (size_t i = 0; i + 1 < k && i < nn; i++)
-                inC[near[i]] = true;
-            struct cand c;
-            if (!evaluate(&w, rq, &c))
+            int64_t left = cap - want;
+            if (left < 0 || (found && left > b_left))
                 continue;
-            c.seed = seed;
-            if (better(&c, &best)) {
-                best = c;
-                memcpy(bestC, inC, n * sizeof *inC);
-                memcpy(bestM, inM, n * sizeof *inM);
+            int64_t ml;
+            if (w.jstar) {
+                if (w.jstar != 1 || !hv->has_mem[c] || (ml = avail(hv, c) - w.need) < 0)
+                    continue;
+            } else {
+                if (w.nfixM != 1 || fixM[0] != c)
+                    continue;
+                ml = 0;
+            }
+            int d = hv->dist[(size_t)c * n + c];
+            if (!found || left < b_left || (left == b_left && (d < b_d || (d == b_d && ml < b_ml)))) {
+                found = true;
+                b_left = left;
+                b_d = d;
+                b_ml = ml;
+                bc = c;
+            }
+        }
+        if (found) {
+            C[0] = bc;
+            return out_sets(hv, C, 1, C, 1, cpu_nodes, mem_nodes);
+        }
+    }
+    /* no set of nodes can take the vCPUs: the shares of a set add up to
+     * at least vcpus - k (each rounded down), on nodes with capacity */
+    if (room + (int64_t)nfree < want)
+        return -ENOSPC;
+    /* other single nodes (memory elsewhere) */
+    for (size_t s = 0; s < hv->ncpu; s++) {
+        uint32_t c = hv->cpu_list[s];
+        int64_t left = hv->cap_milli[c] - want;
+        if (left < 0)
+            continue;
+        /* cannot beat a one-node candidate with less capacity left */
+        if (best.ok && best.n_nodes == 1 && left > best.cpu_left)
+            continue;
+        struct cand cd;
+        C[0] = c;
+        if (!evaluate(&w, C, 1, &cd))
+            continue;
+        cd.seed = c;
+        if (better(&cd, &best)) {
+            best = cd;
+            bestC[0] = c;
+            bk = 1;
+            memcpy(bestM, w.M, w.nM * sizeof *bestM);
+            bnM = w.nM;
+        }
+    }
+    /* a node with capacity and its k-1 nearest CPU nodes with capacity */
+    for (size_t k = 2; k <= nfree && !best.ok; k++) {
+        for (size_t s = 0; s < hv->ncpu; s++) {
+            uint32_t seed = hv->cpu_list[s];
+            if (hv->cap_milli[seed] <= 0)
+                continue;
+            const uint32_t *row = hv->near + (size_t)seed * n;
+            size_t got = 0;
+            C[got++] = seed;
+            for (size_t i = 0; i + 1 < hv->ncpu && got < k; i++)
+                if (hv->cap_milli[row[i]] > 0)
+                    C[got++] = row[i];
+            if (got < k)
+                continue;
+            struct cand cd;
+            if (!evaluate(&w, C, k, &cd))
+                continue;
+            cd.seed = seed;
+            if (better(&cd, &best)) {
+                best = cd;
+                memcpy(bestC, C, k * sizeof *C);
+                bk = k;
+                memcpy(bestM, w.M, w.nM * sizeof *bestM);
+                bnM = w.nM;
             }
         }
     }
     if (!best.ok)
         return -ENOSPC;
-    int r = to_bitmap(hv, bestC, cpu_nodes);
+    return out_sets(hv, bestC, bk, bestM, bnM, cpu_nodes, mem_nodes);
+}
+
+/* ------------------------------------------------------------------ */
+/* solve_all: the fallback search
+ *
+ * Placing CPUs never changes what memory fits and back, so the search is
+ * done in two phases: CPU nodes for every guest (guests by vCPUs, then
+ * memory, largest first, then their order in rq), then memory nodes for
+ * every guest (by memory, then vCPUs, then order; the distance to the
+ * guest's CPU nodes ordering its candidates). In each phase a guest's
+ * candidates are every non-empty set of nodes when there are at most
+ * FB_SMALL of them, else the single nodes, and where none fits the smallest
+ * sets built like solve_one's (a node and its nearest nodes with room), at
+ * most FB_WIDTH. They are tried in preference order: fewest nodes, then
+ * (CPUs) least capacity left and least distance between the nodes or
+ * (memory) least distance from the CPU nodes and least memory left, then
+ * generation order. Depth-first with backtracking. Cut-offs that lose no
+ * placement: the capacity left must cover the least demand of the guests
+ * left; a state (level, capacities left) from which nothing was found is
+ * remembered (by a 64-bit hash) and not searched again; of two consecutive
+ * guests with the same demand the second takes a set that comes no earlier
+ * (as a subset number) than the first's. The work is bounded by a budget:
+ * a search cut short counts as failed. Deterministic: no clock, no
+ * randomness. */
+
+#define FB_SMALL 10
+#define FB_WIDTH 32
+#define FB_MEMO_MAX ((size_t)1 << 21)
+
+struct fcand {
+    uint32_t off, k;         /* its nodes: pool[off .. off+k) */
+    int64_t left;
+    uint64_t dist;
+    uint32_t gen;            /* small universes: the subset number */
+};
+
+struct flevel {
+    struct fcand *c;
+    size_t nc, pos;
+    uint32_t *pool;
+    size_t npool, cap_pool, cap_c;
+    uint64_t h;              /* state hash */
+    bool memo_hit;
+    uint32_t kmin;           /* least subset number allowed */
+};
+
+struct fb {
+    const struct hostview *hv;
+    const struct solve_req *rq;
+    size_t ng;
+    bool mem;                /* phase: memory (else CPUs) */
+    size_t nu;               /* the universe: hv->cpu_list or hv->mem_list */
+    const uint32_t *U;
+    int64_t *cap;            /* by node index: vCPU x1000 or KiB left */
+    uint64_t budget, used;
+    uint64_t *memo;
+    size_t memo_cap, memo_n;
+    struct flevel *lv;       /* by level */
+    size_t *ord;             /* level -> guest */
+    const uint32_t **set;    /* per guest: the set chosen in this phase */
+    size_t *nset;
+    uint32_t *sgen;          /* per guest: its set's subset number */
+    uint32_t **cset;         /* per guest: its CPU nodes (memory phase) */
+    size_t *ncset;
+    uint32_t *tmp;           /* scratch, n */
+    uint64_t *key;           /* scratch, n */
+    int64_t *rest;           /* by level: least demand of the levels from there */
+};
+
+static bool fb_fixed(const struct fb *f, size_t g)
+{
+    return f->mem ? f->rq[g].fixed_mem_nodes != NULL : f->rq[g].fixed_cpu_nodes != NULL;
+}
+
+static int fb_cmp_ord(const void *a, const void *b, void *arg)
+{
+    const struct fb *f = arg;
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    uint64_t p[2] = { f->rq[x].vcpus, f->rq[x].mem_kib }, q[2] = { f->rq[y].vcpus, f->rq[y].mem_kib };
+    for (int i = 0, k = f->mem ? 1 : 0; i < 2; i++, k ^= 1)
+        if (p[k] != q[k])
+            return p[k] > q[k] ? -1 : 1;
+    return (x > y) - (x < y);
+}
+
+/* Level order and rest[] for the phase. A guest's CPU shares add up to at
+ * least its vCPUs less one thousandth per node after the first (each share
+ * is rounded down), its memory shares to its memory (rounded up); fixed
+ * sets are not counted (they only take capacity away). */
+static void fb_levels(struct fb *f)
+{
+    for (size_t g = 0; g < f->ng; g++)
+        f->ord[g] = g;
+    qsort_r(f->ord, f->ng, sizeof *f->ord, fb_cmp_ord, f);
+    f->rest[f->ng] = 0;
+    for (size_t l = f->ng; l-- > 0;) {
+        size_t g = f->ord[l];
+        int64_t d = 0;
+        if (!fb_fixed(f, g))
+            d = f->mem ? (int64_t)f->rq[g].mem_kib
+                       : (int64_t)f->rq[g].vcpus * 1000 - (int64_t)(f->nu ? f->nu - 1 : 0);
+        f->rest[l] = f->rest[l + 1] + (d > 0 ? d : 0);
+    }
+}
+
+static uint64_t mix64(uint64_t h, uint64_t x)
+{
+    h ^= x + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    h ^= h >> 31;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 29;
+    return h;
+}
+
+static bool memo_has(const struct fb *f, uint64_t h)
+{
+    if (!f->memo_cap)
+        return false;
+    for (size_t i = (size_t)h & (f->memo_cap - 1);; i = (i + 1) & (f->memo_cap - 1)) {
+        if (!f->memo[i])
+            return false;
+        if (f->memo[i] == h)
+            return true;
+    }
+}
+
+static void memo_put_raw(uint64_t *tab, size_t cap, uint64_t h)
+{
+    size_t i = (size_t)h & (cap - 1);
+    while (tab[i] && tab[i] != h)
+        i = (i + 1) & (cap - 1);
+    tab[i] = h;
+}
+
+static void memo_put(struct fb *f, uint64_t h)
+{
+    if ((f->memo_n + 1) * 2 > f->memo_cap) {
+        if (f->memo_cap >= FB_MEMO_MAX)
+            return; /* full: forget, search on */
+        size_t cap = f->memo_cap ? f->memo_cap * 2 : 4096;
+        uint64_t *t = calloc(cap, sizeof *t);
+        if (!t)
+            return;
+        for (size_t i = 0; i < f->memo_cap; i++)
+            if (f->memo[i])
+                memo_put_raw(t, cap, f->memo[i]);
+        free(f->memo);
+        f->memo = t;
+        f->memo_cap = cap;
+    }
+    if (!memo_has(f, h)) {
+        memo_put_raw(f->memo, f->memo_cap, h);
+        f->memo_n++;
+    }
+}
+
+/* Guest g's demand on the nodes of S[0..k): into d[0..k). */
+static void fb_demand(const struct fb *f, size_t g, const uint32_t *S, size_t k, int64_t *d)
+{
+    const struct hostview *hv = f->hv;
+    if (f->mem) {
+        int64_t share = k ? (int64_t)((f->rq[g].mem_kib + k - 1) / k) : 0;
+        for (size_t x = 0; x < k; x++)
+            d[x] = share;
+        return;
+    }
+    uint64_t total = 0, v = (uint64_t)f->rq[g].vcpus * 1000;
+    for (size_t x = 0; x < k; x++)
+        total += hv->n_ucpus[S[x]];
+    for (size_t x = 0; x < k; x++)
+        d[x] = total ? (int64_t)(v * hv->n_ucpus[S[x]] / total) : 0;
+}
+
+static void fb_apply(struct fb *f, size_t g, const uint32_t *S, size_t k, int sign)
+{
+    int64_t *d = (int64_t *)f->key;
+    fb_demand(f, g, S, k, d);
+    for (size_t x = 0; x < k; x++)
+        f->cap[S[x]] += sign * d[x];
+}
+
+static int fb_add(struct flevel *L, const uint32_t *S, size_t k, int64_t left, uint64_t dist, uint32_t gen)
+{
+    if (L->nc == L->cap_c) {
+        size_t cap = L->cap_c ? L->cap_c * 2 : 16;
+        struct fcand *v = realloc(L->c, cap * sizeof *v);
+        if (!v)
+            return -ENOMEM;
+        L->c = v;
+        L->cap_c = cap;
+    }
+    if (L->npool + k > L->cap_pool) {
+        size_t cap = L->cap_pool ? L->cap_pool * 2 : 64;
+        while (cap < L->npool + k)
+            cap *= 2;
+        uint32_t *v = realloc(L->pool, cap * sizeof *v);
+        if (!v)
+            return -ENOMEM;
+        L->pool = v;
+        L->cap_pool = cap;
+    }
+    memcpy(L->pool + L->npool, S, k * sizeof *S);
+    L->c[L->nc++] = (struct fcand){ (uint32_t)L->npool, (uint32_t)k, left, dist, gen };
+    L->npool += k;
+    return 0;
+}
+
+/* Add S[0..k) as a candidate of L when it fits. */
+static int fb_try(struct fb *f, size_t g, struct flevel *L, const uint32_t *S, size_t k, uint32_t gen)
+{
+    const struct hostview *hv = f->hv;
+    int64_t *d = (int64_t *)f->key;
+    f->used += k;
+    fb_demand(f, g, S, k, d);
+    int64_t left = 0;
+    for (size_t x = 0; x < k; x++) {
+        if (d[x] > f->cap[S[x]])
+            return 0;
+        left += f->cap[S[x]] - d[x];
+    }
+    uint64_t dist = 0;
+    for (size_t x = 0; x < k; x++) {
+        const int *row = hv->dist + (size_t)S[x] * hv->n;
+        if (f->mem) {
+            for (size_t y = 0; y < f->ncset[g]; y++)
+                dist += (uint64_t)hv->dist[(size_t)f->cset[g][y] * hv->n + S[x]];
+        } else {
+            for (size_t y = 0; y < k; y++)
+                if (S[x] < S[y])
+                    dist += (uint64_t)row[S[y]];
+        }
+    }
+    return fb_add(L, S, k, left, dist, gen);
+}
+
+static int cmp_fcand(const void *a, const void *b, void *arg)
+{
+    const struct fcand *x = a, *y = b;
+    bool mem = *(const bool *)arg;
+    if (x->k != y->k)
+        return x->k < y->k ? -1 : 1;
+    int64_t l1 = x->left, l2 = y->left;
+    uint64_t d1 = x->dist, d2 = y->dist;
+    if (mem) {
+        if (d1 != d2)
+            return d1 < d2 ? -1 : 1;
+        if (l1 != l2)
+            return l1 < l2 ? -1 : 1;
+    } else {
+        if (l1 != l2)
+            return l1 < l2 ? -1 : 1;
+        if (d1 != d2)
+            return d1 < d2 ? -1 : 1;
+    }
+    return (x->gen > y->gen) - (x->gen < y->gen);
+}
+
+/* Nearness of memory node m to guest g's CPU nodes (solve_one's key). */
+static uint64_t fb_mem_key(const struct fb *f, size_t g, uint32_t m)
+{
+    uint64_t best = UINT64_MAX;
+    for (size_t y = 0; y < f->ncset[g]; y++) {
+        uint64_t k = hv_mem_key(f->hv, f->cset[g][y], m);
+        if (k < best)
+            best = k;
+    }
+    return best == UINT64_MAX ? m : best;
+}
+
+/* The candidates at level l in the current state. */
+static int fb_gen(struct fb *f, size_t l, struct flevel *L)
+{
+    const struct hostview *hv = f->hv;
+    size_t g = f->ord[l];
+    const struct solve_req *rq = &f->rq[g];
+    L->nc = L->npool = L->pos = 0;
+    L->memo_hit = false;
+    /* identical to the guest before: no earlier subset than its */
+    L->kmin = 0;
+    if (l > 0 && f->nu <= FB_SMALL && !fb_fixed(f, g) && !fb_fixed(f, f->ord[l - 1]) &&
+        (f->mem ? rq->mem_kib == f->rq[f->ord[l - 1]].mem_kib
+                : rq->vcpus == f->rq[f->ord[l - 1]].vcpus))
+        L->kmin = f->sgen[f->ord[l - 1]];
+    uint64_t h = mix64(mix64(0x5eed, l), L->kmin);
+    int64_t room = 0;
+    for (size_t i = 0; i < f->nu; i++) {
+        h = mix64(h, (uint64_t)f->cap[f->U[i]]);
+        if (f->cap[f->U[i]] > 0)
+            room += f->cap[f->U[i]];
+    }
+    L->h = h | 1;
+    f->used += f->nu;
+    if (room < f->rest[l] || memo_has(f, L->h)) {
+        L->memo_hit = true; /* nothing to remember */
+        return 0;
+    }
+    uint32_t *S = f->tmp;
+    const cgp_bitmap *fixed = f->mem ? rq->fixed_mem_nodes : rq->fixed_cpu_nodes;
+    if (fixed) {
+        /* given by the policy: committed as it is, as the compiler does */
+        size_t k = 0;
+        for (size_t i = 0; i < f->nu; i++)
+            if (cgp_bitmap_test(fixed, (unsigned)hv->id[f->U[i]]))
+                S[k++] = f->U[i];
+        return fb_add(L, S, k, 0, 0, 0);
+    }
+    int r = 0;
+    if (f->nu <= FB_SMALL) {
+        for (uint32_t mask = L->kmin ? L->kmin : 1; mask < (1u << f->nu) && r == 0; mask++) {
+            size_t k = 0;
+            for (size_t i = 0; i < f->nu; i++)
+                if (mask >> i & 1)
+                    S[k++] = f->U[i];
+            r = fb_try(f, g, L, S, k, mask);
+        }
+    } else {
+        for (size_t i = 0; i < f->nu && r == 0; i++) {
+            S[0] = f->U[i];
+            r = fb_try(f, g, L, S, 1, L->nc);
+        }
+        for (size_t k = 2; k <= f->nu && !L->nc && r == 0; k++) {
+            if (!f->mem) {
+                for (size_t s = 0; s < f->nu && r == 0; s++) {
+                    uint32_t seed = f->U[s];
+                    if (f->cap[seed] <= 0)
+                        continue;
+                    const uint32_t *row = hv->near + (size_t)seed * hv->n;
+                    size_t got = 0;
+                    S[got++] = seed;
+                    for (size_t i = 0; i + 1 < hv->ncpu && got < k; i++)
+                        if (f->cap[row[i]] > 0)
+                            S[got++] = row[i];
+                    if (got == k)
+                        r = fb_try(f, g, L, S, k, L->nc);
+                }
+            } else {
+                /* the k nearest with room, and the k with the most room */
+                int64_t need = (int64_t)((rq->mem_kib + k - 1) / k);
+                size_t ne = 0;
+                for (size_t i = 0; i < f->nu; i++)
+                    if (f->cap[f->U[i]] >= need)
+                        S[ne++] = f->U[i];
+                if (ne < k)
+                    continue;
+                uint64_t *key = f->key + hv->n; /* f->key[0..n) is fb_try's */
+                for (int pass = 0; pass < 2 && r == 0; pass++) {
+                    for (size_t i = 0; i < ne; i++)
+                        key[i] = pass == 0 ? fb_mem_key(f, g, S[i]) : (uint64_t)(INT64_MAX - f->cap[S[i]]);
+                    for (size_t i = 1; i < ne; i++) /* insertion sort by key, then index */
+                        for (size_t j = i; j > 0 && (key[j - 1] > key[j] ||
+                                                     (key[j - 1] == key[j] && S[j - 1] > S[j])); j--) {
+                            uint64_t tk = key[j];
+                            key[j] = key[j - 1];
+                            key[j - 1] = tk;
+                            uint32_t t = S[j];
+                            S[j] = S[j - 1];
+                            S[j - 1] = t;
+                        }
+                    f->used += ne * ne / 4 + 1;
+                    r = fb_try(f, g, L, S, k, L->nc);
+                }
+            }
+        }
+    }
     if (r < 0)
         return r;
-    if ((r = to_bitmap(hv, bestM, mem_nodes)) < 0) {
-        cgp_bitmap_free(*cpu_nodes);
-        return r;
-    }
+    bool mem = f->mem;
+    qsort_r(L->c, L->nc, sizeof *L->c, cmp_fcand, &mem);
+    if (f->nu > FB_SMALL && L->nc > FB_WIDTH)
+        L->nc = FB_WIDTH;
     return 0;
+}
+
+/* One phase: 0, -ENOSPC (none, or the budget ran out) or -ENOMEM. */
+static int fb_run(struct fb *f)
+{
+    size_t l = 0;
+    bool enter = true;
+    fb_levels(f);
+    for (;;) {
+        if (f->used > f->budget)
+            return -ENOSPC;
+        if (l == f->ng)
+            return 0;
+        struct flevel *L = &f->lv[l];
+        size_t g = f->ord[l];
+        if (enter) {
+            int r = fb_gen(f, l, L);
+            if (r < 0)
+                return r;
+        }
+        if (L->pos < L->nc) {
+            const struct fcand *c = &L->c[L->pos++];
+            f->set[g] = L->pool + c->off;
+            f->nset[g] = c->k;
+            f->sgen[g] = c->gen;
+            fb_apply(f, g, f->set[g], f->nset[g], -1);
+            l++;
+            enter = true;
+            continue;
+        }
+        if (!L->memo_hit)
+            memo_put(f, L->h);
+        if (l == 0)
+            return -ENOSPC;
+        l--;
+        g = f->ord[l];
+        fb_apply(f, g, f->set[g], f->nset[g], +1);
+        enter = false;
+    }
+}
+
+static void fb_free_levels(struct fb *f)
+{
+    for (size_t i = 0; f->lv && i < f->ng; i++) {
+        free(f->lv[i].c);
+        free(f->lv[i].pool);
+    }
+    free(f->lv);
+    f->lv = NULL;
+    free(f->memo);
+    f->memo = NULL;
+    f->memo_cap = f->memo_n = 0;
+}
+
+int solve_all(const struct hostview *hv, const struct solve_req *rq, size_t ng, uint64_t budget,
+              cgp_bitmap **cpu_nodes, cgp_bitmap **mem_nodes)
+{
+    size_t n = hv->n, nn = n ? n : 1, gg = ng ? ng : 1;
+    for (size_t g = 0; g < ng; g++) {
+        cpu_nodes[g] = mem_nodes[g] = NULL;
+        if (!rq[g].vcpus || (rq[g].fixed_cpu_nodes && rq[g].fixed_mem_nodes))
+            return -EINVAL;
+    }
+    struct fb f = { .hv = hv, .rq = rq, .ng = ng, .budget = budget };
+    int64_t *cap CGP_AUTOFREE = f.cap = calloc(nn, sizeof *f.cap);
+    uint32_t *tmp CGP_AUTOFREE = f.tmp = calloc(nn, sizeof *f.tmp);
+    uint64_t *key CGP_AUTOFREE = f.key = calloc(2 * nn, sizeof *f.key);
+    size_t *ord CGP_AUTOFREE = f.ord = calloc(gg, sizeof *f.ord);
+    const uint32_t **set CGP_AUTOFREE = f.set = calloc(gg, sizeof *f.set);
+    size_t *nset CGP_AUTOFREE = f.nset = calloc(gg, sizeof *f.nset);
+    uint32_t *sgen CGP_AUTOFREE = f.sgen = calloc(gg, sizeof *f.sgen);
+    uint32_t **cset CGP_AUTOFREE = f.cset = calloc(gg, sizeof *f.cset);
+    size_t *ncset CGP_AUTOFREE = f.ncset = calloc(gg, sizeof *f.ncset);
+    int64_t *rest CGP_AUTOFREE = f.rest = calloc(ng + 1, sizeof *f.rest);
+    uint32_t *cflat CGP_AUTOFREE = NULL;
+    if (!cap || !tmp || !key || !ord || !set || !nset || !sgen || !cset || !ncset || !rest)
+        return -ENOMEM;
+    int r;
+
+    /* CPUs */
+    for (size_t i = 0; i < n; i++)
+        cap[i] = hv->cap_milli[i];
+    f.U = hv->cpu_list;
+    f.nu = hv->ncpu;
+    if (!(f.lv = calloc(gg, sizeof *f.lv)))
+        return -ENOMEM;
+    r = fb_run(&f);
+    if (r == 0) {
+        size_t tot = 0;
+        for (size_t g = 0; g < ng; g++)
+            tot += nset[g];
+        if (!(cflat = malloc((tot ? tot : 1) * sizeof *cflat))) {
+            r = -ENOMEM;
+        } else {
+            tot = 0;
+            for (size_t g = 0; g < ng; g++) {
+                memcpy(cflat + tot, set[g], nset[g] * sizeof *cflat);
+                cset[g] = cflat + tot;
+                ncset[g] = nset[g];
+                tot += nset[g];
+            }
+        }
+    }
+    if (getenv("CGP_FB_DEBUG"))
+        fprintf(stderr, "fallback cpu: r=%d used=%llu\n", r, (unsigned long long)f.used);
+    fb_free_levels(&f);
+    if (r < 0)
+        return r;
+
+    /* memory */
+    for (size_t i = 0; i < n; i++)
+        cap[i] = avail(hv, i);
+    f.mem = true;
+    f.U = hv->mem_list;
+    f.nu = hv->nmem;
+    if (!(f.lv = calloc(gg, sizeof *f.lv)))
+        return -ENOMEM;
+    r = fb_run(&f);
+    if (getenv("CGP_FB_DEBUG"))
+        fprintf(stderr, "fallback: r=%d used=%llu\n", r, (unsigned long long)f.used);
+    for (size_t g = 0; r == 0 && g < ng; g++) {
+        if ((r = to_bitmap(hv, cset[g], ncset[g], &cpu_nodes[g])) < 0 ||
+            (r = to_bitmap(hv, set[g], nset[g], &mem_nodes[g])) < 0)
+            break;
+    }
+    fb_free_levels(&f);
+    if (r < 0) {
+        for (size_t g = 0; g < ng; g++) {
+            cgp_bitmap_free(cpu_nodes[g]);
+            cgp_bitmap_free(mem_nodes[g]);
+            cpu_nodes[g] = mem_nodes[g] = NULL;
+        }
+    }
+    return r;
 }

@@ -3,6 +3,8 @@
  * Expected placements are derived by hand from the fixture definitions. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <ftw.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,3 +253,175 @@ Test(compile, memfree_warning_only_for_guests_not_running)
     cgp_topology_free(t);
     cgp_policy_free(p);
 }
+
+/* ------------------------------------------------------------------ */
+/* Hosts written by the test itself: a minimal sysfs tree (node online/
+ * possible lists, per node cpulist, meminfo and distance; cpu present/
+ * online lists and one directory per CPU), CPUs numbered in node order. */
+
+struct hnode {
+    unsigned cpus;           /* CPUs of the node */
+    unsigned mem_mib;        /* MemTotal = MemFree, MiB (0: no memory) */
+};
+
+static void put(const char *root, const char *rel, const char *text)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", root, rel);
+    for (char *q = path + strlen(root) + 1; *q; q++)
+        if (*q == '/') {
+            *q = 0;
+            mkdir(path, 0755);
+            *q = '/';
+        }
+    FILE *f = fopen(path, "w");
+    cr_assert(f, "cannot write %s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Writes the host into a new directory; returns its path (free it). */
+static char *mkhost(const struct hnode *nd, size_t n, const int *dist)
+{
+    char *root = strdup("/tmp/cgp-test-host-XXXXXX");
+    cr_assert(root && mkdtemp(root));
+    char rel[256], text[4096];
+    unsigned cpu = 0;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(rel, sizeof rel, "sys/devices/system/node/node%zu/cpulist", i);
+        if (nd[i].cpus)
+            snprintf(text, sizeof text, "%u-%u\n", cpu, cpu + nd[i].cpus - 1);
+        else
+            snprintf(text, sizeof text, "\n");
+        put(root, rel, text);
+        for (unsigned c = 0; c < nd[i].cpus; c++, cpu++) {
+            snprintf(rel, sizeof rel, "sys/devices/system/cpu/cpu%u/online", cpu);
+            put(root, rel, "1\n");
+        }
+        unsigned long long kib = (unsigned long long)nd[i].mem_mib * 1024;
+        snprintf(rel, sizeof rel, "sys/devices/system/node/node%zu/meminfo", i);
+        snprintf(text, sizeof text, "Node %zu MemTotal: %llu kB\nNode %zu MemFree: %llu kB\n", i, kib, i, kib);
+        put(root, rel, text);
+        size_t len = 0;
+        for (size_t j = 0; j < n; j++)
+            len += (size_t)snprintf(text + len, sizeof text - len, "%s%d", j ? " " : "", dist[i * n + j]);
+        snprintf(text + len, sizeof text - len, "\n");
+        snprintf(rel, sizeof rel, "sys/devices/system/node/node%zu/distance", i);
+        put(root, rel, text);
+    }
+    snprintf(text, sizeof text, "0-%zu\n", n - 1);
+    put(root, "sys/devices/system/node/online", text);
+    put(root, "sys/devices/system/node/possible", text);
+    snprintf(text, sizeof text, "0-%u\n", cpu - 1);
+    put(root, "sys/devices/system/cpu/present", text);
+    put(root, "sys/devices/system/cpu/online", text);
+    put(root, "sys/devices/system/cpu/possible", text);
+    return root;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void rmhost(char *root)
+{
+    nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    free(root);
+}
+
+static int compile_on(const char *root, const char *src, cgp_diags **dout, cgp_placement **pl)
+{
+    cgp_diags *d = cgp_diags_new();
+    cgp_policy *p = NULL;
+    int r = cgp_policy_parse_buffer("t.conf", src, strlen(src), d, &p);
+    if (r == 0) {
+        cgp_ctx *ctx = NULL;
+        cr_assert_eq(cgp_ctx_new(root, NULL, &ctx), 0);
+        cgp_topology *t = NULL;
+        cr_assert_eq(cgp_topology_read(ctx, &t), 0, "%s", cgp_ctx_last_error(ctx));
+        cgp_ctx_free(ctx);
+        r = cgp_policy_compile(p, t, d, pl);
+        cgp_topology_free(t);
+    }
+    cgp_policy_free(p);
+    *dout = d;
+    return r;
+}
+
+/* bench/solver instance 118 (seed 4). Nodes (CPUs / memory): 0: 2 / 7680M
+ * (CPUs 0-1), 1: 6 / 6G (2-7), 2: 5 / - (8-12), 3: 1 / - (13), 4: 5 / -
+ * (14-18), 5: - / 14G. Reserve 256M, overcommit 1.
+ * g1 (more memory) first: only node 1 holds 6 vCPUs and 4864M alone (5888M
+ * after the reserve): CPUs 2-7, memory 1; node 1 is then full.
+ * g0 (6 vCPUs, 2560M): no single node has 6 free vCPUs. Pairs of nodes with
+ * free capacity, vCPUs spread by CPU count: {0,3} gives node 0 4 > 2 (no);
+ * {2,4} fits (3+3) with memory on node 5 (nearest to 4 with room; node 1 has
+ * 1024M left): 3 distinct nodes; {0,4} fits (1.71 on 0, 4.29 on 4) with
+ * memory on node 0 itself (7424M free): 2 distinct nodes, so it wins.
+ * The old solver paired node 4 with its nearest CPU node, the full node 1,
+ * and reported no placement for g0. */
+Test(solver, full_node_does_not_poison_sets)
+{
+    static const struct hnode nd[] = { { 2, 7680 }, { 6, 6144 }, { 5, 0 }, { 1, 0 }, { 5, 0 }, { 0, 14336 } };
+    static const int dist[] = {
+        10, 16, 34, 15, 16, 29,
+        16, 10, 15, 21, 11, 18,
+        34, 15, 10, 27, 24, 35,
+        15, 21, 27, 10, 25, 20,
+        16, 11, 24, 25, 10, 14,
+        29, 18, 35, 20, 14, 10,
+    };
+    char *root = mkhost(nd, 6, dist);
+    cgp_diags *d;
+    cgp_placement *pl = NULL;
+    int r = compile_on(root, "host { reserve memory 256M; overcommit 1; }\n"
+                             "guest g0 { vcpus 6; cpus auto; memory 2560M nodes auto; }\n"
+                             "guest g1 { vcpus 6; cpus auto; memory 4864M nodes auto; }\n", &d, &pl);
+    cr_assert_eq(r, 0, "%s", cgp_diags_count(d) ? cgp_diags_get(d, 0)->msg : "");
+    expect_guest(pl, "g1", "2-7", "1");
+    expect_guest(pl, "g0", "0-1,14-18", "0");
+    cgp_placement_free(pl);
+    cgp_diags_free(d);
+    rmhost(root);
+}
+
+/* bench/solver instance 283: node 0: 8 CPUs, 12G; node 1: 1 CPU, 13G;
+ * reserve 256M (12032M and 13056M left), overcommit 1.
+ * One at a time, g0 (12032M) takes node 0 alone (4 of 8 vCPUs), and g1 (5
+ * vCPUs) then fits nowhere: node 0 has 4 left, {0,1} would put 5*8/9 = 4.44
+ * on node 0. The fallback search finds the only CPU placement: both on
+ * {0,1} (g0: 3.556 + 0.444, g1: 4.444 + 0.556; 7.999 <= 8 and 0.999 <= 1).
+ * Memory, one node each, by distance from {0,1} (25 for either node), then
+ * least left over: g0 on node 0 (0 left), g1 (5888M) on node 1. */
+Test(solver, fallback_search_when_one_at_a_time_fails)
+{
+    static const struct hnode nd[] = { { 8, 12288 }, { 1, 13312 } };
+    static const int dist[] = { 10, 15, 15, 10 };
+    char *root = mkhost(nd, 2, dist);
+    cgp_diags *d;
+    cgp_placement *pl = NULL;
+    int r = compile_on(root, "host { reserve memory 256M; overcommit 1; }\n"
+                             "guest g0 { vcpus 4; cpus auto; memory 12032M nodes auto; }\n"
+                             "guest g1 { vcpus 5; cpus auto; memory 5888M nodes auto; }\n", &d, &pl);
+    cr_assert_eq(r, 0, "%s", cgp_diags_count(d) ? cgp_diags_get(d, 0)->msg : "");
+    expect_guest(pl, "g0", "0-8", "0");
+    expect_guest(pl, "g1", "0-8", "1");
+    cgp_placement_free(pl);
+    cgp_diags_free(d);
+
+    /* 10 vCPUs on 9 CPUs: no placement; the error names the guest the
+     * one-at-a-time pass could not place */
+    r = compile_on(root, "host { reserve memory 256M; overcommit 1; }\n"
+                         "guest g0 { vcpus 4; cpus auto; memory 12032M nodes auto; }\n"
+                         "guest g1 { vcpus 6; cpus auto; memory 5888M nodes auto; }\n", &d, &pl);
+    cr_expect_eq(r, -EINVAL);
+    cr_expect(has_error(d, "no placement exists for guest 'g1'"));
+    cr_expect(!has_error(d, "guest 'g0'"));
+    cgp_diags_free(d);
+    rmhost(root);
+}
+
