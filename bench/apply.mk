@@ -20,4 +20,5 @@ $(B)/bench-apply/syscost: bench/apply/syscost.c
 
 .PHONY: bench-apply
 bench-apply: $(BIN) $(BENCH_APPLY_FAKE) $(B)/bench-apply/syscost
+	$(Q)scripts/deps.sh bench
 	$(Q)bench/apply/run.py --build $(B) --out docs/PERFORMANCE.md $(BENCH_APPLY_ARGS)

@@ -4,4 +4,5 @@
 BENCH_ARGS ?=
 .PHONY: bench
 bench: $(BIN)
+	$(Q)scripts/deps.sh bench
 	$(Q)bench/run-bench.py $(BIN) --workdir $(B)/bench --out docs/PERFORMANCE.md $(BENCH_ARGS)

@@ -16,6 +16,7 @@ $(BENCH_SOLVER_B)/exact: bench/solver/exact.c
 
 .PHONY: bench-solver
 bench-solver: $(BIN) $(BENCH_SOLVER_B)/solvetime $(BENCH_SOLVER_B)/exact
+	$(Q)scripts/deps.sh bench
 	$(Q)bench/solver/run-solver-bench.py --bin $(BIN) --solvetime $(BENCH_SOLVER_B)/solvetime \
 	    --exact $(BENCH_SOLVER_B)/exact --workdir $(BENCH_SOLVER_B) --out docs/PERFORMANCE.md \
 	    $(BENCH_SOLVER_ARGS)

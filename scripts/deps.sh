@@ -1,18 +1,20 @@
 #!/bin/sh
 # Install the Debian 12 packages cgplace needs to build, test and demo.
 # Idempotent: does nothing when every package is already installed.
-# Usage: scripts/deps.sh [build|check|vm|all]   (default: all)
+# Usage: scripts/deps.sh [build|check|vm|bench|all]   (default: all)
 set -eu
 what=${1:-all}
-build="gcc make pkg-config libxml2-dev libxml2-utils libjson-c-dev libseccomp-dev libnuma-dev libsystemd-dev"
+build="gcc libc6-dev make pkg-config libxml2-dev libxml2-utils libjson-c-dev libseccomp-dev libnuma-dev libsystemd-dev"
 check="python3 libcriterion-dev clang libclang-rt-14-dev hwloc libvirt0 util-linux bzip2 gzip xz-utils"
 vm="qemu-system-x86 busybox-static cpio numactl cgroup-tools apt dpkg kmod"
+bench="strace valgrind time hwloc util-linux"
 case "$what" in
     build) pkgs="$build" ;;
     check) pkgs="$build $check $vm" ;;
     vm) pkgs="$build $vm" ;;
-    all) pkgs="$build $check $vm" ;;
-    *) echo "usage: $0 [build|check|vm|all]" >&2; exit 2 ;;
+    bench) pkgs="$build $check $vm $bench" ;;
+    all) pkgs="$build $check $vm $bench" ;;
+    *) echo "usage: $0 [build|check|vm|bench|all]" >&2; exit 2 ;;
 esac
 missing=""
 for p in $pkgs; do
