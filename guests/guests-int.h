@@ -6,7 +6,7 @@
 #include "internal.h"
 #include "../parsers/qmp.h"
 
-#define CGP_QMP_TIMEOUT_MS 2000
+#define CGP_QMP_TIMEOUT_MS 5000 /* QEMU under load (TCG, a busy host) can take seconds to accept the next client */
 
 /* Talk QMP to the unix socket at path (absolute, resolved under the sysroot
  * whose directory is root_fd and whose name is sysroot) for at most

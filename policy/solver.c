@@ -20,7 +20,7 @@
 
 #include <errno.h>
 #include <string.h>
-#include <stdio.h>
+#include <stdint.h>
 
 #define DIST_UNKNOWN 255
 
@@ -77,8 +77,8 @@ static int hv_orders(struct hostview *hv)
             maxid = hv->id[i];
     hv->n_id = (size_t)(maxid + 1);
     hv->id_idx = malloc((hv->n_id ? hv->n_id : 1) * sizeof *hv->id_idx);
-    /* solve_one's scratch: C, bestC, bestM, M, fixM (uint32 x n), key (u64 x n), inC */
-    hv->scratch = calloc(nn, 5 * sizeof(uint32_t) + sizeof(uint64_t) + sizeof(bool));
+    /* solve_one's scratch: key (u64 x n), C, bestC, bestM, M, fixM, ks (uint32 x n), inC */
+    hv->scratch = calloc(nn, 6 * sizeof(uint32_t) + sizeof(uint64_t) + sizeof(bool));
     if (!hv->cpu_list || !hv->mem_list || !hv->near || !hv->memord || !key || !hv->id_idx ||
         !hv->scratch) {
         hv_clear(hv);
@@ -491,8 +491,8 @@ int solve_one(const struct hostview *hv, const struct solve_req *rq, cgp_bitmap 
     /* scratch made by hv_init: u64 first for alignment */
     uint64_t *key = w.key = hv->scratch;
     uint32_t *C = (uint32_t *)(key + n), *bestC = C + n, *bestM = bestC + n;
-    uint32_t *M = w.M = bestM + n, *fixM = w.fixM = M + n;
-    bool *inC = w.inC = (bool *)(fixM + n);
+    uint32_t *M = w.M = bestM + n, *fixM = w.fixM = M + n, *ks = fixM + n;
+    bool *inC = w.inC = (bool *)(ks + n);
     (void)inC; /* all false between calls */
 
     if (rq->fixed_mem_nodes) {
@@ -590,28 +590,58 @@ int solve_one(const struct hostview *hv, const struct solve_req *rq, cgp_bitmap 
             bnM = w.nM;
         }
     }
-    /* a node with capacity and its k-1 nearest CPU nodes with capacity */
-    for (size_t k = 2; k <= nfree && !best.ok; k++) {
+    /* a node with capacity and its k-1 nearest CPU nodes with capacity, for
+     * the smallest k where some such set fits. Memory fits any set (the j
+     * nodes with room exist whatever C is), so a set fits when every node
+     * takes its share, floor(V*u_i/T) <= cap_i (V: vCPUs x1000, T: the
+     * set's CPUs), that is when T >= V*u_i/(cap_i+1) + 1 for all of them:
+     * one running maximum per seed finds its smallest k in one walk. */
+    if (!best.ok) {
+        uint64_t V = (uint64_t)want;
+        size_t kmin = SIZE_MAX;
         for (size_t s = 0; s < hv->ncpu; s++) {
             uint32_t seed = hv->cpu_list[s];
+            ks[s] = UINT32_MAX; /* by seed position: its smallest k */
             if (hv->cap_milli[seed] <= 0)
                 continue;
             const uint32_t *row = hv->near + (size_t)seed * n;
+            uint64_t T = hv->n_ucpus[seed];
+            uint64_t needT = V * hv->n_ucpus[seed] / (uint64_t)(hv->cap_milli[seed] + 1) + 1;
+            size_t k = 1;
+            for (size_t i = 0; i + 1 < hv->ncpu && k < kmin; i++) {
+                uint32_t x = row[i];
+                if (hv->cap_milli[x] <= 0)
+                    continue;
+                k++;
+                T += hv->n_ucpus[x];
+                uint64_t nt = V * hv->n_ucpus[x] / (uint64_t)(hv->cap_milli[x] + 1) + 1;
+                if (nt > needT)
+                    needT = nt;
+                if (T >= needT) {
+                    ks[s] = (uint32_t)k;
+                    kmin = k;
+                    break;
+                }
+            }
+        }
+        for (size_t s = 0; kmin != SIZE_MAX && s < hv->ncpu; s++) {
+            if (ks[s] != kmin)
+                continue;
+            uint32_t seed = hv->cpu_list[s];
+            const uint32_t *row = hv->near + (size_t)seed * n;
             size_t got = 0;
             C[got++] = seed;
-            for (size_t i = 0; i + 1 < hv->ncpu && got < k; i++)
+            for (size_t i = 0; i + 1 < hv->ncpu && got < kmin; i++)
                 if (hv->cap_milli[row[i]] > 0)
                     C[got++] = row[i];
-            if (got < k)
-                continue;
             struct cand cd;
-            if (!evaluate(&w, C, k, &cd))
+            if (got < kmin || !evaluate(&w, C, kmin, &cd))
                 continue;
             cd.seed = seed;
             if (better(&cd, &best)) {
                 best = cd;
-                memcpy(bestC, C, k * sizeof *C);
-                bk = k;
+                memcpy(bestC, C, kmin * sizeof *C);
+                bk = kmin;
                 memcpy(bestM, w.M, w.nM * sizeof *bestM);
                 bnM = w.nM;
             }
@@ -1094,8 +1124,6 @@ int solve_all(const struct hostview *hv, const struct solve_req *rq, size_t ng, 
             }
         }
     }
-    if (getenv("CGP_FB_DEBUG"))
-        fprintf(stderr, "fallback cpu: r=%d used=%llu\n", r, (unsigned long long)f.used);
     fb_free_levels(&f);
     if (r < 0)
         return r;
@@ -1109,8 +1137,6 @@ int solve_all(const struct hostview *hv, const struct solve_req *rq, size_t ng, 
     if (!(f.lv = calloc(gg, sizeof *f.lv)))
         return -ENOMEM;
     r = fb_run(&f);
-    if (getenv("CGP_FB_DEBUG"))
-        fprintf(stderr, "fallback: r=%d used=%llu\n", r, (unsigned long long)f.used);
     for (size_t g = 0; r == 0 && g < ng; g++) {
         if ((r = to_bitmap(hv, cset[g], ncset[g], &cpu_nodes[g])) < 0 ||
             (r = to_bitmap(hv, set[g], nset[g], &mem_nodes[g])) < 0)

@@ -340,6 +340,8 @@ for k in range(1, n4 + 1):
     rc, out, err = cgplace("apply", RUN + "/p4.conf", env={"CGPLACE_FAULT_WRITE": str(k)})
     same = tree_state() == base
     restored.append((k, rc, same))
+    if rc != 1:
+        print("# k=%d: exit %d: %s" % (k, rc, err.strip().replace("\n", " | ")[:300]))
 eq([r for r in restored if r[1] != 1 or not r[2]], [], "every k of %d: apply exits 1 and the tree and memberships are restored" % n4)
 rc, out, err = cgplace("apply", RUN + "/p4.conf")
 eq(rc, 0, "without the fault, g4 is placed")
