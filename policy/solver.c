@@ -1017,7 +1017,8 @@ static int fb_gen(struct fb *f, size_t l, struct flevel *L)
     if (r < 0)
         return r;
     bool mem = f->mem;
-    qsort_r(L->c, L->nc, sizeof *L->c, cmp_fcand, &mem);
+    if (L->nc > 1) /* L->c may be NULL when empty: qsort's argument must not be */
+        qsort_r(L->c, L->nc, sizeof *L->c, cmp_fcand, &mem);
     if (f->nu > FB_SMALL && L->nc > FB_WIDTH)
         L->nc = FB_WIDTH;
     return 0;

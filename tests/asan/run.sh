@@ -126,6 +126,23 @@ else
     tp=$((tp + sp)); tf=$((tf + sf))
 fi
 
+# The other Criterion+golden layers (engine, discovery, policy) against the
+# sanitized library and CLI too.
+if [ "${ASAN_LAYERS:-1}" != 0 ]; then
+    for layer in cgctl guests policy; do
+        rm -f "$AB/results/$layer"
+        ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
+        UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
+            make --no-print-directory B="$AB" SAN=1 "check-$layer" || rc_all=1
+        if read -r p f s < "$AB/results/$layer" 2>/dev/null; then
+            echo "asan $layer: $p passed, $f failed"
+            tp=$((tp + p)); tf=$((tf + f)); ts=$((ts + ${s:-0}))
+        else
+            echo "FAIL asan $layer: no result"; tf=$((tf + 1))
+        fi
+    done
+fi
+
 echo "$tp $tf $ts" > "$B/results/asan"
 echo "asan: $tp passed, $tf failed, $ts skipped"
 [ "$tf" -eq 0 ] && [ "$rc_all" -eq 0 ] || exit 1
