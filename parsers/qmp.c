@@ -42,6 +42,7 @@ void cgp_qmp_session_clear(struct cgp_qmp_session *s)
 {
     if (s->tok)
         json_tokener_free(s->tok);
+    free(s->msg);
     cgp_qmp_threads_clear(&s->t);
     memset(s, 0, sizeof *s);
 }
@@ -191,6 +192,22 @@ static int handle(struct cgp_qmp_session *s, struct json_object *m, const char *
     }
 }
 
+static int msg_append(struct cgp_qmp_session *s, const char *buf, size_t len)
+{
+    if (s->mlen + len + 1 > s->mcap) {
+        size_t cap = (s->mlen + len + 1) * 2;
+        char *n = realloc(s->msg, cap);
+        if (!n)
+            return -ENOMEM;
+        s->msg = n;
+        s->mcap = cap;
+    }
+    memcpy(s->msg + s->mlen, buf, len);
+    s->mlen += len;
+    s->msg[s->mlen] = '\0';
+    return 0;
+}
+
 int cgp_qmp_feed(struct cgp_qmp_session *s, const char *buf, size_t len, size_t *used,
                  const char **send)
 {
@@ -223,6 +240,8 @@ int cgp_qmp_feed(struct cgp_qmp_session *s, const char *buf, size_t len, size_t 
     enum json_tokener_error e = json_tokener_get_error(s->tok);
     if (!m) {
         if (e == json_tokener_continue) {
+            if (msg_append(s, buf, len) < 0)
+                return -ENOMEM;
             *used = skipped + len;
             s->bytes += len;
             return 0;
@@ -237,6 +256,28 @@ int cgp_qmp_feed(struct cgp_qmp_session *s, const char *buf, size_t len, size_t 
     s->bytes += end;
     s->in_msg = false;
     json_tokener_reset(s->tok);
+    if (s->mlen) {
+        /* The streaming tokenizer only found where a split message ends:
+         * json-c is laxer across reads ("0-," split after "0-" passes), so
+         * judge the whole message as if it had arrived in one read. */
+        json_object_put(m);
+        m = NULL;
+        if (msg_append(s, buf, end) < 0)
+            return -ENOMEM;
+        struct json_tokener *whole = json_tokener_new();
+        if (!whole)
+            return -ENOMEM;
+        m = json_tokener_parse_ex(whole, s->msg, (int)s->mlen);
+        e = json_tokener_get_error(whole);
+        if (m && json_tokener_get_parse_end(whole) != s->mlen) {
+            json_object_put(m);
+            m = NULL;
+        }
+        json_tokener_free(whole);
+        s->mlen = 0;
+        if (!m)
+            return fail(s, -EPROTO, "malformed JSON: %s", json_tokener_error_desc(e));
+    }
     int r = handle(s, m, send);
     json_object_put(m);
     return r;

@@ -55,6 +55,8 @@ struct cgp_qmp_session {
     struct json_tokener *tok;
     size_t bytes;
     bool in_msg;                /* inside a message (the tokenizer holds part of it) */
+    char *msg;                  /* the current message's bytes so far */
+    size_t mlen, mcap;
     struct cgp_qmp_threads t;
     char err[160];              /* why the session failed */
 };

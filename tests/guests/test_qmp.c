@@ -449,3 +449,30 @@ Test(qmp_server, cut_iothread_name_completed_by_qmp)
     cr_assert_eq(g->threads[1].vcpu, 0);
     cgp_guests_free(l);
 }
+
+/* json-c accepts "0-," when the number is split after "0-" across reads but
+ * not when it comes whole (found by fuzzing): a split message must be judged
+ * as if it had arrived in one read. */
+Test(qmp_parser, split_message_judged_whole)
+{
+    const char *bad = "{\"return\": [{\"thread-id\": 4242, \"cpu-index\": 0-, \"target\": \"x86_64\"}]}\r\n";
+    const char *tr[] = { GREETING, RET_EMPTY, bad };
+    for (size_t step = 1; step <= 8; step++) {
+        struct cgp_qmp_session s;
+        cr_assert_eq(cgp_qmp_session_init(&s), 0);
+        int r = 0;
+        for (size_t k = 0; k < 3 && r == 0; k++) {
+            const char *p = tr[k];
+            size_t n = strlen(p);
+            for (size_t i = 0; i < n && r == 0;) {
+                size_t used;
+                const char *cmd;
+                size_t len = n - i < step ? n - i : step;
+                r = cgp_qmp_feed(&s, p + i, len, &used, &cmd);
+                i += used ? used : len;
+            }
+        }
+        cr_expect_eq(r, -EPROTO, "chunks of %zu: malformed number refused (got %d)", step, r);
+        cgp_qmp_session_clear(&s);
+    }
+}

@@ -28,6 +28,14 @@ mount -t tmpfs -o mode=1777 tmpfs $R/tmp || fail "mount /tmp"
 mount -t tmpfs -o mode=755 tmpfs $R/run || fail "mount /run"
 mkdir -p $R/run/vm-results $R/run/lock
 mount -t 9p -o "$P9,cache=none" results $R/run/vm-results || fail "cannot mount results"
+# a project checkout under the host's /tmp or /run comes back at its own path
+for arg in $(cat /proc/cmdline); do
+    case $arg in
+        cgp_project=*)
+            p=${arg#cgp_project=}
+            mkdir -p "$R$p" && mount -t 9p -o "$P9,ro,cache=loose" project "$R$p" || fail "cannot mount project $p" ;;
+    esac
+done
 
 # run the job; output to the result share, exit status last
 chroot $R /bin/sh -c '/bin/sh /run/vm-results/.job.sh > /run/vm-results/.output 2>&1; echo $? > /run/vm-results/.status.tmp; mv /run/vm-results/.status.tmp /run/vm-results/.status'

@@ -176,6 +176,16 @@ q() { printf '%q' "$1"; }
     echo
 } > "$RES/.job.sh"
 
+# The VM hides the host's /tmp and /run under fresh tmpfs: a checkout there
+# (a CI clone, say) is shared on its own and mounted back at the same path.
+proj_share=() proj_append=
+case $PROJECT in
+    /tmp|/tmp/*|/run|/run/*)
+        case $PROJECT in *[[:space:],]*) die "project path must not contain spaces or commas: $PROJECT" ;; esac
+        proj_share=( -virtfs "local,path=$PROJECT,mount_tag=project,security_model=none,readonly=on,multidevs=remap" )
+        proj_append="cgp_project=$PROJECT" ;;
+esac
+
 CONSOLE=$RES/.console
 t0=$(date +%s.%N)
 # shellcheck disable=SC2054  # the commas are QEMU option syntax
@@ -183,9 +193,10 @@ qemu_cmd=( timeout --kill-after=10 "$TIMEOUT" "$QEMU" -machine "$VM_MACHINE" -ac
            -m "$VM_MEM" -smp "$VM_SMP" "${VM_QEMU_ARGS[@]}"
            -nographic -no-reboot -nodefaults -serial stdio -monitor none
            -kernel "$kdir/vmlinuz" -initrd "$INITRD"
-           -append "console=ttyS0 quiet loglevel=3 panic=-1 oops=panic mitigations=off tsc=reliable init_on_alloc=0 8250.nr_uarts=1 $VM_APPEND"
+           -append "console=ttyS0 quiet loglevel=3 panic=-1 oops=panic mitigations=off tsc=reliable init_on_alloc=0 8250.nr_uarts=1 $proj_append $VM_APPEND"
            -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
-           -virtfs local,path="$RES",mount_tag=results,security_model=none,multidevs=remap )
+           -virtfs local,path="$RES",mount_tag=results,security_model=none,multidevs=remap
+           "${proj_share[@]}" )
 [ "${CGPLACE_VM_VERBOSE:-0}" = 1 ] && echo "$ME: ${qemu_cmd[*]}" >&2
 if [ "${CGPLACE_VM_VERBOSE:-0}" = 1 ]; then
     "${qemu_cmd[@]}" < /dev/null 2>&1 | tee "$CONSOLE" >&2
