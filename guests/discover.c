@@ -132,6 +132,17 @@ bool cgp_guests_cgroup_foreign(const char *path)
     return false;
 }
 
+/* A /proc or task/ entry named by a positive decimal id, else -1. */
+static int proc_entry_id(const char *name)
+{
+    char *end;
+    errno = 0;
+    long id = strtol(name, &end, 10);
+    if (!isdigit((unsigned char)name[0]) || *end || errno || id <= 0 || id > INT_MAX)
+        return -1;
+    return (int)id;
+}
+
 /* ------------------------------------------------------------------ */
 /* File access                                                           */
 /* ------------------------------------------------------------------ */
@@ -258,10 +269,8 @@ static int read_threads(int root_fd, const char *pdir, struct cgp_guest *g, size
     *n_named_vcpus = 0;
     struct dirent *de;
     while ((de = readdir(d))) {
-        char *end;
-        errno = 0;
-        long tid = strtol(de->d_name, &end, 10);
-        if (!isdigit((unsigned char)de->d_name[0]) || *end || errno || tid <= 0 || tid > INT_MAX)
+        int tid = proc_entry_id(de->d_name);
+        if (tid < 0)
             continue;
         int tfd = cgp_open_dir(dirfd(d), de->d_name, false);
         if (tfd < 0)
@@ -290,7 +299,7 @@ static int read_threads(int root_fd, const char *pdir, struct cgp_guest *g, size
         const char *io;
         int vcpu;
         struct cgp_guest_thread *th = &t[n];
-        th->tid = (int)tid;
+        th->tid = tid;
         th->role = cgp_guests_classify_comm(comm, &vcpu, &io);
         th->vcpu = vcpu;
         th->iothread = NULL;
@@ -536,10 +545,8 @@ CGP_EXPORT int cgp_guests_discover(cgp_ctx *ctx, unsigned flags, cgp_guest_list 
     int r = 0;
     struct dirent *de;
     while ((de = readdir(d))) {
-        char *end;
-        errno = 0;
-        long pid = strtol(de->d_name, &end, 10);
-        if (!isdigit((unsigned char)de->d_name[0]) || *end || errno || pid <= 0 || pid > INT_MAX)
+        int pid = proc_entry_id(de->d_name);
+        if (pid < 0)
             continue;
         if (l->n == l->cap) {
             size_t nc = l->cap ? l->cap * 2 : 8;
@@ -551,7 +558,7 @@ CGP_EXPORT int cgp_guests_discover(cgp_ctx *ctx, unsigned flags, cgp_guest_list 
             l->g = ng;
             l->cap = nc;
         }
-        int k = read_guest(ctx, (int)pid, flags, live, &l->g[l->n]);
+        int k = read_guest(ctx, pid, flags, live, &l->g[l->n]);
         if (k < 0) {
             r = k;
             break;
