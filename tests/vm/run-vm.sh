@@ -167,7 +167,9 @@ q() { printf '%q' "$1"; }
     for v in $(compgen -v VM_EXPECT_) $(compgen -v CGPLACE_TEST_); do echo "export $v=$(q "${!v}")"; done
     echo "cd $(q "$PROJECT") || exit 125"
     # /tmp and /run are fresh tmpfs in the VM: a script from there runs from a copy
+    # (the project itself is always visible at its own path, see proj_share)
     case $SCRIPT in
+        "$PROJECT"/*) GSCRIPT=$SCRIPT ;;
         /tmp/*|/run/*) cp -p "$SCRIPT" "$RES/.script"; SCRIPT=$RES/.script; GSCRIPT=/run/vm-results/.script ;;
         *) GSCRIPT=$SCRIPT ;;
     esac
