@@ -50,7 +50,7 @@ def start(name, extra):
 
 
 print("\n==== starting three QEMU guests (TCG, paused): web (debug-threads), db (QMP only), "
-      "itanic (32 MiB preallocated, bound to memory-only node %d)" % M, flush=True)
+      "itanic (64 MiB preallocated, bound to memory-only node %d)" % M, flush=True)
 start("web", ["-name", "guest=web,debug-threads=on", "-smp", "2"])
 start("db", ["-name", "db", "-smp", "2", "-qmp", "unix:%s/db.qmp,server=on,wait=off" % RUN])
 start("itanic", ["-name", "guest=itanic,debug-threads=on", "-mem-prealloc"])
