@@ -1066,33 +1066,73 @@ static int start(cgp_enforce *e)
     return 0;
 }
 
-/* Anonymous pages of pid per node outside mems, from numa_maps: *outside
- * gets the nodes that hold some, the return value their count (or -errno). */
-static long long pages_outside(cgp_ctx *ctx, int pid, const cgp_bitmap *mems, cgp_bitmap *outside)
+#define MAX_NODE 4096
+
+/* Pages of pid per node from numa_maps: *pages gets 2 * *n_nodes counts, all
+ * mappings first, then anonymous ones only (a private file mapping mixes COW
+ * pages with shared page cache, which is not the guest's to migrate). */
+static int read_numa_maps(cgp_ctx *ctx, int pid, uint64_t **pages, size_t *n_nodes)
 {
     char rel[64];
     snprintf(rel, sizeof rel, "proc/%d/numa_maps", pid);
     char *buf CGP_AUTOFREE = NULL;
     ssize_t n = cgp_read_file(ctx->root_fd, rel, 64u << 20, &buf);
     if (n < 0)
-        return n;
-    long long total = 0;
+        return (int)n;
+    uint64_t *pg CGP_AUTOFREE = calloc(2 * MAX_NODE, sizeof *pg);
+    if (!pg)
+        return -ENOMEM;
+    size_t top = 0;
     for (char *line = buf, *next; line && *line; line = next) {
         next = strchr(line, '\n');
         if (next)
             *next++ = '\0';
-        if (!strstr(line, " anon=") || strstr(line, " file="))
-            continue;
+        bool anon = strstr(line, " anon=") != NULL && !strstr(line, " file=");
         for (char *save = NULL, *tok = strtok_r(line, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-            unsigned node;
-            unsigned long long pages;
-            if (sscanf(tok, "N%u=%llu", &node, &pages) != 2 || node >= 4096 ||
-                cgp_bitmap_test(mems, node) || !pages)
+            if (tok[0] != 'N' || !isdigit((unsigned char)tok[1]))
                 continue;
-            total += (long long)pages;
-            if (cgp_bitmap_set(outside, node) < 0)
-                return -ENOMEM;
+            char *eq = strchr(tok, '=');
+            if (!eq)
+                continue;
+            *eq = '\0';
+            int64_t node;
+            uint64_t cnt;
+            if (cgp_parse_i64(tok + 1, &node) < 0 || node < 0 || node >= MAX_NODE || cgp_parse_u64(eq + 1, &cnt) < 0)
+                continue;
+            pg[node] += cnt;
+            if (anon)
+                pg[MAX_NODE + node] += cnt;
+            if ((size_t)node + 1 > top)
+                top = (size_t)node + 1;
         }
+    }
+    uint64_t *out = calloc(2 * (top ? top : 1), sizeof *out);
+    if (!out)
+        return -ENOMEM;
+    memcpy(out, pg, top * sizeof *out);
+    memcpy(out + top, pg + MAX_NODE, top * sizeof *out);
+    *pages = out;
+    *n_nodes = top;
+    return 0;
+}
+
+/* Anonymous pages of pid outside mems: *outside gets the nodes that hold
+ * some, the return value their count (or -errno). */
+static long long pages_outside(cgp_ctx *ctx, int pid, const cgp_bitmap *mems, cgp_bitmap *outside)
+{
+    uint64_t *pg CGP_AUTOFREE = NULL;
+    size_t top = 0;
+    int r = read_numa_maps(ctx, pid, &pg, &top);
+    if (r < 0)
+        return r;
+    long long total = 0;
+    for (size_t node = 0; node < top; node++) {
+        uint64_t anon = pg[top + node];
+        if (!anon || cgp_bitmap_test(mems, (unsigned)node))
+            continue;
+        total += (long long)anon;
+        if (cgp_bitmap_set(outside, (unsigned)node) < 0)
+            return -ENOMEM;
     }
     return total;
 }
@@ -1271,59 +1311,14 @@ static bool set_eq(const cgp_bitmap *want, const cgp_bitmap *have)
     return !want || (have && cgp_bitmap_equal(want, have));
 }
 
-#define MAX_NODE 4096
 
-static int numa_maps(cgp_verify *v, struct vguest *vg, cgp_ctx *ctx, int pid)
+static int numa_maps(struct vguest *vg, cgp_ctx *ctx, int pid)
 {
-    char rel[64];
-    snprintf(rel, sizeof rel, "proc/%d/numa_maps", pid);
-    char *buf = NULL;
-    ssize_t n = cgp_read_file(ctx->root_fd, rel, 64u << 20, &buf);
-    if (n < 0) {
-        free(buf);
-        return n == -ENOMEM ? -ENOMEM : 0;
-    }
-    (void)v;
-    uint64_t *pg = calloc(2 * MAX_NODE, sizeof *pg);
-    if (!pg) {
-        free(buf);
-        return -ENOMEM;
-    }
+    uint64_t *out = NULL;
     size_t top = 0;
-    for (char *line = buf, *next; line && *line; line = next) {
-        next = strchr(line, '\n');
-        if (next)
-            *next++ = '\0';
-        /* anonymous mappings only: a private file mapping mixes COW pages with
-         * shared page cache, which is not the guest's to migrate */
-        bool anon = strstr(line, " anon=") != NULL && !strstr(line, " file=");
-        for (char *save = NULL, *tok = strtok_r(line, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-            if (tok[0] != 'N' || !isdigit((unsigned char)tok[1]))
-                continue;
-            char *eq = strchr(tok, '=');
-            if (!eq)
-                continue;
-            *eq = '\0';
-            int64_t node;
-            uint64_t pages;
-            if (cgp_parse_i64(tok + 1, &node) < 0 || node < 0 || node >= MAX_NODE || cgp_parse_u64(eq + 1, &pages) < 0)
-                continue;
-            pg[node] += pages;
-            if (anon)
-                pg[MAX_NODE + node] += pages;
-            if ((size_t)node + 1 > top)
-                top = (size_t)node + 1;
-        }
-    }
-    free(buf);
-    uint64_t *out = calloc(2 * (top ? top : 1), sizeof *out);
-    if (!out) {
-        free(pg);
-        return -ENOMEM;
-    }
-    memcpy(out, pg, top * sizeof *out);
-    memcpy(out + top, pg + MAX_NODE, top * sizeof *out);
-    free(pg);
+    int r = read_numa_maps(ctx, pid, &out, &top);
+    if (r < 0)
+        return r == -ENOMEM ? -ENOMEM : 0;
     vg->pages = out;
     vg->pub.pages = out;
     vg->pub.anon_pages = out + top;
@@ -1425,7 +1420,7 @@ CGP_EXPORT int cgp_verify_run(cgp_ctx *ctx, const cgp_placement *pl, const struc
                             !set_eq(vt->cpus_want, vt->cpus_have) || !set_eq(vt->mems_want, vt->mems_have);
             vg->pub.drift |= vt->drift;
         }
-        if ((r = numa_maps(v, vg, ctx, g->pub.proc->pid)) < 0)
+        if ((r = numa_maps(vg, ctx, g->pub.proc->pid)) < 0)
             goto fail;
         const cgp_bitmap *mw = g->gp->mems;
         if (vg->pub.n_nodes && mw) {
