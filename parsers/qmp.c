@@ -34,14 +34,11 @@ void cgp_qmp_threads_clear(struct cgp_qmp_threads *t)
 int cgp_qmp_session_init(struct cgp_qmp_session *s)
 {
     memset(s, 0, sizeof *s);
-    s->tok = json_tokener_new();
-    return s->tok ? 0 : -ENOMEM;
+    return 0;
 }
 
 void cgp_qmp_session_clear(struct cgp_qmp_session *s)
 {
-    if (s->tok)
-        json_tokener_free(s->tok);
     free(s->msg);
     cgp_qmp_threads_clear(&s->t);
     memset(s, 0, sizeof *s);
@@ -208,6 +205,9 @@ static int msg_append(struct cgp_qmp_session *s, const char *buf, size_t len)
     return 0;
 }
 
+/* Deeper than any QMP reply; json-c's own limit is 32. */
+#define MAX_DEPTH 64
+
 int cgp_qmp_feed(struct cgp_qmp_session *s, const char *buf, size_t len, size_t *used,
                  const char **send)
 {
@@ -215,69 +215,77 @@ int cgp_qmp_feed(struct cgp_qmp_session *s, const char *buf, size_t len, size_t 
     *used = 0;
     if (s->state == CGP_QMP_DONE)
         return s->err[0] ? -EPROTO : 1;
-    if (len > INT_MAX)
-        len = INT_MAX;
-    if (s->bytes + len > CGP_QMP_MAX_BYTES)
-        return fail(s, -EMSGSIZE, "the server sent more than the limit of QMP bytes%s", NULL);
+    size_t i = 0;
     if (!s->in_msg) {
         /* Between messages: whitespace, then a message must open with '{'
-         * (this also keeps json-c's top-level number states out of play). */
-        size_t ws = 0;
-        while (ws < len && (buf[ws] == ' ' || buf[ws] == '\t' || buf[ws] == '\r' || buf[ws] == '\n'))
-            ws++;
-        s->bytes += ws;
-        *used = ws;
-        if (ws == len)
+         * (no comments, no top-level scalars: QEMU sends neither). */
+        while (i < len && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
+            i++;
+        if (s->bytes + i > CGP_QMP_MAX_BYTES)
+            return fail(s, -EMSGSIZE, "the server sent more than the limit of QMP bytes%s", NULL);
+        s->bytes += i;
+        *used = i;
+        if (i == len)
             return 0;
-        if (buf[ws] != '{')
+        if (buf[i] != '{')
             return fail(s, -EPROTO, "a message is not a JSON object%s", NULL);
         s->in_msg = true;
-        buf += ws;
-        len -= ws;
+        s->in_str = s->esc = false;
+        s->depth = 0;
+        s->mlen = 0;
     }
-    size_t skipped = *used;
-    struct json_object *m = json_tokener_parse_ex(s->tok, buf, (int)len);
-    enum json_tokener_error e = json_tokener_get_error(s->tok);
-    if (!m) {
-        if (e == json_tokener_continue) {
-            if (msg_append(s, buf, len) < 0)
-                return -ENOMEM;
-            *used = skipped + len;
-            s->bytes += len;
-            return 0;
+    /* Find the byte that closes the top-level object. Only strings and
+     * brackets matter here; json-c judges everything else on the whole
+     * message, exactly as if it had arrived in one read. */
+    size_t start = i;
+    bool complete = false;
+    for (; i < len && !complete; i++) {
+        char c = buf[i];
+        if (s->in_str) {
+            if (s->esc)
+                s->esc = false;
+            else if (c == '\\')
+                s->esc = true;
+            else if (c == '"')
+                s->in_str = false;
+        } else if (c == '"') {
+            s->in_str = true;
+        } else if (c == '{' || c == '[') {
+            if (++s->depth > MAX_DEPTH)
+                return fail(s, -EPROTO, "malformed JSON: nested too deeply%s", NULL);
+        } else if (c == '}' || c == ']') {
+            if (--s->depth == 0)
+                complete = true;
         }
-        json_tokener_reset(s->tok);
-        return fail(s, -EPROTO, "malformed JSON: %s", json_tokener_error_desc(e));
     }
-    size_t end = json_tokener_get_parse_end(s->tok);
-    if (end > len)
-        end = len;
-    *used = skipped + end;
-    s->bytes += end;
+    if (s->bytes + (i - start) > CGP_QMP_MAX_BYTES)
+        return fail(s, -EMSGSIZE, "the server sent more than the limit of QMP bytes%s", NULL);
+    if (msg_append(s, buf + start, i - start) < 0)
+        return -ENOMEM;
+    s->bytes += i - start;
+    *used = i;
+    if (!complete)
+        return 0;
     s->in_msg = false;
-    json_tokener_reset(s->tok);
-    if (s->mlen) {
-        /* The streaming tokenizer only found where a split message ends:
-         * json-c is laxer across reads ("0-," split after "0-" passes), so
-         * judge the whole message as if it had arrived in one read. */
+    /* Strict: no comments, single quotes or trailing commas (QEMU sends
+     * strict JSON), and the object must end where the scanner said. */
+    struct json_tokener *tok = json_tokener_new();
+    if (!tok)
+        return -ENOMEM;
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
+    struct json_object *m = json_tokener_parse_ex(tok, s->msg, (int)s->mlen);
+    enum json_tokener_error e = json_tokener_get_error(tok);
+    if (m && json_tokener_get_parse_end(tok) != s->mlen) {
         json_object_put(m);
         m = NULL;
-        if (msg_append(s, buf, end) < 0)
-            return -ENOMEM;
-        struct json_tokener *whole = json_tokener_new();
-        if (!whole)
-            return -ENOMEM;
-        m = json_tokener_parse_ex(whole, s->msg, (int)s->mlen);
-        e = json_tokener_get_error(whole);
-        if (m && json_tokener_get_parse_end(whole) != s->mlen) {
-            json_object_put(m);
-            m = NULL;
-        }
-        json_tokener_free(whole);
-        s->mlen = 0;
-        if (!m)
-            return fail(s, -EPROTO, "malformed JSON: %s", json_tokener_error_desc(e));
+        e = json_tokener_error_parse_unexpected;
+    } else if (!m && e == json_tokener_continue) {
+        e = json_tokener_error_parse_eof;   /* brackets closed, json-c wants more: junk */
     }
+    json_tokener_free(tok);
+    s->mlen = 0;
+    if (!m)
+        return fail(s, -EPROTO, "malformed JSON: %s", json_tokener_error_desc(e));
     int r = handle(s, m, send);
     json_object_put(m);
     return r;

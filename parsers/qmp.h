@@ -16,7 +16,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct json_tokener;
 
 #define CGP_QMP_MAX_BYTES (4u << 20)   /* a session reading more is refused (-EMSGSIZE) */
 #define CGP_QMP_MAX_VCPUS 16384
@@ -52,9 +51,12 @@ enum cgp_qmp_state {
 
 struct cgp_qmp_session {
     enum cgp_qmp_state state;
-    struct json_tokener *tok;
     size_t bytes;
-    bool in_msg;                /* inside a message (the tokenizer holds part of it) */
+    /* Framing scanner: where a message ends is decided byte by byte, so it
+     * cannot depend on how the bytes were split across reads. */
+    bool in_msg;                /* inside a message */
+    bool in_str, esc;           /* inside a string / after a backslash there */
+    unsigned depth;             /* open { and [ outside strings */
     char *msg;                  /* the current message's bytes so far */
     size_t mlen, mcap;
     struct cgp_qmp_threads t;

@@ -15,7 +15,7 @@ if ! "$bin" -runs=1 "$seeds"/* >"$log" 2>&1; then
     grep -E 'ERROR|runtime error|Running:|SUMMARY' "$log" | head -n 20
     echo "0 1 0" > "$B/results/fuzzpolicy"; exit 1
 fi
-if "$bin" -max_total_time="$secs" -max_len=8192 -timeout=10 -print_final_stats=1 \
+if "$bin" -max_total_time="$secs" -seed="${FUZZ_SEED:-1}" -max_len=8192 -timeout=10 -print_final_stats=1 \
         -artifact_prefix="$B/fuzz-policy/fuzz_policy-" "$B/fuzz-policy/corpus" "$seeds" >"$log" 2>&1; then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     echo "fuzz_policy: ok, ${runs:-?} executions in ${secs}s"

@@ -20,7 +20,7 @@ for bin in "$@"; do
         grep -E 'ERROR|runtime error|Running:|SUMMARY|whole:' "$log" | head -n 20
         f=$((f + 1)); continue
     fi
-    if "$bin" -max_total_time="$secs" -max_len=8192 -timeout=10 -print_final_stats=1 \
+    if "$bin" -max_total_time="$secs" -seed="${FUZZ_SEED:-1}" -max_len=8192 -timeout=10 -print_final_stats=1 \
             -artifact_prefix="$B/fuzz-qmp/$name-" "$work" "$seeds" >"$log" 2>&1; then
         runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
         echo "$name: ok, ${runs:-?} executions in ${secs}s"

@@ -29,7 +29,7 @@ for bin in "$@"; do
     # 2. fuzz
     work=$B/fuzz/corpus-$name
     mkdir -p "$work"
-    if "$bin" -max_total_time="$secs" -max_len=4096 -timeout=30 -print_final_stats=1 \
+    if "$bin" -max_total_time="$secs" -seed="${FUZZ_SEED:-1}" -max_len=4096 -timeout=30 -print_final_stats=1 \
             -artifact_prefix="$B/fuzz/$t-" "$work" "$seeds" >"$log" 2>&1; then
         runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
         echo "$t: ok, ${runs:-?} executions in ${secs}s, corpus $(ls "$work" | wc -l) files"

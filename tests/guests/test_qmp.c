@@ -476,3 +476,63 @@ Test(qmp_parser, split_message_judged_whole)
         cgp_qmp_session_clear(&s);
     }
 }
+
+static int feed_chunks(const char *const *tr, size_t ntr, size_t step, struct cgp_qmp_session *s)
+{
+    int r = 0;
+    for (size_t k = 0; k < ntr && r == 0; k++) {
+        size_t n = strlen(tr[k]);
+        for (size_t i = 0; i < n && r == 0;) {
+            size_t used;
+            const char *cmd;
+            size_t len = n - i < step ? n - i : step;
+            r = cgp_qmp_feed(s, tr[k] + i, len, &used, &cmd);
+            i += used ? used : len;
+        }
+    }
+    return r;
+}
+
+/* json-c eats comments after a top-level value, and only when they arrive in
+ * the same read (found by fuzzing). QEMU sends strict JSON: comments, single-quoted
+ * values and trailing commas are refused however the bytes are split. */
+Test(qmp_parser, non_strict_json_refused_in_any_split)
+{
+    const char *bad[] = {
+        "{\"QMP\": {}} // comment\r\n",
+        "{\"QMP\": {\"v\": 1,}}\r\n",
+        "{\"QMP\": {\"v\": 'x'}}\r\n",
+        "{\"QMP\": /* c */ {}}\r\n",
+    };
+    for (size_t b = 0; b < sizeof bad / sizeof *bad; b++)
+        for (size_t step = 1; step <= 9; step++) {
+            struct cgp_qmp_session s;
+            cr_assert_eq(cgp_qmp_session_init(&s), 0);
+            const char *tr[] = { bad[b], RET_EMPTY };
+            int r = feed_chunks(tr, 2, step, &s);
+            cr_expect_eq(r, -EPROTO, "%s in chunks of %zu: refused (got %d)", bad[b], step, r);
+            cgp_qmp_session_clear(&s);
+        }
+}
+
+/* Braces and quotes inside strings do not end a message early. */
+Test(qmp_parser, braces_inside_strings)
+{
+    const char *tr[] = {
+        "{\"QMP\": {\"version\": {\"package\": \"}]{\\\"\\\\\"}, \"capabilities\": []}}\r\n",
+        RET_EMPTY,
+        "{\"return\": [{\"thread-id\": 77, \"cpu-index\": 0, \"qom-path\": \"/m}a[c\\\"h\"}]}\r\n",
+        "{\"return\": [{\"id\": \"io}{1\", \"thread-id\": 78}]}\r\n",
+    };
+    for (size_t step = 1; step <= 9; step++) {
+        struct cgp_qmp_session s;
+        cr_assert_eq(cgp_qmp_session_init(&s), 0);
+        int r = feed_chunks(tr, 4, step, &s);
+        cr_assert_eq(r, 1, "chunks of %zu: session done (got %d: %s)", step, r, s.err);
+        cr_expect_eq(s.t.n_vcpus, 1);
+        cr_expect_eq(s.t.vcpus[0].tid, 77);
+        cr_expect_eq(s.t.n_iothreads, 1);
+        cr_expect_str_eq(s.t.iothreads[0].id, "io}{1");
+        cgp_qmp_session_clear(&s);
+    }
+}
