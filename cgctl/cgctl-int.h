@@ -6,7 +6,8 @@
  * operation with that errno without doing it (fault injection). `after` runs
  * once the operation succeeded: a fake cgroupfs made of plain files uses it to
  * play the kernel's part (effective sets, memberships, /proc/PID/task/TID/
- * status). `undo` is true for rollback operations.
+ * status). `undo` is true for rollback operations. `dirfd_max` shrinks the
+ * engine's directory fd cache so that a small test exercises its flushing.
  *
  * Environment (for the real-kernel tests, where no hook can be linked):
  * CGPLACE_FAULT_WRITE=k makes the k-th forward operation (mkdir or write) of a
@@ -25,6 +26,7 @@ struct cgctl_hooks {
     void (*after)(void *ud, enum cgctl_io io, const char *path, const char *file,
                   const char *value, bool undo);
     void *ud;
+    size_t dirfd_max;            /* cached cgroup dir fds, 0: the default */
 };
 
 extern struct cgctl_hooks cgctl_hooks;

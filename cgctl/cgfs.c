@@ -78,7 +78,7 @@ char *cgctl_task_cgroup(cgp_ctx *ctx, int pid, int tid)
     else
         snprintf(rel, sizeof rel, "proc/%d/cgroup", pid);
     char *buf = NULL;
-    ssize_t n = cgp_read_file(ctx->root_fd, rel, 1 << 16, &buf);
+    ssize_t n = cgp_read_one(ctx->root_fd, rel, 1 << 16, &buf);
     if (n < 0) {
         free(buf);
         errno = (int)-n;
@@ -105,7 +105,7 @@ int cgctl_task_allowed(cgp_ctx *ctx, int pid, int tid, cgp_bitmap **cpus, cgp_bi
     char rel[96];
     snprintf(rel, sizeof rel, "proc/%d/task/%d/status", pid, tid);
     char *buf CGP_AUTOFREE = NULL;
-    ssize_t n = cgp_read_file(ctx->root_fd, rel, 1 << 16, &buf);
+    ssize_t n = cgp_read_one(ctx->root_fd, rel, 1 << 16, &buf);
     if (n < 0)
         return (int)n;
     cgp_bitmap *c = NULL, *m = NULL;

@@ -78,7 +78,15 @@ struct cgp_enforce {
     size_t n_str, cap_str;
     char **str;
     unsigned fault_at, n_forward;
+    /* Directory fds of the cgroups this run touched, by path (see cg_dir). */
+    struct dirent_fd { const char *path; int fd; } *dfd;
+    size_t n_dfd;
 };
+
+/* At most this many cached directory fds (well below the usual soft limit of
+ * 1024 open files, next to one pidfd per guest). */
+#define DIRFD_SLOTS 1024
+#define DIRFD_MAX 384
 
 static const char *const state_names[] = {
     [CGP_GUEST_NOT_RUNNING] = "not running", [CGP_GUEST_FOREIGN] = "foreign",
@@ -136,6 +144,105 @@ static char *keepf(cgp_enforce *e, const char *fmt, ...)
         ok_;                                                                       \
     })
 
+/* ------------------------------------------------------------------ */
+/* Cgroup directory fds                                                 */
+/* ------------------------------------------------------------------ */
+
+/* Every cgroup file access goes through a directory fd. Walking from the root
+ * for each access costs two system calls per path component; a run instead
+ * opens each cgroup once, relative to its parent's cached fd, one component
+ * at a time with O_NOFOLLOW, and keeps it. The returned fd is borrowed and
+ * valid until the next cg_dir call (a full cache is flushed). */
+static uint32_t path_hash(const char *p)
+{
+    uint32_t h = 2166136261u;
+    for (; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return h;
+}
+
+static struct dirent_fd *dirfd_slot(cgp_enforce *e, const char *path)
+{
+    for (uint32_t i = path_hash(path) % DIRFD_SLOTS;; i = (i + 1) % DIRFD_SLOTS)
+        if (!e->dfd[i].path || !strcmp(e->dfd[i].path, path))
+            return &e->dfd[i];
+}
+
+static void dirfd_flush(cgp_enforce *e)
+{
+    for (size_t i = 0; e->dfd && i < DIRFD_SLOTS; i++)
+        if (e->dfd[i].path) {
+            close(e->dfd[i].fd);
+            e->dfd[i].path = NULL;
+        }
+    e->n_dfd = 0;
+}
+
+/* Forget path (it was removed): its slot and everything cached below it. */
+static void dirfd_forget(cgp_enforce *e, const char *path)
+{
+    if (!e->dfd || !e->n_dfd)
+        return;
+    /* open addressing without tombstones: rebuild the table minus the victims */
+    struct dirent_fd old[DIRFD_MAX];
+    size_t n = 0;
+    size_t pl = strlen(path);
+    for (size_t i = 0; i < DIRFD_SLOTS; i++) {
+        struct dirent_fd *d = &e->dfd[i];
+        if (!d->path)
+            continue;
+        if (!strncmp(d->path, path, pl) && (d->path[pl] == '\0' || d->path[pl] == '/'))
+            close(d->fd);
+        else
+            old[n++] = *d;
+        d->path = NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        *dirfd_slot(e, old[i].path) = old[i];
+    e->n_dfd = n;
+}
+
+static int cg_dir(cgp_enforce *e, const char *path)
+{
+    if (!*path)
+        return e->rootfd;
+    if (!e->dfd && !(e->dfd = calloc(DIRFD_SLOTS, sizeof *e->dfd)))
+        return -ENOMEM;
+    struct dirent_fd *d = dirfd_slot(e, path);
+    if (d->path)
+        return d->fd;
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    size_t bl = strlen(base);
+    if (bl == 0 || bl > 255 || !strcmp(base, ".") || !strcmp(base, ".."))
+        return -EINVAL;
+    int pfd;
+    if (slash) {
+        char *parent = keep(e, strndup(path, (size_t)(slash - path)));
+        if (!parent)
+            return -ENOMEM;
+        pfd = cg_dir(e, parent);
+    } else {
+        pfd = e->rootfd;
+    }
+    if (pfd < 0)
+        return pfd;
+    int fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return -errno;
+    if (e->n_dfd >= (cgctl_hooks.dirfd_max && cgctl_hooks.dirfd_max < DIRFD_MAX ? cgctl_hooks.dirfd_max : DIRFD_MAX))
+        dirfd_flush(e);
+    const char *key = keep(e, strdup(path));
+    if (!key) {
+        close(fd);
+        return -ENOMEM;
+    }
+    d = dirfd_slot(e, key);
+    *d = (struct dirent_fd){ key, fd };
+    e->n_dfd++;
+    return fd;
+}
+
 static int msgf(cgp_enforce *e, enum cgp_msg_level lv, const char *guest, int pid, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 static int msgf(cgp_enforce *e, enum cgp_msg_level lv, const char *guest, int pid, const char *fmt, ...)
@@ -163,6 +270,8 @@ CGP_EXPORT void cgp_enforce_free(cgp_enforce *e)
         free(e->t[i].cg);
     for (size_t i = 0; i < e->n_str; i++)
         free(e->str[i]);
+    dirfd_flush(e);
+    free(e->dfd);
     if (e->rootfd >= 0)
         close(e->rootfd);
     free(e->prefix);
@@ -229,7 +338,7 @@ static bool valid_path(const char *p)
 static int read_set(int dfd, const char *file, cgp_bitmap **out)
 {
     char *s = NULL;
-    ssize_t n = cgp_read_file(dfd, file, 1 << 16, &s);
+    ssize_t n = cgp_read_one(dfd, file, 1 << 16, &s);
     if (n == -ENOENT) {
         *out = NULL;
         return 0;
@@ -265,7 +374,7 @@ static bool has_word(const char *s, const char *w)
 
 static int read_live(cgp_enforce *e, struct cgn *c)
 {
-    int fd = cgctl_open_cg(e->rootfd, c->path);
+    int fd = cg_dir(e, c->path);
     if (fd == -ENOENT) {
         c->exists = false;
         return 0;
@@ -275,16 +384,18 @@ static int read_live(cgp_enforce *e, struct cgn *c)
     c->exists = true;
     char *s = NULL;
     int r = 0;
-    if (cgp_read_file(fd, "cgroup.type", 256, &s) >= 0)
+    /* only what planning looks at: the type of a threaded child, the
+     * controllers of a cgroup that needs cpuset for its children */
+    if (c->threaded_child && cgp_read_one(fd, "cgroup.type", 256, &s) >= 0)
         c->threaded = !strcmp(s, "threaded");
     free(s);
     s = NULL;
-    if (cgp_read_file(fd, "cgroup.subtree_control", 4096, &s) >= 0)
+    if (c->want_cpuset_ctl && cgp_read_one(fd, "cgroup.subtree_control", 4096, &s) >= 0)
         c->cpuset_on = has_word(s, "cpuset");
     free(s);
-    if ((r = read_set(fd, "cpuset.cpus", &c->cpus)) < 0 || (r = read_set(fd, "cpuset.mems", &c->mems)) < 0)
+    if ((c->want_cpus && (r = read_set(fd, "cpuset.cpus", &c->cpus)) < 0) ||
+        (c->want_mems && (r = read_set(fd, "cpuset.mems", &c->mems)) < 0))
         cgp_ctx_errorf(e->ctx, r, "cgroup %s: cpuset.cpus/mems: %s", c->path, strerror(-r));
-    close(fd);
     return r;
 }
 
@@ -764,7 +875,7 @@ static int do_io(cgp_enforce *e, enum cgctl_io io, const char *path, const char 
         return -EIO;
     int r = 0;
     if (io == CGCTL_IO_WRITE) {
-        int dfd = cgctl_open_cg(e->rootfd, path);
+        int dfd = cg_dir(e, path);
         if (dfd < 0)
             return dfd;
         int fd = openat(dfd, file, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
@@ -781,22 +892,22 @@ static int do_io(cgp_enforce *e, enum cgctl_io io, const char *path, const char 
             }
             close(fd);
         }
-        close(dfd);
     } else {
         const char *slash = strrchr(path, '/');
-        char *parent = strndup(path, slash ? (size_t)(slash - path) : 0);
+        const char *parent = keep(e, strndup(path, slash ? (size_t)(slash - path) : 0));
         if (!parent)
             return -ENOMEM;
         const char *base = slash ? slash + 1 : path;
-        int dfd = cgctl_open_cg(e->rootfd, parent);
-        free(parent);
+        int dfd = cg_dir(e, parent);
         if (dfd < 0)
             return dfd;
-        if (io == CGCTL_IO_MKDIR)
+        if (io == CGCTL_IO_MKDIR) {
             r = mkdirat(dfd, base, 0755) < 0 ? -errno : 0;
-        else
+        } else {
             r = unlinkat(dfd, base, AT_REMOVEDIR) < 0 ? -errno : 0;
-        close(dfd);
+            if (r == 0)
+                dirfd_forget(e, path);
+        }
     }
     if (r == 0 && cgctl_hooks.after)
         cgctl_hooks.after(cgctl_hooks.ud, io, path, file, value, undo);
@@ -926,7 +1037,7 @@ static int readback(cgp_enforce *e, size_t gi, char **why)
     struct eguest *g = &e->g[gi];
     for (size_t k = 0; k < g->cg_n; k++) {
         struct cgn *c = &e->cg[g->cg_first + k];
-        int dfd = cgctl_open_cg(e->rootfd, c->path);
+        int dfd = cg_dir(e, c->path);
         if (dfd < 0)
             return *why = keepf(e, "cgroup /%s: %s", c->path, strerror(-dfd)), dfd;
         const char *where = keepf(e, "cgroup /%s", c->path);
@@ -935,7 +1046,6 @@ static int readback(cgp_enforce *e, size_t gi, char **why)
             r = check_set(e, dfd, "cpuset.cpus.effective", c->want_cpus, why, where);
         if (r == 0 && c->want_mems)
             r = check_set(e, dfd, "cpuset.mems.effective", c->want_mems, why, where);
-        close(dfd);
         if (r < 0)
             return r;
     }
@@ -1373,7 +1483,7 @@ CGP_EXPORT int cgp_verify_run(cgp_ctx *ctx, const cgp_placement *pl, const struc
             vc->path = c->path;
             vc->cpus_want = c->want_cpus;
             vc->mems_want = c->want_mems;
-            int dfd = cgctl_open_cg(e->rootfd, c->path);
+            int dfd = cg_dir(e, c->path);
             vc->exists = dfd >= 0;
             if (dfd >= 0) {
                 cgp_bitmap *b = NULL;
@@ -1382,7 +1492,6 @@ CGP_EXPORT int cgp_verify_run(cgp_ctx *ctx, const cgp_placement *pl, const struc
                 b = NULL;
                 if (read_set(dfd, "cpuset.mems.effective", &b) == 0)
                     vc->mems_eff = vkeep(v, b ? b : cgp_bitmap_new());
-                close(dfd);
             }
             vc->drift = !vc->exists || !set_eq(vc->cpus_want, vc->cpus_eff) || !set_eq(vc->mems_want, vc->mems_eff);
             vg->pub.drift |= vc->drift;

@@ -68,6 +68,12 @@ int cmd_verify(struct cli *cli, int argc, char **argv) __attribute__((weak));
  * policy commands. Prints diagnostics; returns an exit code. */
 int cmdpol_load(struct cli *cli, const char *what, const char *path, cgp_topology **topo,
                 cgp_ctx **ctx, cgp_placement **out, struct json_object **warnings);
+/* The same, also handing over the guests it discovered (with discover_flags)
+ * to tell which blocks run: *guests, NULL when discovery failed. One /proc
+ * scan per run instead of two. */
+int cmdpol_load_ex(struct cli *cli, const char *what, const char *path, cgp_topology **topo,
+                   cgp_ctx **ctx, cgp_placement **out, struct json_object **warnings,
+                   unsigned discover_flags, cgp_guest_list **guests);
 
 /* Everything apply/plan/verify need: policy compiled, guests discovered
  * (cmd-apply.c). */
@@ -92,6 +98,8 @@ int cmdenf_root_error(cgp_ctx *ctx, const char *what, int r);
 static inline void cli_ctx_freep(cgp_ctx **c) { cgp_ctx_free(*c); }
 static inline void cli_topo_freep(cgp_topology **t) { cgp_topology_free(*t); }
 static inline void cli_json_putp(struct json_object **o) { json_object_put(*o); }
+static inline void cli_guests_freep(cgp_guest_list **l) { cgp_guests_free(*l); }
+#define CLI_AUTO_GUESTS __attribute__((cleanup(cli_guests_freep)))
 #define CLI_AUTO_CTX __attribute__((cleanup(cli_ctx_freep)))
 #define CLI_AUTO_TOPO __attribute__((cleanup(cli_topo_freep)))
 

@@ -41,10 +41,11 @@ int cmdenf_args(const char *what, int argc, char **argv, const char **path)
 int cmdenf_load(struct cli *cli, const char *what, const char *path, struct cmdenf *c)
 {
     memset(c, 0, sizeof *c);
-    int rc = cmdpol_load(cli, what, path, &c->topo, &c->ctx, &c->pl, cli->json ? &c->warnings : NULL);
+    int rc = cmdpol_load_ex(cli, what, path, &c->topo, &c->ctx, &c->pl, cli->json ? &c->warnings : NULL,
+                            CGP_DISCOVER_QMP, &c->list);
     if (rc)
         return rc;
-    int r = cgp_guests_discover(c->ctx, CGP_DISCOVER_QMP, &c->list);
+    int r = c->list ? 0 : cgp_guests_discover(c->ctx, CGP_DISCOVER_QMP, &c->list);
     if (r < 0) {
         rc = cli_error(EXIT_RUNTIME, what, "discovering guests: %s%s%s", strerror(-r),
                        *cgp_ctx_last_error(c->ctx) ? ": " : "", cgp_ctx_last_error(c->ctx));

@@ -29,10 +29,11 @@ void cmdpol_print_diags(const cgp_diags *d, bool errors, bool warnings)
  * mode, warnings non-NULL). Returns an exit code. */
 /* Mark the blocks that some QEMU process under the sysroot matches (command
  * line only, no QMP). Returns how many; a sysroot without proc/ has none. */
-static int mark_running(cgp_ctx *ctx, cgp_policy *p, const cgp_placement *pl)
+static int mark_running(cgp_ctx *ctx, cgp_policy *p, const cgp_placement *pl, unsigned flags,
+                        cgp_guest_list **keep)
 {
     cgp_guest_list *list = NULL;
-    if (cgp_guests_discover(ctx, 0, &list) < 0)
+    if (cgp_guests_discover(ctx, flags, &list) < 0)
         return 0;
     int n = 0;
     for (size_t i = 0; i < cgp_placement_n_guests(pl); i++) {
@@ -44,13 +45,24 @@ static int mark_running(cgp_ctx *ctx, cgp_policy *p, const cgp_placement *pl)
             }
         }
     }
-    cgp_guests_free(list);
+    if (keep)
+        *keep = list;
+    else
+        cgp_guests_free(list);
     return n;
 }
 
 int cmdpol_load(struct cli *cli, const char *what, const char *path, cgp_topology **topo,
                 cgp_ctx **ctx, cgp_placement **out, struct json_object **warnings)
 {
+    return cmdpol_load_ex(cli, what, path, topo, ctx, out, warnings, 0, NULL);
+}
+
+int cmdpol_load_ex(struct cli *cli, const char *what, const char *path, cgp_topology **topo,
+                   cgp_ctx **ctx, cgp_placement **out, struct json_object **warnings,
+                   unsigned discover_flags, cgp_guest_list **guests)
+{
+    cgp_guest_list *list CLI_AUTO_GUESTS = NULL;
     cgp_diags *d = cgp_diags_new();
     if (!d)
         return cli_error(EXIT_RUNTIME, what, "%s", strerror(ENOMEM));
@@ -78,7 +90,7 @@ int cmdpol_load(struct cli *cli, const char *what, const char *path, cgp_topolog
     }
     cgp_placement *pl = NULL;
     r = cgp_policy_compile(p, t, d, &pl);
-    if (r == 0 && mark_running(c, p, pl) > 0) {
+    if (r == 0 && mark_running(c, p, pl, discover_flags, guests ? &list : NULL) > 0) {
         /* Compile again knowing which guests run: their memory is already
          * out of MemFree, and placements say running. */
         cgp_placement_free(pl);
@@ -116,6 +128,10 @@ int cmdpol_load(struct cli *cli, const char *what, const char *path, cgp_topolog
     *out = pl;
     *topo = t;
     *ctx = c;
+    if (guests) {
+        *guests = list;
+        list = NULL;
+    }
     return EXIT_OK;
 }
 

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <linux/openat2.h>
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -165,12 +166,12 @@ static bool is_qemu(int root_fd, const char *pdir)
         if (tl > 10 && !strcmp(target + tl - 10, " (deleted)"))
             target[tl - 10] = '\0';
         const char *base = strrchr(target, '/');
-        if (is_qemu_name(base ? base + 1 : target))
-            return true;
+        return is_qemu_name(base ? base + 1 : target);
     }
+    /* exe unreadable (kernel thread, or no permission): the comm then */
     snprintf(rel, sizeof rel, "%s/comm", pdir);
     char *comm CGP_AUTOFREE = NULL;
-    if (cgp_read_file(root_fd, rel, 4096, &comm) < 0)
+    if (cgp_read_one(root_fd, rel, 4096, &comm) < 0)
         return false;
     return is_qemu_name(comm);
 }
@@ -186,7 +187,7 @@ static int read_start_time(int root_fd, int pid, uint64_t *out)
     char rel[64];
     snprintf(rel, sizeof rel, "proc/%d/stat", pid);
     char *s CGP_AUTOFREE = NULL;
-    ssize_t n = cgp_read_file(root_fd, rel, SMALL_MAX, &s);
+    ssize_t n = cgp_read_one(root_fd, rel, SMALL_MAX, &s);
     if (n < 0)
         return (int)n;
     return cgp_guests_stat_start_time(s, out);
@@ -251,6 +252,44 @@ static int cmp_guest(const void *a, const void *b)
 }
 
 /* Threads from task/TID/comm. -ENOMEM, -ESRCH (task/ gone), else 0. */
+/* TID/comm below a task directory in one open: RESOLVE_NO_SYMLINKS keeps the
+ * no-symlink rule for both components (a fixture tree could plant one)
+ * without opening the TID directory first. Kernels before 5.6 take two. */
+static ssize_t read_task_comm(int task_fd, int tid, char *buf, size_t size)
+{
+    char rel[48];
+    snprintf(rel, sizeof rel, "%d/comm", tid);
+    struct open_how how = { .flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK,
+                            .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH };
+    int fd = (int)syscall(SYS_openat2, task_fd, rel, &how, sizeof how);
+    if (fd < 0 && errno != ENOSYS)
+        return -errno;
+    if (fd < 0) {
+        *strchr(rel, '/') = '\0';
+        int tfd = cgp_open_dir(task_fd, rel, false);
+        if (tfd < 0)
+            return tfd;
+        ssize_t n = cgp_read_attr(tfd, "comm", buf, size);
+        close(tfd);
+        return n;
+    }
+    ssize_t n;
+    do
+        n = read(fd, buf, size - 1);
+    while (n < 0 && errno == EINTR);
+    int e = errno;
+    close(fd);
+    if (n < 0)
+        return -e;
+    if ((size_t)n == size - 1)
+        return -EFBIG;
+    size_t len = strnlen(buf, (size_t)n);
+    while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' ' || buf[len - 1] == '\t'))
+        len--;
+    buf[len] = '\0';
+    return (ssize_t)len;
+}
+
 static int read_threads(int root_fd, const char *pdir, struct cgp_guest *g, size_t *n_named_vcpus)
 {
     char rel[64];
@@ -272,24 +311,13 @@ static int read_threads(int root_fd, const char *pdir, struct cgp_guest *g, size
         int tid = proc_entry_id(de->d_name);
         if (tid < 0)
             continue;
-        int tfd = cgp_open_dir(dirfd(d), de->d_name, false);
-        if (tfd < 0)
-            continue;                       /* thread exited */
-        char *comm = NULL;
-        ssize_t cl = cgp_read_file(tfd, "comm", 4096, &comm);
-        close(tfd);
-        if (cl < 0) {
-            if (cl == -ENOMEM) {
-                r = -ENOMEM;
-                break;
-            }
-            continue;
-        }
+        char comm[4096];
+        if (read_task_comm(dirfd(d), tid, comm, sizeof comm) < 0)
+            continue;                       /* thread exited (or junk) */
         if (n == cap) {
             size_t nc = cap ? cap * 2 : 16;
             struct cgp_guest_thread *nt = realloc(t, nc * sizeof *nt);
             if (!nt) {
-                free(comm);
                 r = -ENOMEM;
                 break;
             }
@@ -304,13 +332,11 @@ static int read_threads(int root_fd, const char *pdir, struct cgp_guest *g, size
         th->vcpu = vcpu;
         th->iothread = NULL;
         if (io && !(th->iothread = strdup(io))) {
-            free(comm);
             r = -ENOMEM;
             break;
         }
         if (th->role == CGP_THREAD_VCPU)
             (*n_named_vcpus)++;
-        free(comm);
         n++;
     }
     closedir(d);
@@ -447,7 +473,7 @@ static int read_guest(cgp_ctx *ctx, int pid, unsigned flags, bool live, struct c
     if (e1 || e2)
         goto nomem;
     snprintf(rel, sizeof rel, "%s/cgroup", pdir);
-    n = cgp_read_file(root_fd, rel, SMALL_MAX, &cg);
+    n = cgp_read_one(root_fd, rel, SMALL_MAX, &cg);
     if (n == -ENOMEM)
         goto nomem;
     if (n < 0)

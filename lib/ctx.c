@@ -181,3 +181,21 @@ ssize_t cgp_read_attr(int dirfd, const char *rel, char *buf, size_t size)
     buf[len] = '\0';
     return (ssize_t)len;
 }
+
+ssize_t cgp_read_one(int dirfd, const char *rel, size_t max, char **out)
+{
+    char buf[4096];
+    ssize_t n = cgp_read_attr(dirfd, rel, buf, sizeof buf);
+    if (n == -EFBIG && max >= sizeof buf - 1)
+        return cgp_read_file(dirfd, rel, max, out);
+    if (n < 0)
+        return n;
+    if ((size_t)n > max)
+        return -EFBIG;
+    char *s = malloc((size_t)n + 1);
+    if (!s)
+        return -ENOMEM;
+    memcpy(s, buf, (size_t)n + 1);
+    *out = s;
+    return n;
+}

@@ -53,6 +53,13 @@ ssize_t cgp_read_file_ex(int dirfd, const char *rel, size_t max, unsigned flags,
  * retry with cgp_read_file), else length or -errno. */
 ssize_t cgp_read_attr(int dirfd, const char *rel, char *buf, size_t size);
 
+/* cgp_read_file for files the kernel produces in one show: one read into a
+ * page-sized buffer when it fits (open, read, close), else cgp_read_file.
+ * Only for single-record files (sysfs attributes, /proc/PID/{stat,status,
+ * comm,cgroup}, cgroup files but cgroup.procs/threads): a multi-record
+ * seq_file may return a short read before its end. */
+ssize_t cgp_read_one(int dirfd, const char *rel, size_t max, char **out);
+
 /* Parse an integer (optional sign) from a sysfs value; -EINVAL on junk. */
 int cgp_parse_i64(const char *s, int64_t *out);
 int cgp_parse_u64(const char *s, uint64_t *out);

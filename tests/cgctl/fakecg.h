@@ -20,7 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define FAKE_MAX_TASKS 64
+#define FAKE_MAX_TASKS 512
 
 struct fake_task {
     int pid, tid;

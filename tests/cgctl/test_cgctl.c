@@ -7,6 +7,7 @@
 #include "cgplace_cgctl.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -384,6 +385,8 @@ Test(cgctl, verify_reports_changed_vcpu_set)
 
 /* Every k of a realistic apply: the k-th write fails, the tree and the
  * memberships are exactly as before. */
+static int count_fds(void);
+
 static void fault_sweep(bool changed)
 {
     cgp_placement *pa = compile(POL_A), *pb = compile(POL_B);
@@ -410,6 +413,7 @@ static void fault_sweep(bool changed)
         char *before = fake_snapshot(&F);
         cr_assert_str_eq(before, base);
         F.fail_at = F.n_forward + k;
+        int fds0 = count_fds();
         e = run(target, BOTH, 2, 0);
         const struct cgp_enforce_summary *s = cgp_enforce_summary(e);
         cr_assert_eq(s->outcome, CGP_ENFORCE_FAILED, "k=%u: outcome %d", k, s->outcome);
@@ -422,6 +426,7 @@ static void fault_sweep(bool changed)
         free(before);
         free(after);
         cgp_enforce_free(e);
+        cr_assert_eq(count_fds(), fds0, "k=%u: file descriptors leaked", k);
     }
     free(base);
     cgp_placement_free(pa);
@@ -649,4 +654,68 @@ Test(cgctl, fault_env_var)
     unsetenv("CGPLACE_FAULT_WRITE");
     cgp_enforce_free(e);
     cgp_placement_free(pl);
+}
+
+static int count_fds(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    cr_assert(d);
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
+/* More cgroups than the engine keeps directory fds for (its cache, shrunk to
+ * 5, is flushed again and again): every thread still placed, a second run
+ * writes nothing, and no fd outlives the run. */
+Test(cgctl, many_guests_fd_cache_flushed_no_leak)
+{
+    enum { NG = 12 };
+    cgctl_hooks.dirfd_max = 5;
+    static struct cgp_guest g[NG];
+    static struct cgp_guest_thread th[NG][2];
+    static char names[NG][16];
+    const struct cgp_guest *gp[NG];
+    size_t cap = 160 * NG + 64, len = 0;
+    char *pol = malloc(cap);
+    len += (size_t)snprintf(pol + len, cap - len, "host { parent \"cgplace\"; }\n");
+    for (int i = 0; i < NG; i++) {
+        int pid = 10000 + 10 * i, tids[2] = { pid, pid + 1 };
+        snprintf(names[i], sizeof names[i], "g%d", i);
+        fake_add_process(&F, pid, tids, 2, "user.slice");
+        th[i][0] = (struct cgp_guest_thread){ pid, CGP_THREAD_EMULATOR, -1, NULL };
+        th[i][1] = (struct cgp_guest_thread){ pid + 1, CGP_THREAD_VCPU, 0, NULL };
+        g[i] = (struct cgp_guest){ .pid = pid, .pidfd = -1, .start_time = (uint64_t)pid * 10, .name = names[i],
+                                   .cgroup = "/user.slice", .thread_source = CGP_THREADS_NAMES, .n_threads = 2,
+                                   .threads = th[i], .sysroot = F.sys };
+        gp[i] = &g[i];
+        len += (size_t)snprintf(pol + len, cap - len,
+                                "guest g%d { vcpus 1; cpus %d-%d; memory 1M nodes %d; vcpupin 0 %d; emulatorpin %d; }\n",
+                                i, i % 8 * 2, i % 8 * 2 + 1, i % 2, i % 8 * 2, i % 8 * 2 + 1);
+    }
+    cgp_placement *pl = compile(pol);
+    free(pol);
+    int fds0 = count_fds();
+    cgp_enforce *e = run(pl, gp, NG, 0);
+    dump_msgs(e);
+    cr_assert_eq(cgp_enforce_summary(e)->outcome, CGP_ENFORCE_OK);
+    cgp_enforce_free(e);
+    cr_assert_eq(count_fds(), fds0, "file descriptors leaked by apply");
+    for (int i = 0; i < NG; i += 5) {
+        char cg[64], cpu[16];
+        snprintf(cg, sizeof cg, "cgplace/g%d/vcpu0", i);
+        snprintf(cpu, sizeof cpu, "%d", i % 8 * 2);
+        cr_expect_str_eq(fake_task_cg(&F, 10000 + 10 * i + 1), cg);
+        char *c = fake_read(&F, cg, "cpuset.cpus");
+        cr_expect_str_eq(c, cpu, "%s: cpuset.cpus %s", cg, c);
+        free(c);
+    }
+    e = run(pl, gp, NG, 0);
+    cr_expect_eq(cgp_enforce_summary(e)->n_writes, 0, "second run wrote %zu", cgp_enforce_summary(e)->n_writes);
+    cgp_enforce_free(e);
+    cr_assert_eq(count_fds(), fds0, "file descriptors leaked by re-apply");
+    cgp_placement_free(pl);
+    cgctl_hooks.dirfd_max = 0;
 }
