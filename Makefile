@@ -19,6 +19,8 @@ endif
 PKGS      := libxml-2.0 json-c libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libxml2 is dlopen()ed by the library (lib/capabilities.c), not linked
+LINK_LIBS  := $(filter-out -lxml2,$(PKG_LIBS))
 
 CFLAGS    ?= -O2 -g
 WFLAGS    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
@@ -57,7 +59,7 @@ $(B)/obj/%.o: %.c
 $(LIBSO): $(LIB_OBJS) lib/libcgplace.map
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -shared -Wl,-soname,libcgplace.so.$(SOVERSION) -Wl,--version-script=lib/libcgplace.map \
-	    -Wl,-z,defs $(LDFLAGS) -o $@.$(SOVERSION) $(LIB_OBJS) $(PKG_LIBS)
+	    -Wl,-z,defs $(LDFLAGS) -o $@.$(SOVERSION) $(LIB_OBJS) $(LINK_LIBS)
 	$(Q)ln -sf libcgplace.so.$(SOVERSION) $@
 
 $(LIBA): $(LIB_OBJS)
@@ -66,7 +68,7 @@ $(LIBA): $(LIB_OBJS)
 
 $(BIN): $(CLI_OBJS) $(LIBSO)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) -L$(B) -lcgplace -Wl,-rpath,'$$ORIGIN' $(PKG_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) -L$(B) -lcgplace -Wl,-rpath,'$$ORIGIN' $(LINK_LIBS)
 
 deps:
 	$(Q)scripts/deps.sh all

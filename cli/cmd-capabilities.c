@@ -1,6 +1,7 @@
 /* cgplace capabilities — libvirt's <capabilities><host> with the NUMA cells. */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,8 @@ int cmd_capabilities(struct cli *cli, int argc, char **argv)
         return rc;
     char *xml = NULL;
     int r = cgp_get_capabilities(t, &xml);
+    if (r == -ELIBACC)
+        return cli_error(EXIT_RUNTIME, "capabilities", "libxml2 (libxml2.so.2) cannot be loaded: install libxml2");
     if (r < 0)
         return cli_error(EXIT_RUNTIME, "capabilities", "%s", strerror(-r));
     if (cli->json) {

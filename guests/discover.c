@@ -441,10 +441,7 @@ static int read_guest(cgp_ctx *ctx, int pid, unsigned flags, bool live, struct c
         g->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
         if (g->pidfd < 0 && errno == ESRCH)
             return 0;
-        if (g->pidfd >= 0) {
-            int fl = fcntl(g->pidfd, F_GETFD);
-            if (fl >= 0)
-                (void)fcntl(g->pidfd, F_SETFD, fl | FD_CLOEXEC);
+        if (g->pidfd >= 0) {        /* pidfd_open(2) sets close-on-exec itself */
             if (!is_qemu(root_fd, pdir))
                 goto skip;
         }

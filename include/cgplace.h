@@ -207,7 +207,8 @@ CGP_EXPORT int cgp_node_get_info(const cgp_topology *t, struct cgp_nodeinfo *inf
 
 /* virConnectGetCapabilities: the host capabilities XML (libvirt's
  * capability.rng schema, <host><topology><cells>...). *xml is a NUL-terminated
- * string the caller frees with free(). Returns 0, -ENOMEM, -EIO. */
+ * string the caller frees with free(). Returns 0, -ENOMEM, -EIO, or
+ * -ELIBACC when libxml2 (libxml2.so.2, loaded on first use) is missing. */
 CGP_EXPORT int cgp_get_capabilities(const cgp_topology *t, char **xml);
 
 /* virNodeGetCellsFreeMemory: free memory in bytes of up to max_cells cells

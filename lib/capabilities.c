@@ -3,15 +3,47 @@
 #include "internal.h"
 #include "../topology/topology.h"
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <libxml/xmlwriter.h>
+
+/* libxml2 is loaded on first use, not linked: it pulls in ICU and libstdc++,
+ * whose loading and relocation cost every cgplace command about 3 ms of
+ * start-up (three times a whole nodeinfo) although only capabilities needs
+ * it. The headers still type every entry point. */
+#define XML_FUNCS(F) F(xmlBufferContent) F(xmlBufferCreate) F(xmlBufferFree) F(xmlFreeTextWriter) \
+    F(xmlNewTextWriterMemory) F(xmlTextWriterEndElement) F(xmlTextWriterFlush) F(xmlTextWriterSetIndent) \
+    F(xmlTextWriterSetIndentString) F(xmlTextWriterSetQuoteChar) F(xmlTextWriterStartElement) \
+    F(xmlTextWriterWriteAttribute) F(xmlTextWriterWriteElement) F(xmlTextWriterWriteFormatAttribute) \
+    F(xmlTextWriterWriteFormatString)
+
+static struct {
+#define XML_DECL(f) __typeof__(f) *f;
+    XML_FUNCS(XML_DECL)
+#undef XML_DECL
+} X;
+static int xml_status = -ELIBACC;
+static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
+
+static void xml_load(void)
+{
+    /* never closed: libxml2 keeps global state */
+    void *h = dlopen("libxml2.so.2", RTLD_NOW | RTLD_LOCAL);
+    if (!h)
+        return;
+#define XML_SYM(f) if (!(*(void **)&X.f = dlsym(h, #f))) return;
+    XML_FUNCS(XML_SYM)
+#undef XML_SYM
+    xml_status = 0;
+}
 
 #define W(call) do { if ((call) < 0) goto fail; } while (0)
 
 static int write_attr_int(xmlTextWriterPtr w, const char *name, long long v)
 {
-    return xmlTextWriterWriteFormatAttribute(w, BAD_CAST name, "%lld", v);
+    return X.xmlTextWriterWriteFormatAttribute(w, BAD_CAST name, "%lld", v);
 }
 
 /* Base page size in KiB: 4 on the architectures whose dumps we read; on the
@@ -29,13 +61,13 @@ static int write_cell(xmlTextWriterPtr w, const cgp_topology *t, size_t i)
 {
     const struct node_priv *np = &t->nodes[i];
     const struct cgp_node *n = &np->pub;
-    W(xmlTextWriterStartElement(w, BAD_CAST "cell"));
+    W(X.xmlTextWriterStartElement(w, BAD_CAST "cell"));
     W(write_attr_int(w, "id", n->id));
     if (n->mem_total_kib != CGP_UNKNOWN_U64) {
-        W(xmlTextWriterStartElement(w, BAD_CAST "memory"));
-        W(xmlTextWriterWriteAttribute(w, BAD_CAST "unit", BAD_CAST "KiB"));
-        W(xmlTextWriterWriteFormatString(w, "%llu", (unsigned long long)n->mem_total_kib));
-        W(xmlTextWriterEndElement(w));
+        W(X.xmlTextWriterStartElement(w, BAD_CAST "memory"));
+        W(X.xmlTextWriterWriteAttribute(w, BAD_CAST "unit", BAD_CAST "KiB"));
+        W(X.xmlTextWriterWriteFormatString(w, "%llu", (unsigned long long)n->mem_total_kib));
+        W(X.xmlTextWriterEndElement(w));
         uint64_t huge_kib = 0;
         bool huge_known = true;
         for (size_t h = 0; h < n->n_hugepages; h++) {
@@ -46,21 +78,21 @@ static int write_cell(xmlTextWriterPtr w, const cgp_topology *t, size_t i)
         }
         unsigned ps = base_page_kib(t);
         if (huge_known && huge_kib <= n->mem_total_kib) {
-            W(xmlTextWriterStartElement(w, BAD_CAST "pages"));
-            W(xmlTextWriterWriteAttribute(w, BAD_CAST "unit", BAD_CAST "KiB"));
+            W(X.xmlTextWriterStartElement(w, BAD_CAST "pages"));
+            W(X.xmlTextWriterWriteAttribute(w, BAD_CAST "unit", BAD_CAST "KiB"));
             W(write_attr_int(w, "size", ps));
-            W(xmlTextWriterWriteFormatString(w, "%llu",
+            W(X.xmlTextWriterWriteFormatString(w, "%llu",
                                              (unsigned long long)((n->mem_total_kib - huge_kib) / ps)));
-            W(xmlTextWriterEndElement(w));
+            W(X.xmlTextWriterEndElement(w));
         }
         for (size_t h = 0; h < n->n_hugepages; h++) {
             if (n->hugepages[h].total == CGP_UNKNOWN_U64)
                 continue;
-            W(xmlTextWriterStartElement(w, BAD_CAST "pages"));
-            W(xmlTextWriterWriteAttribute(w, BAD_CAST "unit", BAD_CAST "KiB"));
+            W(X.xmlTextWriterStartElement(w, BAD_CAST "pages"));
+            W(X.xmlTextWriterWriteAttribute(w, BAD_CAST "unit", BAD_CAST "KiB"));
             W(write_attr_int(w, "size", (long long)n->hugepages[h].size_kib));
-            W(xmlTextWriterWriteFormatString(w, "%llu", (unsigned long long)n->hugepages[h].total));
-            W(xmlTextWriterEndElement(w));
+            W(X.xmlTextWriterWriteFormatString(w, "%llu", (unsigned long long)n->hugepages[h].total));
+            W(X.xmlTextWriterEndElement(w));
         }
     }
     bool any = false;
@@ -68,23 +100,23 @@ static int write_cell(xmlTextWriterPtr w, const cgp_topology *t, size_t i)
         if (t->dist[i * t->n_nodes + j] >= 0 && t->nodes[j].pub.online)
             any = true;
     if (any) {
-        W(xmlTextWriterStartElement(w, BAD_CAST "distances"));
+        W(X.xmlTextWriterStartElement(w, BAD_CAST "distances"));
         for (size_t j = 0; j < t->n_nodes; j++) {
             int d = t->dist[i * t->n_nodes + j];
             if (d < 0 || !t->nodes[j].pub.online)
                 continue;
-            W(xmlTextWriterStartElement(w, BAD_CAST "sibling"));
+            W(X.xmlTextWriterStartElement(w, BAD_CAST "sibling"));
             W(write_attr_int(w, "id", t->nodes[j].pub.id));
             W(write_attr_int(w, "value", d));
-            W(xmlTextWriterEndElement(w));
+            W(X.xmlTextWriterEndElement(w));
         }
-        W(xmlTextWriterEndElement(w));
+        W(X.xmlTextWriterEndElement(w));
     }
-    W(xmlTextWriterStartElement(w, BAD_CAST "cpus"));
+    W(X.xmlTextWriterStartElement(w, BAD_CAST "cpus"));
     W(write_attr_int(w, "num", cgp_bitmap_count(n->cpus)));
     cgp_bitmap_foreach(n->cpus, id) {
         const struct cgp_cpu *c = cgp_topology_cpu_by_id(t, id);
-        W(xmlTextWriterStartElement(w, BAD_CAST "cpu"));
+        W(X.xmlTextWriterStartElement(w, BAD_CAST "cpu"));
         W(write_attr_int(w, "id", id));
         /* All four ids or none (schema); never invented. */
         if (c && c->package_known && c->package >= 0 && c->core >= 0 && c->siblings) {
@@ -94,12 +126,12 @@ static int write_cell(xmlTextWriterPtr w, const cgp_topology *t, size_t i)
             W(write_attr_int(w, "socket_id", c->package));
             W(write_attr_int(w, "die_id", c->die >= 0 ? c->die : 0));
             W(write_attr_int(w, "core_id", c->core));
-            W(xmlTextWriterWriteAttribute(w, BAD_CAST "siblings", BAD_CAST sib));
+            W(X.xmlTextWriterWriteAttribute(w, BAD_CAST "siblings", BAD_CAST sib));
         }
-        W(xmlTextWriterEndElement(w));
+        W(X.xmlTextWriterEndElement(w));
     }
-    W(xmlTextWriterEndElement(w)); /* cpus */
-    W(xmlTextWriterEndElement(w)); /* cell */
+    W(X.xmlTextWriterEndElement(w)); /* cpus */
+    W(X.xmlTextWriterEndElement(w)); /* cell */
     return 0;
 fail:
     return -EIO;
@@ -116,7 +148,7 @@ static int write_interconnects(xmlTextWriterPtr w, const cgp_topology *t)
     }
     if (!any)
         return 0;
-    W(xmlTextWriterStartElement(w, BAD_CAST "interconnects"));
+    W(X.xmlTextWriterStartElement(w, BAD_CAST "interconnects"));
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < t->n_nodes; i++) {
             const struct cgp_node *n = &t->nodes[i].pub;
@@ -128,20 +160,20 @@ static int write_interconnects(xmlTextWriterPtr w, const cgp_topology *t)
                 for (int k = 0; k < 2; k++) {
                     if (vals[k] < 0)
                         continue;
-                    W(xmlTextWriterStartElement(w, BAD_CAST(pass ? "bandwidth" : "latency")));
+                    W(X.xmlTextWriterStartElement(w, BAD_CAST(pass ? "bandwidth" : "latency")));
                     W(write_attr_int(w, "initiator", ini));
                     W(write_attr_int(w, "target", n->id));
-                    W(xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST(k ? "write" : "read")));
+                    W(X.xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST(k ? "write" : "read")));
                     /* sysfs bandwidth is MB/s, libvirt's is KiB/s */
                     W(write_attr_int(w, "value", pass ? vals[k] * 1024 : vals[k]));
                     if (pass)
-                        W(xmlTextWriterWriteAttribute(w, BAD_CAST "unit", BAD_CAST "KiB"));
-                    W(xmlTextWriterEndElement(w));
+                        W(X.xmlTextWriterWriteAttribute(w, BAD_CAST "unit", BAD_CAST "KiB"));
+                    W(X.xmlTextWriterEndElement(w));
                 }
             }
         }
     }
-    W(xmlTextWriterEndElement(w));
+    W(X.xmlTextWriterEndElement(w));
     return 0;
 fail:
     return -EIO;
@@ -164,54 +196,57 @@ static const char *build_arch(void)
 
 CGP_EXPORT int cgp_get_capabilities(const cgp_topology *t, char **xml)
 {
-    xmlBufferPtr buf = xmlBufferCreate();
+    pthread_once(&xml_once, xml_load);
+    if (xml_status < 0)
+        return xml_status;
+    xmlBufferPtr buf = X.xmlBufferCreate();
     if (!buf)
         return -ENOMEM;
-    xmlTextWriterPtr w = xmlNewTextWriterMemory(buf, 0);
+    xmlTextWriterPtr w = X.xmlNewTextWriterMemory(buf, 0);
     if (!w) {
-        xmlBufferFree(buf);
+        X.xmlBufferFree(buf);
         return -ENOMEM;
     }
     int r = -EIO;
     size_t cells = 0;
     for (size_t i = 0; i < t->n_nodes; i++)
         cells += t->nodes[i].pub.online;
-    W(xmlTextWriterSetIndent(w, 1));
-    W(xmlTextWriterSetIndentString(w, BAD_CAST "  "));
-    W(xmlTextWriterSetQuoteChar(w, (xmlChar)'\''));
-    W(xmlTextWriterStartElement(w, BAD_CAST "capabilities"));
-    W(xmlTextWriterStartElement(w, BAD_CAST "host"));
-    W(xmlTextWriterStartElement(w, BAD_CAST "cpu"));
+    W(X.xmlTextWriterSetIndent(w, 1));
+    W(X.xmlTextWriterSetIndentString(w, BAD_CAST "  "));
+    W(X.xmlTextWriterSetQuoteChar(w, (xmlChar)'\''));
+    W(X.xmlTextWriterStartElement(w, BAD_CAST "capabilities"));
+    W(X.xmlTextWriterStartElement(w, BAD_CAST "host"));
+    W(X.xmlTextWriterStartElement(w, BAD_CAST "cpu"));
     /* The schema requires <arch>; a dump that does not tell gets the build's. */
     const char *arch = t->arch ? t->arch : build_arch();
-    W(xmlTextWriterWriteElement(w, BAD_CAST "arch", BAD_CAST arch));
-    W(xmlTextWriterEndElement(w)); /* cpu */
+    W(X.xmlTextWriterWriteElement(w, BAD_CAST "arch", BAD_CAST arch));
+    W(X.xmlTextWriterEndElement(w)); /* cpu */
     if (cells) {
-        W(xmlTextWriterStartElement(w, BAD_CAST "topology"));
-        W(xmlTextWriterStartElement(w, BAD_CAST "cells"));
+        W(X.xmlTextWriterStartElement(w, BAD_CAST "topology"));
+        W(X.xmlTextWriterStartElement(w, BAD_CAST "cells"));
         W(write_attr_int(w, "num", (long long)cells));
         for (size_t i = 0; i < t->n_nodes; i++)
             if (t->nodes[i].pub.online && write_cell(w, t, i) < 0)
                 goto fail;
-        W(xmlTextWriterEndElement(w)); /* cells */
+        W(X.xmlTextWriterEndElement(w)); /* cells */
         if (write_interconnects(w, t) < 0)
             goto fail;
-        W(xmlTextWriterEndElement(w)); /* topology */
+        W(X.xmlTextWriterEndElement(w)); /* topology */
     }
-    W(xmlTextWriterEndElement(w)); /* host */
-    W(xmlTextWriterEndElement(w)); /* capabilities */
-    W(xmlTextWriterFlush(w));
-    xmlFreeTextWriter(w);
+    W(X.xmlTextWriterEndElement(w)); /* host */
+    W(X.xmlTextWriterEndElement(w)); /* capabilities */
+    W(X.xmlTextWriterFlush(w));
+    X.xmlFreeTextWriter(w);
     w = NULL;
-    char *s = strdup((const char *)xmlBufferContent(buf));
-    xmlBufferFree(buf);
+    char *s = strdup((const char *)X.xmlBufferContent(buf));
+    X.xmlBufferFree(buf);
     if (!s)
         return -ENOMEM;
     *xml = s;
     return 0;
 fail:
     if (w)
-        xmlFreeTextWriter(w);
-    xmlBufferFree(buf);
+        X.xmlFreeTextWriter(w);
+    X.xmlBufferFree(buf);
     return r;
 }

@@ -204,6 +204,36 @@ while IFS='|' read -r name root mut want_rc regex args; do
     fi
 done <"$HERE/errors"
 
+# ---------------------------------------------------------------- libxml2 on demand
+# libxml2 is dlopen()ed by capabilities only: the other commands must not map
+# it (start-up cost, docs/DESIGN.md), and a host where it cannot be loaded gets
+# a clear error from capabilities while nodeinfo still works.
+f1=${FIXTURES%% *}
+if LD_DEBUG=files "$BIN" --sysroot "$FIX/$f1" nodeinfo 2>&1 >/dev/null | grep -q 'file=libxml2'; then
+    bad "libxml2: nodeinfo loaded libxml2"
+else
+    ok
+fi
+if LD_DEBUG=files "$BIN" --sysroot "$FIX/$f1" capabilities 2>&1 >/dev/null | grep -q 'file=libxml2'; then
+    ok
+else
+    bad "libxml2: capabilities did not load libxml2"
+fi
+mkdir -p "$WORK/nolibxml"
+: >"$WORK/nolibxml/libxml2.so.2" # not an ELF file: dlopen fails
+LD_LIBRARY_PATH=$WORK/nolibxml "$BIN" --sysroot "$FIX/$f1" capabilities >"$WORK/out" 2>"$WORK/err"
+rc=$?
+if [ "$rc" = 1 ] && [ ! -s "$WORK/out" ] && grep -q 'libxml2.*cannot be loaded' "$WORK/err"; then
+    ok
+else
+    bad "libxml2 missing: capabilities exit $rc, stderr: $(head -c 200 "$WORK/err")"
+fi
+if LD_LIBRARY_PATH=$WORK/nolibxml "$BIN" --sysroot "$FIX/$f1" nodeinfo >/dev/null 2>&1; then
+    ok
+else
+    bad "libxml2 missing: nodeinfo failed"
+fi
+
 # ---------------------------------------------------------------- 4 checker
 # shellcheck disable=SC2086
 python3 "$HERE/check.py" "$BIN" "$FIX" "$EXP" $FIXTURES >"$WORK/check" 2>&1

@@ -239,6 +239,28 @@ Test(discover, debug_thread_names)
     cgp_guests_free(l);
 }
 
+/* A task entry or its comm planted as a symlink is not followed: the thread
+ * is skipped (thread comm is read in one openat2 with RESOLVE_NO_SYMLINKS). */
+Test(discover, symlinked_task_entries_not_followed)
+{
+    fk_proc(220, QEMU, "qemu-system-x86", A(QEMU, "-name", "guest=vm,debug-threads=on"), 42, "/cgplace/vm",
+            A("220:qemu-system-x86", "221:CPU 0/KVM"));
+    /* targets inside the task directory, so that only the no-symlink rule
+     * (not the stay-beneath one) can refuse them */
+    fk_text("CPU 1/KVM\n", "proc/220/task/x222/comm");
+    fk_text("CPU 2/KVM\n", "proc/220/task/x223");
+    fk_symlink("x222", "proc/220/task/222");
+    fk_text("", "proc/220/task/223/.keep");
+    fk_symlink("../x223", "proc/220/task/223/comm");
+    cgp_guest_list *l = discover(0, 1);
+    const struct cgp_guest *g = cgp_guests_get(l, 0);
+    cr_assert_eq(g->n_threads, 2, "only the two real threads (got %zu)", g->n_threads);
+    cr_expect_eq(g->threads[0].tid, 220);
+    cr_expect_eq(g->threads[1].tid, 221);
+    cr_expect_eq(g->threads[1].vcpu, 0);
+    cgp_guests_free(l);
+}
+
 Test(discover, no_thread_names)
 {
     /* QMP asked for, but the guest has no QMP socket: unknown, all emulator */
