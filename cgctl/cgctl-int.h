@@ -11,7 +11,8 @@
  *
  * Environment (for the real-kernel tests, where no hook can be linked):
  * CGPLACE_FAULT_WRITE=k makes the k-th forward operation (mkdir or write) of a
- * run fail with EIO. */
+ * run fail with EIO; CGPLACE_STOP_WRITE=k stops the process (SIGSTOP) just
+ * before it, so that a test can change the world (kill a guest) and resume it. */
 #ifndef CGCTL_INT_H
 #define CGCTL_INT_H
 

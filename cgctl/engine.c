@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <string.h>
 #include <strings.h>
@@ -77,7 +78,7 @@ struct cgp_enforce {
     struct cgp_enforce_msg *msg;
     size_t n_str, cap_str;
     char **str;
-    unsigned fault_at, n_forward;
+    unsigned fault_at, stop_at, n_forward;
     /* Directory fds of the cgroups this run touched, by path (see cg_dir). */
     struct dirent_fd { const char *path; int fd; } *dfd;
     size_t n_dfd;
@@ -871,8 +872,13 @@ static int do_io(cgp_enforce *e, enum cgctl_io io, const char *path, const char 
         if (r < 0)
             return r;
     }
-    if (!undo && e->fault_at && ++e->n_forward == e->fault_at)
-        return -EIO;
+    if (!undo) {
+        e->n_forward++;
+        if (e->n_forward == e->stop_at)
+            raise(SIGSTOP);     /* testing aid: a test acts, then sends SIGCONT */
+        if (e->n_forward == e->fault_at)
+            return -EIO;
+    }
     int r = 0;
     if (io == CGCTL_IO_WRITE) {
         int dfd = cg_dir(e, path);
@@ -1122,12 +1128,12 @@ static int prepare(cgp_ctx *ctx, const cgp_placement *pl, const struct cgp_guest
         cgp_enforce_free(e);
         return r;
     }
-    const char *f = getenv("CGPLACE_FAULT_WRITE");
-    if (f && *f) {
-        uint64_t k;
-        if (cgp_parse_u64(f, &k) == 0 && k > 0 && k < UINT32_MAX)
-            e->fault_at = (unsigned)k;
-    }
+    const char *f = getenv("CGPLACE_FAULT_WRITE"), *st = getenv("CGPLACE_STOP_WRITE");
+    uint64_t k;
+    if (f && *f && cgp_parse_u64(f, &k) == 0 && k > 0 && k < UINT32_MAX)
+        e->fault_at = (unsigned)k;
+    if (st && *st && cgp_parse_u64(st, &k) == 0 && k > 0 && k < UINT32_MAX)
+        e->stop_at = (unsigned)k;
     r = match_guests(e, guests, n_guests);
     if (r == -ENOMEM) {
         cgp_enforce_free(e);
