@@ -273,21 +273,7 @@ static ssize_t read_task_comm(int task_fd, int tid, char *buf, size_t size)
         close(tfd);
         return n;
     }
-    ssize_t n;
-    do
-        n = read(fd, buf, size - 1);
-    while (n < 0 && errno == EINTR);
-    int e = errno;
-    close(fd);
-    if (n < 0)
-        return -e;
-    if ((size_t)n == size - 1)
-        return -EFBIG;
-    size_t len = strnlen(buf, (size_t)n);
-    while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' ' || buf[len - 1] == '\t'))
-        len--;
-    buf[len] = '\0';
-    return (ssize_t)len;
+    return cgp_read_attr_fd(fd, buf, size);
 }
 
 static int read_threads(int root_fd, const char *pdir, struct cgp_guest *g, size_t *n_named_vcpus)

@@ -160,11 +160,8 @@ int cgp_parse_u64(const char *s, uint64_t *out)
 /* Sysfs attributes hold at most a page and a regular file returns everything
  * up to EOF in one read(): one openat, one read, one close. O_NONBLOCK keeps a
  * FIFO from blocking; a device that fills the buffer is -EFBIG. */
-ssize_t cgp_read_attr(int dirfd, const char *rel, char *buf, size_t size)
+ssize_t cgp_read_attr_fd(int fd, char *buf, size_t size)
 {
-    int fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-    if (fd < 0)
-        return -errno;
     ssize_t n;
     do
         n = read(fd, buf, size - 1);
@@ -180,6 +177,14 @@ ssize_t cgp_read_attr(int dirfd, const char *rel, char *buf, size_t size)
         len--;
     buf[len] = '\0';
     return (ssize_t)len;
+}
+
+ssize_t cgp_read_attr(int dirfd, const char *rel, char *buf, size_t size)
+{
+    int fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0)
+        return -errno;
+    return cgp_read_attr_fd(fd, buf, size);
 }
 
 ssize_t cgp_read_one(int dirfd, const char *rel, size_t max, char **out)

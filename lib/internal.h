@@ -52,6 +52,8 @@ ssize_t cgp_read_file_ex(int dirfd, const char *rel, size_t max, unsigned flags,
  * stripped like cgp_read_file. -EFBIG when it does not fit (the caller may
  * retry with cgp_read_file), else length or -errno. */
 ssize_t cgp_read_attr(int dirfd, const char *rel, char *buf, size_t size);
+/* The same on an open fd, which it closes. */
+ssize_t cgp_read_attr_fd(int fd, char *buf, size_t size);
 
 /* cgp_read_file for files the kernel produces in one show: one read into a
  * page-sized buffer when it fits (open, read, close), else cgp_read_file.
