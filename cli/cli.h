@@ -36,6 +36,10 @@ int cli_error(int code, const char *what, const char *fmt, ...) __attribute__((f
 /* Open the context and read the topology; prints the error and returns the
  * exit code (non-zero) on failure. */
 int cli_load_topology(struct cli *cli, cgp_ctx **ctx, cgp_topology **topo);
+/* Install the seccomp allow-list (cli/sandbox.c, spec §7) once the
+ * command's inputs are read: no exec, no sockets; other calls fail with
+ * EPERM. Nothing with --no-sandbox or under ASan. Returns an exit code. */
+int cli_sandbox(struct cli *cli, const char *what);
 /* Print a JSON document on stdout and drop it. Returns an exit code. */
 int cli_print_json(struct json_object *o);
 /* json string of a bitmap (canonical list) or json null for NULL. */

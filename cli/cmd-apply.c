@@ -143,6 +143,10 @@ int cmd_apply(struct cli *cli, int argc, char **argv)
     struct cmdenf c;
     if ((rc = cmdenf_load(cli, "apply", path, &c)))
         return rc;
+    if ((rc = cli_sandbox(cli, "apply"))) {
+        cmdenf_free(&c);
+        return rc;
+    }
     cgp_enforce *e = NULL;
     int r = cgp_enforce_run(c.ctx, c.pl, c.g, c.n, 0, &e);
     if (r < 0) {

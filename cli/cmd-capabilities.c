@@ -21,6 +21,11 @@ int cmd_capabilities(struct cli *cli, int argc, char **argv)
         return cli_error(EXIT_RUNTIME, "capabilities", "libxml2 (libxml2.so.2) cannot be loaded: install libxml2");
     if (r < 0)
         return cli_error(EXIT_RUNTIME, "capabilities", "%s", strerror(-r));
+    /* after the first use of libxml2 (dlopen) */
+    if ((rc = cli_sandbox(cli, "capabilities"))) {
+        free(xml);
+        return rc;
+    }
     if (cli->json) {
         struct json_object *o = json_object_new_object();
         json_object_object_add(o, "xml", json_object_new_string(xml));

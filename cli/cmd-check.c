@@ -186,6 +186,11 @@ int cmd_check(struct cli *cli, int argc, char **argv)
     int rc = cmdpol_load(cli, "check", path, &t, &ctx, &pl, cli->json ? &warnings : NULL);
     if (rc)
         return rc;
+    if ((rc = cli_sandbox(cli, "check"))) {
+        cgp_placement_free(pl);
+        json_object_put(warnings);
+        return rc;
+    }
     if (cli->json) {
         struct json_object *o = json_object_new_object();
         struct json_object *gs = json_object_new_array();

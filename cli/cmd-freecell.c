@@ -48,7 +48,7 @@ int cmd_freecell(struct cli *cli, int argc, char **argv)
     cgp_ctx *ctx CLI_AUTO_CTX = NULL;
     cgp_topology *t CLI_AUTO_TOPO = NULL;
     int rc = cli_load_topology(cli, &ctx, &t);
-    if (rc)
+    if (rc || (rc = cli_sandbox(cli, "freecell")))
         return rc;
     if (cell) {
         const struct cgp_node *n = cgp_topology_node_by_id(t, (int)cellno);

@@ -214,6 +214,12 @@ int cmd_guests(struct cli *cli, int argc, char **argv)
         const char *d = cgp_ctx_last_error(ctx);
         return cli_error(EXIT_RUNTIME, "discovering guests", "%s", *d ? d : strerror(-r));
     }
+    /* after discovery: QMP needs AF_UNIX sockets */
+    if ((rc = cli_sandbox(cli, "guests"))) {
+        cgp_guests_free(gl);
+        cgp_placement_free(pl);
+        return rc;
+    }
     size_t n = cgp_guests_count(gl), np = pl ? cgp_placement_n_guests(pl) : 0;
     struct row *rows = calloc(n ? n : 1, sizeof *rows);
     const struct cgp_guest_placement **mbuf = calloc(n * np + 1, sizeof *mbuf);

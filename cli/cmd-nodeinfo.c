@@ -41,7 +41,7 @@ int cmd_nodeinfo(struct cli *cli, int argc, char **argv)
     cgp_ctx *ctx CLI_AUTO_CTX = NULL;
     cgp_topology *t CLI_AUTO_TOPO = NULL;
     int rc = cli_load_topology(cli, &ctx, &t);
-    if (rc)
+    if (rc || (rc = cli_sandbox(cli, "nodeinfo")))
         return rc;
     struct cgp_nodeinfo ni;
     cgp_node_get_info(t, &ni);

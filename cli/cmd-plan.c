@@ -38,6 +38,10 @@ static int plan_live(struct cli *cli, const char *path, int *rc)
     struct cmdenf c;
     if ((*rc = cmdenf_load(cli, "plan", path, &c)))
         return 0;
+    if ((*rc = cli_sandbox(cli, "plan"))) {
+        cmdenf_free(&c);
+        return 0;
+    }
     cgp_enforce *e = NULL;
     if (r == 0)
         r = cgp_enforce_run(c.ctx, c.pl, c.g, c.n, CGP_ENFORCE_DRY_RUN, &e);
@@ -90,6 +94,11 @@ int cmd_plan(struct cli *cli, int argc, char **argv)
     int rc = cmdpol_load(cli, "plan", path, &t, &ctx, &pl, cli->json ? &warnings : NULL);
     if (rc)
         return rc;
+    if ((rc = cli_sandbox(cli, "plan"))) {
+        cgp_placement_free(pl);
+        json_object_put(warnings);
+        return rc;
+    }
     cgp_plan *plan = NULL;
     int r = cgp_plan_from_empty(pl, &plan);
     if (r < 0) {

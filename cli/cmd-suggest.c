@@ -60,6 +60,10 @@ int cmd_suggest(struct cli *cli, int argc, char **argv)
         rc = cli_load_topology(cli, &ctx, &t);
     if (rc)
         return rc;
+    if ((rc = cli_sandbox(cli, "suggest"))) {
+        cgp_placement_free(pl);
+        return rc;
+    }
     struct cgp_suggestion s = { 0 };
     r = cgp_suggest(pl, t, (unsigned)nv, kib, &s);
     cgp_placement_free(pl);

@@ -161,7 +161,7 @@ int cmd_topology(struct cli *cli, int argc, char **argv)
     cgp_ctx *ctx CLI_AUTO_CTX = NULL;
     cgp_topology *t CLI_AUTO_TOPO = NULL;
     int rc = cli_load_topology(cli, &ctx, &t);
-    if (rc)
+    if (rc || (rc = cli_sandbox(cli, "topology")))
         return rc;
     if (!cli->json)
         return print_text(t);

@@ -47,6 +47,10 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
     struct cmdenf c;
     if ((rc = cmdenf_load(cli, "verify", path, &c)))
         return rc;
+    if ((rc = cli_sandbox(cli, "verify"))) {
+        cmdenf_free(&c);
+        return rc;
+    }
     cgp_verify *v = NULL;
     int r = cgp_verify_run(c.ctx, c.pl, c.g, c.n, &v);
     if (r < 0) {

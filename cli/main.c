@@ -2,7 +2,6 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,17 +26,6 @@ static void usage(FILE *f)
         if (c->run)
             fprintf(f, "  %-28s %s\n", c->usage, c->summary);
     fprintf(f, "\nSee cgplace(1).\n");
-}
-
-int cli_error(int code, const char *what, const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "cgplace: %s: ", what);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return code;
 }
 
 int cli_load_topology(struct cli *cli, cgp_ctx **ctx, cgp_topology **topo)

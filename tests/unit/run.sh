@@ -13,6 +13,14 @@ for bin in "$@"; do
     # shellcheck disable=SC2086
     "$bin" --ascii $extra >"$log" 2>&1
     rc=$?
+    # Criterion's own IPC with its workers failed (seen once on a loaded
+    # machine): not a test result; run the binary once more, and say so.
+    if grep -q 'Could not spawn test instance' "$log"; then
+        echo "$bin: criterion could not spawn a test instance ($(grep -m1 'Could not spawn' "$log")); running it again"
+        # shellcheck disable=SC2086
+        "$bin" --ascii $extra >"$log" 2>&1
+        rc=$?
+    fi
     # Show every failure/crash line (and the assertion messages after them).
     sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -v '^\[----\] Criterion v' |
         grep -E '\[(FAIL|----|ERR|WARN)\]|CRASH|Assertion|ERROR: |SUMMARY: |runtime error' || true

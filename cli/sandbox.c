@@ -1,0 +1,106 @@
+/* The seccomp self-sandbox (spec §7): once a command has read its inputs
+ * (topology, policy, guests, QMP), only file I/O through fds, memory and a
+ * few process-local calls remain. No exec, no sockets, no ptrace. */
+#include "cli.h"
+
+#include <errno.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define CLI_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CLI_SANITIZED 1
+#endif
+#endif
+#ifndef CLI_SANITIZED
+#define CLI_SANITIZED 0
+#endif
+
+/* Allowed without argument checks. Names, not SCMP_SYS(): a call this
+ * architecture lacks (open, stat, poll on arm64) is skipped. */
+static const char *const allowed[] = {
+    /* files, relative to directory fds (sysfs, procfs, cgroupfs, lock) */
+    "openat", "openat2", "open", "read", "readv", "pread64", "write", "writev", "close",
+    "fstat", "newfstatat", "stat", "lstat", "statx", "lseek", "getdents64",
+    "readlinkat", "readlink", "getcwd", "faccessat", "faccessat2", "access",
+    "mkdirat", "unlinkat", "fcntl", "flock", "dup", "dup2", "dup3",
+    /* memory (mmap/mprotect below: never PROT_EXEC) */
+    "brk", "munmap", "mremap", "madvise",
+    /* waiting on pidfds; moving a guest's leftover pages */
+    "poll", "ppoll", "migrate_pages",
+    /* libc internals: locks, clocks, randomness (json-c's hash seed), qsort */
+    "futex", "clock_gettime", "clock_nanosleep", "nanosleep", "gettimeofday", "time",
+    "getpid", "gettid", "getrandom", "sysinfo", "uname",
+    /* signals: the stop-before-write test aid, SIGCONT, abort() */
+    "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "restart_syscall",
+    "exit", "exit_group",
+};
+
+static int add(scmp_filter_ctx f, const char *name, unsigned n, const struct scmp_arg_cmp *c)
+{
+    int nr = seccomp_syscall_resolve_name(name);
+    if (nr < 0)
+        return 0;
+    return seccomp_rule_add_array(f, SCMP_ACT_ALLOW, nr, n, c);
+}
+
+static int build(scmp_filter_ctx f)
+{
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < sizeof allowed / sizeof *allowed; i++)
+        r = add(f, allowed[i], 0, NULL);
+    /* No new code: a mapping is never executable (no dlopen after this). */
+    const struct scmp_arg_cmp noexec = SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
+    /* Signals only to this process (raise() is tgkill(getpid(), tid, sig)). */
+    const struct scmp_arg_cmp self = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid(), 0);
+    /* isatty() on stdout: glibc's stdio asks TCGETS; no other ioctl (TIOCSTI). */
+    const struct scmp_arg_cmp tcgets = SCMP_A1(SCMP_CMP_EQ, TCGETS, 0);
+    if (r == 0)
+        r = add(f, "mmap", 1, &noexec);
+    if (r == 0)
+        r = add(f, "mprotect", 1, &noexec);
+    if (r == 0)
+        r = add(f, "tgkill", 1, &self);
+    if (r == 0)
+        r = add(f, "kill", 1, &self);
+    if (r == 0)
+        r = add(f, "ioctl", 1, &tcgets);
+    return r;
+}
+
+int cli_sandbox(struct cli *cli, const char *what)
+{
+    /* Under ASan: LeakSanitizer at exit needs ptrace and clone. */
+    if (cli->no_sandbox || CLI_SANITIZED)
+        return EXIT_OK;
+    /* Default EPERM, not kill: a call missed here fails with a message. */
+    scmp_filter_ctx f = seccomp_init(SCMP_ACT_ERRNO(EPERM));
+    if (!f)
+        return cli_error(EXIT_RUNTIME, what, "seccomp sandbox: %s", strerror(ENOMEM));
+    /* The kernel's errno, not libseccomp's ECANCELED. NNP stays on (default). */
+    int r = seccomp_attr_set(f, SCMP_FLTATR_API_SYSRAWRC, 1);
+    if (r == 0)
+        r = build(f);
+    if (r < 0) {
+        seccomp_release(f);
+        return cli_error(EXIT_RUNTIME, what, "seccomp sandbox: building the filter: %s", strerror(-r));
+    }
+    r = seccomp_load(f);
+    seccomp_release(f);
+    if (r == -EINVAL || r == -ENOSYS) {
+        /* A kernel without seccomp filters: run as before. */
+        if (cli->verbose > 0)
+            fprintf(stderr, "cgplace: %s: warning: seccomp unavailable (%s): running without the sandbox\n",
+                    what, strerror(-r));
+        return EXIT_OK;
+    }
+    if (r < 0)
+        return cli_error(EXIT_RUNTIME, what, "seccomp sandbox: loading the filter: %s", strerror(-r));
+    return EXIT_OK;
+}

@@ -1,0 +1,399 @@
+/* cli/sandbox.c: what the seccomp filter forbids and what it still allows.
+ * Each test forks its own child that installs the filter and reports over a
+ * pipe: the filter must not touch Criterion's worker, whose IPC with the
+ * runner (and --debug in-process mode) it would break. */
+#include "cli.h"
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int report_fd = -1;
+
+/* In the child: record a failed expectation (write(2) stays allowed). */
+static void fail(const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n > sizeof buf - 2)
+        n = (int)sizeof buf - 2;
+    buf[n++] = '\n';
+    if (write(report_fd, buf, (size_t)n) < 0)
+        _exit(98);
+}
+
+#define EXPECT_EPERM(call)                                                                        \
+    do {                                                                                          \
+        errno = 0;                                                                                \
+        long r_ = (long)(call);                                                                   \
+        if (r_ != -1 || errno != EPERM)                                                           \
+            fail("%s: want -1/EPERM, got %ld/%s", #call, r_, strerror(errno));                   \
+    } while (0)
+#define EXPECT_OK(call)                                                                           \
+    do {                                                                                          \
+        errno = 0;                                                                                \
+        long r_ = (long)(call);                                                                   \
+        if (r_ < 0)                                                                               \
+            fail("%s: want success, got %ld/%s", #call, r_, strerror(errno));                    \
+    } while (0)
+
+static bool kernel_has_seccomp(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    bool yes = false;
+    while (f && fgets(line, sizeof line, f))
+        yes |= !strncmp(line, "Seccomp:", 8);
+    if (f)
+        fclose(f);
+    return yes;
+}
+
+/* "Seccomp:" of /proc/self/status: 0 none, 2 filter; -1 unreadable. */
+static int seccomp_mode(void)
+{
+    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    char buf[4096];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    char *p = strstr(buf, "\nSeccomp:");
+    return p ? atoi(p + 9) : -1;
+}
+
+/* Run body in a child after cli_sandbox(); assert it reported nothing and
+ * exited with want_status. */
+static void in_child(bool no_sandbox, void (*body)(void), int want_status)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    cr_skip_test("ASan build: cli_sandbox() installs no filter");
+#endif
+    if (!kernel_has_seccomp())
+        cr_skip_test("kernel without seccomp");
+    int p[2];
+    cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        close(p[0]);
+        report_fd = p[1];
+        struct cli cli = { .no_sandbox = no_sandbox, .cmd = "test" };
+        int rc = cli_sandbox(&cli, "test");
+        if (rc != 0) {
+            fail("cli_sandbox returned %d", rc);
+            _exit(97);
+        }
+        int mode = seccomp_mode();
+        if (mode != (no_sandbox ? 0 : 2))
+            fail("Seccomp: %d in /proc/self/status, want %d", mode, no_sandbox ? 0 : 2);
+        body();
+        fflush(stdout);
+        _exit(0);
+    }
+    close(p[1]);
+    char msg[4096];
+    size_t len = 0;
+    ssize_t n;
+    while (len < sizeof msg - 1 && (n = read(p[0], msg + len, sizeof msg - 1 - len)) > 0)
+        len += (size_t)n;
+    msg[len] = '\0';
+    close(p[0]);
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_expect(len == 0, "%s", msg);
+    cr_assert(WIFEXITED(st), "child killed by signal %d", WIFSIGNALED(st) ? WTERMSIG(st) : -1);
+    cr_assert_eq(WEXITSTATUS(st), want_status, "child exit %d, want %d", WEXITSTATUS(st), want_status);
+}
+
+static char *const sh_argv[] = { "/bin/sh", "-c", "exit 42", NULL };
+
+static void body_exec(void)
+{
+    extern char **environ;
+    EXPECT_EPERM(execve("/bin/true", (char *[]){ "/bin/true", NULL }, environ));
+    EXPECT_EPERM(execve(sh_argv[0], sh_argv, environ));
+    EXPECT_EPERM(syscall(SYS_execveat, AT_FDCWD, "/bin/true", (char *[]){ "/bin/true", NULL }, environ, 0));
+}
+
+Test(sandbox, exec_fails_with_eperm)
+{
+    in_child(false, body_exec, 0);
+}
+
+static void body_exec_unsandboxed(void)
+{
+    extern char **environ;
+    execve(sh_argv[0], sh_argv, environ);
+    fail("execve %s: %s", sh_argv[0], strerror(errno));
+}
+
+/* Control: the same exec works without the filter (the child becomes sh and
+ * exits 42), so the test above can fail. */
+Test(sandbox, no_sandbox_exec_succeeds)
+{
+    in_child(true, body_exec_unsandboxed, 42);
+}
+
+static void body_sockets(void)
+{
+    int sv[2];
+    EXPECT_EPERM(socket(AF_INET, SOCK_STREAM, 0));
+    EXPECT_EPERM(socket(AF_INET, SOCK_DGRAM, 0));
+    EXPECT_EPERM(socket(AF_INET6, SOCK_STREAM, 0));
+    EXPECT_EPERM(socket(AF_UNIX, SOCK_STREAM, 0));
+    EXPECT_EPERM(socket(AF_NETLINK, SOCK_RAW, 0));
+    EXPECT_EPERM(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+}
+
+Test(sandbox, sockets_fail_with_eperm)
+{
+    in_child(false, body_sockets, 0);
+}
+
+static void body_sockets_unsandboxed(void)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd < 0)
+        fail("socket(AF_UNIX) without the sandbox: %s", strerror(errno));
+    else
+        close(fd);
+}
+
+Test(sandbox, no_sandbox_socket_succeeds)
+{
+    in_child(true, body_sockets_unsandboxed, 0);
+}
+
+static void body_process(void)
+{
+    /* other processes, new processes, tracing, code */
+    EXPECT_EPERM(kill(getppid(), 0));
+    EXPECT_EPERM(syscall(SYS_tgkill, getppid(), getppid(), 0));
+    /* an invalid request: EIO from the kernel, EPERM from the filter */
+    EXPECT_EPERM(syscall(SYS_ptrace, 0x7fffffffL, 0, 0, 0));
+    EXPECT_EPERM(fork());
+    EXPECT_EPERM(syscall(SYS_clone3, NULL, 0));
+    EXPECT_EPERM(syscall(SYS_prctl, 0x26 /* PR_SET_NO_NEW_PRIVS */, 1, 0, 0, 0));
+    void *m = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m != MAP_FAILED || errno != EPERM)
+        fail("mmap PROT_EXEC: want EPERM, got %s", m == MAP_FAILED ? strerror(errno) : "a mapping");
+    m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) {
+        fail("mmap PROT_READ|PROT_WRITE: %s", strerror(errno));
+    } else {
+        EXPECT_EPERM(mprotect(m, 4096, PROT_READ | PROT_EXEC));
+        EXPECT_OK(mprotect(m, 4096, PROT_READ));
+        EXPECT_OK(munmap(m, 4096));
+    }
+    /* ioctl: TCGETS only (isatty); a file is no tty, so ENOTTY from the kernel */
+    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    EXPECT_OK(fd);
+    errno = 0;
+    if (isatty(fd) || errno != ENOTTY)
+        fail("isatty(file): want 0/ENOTTY, got errno %s", strerror(errno));
+    int avail;
+    EXPECT_EPERM(ioctl(fd, FIONREAD, &avail));
+    /* signals to itself still work: raise() and kill(getpid()) */
+    struct sigaction sa = { .sa_handler = SIG_IGN };
+    EXPECT_OK(sigaction(SIGUSR1, &sa, NULL));
+    EXPECT_OK(raise(SIGUSR1));
+    EXPECT_OK(kill(getpid(), SIGUSR1));
+    close(fd);
+}
+
+Test(sandbox, other_processes_exec_mappings_and_ioctls_fail)
+{
+    in_child(false, body_process, 0);
+}
+
+static char tmpdir[64];
+
+static void body_files(void)
+{
+    int d = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (d < 0) {
+        fail("open %s: %s", tmpdir, strerror(errno));
+        return;
+    }
+    EXPECT_OK(mkdirat(d, "cg", 0755));
+    int cg = openat(d, "cg", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (cg < 0) {
+        fail("openat cg: %s", strerror(errno));
+        return;
+    }
+    int fd = openat(cg, "cpuset.cpus", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        fail("openat cpuset.cpus for writing: %s", strerror(errno));
+        return;
+    }
+    if (write(fd, "0-3\n", 4) != 4)
+        fail("write: %s", strerror(errno));
+    close(fd);
+    char buf[16] = "";
+    fd = openat(cg, "cpuset.cpus", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || read(fd, buf, sizeof buf - 1) != 4 || strcmp(buf, "0-3\n"))
+        fail("read back: '%s' (%s)", buf, strerror(errno));
+    struct stat st;
+    EXPECT_OK(fstat(fd, &st));
+    EXPECT_OK(fstatat(cg, "cpuset.cpus", &st, AT_SYMLINK_NOFOLLOW));
+    EXPECT_OK(lseek(fd, 0, SEEK_SET));
+    EXPECT_OK(pread(fd, buf, 4, 0));
+    EXPECT_OK(fcntl(fd, F_GETFL));
+    int fd2 = dup(fd);
+    EXPECT_OK(fd2);
+    if (fd2 >= 0)
+        close(fd2);
+    EXPECT_OK(flock(fd, LOCK_EX));
+    close(fd);
+    /* directory listing (fdopendir/readdir: getdents64) */
+    int dd = dup(cg);
+    DIR *dir = dd >= 0 ? fdopendir(dd) : NULL;
+    int seen = 0;
+    struct dirent *de;
+    while (dir && (de = readdir(dir)))
+        seen += !strcmp(de->d_name, "cpuset.cpus");
+    if (!dir || seen != 1)
+        fail("readdir: %s (seen %d)", strerror(errno), seen);
+    if (dir)
+        closedir(dir);
+    EXPECT_OK(unlinkat(cg, "cpuset.cpus", 0));
+    close(cg);
+    EXPECT_OK(unlinkat(d, "cg", AT_REMOVEDIR));
+    close(d);
+    /* the tree of /proc the commands read */
+    EXPECT_OK(access("/proc/self/status", R_OK));
+    char lnk[64];
+    EXPECT_OK(readlink("/proc/self/exe", lnk, sizeof lnk));
+    /* stdout: the commands' results (isatty, fstat, write) */
+    if (printf("sandboxed stdout works\n") < 0 || fflush(stdout) != 0)
+        fail("printf: %s", strerror(errno));
+    /* malloc beyond the brk heap (mmap) and realloc (mremap) */
+    char *big = malloc(64 << 20);
+    if (!big)
+        fail("malloc 64 MiB: %s", strerror(errno));
+    else
+        big[0] = big[(64 << 20) - 1] = 1;
+    char *bigger = big ? realloc(big, 128 << 20) : NULL;
+    if (big && !bigger)
+        fail("realloc 128 MiB: %s", strerror(errno));
+    free(bigger ? bigger : big);
+    struct timespec ts;
+    EXPECT_OK(clock_gettime(CLOCK_MONOTONIC, &ts));
+    EXPECT_OK(nanosleep(&(struct timespec){ 0, 1000 }, NULL));
+    EXPECT_OK(getrandom(buf, sizeof buf, 0));
+}
+
+Test(sandbox, file_io_in_dir_fds_still_works)
+{
+    strcpy(tmpdir, "/tmp/cgp-sandbox.XXXXXX");
+    cr_assert_not_null(mkdtemp(tmpdir));
+    in_child(false, body_files, 0);
+    /* the child removed what it made */
+    cr_expect_eq(rmdir(tmpdir), 0, "rmdir %s: %s", tmpdir, strerror(errno));
+}
+
+/* A kernel that refuses the filter: stand in for it with an outer filter
+ * that fails seccomp(2) and prctl(PR_SET_SECCOMP) with err. Returns cli_sandbox()'s exit
+ * code; *errbuf gets what it printed on stderr. */
+static int refused_load(int err, int verbose, char *errbuf, size_t errlen)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    cr_skip_test("ASan build: cli_sandbox() installs no filter");
+#endif
+    if (!kernel_has_seccomp())
+        cr_skip_test("kernel without seccomp");
+    int res[2], ep[2];
+    cr_assert_eq(pipe2(res, O_CLOEXEC), 0);
+    cr_assert_eq(pipe2(ep, O_CLOEXEC), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        close(res[0]);
+        close(ep[0]);
+        if (dup2(ep[1], 2) < 0)
+            _exit(96);
+        /* as without CONFIG_SECCOMP: seccomp(2) ENOSYS, PR_SET_SECCOMP EINVAL */
+        unsigned pr_err = err == ENOSYS ? EINVAL : (unsigned)err;
+        scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
+        if (!f || seccomp_rule_add(f, SCMP_ACT_ERRNO((unsigned)err), SCMP_SYS(seccomp), 0) < 0 ||
+            seccomp_rule_add(f, SCMP_ACT_ERRNO(pr_err), SCMP_SYS(prctl), 1,
+                             SCMP_A0(SCMP_CMP_EQ, 22 /* PR_SET_SECCOMP */, 0)) < 0 ||
+            seccomp_load(f) < 0)
+            _exit(95);
+        seccomp_release(f);
+        /* forget what libseccomp probed while the kernel still said yes */
+        if (seccomp_reset(NULL, 0) < 0)
+            _exit(93);
+        struct cli cli = { .verbose = verbose, .cmd = "test" };
+        int rc = cli_sandbox(&cli, "test");
+        fflush(stderr);
+        /* only the outer filter: cli_sandbox added none */
+        int mode = seccomp_mode();
+        char line[64];
+        int n = snprintf(line, sizeof line, "%d %d\n", rc, mode);
+        _exit(write(res[1], line, (size_t)n) == n ? 0 : 94);
+    }
+    close(res[1]);
+    close(ep[1]);
+    size_t len = 0;
+    ssize_t n;
+    while (len < errlen - 1 && (n = read(ep[0], errbuf + len, errlen - 1 - len)) > 0)
+        len += (size_t)n;
+    errbuf[len] = '\0';
+    char line[64] = "";
+    cr_assert_geq(read(res[0], line, sizeof line - 1), 0);
+    close(res[0]);
+    close(ep[0]);
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %#x (stderr: %s)", st, errbuf);
+    int rc = -1, mode = -1;
+    cr_assert_eq(sscanf(line, "%d %d", &rc, &mode), 2, "child said '%s'", line);
+    cr_expect_eq(mode, 2, "Seccomp: %d, want 2 (the outer filter)", mode);
+    return rc;
+}
+
+Test(sandbox, kernel_without_seccomp_filters_warns_with_v_and_goes_on)
+{
+    char err[1024];
+    cr_expect_eq(refused_load(EINVAL, 1, err, sizeof err), 0);
+    cr_expect(strstr(err, "cgplace: test: warning: seccomp unavailable") && !strchr(strchr(err, '\n') + 1, '\n'),
+              "want one warning line, got '%s'", err);
+    cr_expect_eq(refused_load(ENOSYS, 0, err, sizeof err), 0);
+    cr_expect_str_empty(err, "without -v nothing is printed, got '%s'", err);
+}
+
+Test(sandbox, other_load_failures_are_errors)
+{
+    char err[1024];
+    cr_expect_eq(refused_load(EACCES, 0, err, sizeof err), EXIT_RUNTIME);
+    cr_expect(strstr(err, "cgplace: test: seccomp sandbox: loading the filter: Permission denied") != NULL,
+              "stderr: '%s'", err);
+}
