@@ -37,9 +37,6 @@ extern struct cgctl_hooks cgctl_hooks;
  * malloc'd). -errno with ctx's last error set. */
 int cgctl_open_root(cgp_ctx *ctx, int *fd, char **prefix);
 
-/* Open the cgroup directory rel ("" = the root) below rootfd, one component
- * at a time with O_NOFOLLOW. -errno. */
-int cgctl_open_cg(int rootfd, const char *rel);
 
 /* Map a /proc/PID/cgroup path to one relative to the root with the given
  * prefix; NULL when outside (or ENOMEM). malloc'd. */

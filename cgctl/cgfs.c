@@ -1,6 +1,6 @@
-/* cgroup v2 file system access for the enforcement engine: the root, paths
- * opened component by component with O_NOFOLLOW, per-task facts from procfs,
- * the apply lock. */
+/* cgroup v2 file system access for the enforcement engine: the root, per-task
+ * facts from procfs, the apply lock. (Cgroup directories are opened by the
+ * engine's fd cache, cg_dir in engine.c.) */
 #include "cgctl-int.h"
 
 #include <errno.h>
@@ -10,44 +10,6 @@
 #include <sys/stat.h>
 
 struct cgctl_hooks cgctl_hooks;
-
-int cgctl_open_cg(int rootfd, const char *rel)
-{
-    /* refuse "." / ".." / empty components before opening anything */
-    for (const char *c = rel; *c;) {
-        size_t n = strcspn(c, "/");
-        if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
-            return -EINVAL;
-        c += n;
-        if (*c == '/')
-            c++;
-    }
-    int fd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    const char *s = rel;
-    while (*s) {
-        const char *slash = strchr(s, '/');
-        size_t n = slash ? (size_t)(slash - s) : strlen(s);
-        char comp[256];
-        if (n == 0 || n >= sizeof comp || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.')) {
-            close(fd);
-            return -EINVAL;
-        }
-        memcpy(comp, s, n);
-        comp[n] = '\0';
-        int nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        int e = errno;
-        close(fd);
-        if (nfd < 0)
-            return -e;
-        fd = nfd;
-        s += n;
-        if (*s == '/')
-            s++;
-    }
-    return fd;
-}
 
 char *cgctl_rel_path(const char *prefix, const char *v)
 {

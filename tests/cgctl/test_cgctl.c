@@ -620,7 +620,6 @@ Test(cgctl, symlinked_parent_not_followed)
     snprintf(p, sizeof p, "%s/web", target);
     cr_assert(access(p, F_OK) != 0, "wrote through the symlink");
     cgp_enforce_free(e);
-    cr_assert_eq(cgctl_open_cg(open(F.root, O_RDONLY | O_DIRECTORY), "a/../b"), -EINVAL);
     cgp_placement_free(pl);
 }
 

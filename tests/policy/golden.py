@@ -142,6 +142,10 @@ CASES = [
     dict(name="e_bad_name", fx="one-node", files={"p.conf": "guest .hidden { vcpus 1; }\n"}, rc=2,
          err=["p.conf:1:7: error: invalid guest name '.hidden': expected 1-64 of [A-Za-z0-9_.-], not "
               "starting with '.' or '-' (it becomes a cgroup directory name)"]),
+    dict(name="e_parent_dotdot", fx="one-node",
+         files={"p.conf": "host { parent \"vms/../etc\"; }\nguest a { vcpus 1; }\n"}, rc=2,
+         err=["p.conf:1:15: error: invalid parent 'vms/../etc': expected a relative cgroup path of names made of "
+              "[A-Za-z0-9_.-], not starting with '.' or '-'"]),
     dict(name="e_cpu_missing", fx="one-node",
          files={"p.conf": "guest a { vcpus 1; cpus 0-7; }\n"}, rc=2,
          err=["p.conf:1:25: error: CPUs 4-7 do not exist on this host (present CPUs: 0-3)"]),
