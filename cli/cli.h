@@ -40,7 +40,14 @@ int cli_load_topology(struct cli *cli, cgp_ctx **ctx, cgp_topology **topo);
  * command's inputs are read: no exec, no sockets; other calls fail with
  * EPERM. Nothing with --no-sandbox or under ASan. Returns an exit code. */
 int cli_sandbox(struct cli *cli, const char *what);
-/* Print a JSON document on stdout and drop it. Returns an exit code. */
+/* The flags of every JSON document cgplace prints. */
+#define CLI_JSON_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
+/* o in exactly json_object_to_json_string_ext(o, CLI_JSON_FLAGS)'s format:
+ * malloc'd, *len its length; NULL when out of memory (cli/json-out.c). */
+char *cli_json_format(struct json_object *o, size_t *len);
+/* Decimal digits of v at p (at most 20, no NUL); their count. */
+size_t cli_fmt_u64(char *p, uint64_t v);
+/* Print a JSON document on stdout; takes ownership. Returns an exit code. */
 int cli_print_json(struct json_object *o);
 /* json string of a bitmap (canonical list) or json null for NULL. */
 struct json_object *cli_json_set(const cgp_bitmap *b);

@@ -30,8 +30,8 @@ static struct json_object *node_json(const cgp_topology *t, const struct cgp_nod
         int v = cgp_topology_distance(t, n->id, other);
         if (v < 0)
             continue;
-        char key[16];
-        snprintf(key, sizeof key, "%d", other);
+        char key[24];
+        key[cli_fmt_u64(key, (uint64_t)other)] = '\0';   /* ids are >= 0; snprintf cost 6% here */
         json_object_object_add_ex(d, key, json_object_new_int(v), JSON_C_OBJECT_ADD_KEY_IS_NEW);
     }
     cli_jadd(o, "distances", d);

@@ -62,6 +62,9 @@ ssize_t cgp_read_attr_fd(int fd, char *buf, size_t size);
  * seq_file may return a short read before its end. */
 ssize_t cgp_read_one(int dirfd, const char *rel, size_t max, char **out);
 
+/* Decimal digits of v at p, no NUL (at most 10): their count. */
+int cgp_fmt_uint(char *p, unsigned v);
+
 /* Parse an integer (optional sign) from a sysfs value; -EINVAL on junk. */
 int cgp_parse_i64(const char *s, int64_t *out);
 int cgp_parse_u64(const char *s, uint64_t *out);

@@ -17,6 +17,12 @@ $(B)/unit/%: tests/unit/%.c tests/unit/unit_helpers.h $(LIBA)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(UNIT_CFLAGS) $(CFLAGS) -o $@ $< $(LIBA) $(LDFLAGS) $(UNIT_LIBS)
 
+# The CLI's JSON printer, compared with json-c's (it is not in the library).
+$(B)/unit/test_json_out: tests/unit/test_json_out.c cli/json-out.c cli/cli.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(UNIT_CFLAGS) -Icli $(CFLAGS) -o $@ $< cli/json-out.c $(LDFLAGS) $(UNIT_LIBS)
+
 .PHONY: check-unit unit-build
 unit-build: $(UNIT_BINS)
 

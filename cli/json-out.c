@@ -1,0 +1,196 @@
+/* JSON output: json-c's pretty format (JSON_C_TO_STRING_PRETTY | SPACED |
+ * NOSLASHESCAPE), byte for byte, written without json-c's printer. json-c
+ * formats every integer with snprintf and frees the whole tree object by
+ * object: on a 1024-CPU host that was two thirds of `topology --json`.
+ * tests/unit/test_json_out.c compares both printers on random trees. */
+#include "cli.h"
+
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct jbuf {
+    char *p;
+    size_t len, cap;
+    bool oom;
+};
+
+static void put(struct jbuf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (b->len + n + 1 > cap)
+            cap *= 2;
+        char *np = realloc(b->p, cap);
+        if (!np) {
+            b->oom = true;
+            return;
+        }
+        b->p = np;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+}
+
+#define PUTS(b, lit) put((b), (lit), sizeof(lit) - 1)
+
+static void indent(struct jbuf *b, int level)
+{
+    static const char sp[] = "                                                                ";
+    for (size_t n = (size_t)level * 2; n;) {
+        size_t k = n < sizeof sp - 1 ? n : sizeof sp - 1;
+        put(b, sp, k);
+        n -= k;
+    }
+}
+
+/* json-c's json_escape_str with NOSLASHESCAPE. */
+static void escape(struct jbuf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t start = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *rep = NULL;
+        char u[6];
+        switch (c) {
+        case '\b': rep = "\\b"; break;
+        case '\n': rep = "\\n"; break;
+        case '\r': rep = "\\r"; break;
+        case '\t': rep = "\\t"; break;
+        case '\f': rep = "\\f"; break;
+        case '"': rep = "\\\""; break;
+        case '\\': rep = "\\\\"; break;
+        default:
+            if (c >= ' ')
+                continue;
+            memcpy(u, "\\u00", 4);
+            u[4] = hex[c >> 4];
+            u[5] = hex[c & 0xf];
+        }
+        put(b, s + start, i - start);
+        if (rep)
+            put(b, rep, 2);
+        else
+            put(b, u, 6);
+        start = i + 1;
+    }
+    put(b, s + start, n - start);
+}
+
+size_t cli_fmt_u64(char *p, uint64_t v)
+{
+    char d[20];
+    size_t i = sizeof d;
+    do
+        d[--i] = (char)('0' + v % 10);
+    while ((v /= 10));
+    memcpy(p, d + i, sizeof d - i);
+    return sizeof d - i;
+}
+
+static void put_u64(struct jbuf *b, uint64_t v, bool neg)
+{
+    char d[21];
+    size_t n = 0;
+    if (neg)
+        d[n++] = '-';
+    n += cli_fmt_u64(d + n, v);
+    put(b, d, n);
+}
+
+/* 0, or -1 for what this printer does not handle (doubles, custom
+ * serializers): the caller then uses json-c's. */
+static int emit(struct jbuf *b, struct json_object *o, int level)
+{
+    if (!o) {
+        PUTS(b, "null");
+        return 0;
+    }
+    switch (json_object_get_type(o)) {
+    case json_type_null:
+        PUTS(b, "null");
+        return 0;
+    case json_type_boolean:
+        if (json_object_get_boolean(o))
+            PUTS(b, "true");
+        else
+            PUTS(b, "false");
+        return 0;
+    case json_type_int: {
+        /* an uint64 above INT64_MAX reads as INT64_MAX through get_int64 */
+        int64_t v = json_object_get_int64(o);
+        if (v == INT64_MAX)
+            put_u64(b, json_object_get_uint64(o), false);
+        else
+            put_u64(b, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, v < 0);
+        return 0;
+    }
+    case json_type_string:
+        PUTS(b, "\"");
+        escape(b, json_object_get_string(o), (size_t)json_object_get_string_len(o));
+        PUTS(b, "\"");
+        return 0;
+    case json_type_object: {
+        bool had = false;
+        PUTS(b, "{\n");
+        json_object_object_foreach(o, key, val) {
+            if (had)
+                PUTS(b, ",\n");
+            had = true;
+            indent(b, level + 1);
+            PUTS(b, "\"");
+            escape(b, key, strlen(key));
+            PUTS(b, "\": ");
+            if (emit(b, val, level + 1) < 0)
+                return -1;
+        }
+        if (had)
+            PUTS(b, "\n");
+        indent(b, level);
+        PUTS(b, "}");
+        return 0;
+    }
+    case json_type_array: {
+        size_t n = json_object_array_length(o);
+        PUTS(b, "[\n");
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                PUTS(b, ",\n");
+            indent(b, level + 1);
+            if (emit(b, json_object_array_get_idx(o, i), level + 1) < 0)
+                return -1;
+        }
+        if (n)
+            PUTS(b, "\n");
+        indent(b, level);
+        PUTS(b, "]");
+        return 0;
+    }
+    default:
+        return -1;
+    }
+}
+
+char *cli_json_format(struct json_object *o, size_t *len)
+{
+    struct jbuf b = { 0 };
+    if (emit(&b, o, 0) < 0 || b.oom) {
+        free(b.p);
+        if (b.oom)
+            return NULL;
+        const char *s = json_object_to_json_string_ext(o, CLI_JSON_FLAGS);
+        char *c = s ? strdup(s) : NULL;
+        if (c && len)
+            *len = strlen(c);
+        return c;
+    }
+    b.p[b.len] = '\0';
+    if (len)
+        *len = b.len;
+    return b.p;
+}
