@@ -219,10 +219,12 @@ static int cg_dir(cgp_enforce *e, const char *path)
         return -EINVAL;
     int pfd;
     if (slash) {
-        char *parent = keep(e, strndup(path, (size_t)(slash - path)));
+        /* only for the lookup: a cached entry keeps its own copy of its path */
+        char *parent = strndup(path, (size_t)(slash - path));
         if (!parent)
             return -ENOMEM;
         pfd = cg_dir(e, parent);
+        free(parent);
     } else {
         pfd = e->rootfd;
     }
@@ -900,11 +902,12 @@ static int do_io(cgp_enforce *e, enum cgctl_io io, const char *path, const char 
         }
     } else {
         const char *slash = strrchr(path, '/');
-        const char *parent = keep(e, strndup(path, slash ? (size_t)(slash - path) : 0));
+        char *parent = strndup(path, slash ? (size_t)(slash - path) : 0);
         if (!parent)
             return -ENOMEM;
         const char *base = slash ? slash + 1 : path;
         int dfd = cg_dir(e, parent);
+        free(parent);
         if (dfd < 0)
             return dfd;
         if (io == CGCTL_IO_MKDIR) {
