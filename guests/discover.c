@@ -49,19 +49,19 @@ CGP_EXPORT const char *cgp_thread_source_name(enum cgp_thread_source s)
 /* Pure helpers                                                          */
 /* ------------------------------------------------------------------ */
 
-int cgp_guests_stat_start_time(const char *stat, uint64_t *out)
+int cgp_guests_stat_field(const char *stat, int want, uint64_t *out)
 {
     const char *p = strrchr(stat, ')');
-    if (!p)
+    if (!p || want < 3)
         return -EINVAL;
     p++;
-    /* fields 3.. follow; starttime is field 22, the 20th after ')' */
-    for (int field = 3; field <= 22; field++) {
+    /* fields 3.. follow the comm, which may itself hold ')' and spaces */
+    for (int field = 3; field <= want; field++) {
         while (*p == ' ')
             p++;
-        if (!*p)
+        if (!*p || *p == '\n')
             return -EINVAL;
-        if (field == 22) {
+        if (field == want) {
             if (!isdigit((unsigned char)*p))
                 return -EINVAL;
             char *end;
@@ -76,6 +76,11 @@ int cgp_guests_stat_start_time(const char *stat, uint64_t *out)
             p++;
     }
     return -EINVAL;
+}
+
+int cgp_guests_stat_start_time(const char *stat, uint64_t *out)
+{
+    return cgp_guests_stat_field(stat, 22, out);
 }
 
 enum cgp_thread_role cgp_guests_classify_comm(const char *comm, int *vcpu, const char **iothread)
@@ -182,15 +187,61 @@ static bool live_root(int root_fd)
     return fstat(root_fd, &a) == 0 && stat("/", &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
-static int read_start_time(int root_fd, int pid, uint64_t *out)
+static int read_stat(int root_fd, int pid, char **out)
 {
     char rel[64];
     snprintf(rel, sizeof rel, "proc/%d/stat", pid);
+    ssize_t n = cgp_read_one(root_fd, rel, SMALL_MAX, out);
+    return n < 0 ? (int)n : 0;
+}
+
+static int read_start_time(int root_fd, int pid, uint64_t *out)
+{
     char *s CGP_AUTOFREE = NULL;
-    ssize_t n = cgp_read_one(root_fd, rel, SMALL_MAX, &s);
-    if (n < 0)
-        return (int)n;
+    int r = read_stat(root_fd, pid, &s);
+    if (r < 0)
+        return r;
     return cgp_guests_stat_start_time(s, out);
+}
+
+/* The argument vector, read from the process's memory ([arg_start, arg_end)
+ * of its stat) rather than from cmdline. Why: /proc/PID/cmdline reads through
+ * a GUP that honours NUMA-balancing hinting faults, and the fault is taken in
+ * the reader's context, so with numa_balancing on, a reader running on node A
+ * can migrate the guest's argv page onto node A, outside the guest's
+ * cpuset.mems (seen on 6.1: `verify` found one stack page on the reader's
+ * node). Reads of /proc/PID/mem use FOLL_FORCE, which follows those entries
+ * without the fault. Needs ptrace access (root has it); -errno on any doubt
+ * (no mem file, fields hidden as 0, short read, argv rewritten by the
+ * process: last byte not NUL), and the caller then reads cmdline. */
+static ssize_t read_argv_mem(int root_fd, const char *pdir, const char *stat, char **out)
+{
+    uint64_t a0, a1;
+    if (cgp_guests_stat_field(stat, 48, &a0) < 0 || cgp_guests_stat_field(stat, 49, &a1) < 0)
+        return -EINVAL;
+    if (!a0 || a1 <= a0 || a1 - a0 > CMDLINE_MAX || a0 > (uint64_t)INT64_MAX)
+        return -EINVAL;
+    char rel[64];
+    snprintf(rel, sizeof rel, "%s/mem", pdir);
+    int fd = openat(root_fd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return -errno;
+    size_t len = (size_t)(a1 - a0);
+    char *buf = malloc(len + 1);
+    if (!buf) {
+        close(fd);
+        return -ENOMEM;
+    }
+    ssize_t n = pread(fd, buf, len, (off_t)a0);
+    int e = errno;
+    close(fd);
+    if (n != (ssize_t)len || buf[len - 1] != '\0') {
+        free(buf);
+        return n < 0 ? -e : -EIO;
+    }
+    buf[len] = '\0';
+    *out = buf;
+    return (ssize_t)len;
 }
 
 /* Make a path from the command line absolute with the process's cwd. */
@@ -412,6 +463,7 @@ static int read_guest(cgp_ctx *ctx, int pid, unsigned flags, bool live, struct c
     int root_fd = ctx->root_fd;
     char *img CGP_AUTOFREE = NULL;
     char *cg CGP_AUTOFREE = NULL;
+    char *stat CGP_AUTOFREE = NULL;     /* above every goto: freed on each exit */
     char rel[64];
     memset(g, 0, sizeof *g);
     g->pidfd = -1;
@@ -433,10 +485,15 @@ static int read_guest(cgp_ctx *ctx, int pid, unsigned flags, bool live, struct c
         }
     }
     int r = 0;
-    if (read_start_time(root_fd, pid, &g->start_time) < 0)
+    if (read_stat(root_fd, pid, &stat) < 0 || cgp_guests_stat_start_time(stat, &g->start_time) < 0)
         goto skip;
-    snprintf(rel, sizeof rel, "%s/cmdline", pdir);
-    ssize_t n = cgp_read_file_ex(root_fd, rel, CMDLINE_MAX, CGP_READ_RAW | CGP_READ_TRUNCATE, &img);
+    ssize_t n = read_argv_mem(root_fd, pdir, stat, &img);
+    if (n == -ENOMEM)
+        goto nomem;
+    if (n < 0) {
+        snprintf(rel, sizeof rel, "%s/cmdline", pdir);
+        n = cgp_read_file_ex(root_fd, rel, CMDLINE_MAX, CGP_READ_RAW | CGP_READ_TRUNCATE, &img);
+    }
     if (n == -ENOMEM)
         goto nomem;
     if (n <= 0)

@@ -15,8 +15,10 @@ int cgp_qmp_query(int root_fd, const char *sysroot, const char *path, int timeou
                   struct cgp_qmp_threads *out, char *err, size_t errlen);
 
 
-/* Field 22 (starttime) of a /proc/PID/stat image: parsed after the last ')'.
- * 0 or -EINVAL. */
+/* Numeric field number `field` (1-based, >= 3, as in proc(5)) of a
+ * /proc/PID/stat image, parsed after the last ')'. 0 or -EINVAL. */
+int cgp_guests_stat_field(const char *stat, int field, uint64_t *out);
+/* Field 22 (starttime). 0 or -EINVAL. */
 int cgp_guests_stat_start_time(const char *stat, uint64_t *out);
 
 /* Thread role from a task comm: "CPU N/KVM", "CPU N/TCG" → vCPU N; "IO ID" →

@@ -120,6 +120,26 @@ static inline void fk_stat(int pid, const char *comm, uint64_t start)
     fk_text(s, "proc/%d/stat", pid);
 }
 
+/* A stat line that also carries arg_start/arg_end (fields 48-49), and a
+ * "mem" file holding img (len bytes) at offset a0: the process's memory as
+ * /proc/PID/mem shows it. */
+static inline void fk_argv_mem(int pid, const char *comm, uint64_t start, uint64_t a0, const void *img, size_t len,
+                               uint64_t a1)
+{
+    char s[640];
+    snprintf(s, sizeof s,
+             "%d (%s) S 1 %d %d 0 -1 4194560 10 0 0 0 5 3 0 0 20 0 3 0 %llu 123456789 2000 "
+             "18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 0 0 0 0 0 0 %llu %llu %llu %llu 0\n",
+             pid, comm, pid, pid, (unsigned long long)start, (unsigned long long)a0, (unsigned long long)a1,
+             (unsigned long long)a1, (unsigned long long)a1);
+    fk_text(s, "proc/%d/stat", pid);
+    char *buf = calloc(1, a0 + len);
+    cr_assert(buf);
+    memcpy(buf + a0, img, len);
+    fk_write(buf, a0 + len, "proc/%d/mem", pid);
+    free(buf);
+}
+
 /* A process: exe symlink (NULL: none), comm, argv (NULL-terminated), start
  * time, cgroup path (NULL: no cgroup file), threads "TID:COMM" (the first
  * should be the main thread; NULL-terminated; NULL: only the main thread). */

@@ -508,3 +508,44 @@ Test(discover, matches_guest_without_name)
     cr_assert_not(cgp_guest_matches(g, &gp));
     cgp_guests_free(l);
 }
+
+/* argv comes from /proc/PID/mem at [arg_start, arg_end) when it can (reading
+ * cmdline can pull a guest's page across nodes under NUMA balancing), and
+ * from cmdline when mem is missing, short, hidden or rewritten. */
+static void argv_case(int pid, const char *mem_name, size_t cut, bool terminate, uint64_t a0)
+{
+    fk_proc(pid, QEMU, "qemu-system-x86", A(QEMU, "-name", "fromcmdline"), 77, "/", NULL);
+    char img[256];
+    int len = snprintf(img, sizeof img, "%s%c-name%c%s", QEMU, 0, 0, mem_name) + 1;
+    if (!terminate)
+        img[len - 1] = 'x';             /* setproctitle-style: argv area not NUL-ended */
+    fk_argv_mem(pid, "qemu-system-x86", 77, a0, img, (size_t)len - cut, a0 ? a0 + (uint64_t)len : 0);
+}
+
+Test(discover, argv_read_from_mem_first)
+{
+    argv_case(1100, "frommem", 0, true, 4096);
+    cgp_guest_list *l = discover(0, 1);
+    str_eq(cgp_guests_get(l, 0)->name, "frommem", "argv from mem");
+    cr_assert_eq(cgp_guests_get(l, 0)->start_time, 77ull);
+    cgp_guests_free(l);
+}
+
+Test(discover, argv_falls_back_to_cmdline)
+{
+    argv_case(1101, "short", 3, true, 4096);        /* mem ends before arg_end */
+    argv_case(1102, "rewritten", 0, false, 4096);   /* last byte not NUL */
+    argv_case(1103, "hidden", 0, true, 0);          /* fields hidden (0 0): no ptrace access */
+    argv_case(1104, "nomem", 0, true, 4096);
+    fk_unlink("proc/1104/mem");
+    cgp_guest_list *l = discover(0, 4);
+    for (size_t i = 0; i < 4; i++)
+        cr_assert_str_eq(cgp_guests_get(l, i)->name, "fromcmdline", "guest pid %d", cgp_guests_get(l, i)->pid);
+    cgp_guests_free(l);
+    uint64_t v;
+    cr_assert_eq(cgp_guests_stat_field("1 (a b) S 2 3", 5, &v), 0);
+    cr_assert_eq(v, 3u);
+    cr_assert_eq(cgp_guests_stat_field("1 (a b) S 2 3", 6, &v), -EINVAL, "past the last field");
+    cr_assert_eq(cgp_guests_stat_field("1 (a b) S 2 3\n", 6, &v), -EINVAL, "past the last field, newline");
+    cr_assert_eq(cgp_guests_stat_field("1 (a b) S 2 3", 3, &v), -EINVAL, "state is not a number");
+}
