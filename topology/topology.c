@@ -375,7 +375,7 @@ static int read_cpus(cgp_ctx *ctx, cgp_topology *t, int sysfd)
 static int read_meminfo(cgp_ctx *ctx, int nfd, const char *dname, struct cgp_node *n)
 {
     char *s CGP_AUTOFREE = NULL;
-    ssize_t len = cgp_read_file(nfd, "meminfo", SMALL_FILE, &s);
+    ssize_t len = cgp_read_one(nfd, "meminfo", SMALL_FILE, &s);
     if (len == -ENOENT)
         return 0;
     if (len < 0)
@@ -734,7 +734,7 @@ static int read_nodes(cgp_ctx *ctx, cgp_topology *t, int sysfd)
                 (r = read_access0(ctx, nfd, dname, np)) < 0)
                 return r;
             char *ds CGP_AUTOFREE = NULL;
-            ssize_t len = cgp_read_file(nfd, "distance", SMALL_FILE, &ds);
+            ssize_t len = cgp_read_one(nfd, "distance", SMALL_FILE, &ds);
             if (len < 0 && len != -ENOENT)
                 return cgp_ctx_errorf(ctx, (int)len, "%s/distance: %s", dname,
                                       strerror((int)-len));
