@@ -45,6 +45,26 @@ int cli_sandbox(struct cli *cli, const char *what);
 /* o in exactly json_object_to_json_string_ext(o, CLI_JSON_FLAGS)'s format:
  * malloc'd, *len its length; NULL when out of memory (cli/json-out.c). */
 char *cli_json_format(struct json_object *o, size_t *len);
+/* A streaming writer of the same format (cli/json-out.c), for documents
+ * written straight from the model: open containers with cli_jw_obj/arr and
+ * close them with cli_jw_end; in an object, cli_jw_key before each value.
+ * cli_jw_str(NULL) writes null. cli_jw_finish returns the document
+ * (malloc'd, *len its length) and frees w; NULL when out of memory or when
+ * the calls did not nest. Every function accepts what cli_jw_new returned. */
+struct cli_jw;
+struct cli_jw *cli_jw_new(void);
+void cli_jw_obj(struct cli_jw *w);
+void cli_jw_arr(struct cli_jw *w);
+void cli_jw_end(struct cli_jw *w);
+void cli_jw_key(struct cli_jw *w, const char *k);
+void cli_jw_null(struct cli_jw *w);
+void cli_jw_bool(struct cli_jw *w, bool v);
+void cli_jw_int(struct cli_jw *w, long long v);
+void cli_jw_u64(struct cli_jw *w, uint64_t v);
+void cli_jw_str(struct cli_jw *w, const char *s);
+char *cli_jw_finish(struct cli_jw *w, size_t *len);
+/* Print a finished document on stdout (cli_jw_finish) and free it; an exit code. */
+int cli_print_jw(struct cli_jw *w);
 /* Decimal digits of v at p (at most 20, no NUL); their count. */
 size_t cli_fmt_u64(char *p, uint64_t v);
 /* Print a JSON document on stdout; takes ownership. Returns an exit code. */

@@ -67,6 +67,17 @@ int cli_print_json(struct json_object *o)
     return rc;
 }
 
+int cli_print_jw(struct cli_jw *w)
+{
+    size_t len = 0;
+    char *s = cli_jw_finish(w, &len);
+    if (!s)
+        return cli_error(EXIT_RUNTIME, "json", "%s", strerror(ENOMEM));
+    int rc = fwrite(s, 1, len, stdout) == len && putchar('\n') != EOF ? EXIT_OK : EXIT_RUNTIME;
+    free(s);
+    return rc;
+}
+
 struct json_object *cli_json_set(const cgp_bitmap *b)
 {
     if (!b)
