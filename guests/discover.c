@@ -159,7 +159,7 @@ static bool is_qemu_name(const char *base)
     return !strncmp(base, "qemu-system-", 12) || !strcmp(base, "qemu-kvm");
 }
 
-static bool is_qemu(int root_fd, const char *pdir)
+static bool is_qemu(int root_fd, const char *pdir, bool live)
 {
     char rel[64], target[PATH_MAX];
     snprintf(rel, sizeof rel, "%s/exe", pdir);
@@ -173,7 +173,12 @@ static bool is_qemu(int root_fd, const char *pdir)
         const char *base = strrchr(target, '/');
         return is_qemu_name(base ? base + 1 : target);
     }
-    /* exe unreadable (kernel thread, or no permission): the comm then */
+    /* On the live /proc, no exe link (ENOENT) means no memory map: a kernel
+     * thread or a zombie, never a guest to place; skipping their comm saves
+     * three calls per kernel thread, and a big host has hundreds. Otherwise
+     * (no permission, or a fixture tree without the link) the comm decides. */
+    if (n < 0 && errno == ENOENT && live)
+        return false;
     snprintf(rel, sizeof rel, "%s/comm", pdir);
     char *comm CGP_AUTOFREE = NULL;
     if (cgp_read_one(root_fd, rel, 4096, &comm) < 0)
@@ -470,7 +475,7 @@ static int read_guest(cgp_ctx *ctx, int pid, unsigned flags, bool live, struct c
     g->pid = pid;
     char pdir[32];
     snprintf(pdir, sizeof pdir, "proc/%d", pid);
-    if (!is_qemu(root_fd, pdir))
+    if (!is_qemu(root_fd, pdir, live))
         goto skip;
     if (live) {
         /* Pin the process: everything read below belongs to it while the
@@ -480,7 +485,7 @@ static int read_guest(cgp_ctx *ctx, int pid, unsigned flags, bool live, struct c
         if (g->pidfd < 0 && errno == ESRCH)
             return 0;
         if (g->pidfd >= 0) {        /* pidfd_open(2) sets close-on-exec itself */
-            if (!is_qemu(root_fd, pdir))
+            if (!is_qemu(root_fd, pdir, live))
                 goto skip;
         }
     }

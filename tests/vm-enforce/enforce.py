@@ -207,6 +207,24 @@ open(RUN + "/absent.conf", "w").write(policy + "guest absent { vcpus 1; cpus %s;
 rc, out, err = cgplace("--json", "check", RUN + "/absent.conf")
 eq(rc == 0 and json.loads(out)["guests"][-1]["running"], False, "check --json: a guest that is not started is not running")
 
+# ---- discovery's reads on a live /proc ----------------------------------------------
+# What discovery opens, seen by strace: a guest's argv from /proc/PID/mem, not
+# cmdline (a cmdline read can pull the guest's page to the reader's node under
+# NUMA balancing); no comm of a kernel thread (no exe link: not a guest).
+kthreads = [int(p) for p in os.listdir("/proc") if p.isdigit() and not os.path.exists("/proc/%s/exe" % p)
+            and os.path.exists("/proc/%s/comm" % p)]
+tr = RUN + "/discover.strace"
+p = subprocess.run(["strace", "-f", "-qq", "-e", "trace=openat,openat2", "-o", tr, CGPLACE, "--no-sandbox", "guests"],
+                   capture_output=True, text=True)
+if p.returncode == 0 and os.path.exists(tr):
+    opened = open(tr).read()
+    ok(all('"proc/%d/mem"' % g in opened for g in (g1, g2, g3)), "guests: each guest's argv read from /proc/PID/mem")
+    ok(not any('"proc/%d/cmdline"' % g in opened for g in (g1, g2, g3)), "guests: no guest's cmdline read")
+    k = [t for t in kthreads if '"proc/%d/comm"' % t in opened]
+    ok(kthreads and not k, "guests: no comm of the %d kernel threads read%s" % (len(kthreads), " (read: %s)" % k[:5] if k else ""))
+else:
+    ok(False, "strace of cgplace guests ran (exit %d: %s)" % (p.returncode, p.stderr.strip()[-200:]))
+
 # ---- plan before: non-empty, nothing written -------------------------------------------
 before = tree_state()
 rc, out, err = cgplace("--json", "plan", POLICY)
