@@ -911,10 +911,13 @@ static int cmp_str(const void *a, const void *b)
 
 /* Read a policy file: regular files only, never blocks on a FIFO or a
  * device, at most CGP_POLICY_MAX_FILE bytes. -errno; -EFBIG too large;
- * -EISDIR a directory; -ENXIO not a regular file. */
+ * -EISDIR a directory; -ENXIO not a regular file. Symbolic links are
+ * followed, as for any configuration file (config management, NixOS and
+ * alternatives link /etc files): what they lead to must still be a regular
+ * file, and include cycles are found by device and inode. */
 static int read_policy_file(const char *path, char **out, size_t *len, struct stat *st)
 {
-    int fd CGP_AUTOCLOSE = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+    int fd CGP_AUTOCLOSE = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         return -errno;
     if (fstat(fd, st) < 0)
@@ -960,7 +963,7 @@ static int read_policy_file(const char *path, char **out, size_t *len, struct st
 static const char *read_error_text(int r)
 {
     switch (r) {
-    case -ELOOP: return "is a symbolic link (policy files are opened without following links)";
+    case -ELOOP: return "too many levels of symbolic links";
     case -EISDIR: return "is a directory";
     case -ENXIO: return "is not a regular file";
     case -EFBIG: return "is too large (limit 16 MiB)";

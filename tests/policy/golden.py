@@ -212,6 +212,23 @@ CASES = [
     dict(name="e_include_devzero", fx="one-node",
          files={"p.conf": 'include "/dev/zero";\n'}, rc=2,
          err=["p.conf:1:1: error: cannot include '/dev/zero': is not a regular file"]),
+    # policy files may be symbolic links (config management, NixOS); what a
+    # link leads to is checked like any file
+    # (relative includes are taken from the directory of the path as named, the link's)
+    dict(name="s_symlinked_policy", fx="one-node",
+         files={"real/p.conf": 'include "g.conf";\n', "real/g.conf": "guest wrong { vcpus 1; cpus 0; }\n",
+                "g.conf": "guest a { vcpus 1; cpus 0; }\n", "p.conf": ("->", "real/p.conf")}, rc=0,
+         guests=[{"name": "a", "cpus": "0"}]),
+    dict(name="s_symlinked_include", fx="one-node",
+         files={"p.conf": 'include "l.conf";\n', "l.conf": ("->", "sub/g.conf"),
+                "sub/g.conf": "guest a { vcpus 1; cpus 0; }\n"}, rc=0,
+         guests=[{"name": "a", "cpus": "0"}]),
+    dict(name="e_symlink_to_devzero", fx="one-node",
+         files={"p.conf": 'include "z";\n', "z": ("->", "/dev/zero")}, rc=2,
+         err=["p.conf:1:1: error: cannot include 'z': is not a regular file"]),
+    dict(name="e_symlink_loop", fx="one-node",
+         files={"p.conf": 'include "a";\n', "a": ("->", "b"), "b": ("->", "a")}, rc=2,
+         err=["p.conf:1:1: error: cannot include 'a': too many levels of symbolic links"]),
     dict(name="e_include_depth", fx="one-node",
          files=dict([("p.conf", 'include "i1.conf";\n')] +
                     [("i%d.conf" % i, 'include "i%d.conf";\n' % (i + 1)) for i in range(1, 10)]), rc=2,
@@ -255,6 +272,8 @@ def write_files(d, files):
         os.makedirs(os.path.dirname(p), exist_ok=True)
         if text is None:
             os.mkfifo(p)
+        elif isinstance(text, tuple):        # ("->", TARGET): a symbolic link
+            os.symlink(text[1], p)
         else:
             with open(p, "w") as f:
                 f.write(text)
