@@ -2,7 +2,9 @@
  * NOSLASHESCAPE), byte for byte, written without json-c's printer. json-c
  * formats every integer with snprintf and frees the whole tree object by
  * object: on a 1024-CPU host that was two thirds of `topology --json`.
- * tests/unit/test_json_out.c compares both printers on random trees. */
+ * One formatter, the streaming writer cli_jw_*; cli_json_format walks a
+ * json-c tree through it. tests/unit/test_json_out.c compares both entry
+ * points with json-c's printer on random trees. */
 #include "cli.h"
 
 #include <inttypes.h>
@@ -101,98 +103,6 @@ static void put_u64(struct jbuf *b, uint64_t v, bool neg)
         d[n++] = '-';
     n += cli_fmt_u64(d + n, v);
     put(b, d, n);
-}
-
-/* 0, or -1 for what this printer does not handle (doubles, custom
- * serializers): the caller then uses json-c's. */
-static int emit(struct jbuf *b, struct json_object *o, int level)
-{
-    if (!o) {
-        PUTS(b, "null");
-        return 0;
-    }
-    switch (json_object_get_type(o)) {
-    case json_type_null:
-        PUTS(b, "null");
-        return 0;
-    case json_type_boolean:
-        if (json_object_get_boolean(o))
-            PUTS(b, "true");
-        else
-            PUTS(b, "false");
-        return 0;
-    case json_type_int: {
-        /* an uint64 above INT64_MAX reads as INT64_MAX through get_int64 */
-        int64_t v = json_object_get_int64(o);
-        if (v == INT64_MAX)
-            put_u64(b, json_object_get_uint64(o), false);
-        else
-            put_u64(b, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, v < 0);
-        return 0;
-    }
-    case json_type_string:
-        PUTS(b, "\"");
-        escape(b, json_object_get_string(o), (size_t)json_object_get_string_len(o));
-        PUTS(b, "\"");
-        return 0;
-    case json_type_object: {
-        bool had = false;
-        PUTS(b, "{\n");
-        json_object_object_foreach(o, key, val) {
-            if (had)
-                PUTS(b, ",\n");
-            had = true;
-            indent(b, level + 1);
-            PUTS(b, "\"");
-            escape(b, key, strlen(key));
-            PUTS(b, "\": ");
-            if (emit(b, val, level + 1) < 0)
-                return -1;
-        }
-        if (had)
-            PUTS(b, "\n");
-        indent(b, level);
-        PUTS(b, "}");
-        return 0;
-    }
-    case json_type_array: {
-        size_t n = json_object_array_length(o);
-        PUTS(b, "[\n");
-        for (size_t i = 0; i < n; i++) {
-            if (i)
-                PUTS(b, ",\n");
-            indent(b, level + 1);
-            if (emit(b, json_object_array_get_idx(o, i), level + 1) < 0)
-                return -1;
-        }
-        if (n)
-            PUTS(b, "\n");
-        indent(b, level);
-        PUTS(b, "]");
-        return 0;
-    }
-    default:
-        return -1;
-    }
-}
-
-char *cli_json_format(struct json_object *o, size_t *len)
-{
-    struct jbuf b = { 0 };
-    if (emit(&b, o, 0) < 0 || b.oom) {
-        free(b.p);
-        if (b.oom)
-            return NULL;
-        const char *s = json_object_to_json_string_ext(o, CLI_JSON_FLAGS);
-        char *c = s ? strdup(s) : NULL;
-        if (c && len)
-            *len = strlen(c);
-        return c;
-    }
-    b.p[b.len] = '\0';
-    if (len)
-        *len = b.len;
-    return b.p;
 }
 
 /* ------------------------------------------------------------------ */
@@ -331,18 +241,22 @@ void cli_jw_u64(struct cli_jw *w, uint64_t v)
     put_u64(&w->b, v, false);
 }
 
+static void jw_strn(struct cli_jw *w, const char *s, size_t n)
+{
+    jw_value(w);
+    PUTS(&w->b, "\"");
+    escape(&w->b, s, n);
+    PUTS(&w->b, "\"");
+}
+
 void cli_jw_str(struct cli_jw *w, const char *s)
 {
     if (!w)
         return;
-    if (!s) {
+    if (!s)
         cli_jw_null(w);
-        return;
-    }
-    jw_value(w);
-    PUTS(&w->b, "\"");
-    escape(&w->b, s, strlen(s));
-    PUTS(&w->b, "\"");
+    else
+        jw_strn(w, s, strlen(s));
 }
 
 char *cli_jw_finish(struct cli_jw *w, size_t *len)
@@ -358,4 +272,68 @@ char *cli_jw_finish(struct cli_jw *w, size_t *len)
     }
     free(w);
     return s;
+}
+
+/* ------------------------------------------------------------------ */
+/* A json-c tree through the writer: one formatter for both.            */
+
+/* 0, or -1 for what the writer does not handle (doubles, custom
+ * serializers): the caller then uses json-c's printer. */
+static int walk(struct cli_jw *w, struct json_object *o)
+{
+    switch (o ? json_object_get_type(o) : json_type_null) {
+    case json_type_null:
+        cli_jw_null(w);
+        return 0;
+    case json_type_boolean:
+        cli_jw_bool(w, json_object_get_boolean(o));
+        return 0;
+    case json_type_int: {
+        /* an uint64 above INT64_MAX reads as INT64_MAX through get_int64 */
+        int64_t v = json_object_get_int64(o);
+        if (v == INT64_MAX)
+            cli_jw_u64(w, json_object_get_uint64(o));
+        else
+            cli_jw_int(w, v);
+        return 0;
+    }
+    case json_type_string:   /* may hold NUL bytes: by length */
+        jw_strn(w, json_object_get_string(o), (size_t)json_object_get_string_len(o));
+        return 0;
+    case json_type_object: {
+        cli_jw_obj(w);
+        json_object_object_foreach(o, key, val) {
+            cli_jw_key(w, key);
+            if (walk(w, val) < 0)
+                return -1;
+        }
+        cli_jw_end(w);
+        return 0;
+    }
+    case json_type_array: {
+        cli_jw_arr(w);
+        for (size_t i = 0, n = json_object_array_length(o); i < n; i++)
+            if (walk(w, json_object_array_get_idx(o, i)) < 0)
+                return -1;
+        cli_jw_end(w);
+        return 0;
+    }
+    default:
+        return -1;
+    }
+}
+
+char *cli_json_format(struct json_object *o, size_t *len)
+{
+    struct cli_jw *w = cli_jw_new();
+    if (!w)
+        return NULL;
+    if (walk(w, o) == 0)
+        return cli_jw_finish(w, len);    /* NULL only when out of memory */
+    free(cli_jw_finish(w, NULL));
+    const char *s = json_object_to_json_string_ext(o, CLI_JSON_FLAGS);
+    char *c = s ? strdup(s) : NULL;
+    if (c && len)
+        *len = strlen(c);
+    return c;
 }
