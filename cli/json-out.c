@@ -128,12 +128,18 @@ struct cli_jw {
 
 struct cli_jw *cli_jw_new(void) { return calloc(1, sizeof(struct cli_jw)); }
 
-/* Separator and indentation before a value in an array (an object's key
- * already wrote them). */
+/* Separator and indentation before the next member of container t. */
+static void jw_member(struct cli_jw *w, struct jw_level *t)
+{
+    if (t->count++)
+        PUTS(&w->b, ",\n");
+    indent(&w->b, t->level + 1);
+}
+
+/* Before a value: in an array, its member separator (an object's key
+ * already wrote it). Callers have checked w. */
 static void jw_value(struct cli_jw *w)
 {
-    if (!w)
-        return;
     if (!w->depth)
         return;
     struct jw_level *t = &w->st[w->depth - 1];
@@ -143,9 +149,7 @@ static void jw_value(struct cli_jw *w)
         t->keyed = false;
         return;
     }
-    if (t->count++)
-        PUTS(&w->b, ",\n");
-    indent(&w->b, t->level + 1);
+    jw_member(w, t);
 }
 
 static void jw_open(struct cli_jw *w, bool arr)
@@ -198,9 +202,7 @@ void cli_jw_key(struct cli_jw *w, const char *k)
     }
     struct jw_level *t = &w->st[w->depth - 1];
     t->keyed = true;
-    if (t->count++)
-        PUTS(&w->b, ",\n");
-    indent(&w->b, t->level + 1);
+    jw_member(w, t);
     PUTS(&w->b, "\"");
     escape(&w->b, k, strlen(k));
     PUTS(&w->b, "\": ");
