@@ -109,16 +109,19 @@ static inline void fk_teardown(void)
         fprintf(stderr, "could not remove %s\n", fk_root);
 }
 
-/* The stat line of a process: comm in parentheses, starttime in field 22. */
-static inline void fk_stat(int pid, const char *comm, uint64_t start)
+/* The stat line of a process: comm in parentheses, starttime in field 22,
+ * fields up to 44, then tail (fields 45 on, each with a leading space). */
+static inline void fk_stat_tail(int pid, const char *comm, uint64_t start, const char *tail)
 {
-    char s[512];
+    char s[640];
     snprintf(s, sizeof s,
              "%d (%s) S 1 %d %d 0 -1 4194560 10 0 0 0 5 3 0 0 20 0 3 0 %llu 123456789 2000 "
-             "18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 0 0 0\n",
-             pid, comm, pid, pid, (unsigned long long)start);
+             "18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 0 0 0%s\n",
+             pid, comm, pid, pid, (unsigned long long)start, tail);
     fk_text(s, "proc/%d/stat", pid);
 }
+
+static inline void fk_stat(int pid, const char *comm, uint64_t start) { fk_stat_tail(pid, comm, start, ""); }
 
 /* A stat line that also carries arg_start/arg_end (fields 48-49), and a
  * "mem" file holding img (len bytes) at offset a0: the process's memory as
@@ -126,13 +129,10 @@ static inline void fk_stat(int pid, const char *comm, uint64_t start)
 static inline void fk_argv_mem(int pid, const char *comm, uint64_t start, uint64_t a0, const void *img, size_t len,
                                uint64_t a1)
 {
-    char s[640];
-    snprintf(s, sizeof s,
-             "%d (%s) S 1 %d %d 0 -1 4194560 10 0 0 0 5 3 0 0 20 0 3 0 %llu 123456789 2000 "
-             "18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 0 0 0 0 0 0 %llu %llu %llu %llu 0\n",
-             pid, comm, pid, pid, (unsigned long long)start, (unsigned long long)a0, (unsigned long long)a1,
+    char tail[128];   /* start_data end_data start_brk arg_start arg_end env_start env_end exit_code */
+    snprintf(tail, sizeof tail, " 0 0 0 %llu %llu %llu %llu 0", (unsigned long long)a0, (unsigned long long)a1,
              (unsigned long long)a1, (unsigned long long)a1);
-    fk_text(s, "proc/%d/stat", pid);
+    fk_stat_tail(pid, comm, start, tail);
     char *buf = calloc(1, a0 + len);
     cr_assert(buf);
     memcpy(buf + a0, img, len);
