@@ -70,6 +70,16 @@ static bool kernel_has_seccomp(void)
     return yes;
 }
 
+/* Skips the test where cli_sandbox() cannot install a filter. */
+static void skip_unless_filter(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    cr_skip_test("ASan build: cli_sandbox() installs no filter");
+#endif
+    if (!kernel_has_seccomp())
+        cr_skip_test("kernel without seccomp");
+}
+
 /* "Seccomp:" of /proc/self/status: 0 none, 2 filter; -1 unreadable. */
 static int seccomp_mode(void)
 {
@@ -90,11 +100,7 @@ static int seccomp_mode(void)
  * exited with want_status. */
 static void in_child(bool no_sandbox, void (*body)(void), int want_status)
 {
-#if defined(__SANITIZE_ADDRESS__)
-    cr_skip_test("ASan build: cli_sandbox() installs no filter");
-#endif
-    if (!kernel_has_seccomp())
-        cr_skip_test("kernel without seccomp");
+    skip_unless_filter();
     int p[2];
     cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
     fflush(NULL);
@@ -323,11 +329,7 @@ Test(sandbox, file_io_in_dir_fds_still_works)
  * code; *errbuf gets what it printed on stderr. */
 static int refused_load(int err, int verbose, char *errbuf, size_t errlen)
 {
-#if defined(__SANITIZE_ADDRESS__)
-    cr_skip_test("ASan build: cli_sandbox() installs no filter");
-#endif
-    if (!kernel_has_seccomp())
-        cr_skip_test("kernel without seccomp");
+    skip_unless_filter();
     int res[2], ep[2];
     cr_assert_eq(pipe2(res, O_CLOEXEC), 0);
     cr_assert_eq(pipe2(ep, O_CLOEXEC), 0);
