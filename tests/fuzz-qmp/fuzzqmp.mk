@@ -1,25 +1,19 @@
 # tests/fuzz-qmp/fuzzqmp.mk - libFuzzer targets for the QMP session parser
-# (parsers/qmp.c) and the QEMU command line parser (parsers/cmdline.c).
-# clang, ASan+UBSan, sources compiled directly.
-#   make check-fuzzqmp [FUZZQMP_SECONDS=N]   (per target; default FUZZ_SECONDS or 20)
-B ?= build
+# (parsers/qmp.c) and the QEMU command line parser (parsers/cmdline.c); built
+# and run by the shared harness in tests/fuzz/fuzz.mk.
+#   make check-fuzzqmp [FUZZ_RUNS_qmp=N] [FUZZ_RUNS_cmdline=N]
 CHECK_LAYERS += fuzzqmp
-FUZZQMP_CC      ?= clang
-FUZZQMP_SECONDS ?= $(or $(FUZZ_SECONDS),20)
-FUZZQMP_BINS    := $(B)/fuzz-qmp/fuzz_qmp $(B)/fuzz-qmp/fuzz_cmdline
-FUZZQMP_CFLAGS  := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
-                   -fno-sanitize-recover=undefined -std=c11 -Wall -Wextra -D_GNU_SOURCE -Iparsers
+FUZZ_RUNS_qmp     ?= 400000
+FUZZ_RUNS_cmdline ?= 500000
+FUZZ_SPECS += $(B)/fuzz/fuzz_qmp:tests/fuzz-qmp/corpus-qmp:8192:$(FUZZ_RUNS_qmp) \
+              $(B)/fuzz/fuzz_cmdline:tests/fuzz-qmp/corpus-cmdline:8192:$(FUZZ_RUNS_cmdline)
 
-$(B)/fuzz-qmp/fuzz_qmp: tests/fuzz-qmp/fuzz_qmp.c parsers/qmp.c parsers/qmp.h
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  CLANG   $@")
-	-$(Q)$(FUZZQMP_CC) $(FUZZQMP_CFLAGS) $(PKG_CFLAGS) -o $@ tests/fuzz-qmp/fuzz_qmp.c parsers/qmp.c $(PKG_LIBS)
+$(B)/fuzz/fuzz_qmp: tests/fuzz-qmp/fuzz_qmp.c parsers/qmp.c parsers/qmp.h
+	$(fuzz-link)
 
-$(B)/fuzz-qmp/fuzz_cmdline: tests/fuzz-qmp/fuzz_cmdline.c parsers/cmdline.c parsers/cmdline.h
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  CLANG   $@")
-	-$(Q)$(FUZZQMP_CC) $(FUZZQMP_CFLAGS) -o $@ tests/fuzz-qmp/fuzz_cmdline.c parsers/cmdline.c
+$(B)/fuzz/fuzz_cmdline: tests/fuzz-qmp/fuzz_cmdline.c parsers/cmdline.c parsers/cmdline.h
+	$(fuzz-link)
 
 .PHONY: check-fuzzqmp
-check-fuzzqmp: $(FUZZQMP_BINS)
-	$(Q)tests/fuzz-qmp/run.sh $(B) $(FUZZQMP_SECONDS) $(FUZZQMP_BINS)
+check-fuzzqmp:
+	$(Q)$(FUZZ_RUN) check fuzzqmp $(B) $(FUZZ_MAKE) $(filter $(B)/fuzz/fuzz_qmp:% $(B)/fuzz/fuzz_cmdline:%,$(FUZZ_SPECS))

@@ -1,48 +1,67 @@
 #!/bin/sh
-# tests/fuzz/run.sh BUILD SECONDS MAKE TARGET...
-# Builds each target (skipped when clang cannot build libFuzzer binaries), runs
-# it over its seed corpus tests/fuzz/corpus/<name>/ (name = target minus
-# "fuzz_"), then fuzzes it for SECONDS into BUILD/fuzz/corpus-<name>/.
-# One pass per target that finds nothing; writes BUILD/results/fuzz.
-B=$1; secs=$2; make_cmd=$3; shift 3
+# tests/fuzz/run.sh MODE LAYER BUILD MAKE SPEC... - the one libFuzzer harness.
+#   SPEC = BIN:SEEDS:MAX_LEN:RUNS  (BIN is BUILD/fuzz/fuzz_NAME; SEEDS the committed corpus)
+# MODE check: the gate of `make check`, the same on every machine: build,
+#   replay every seed, then exactly RUNS inputs from -seed=1 starting from a
+#   fresh empty work corpus BUILD/fuzz/check-NAME (listed first, so new units
+#   never land in SEEDS). Writes BUILD/results/LAYER ("PASSED FAILED SKIPPED").
+# MODE explore (`make fuzz`): FUZZ_SECONDS (default 600) per target, seed
+#   FUZZ_SEED (default 0 = random), persistent corpus BUILD/fuzz/corpus-NAME.
+# Crashes are written as BUILD/fuzz/[check-]fuzz_NAME-crash-* with a
+# "reproduce:" line. FUZZ_ENV (VAR=value ...) is set for every target.
+# No clang at all: every target is skipped loudly; a failed build fails.
+mode=$1; layer=$2; B=$3; make_cmd=$4; shift 4
 mkdir -p "$B/results" "$B/fuzz"
-pass=0; fail=0; skip=0
-for bin in "$@"; do
+p=0; f=0; s=0
+for spec in "$@"; do
+    IFS=: read -r bin seeds maxlen runs <<EOF
+$spec
+EOF
     t=$(basename "$bin"); name=${t#fuzz_}
-    seeds=tests/fuzz/corpus/$name
-    echo "--- $t"
+    log=$B/fuzz/$t.$mode.log
     if ! command -v "${FUZZ_CC:-clang}" >/dev/null 2>&1; then
-        echo "$t: SKIPPED: clang not installed (apt-get install clang)"
-        skip=$((skip + 1)); continue
+        echo "$t: SKIPPED: ${FUZZ_CC:-clang} not installed (apt-get install clang)"
+        s=$((s + 1)); continue
     fi
     if ! $make_cmd "$bin"; then
         echo "$t: FAILED to build"
-        fail=$((fail + 1)); continue
+        f=$((f + 1)); continue
     fi
-    log=$B/fuzz/$t.log
-    # 1. every seed once
-    if ! "$bin" -runs=1 "$seeds"/* >"$log" 2>&1; then
+    if [ "$mode" = check ]; then
+        work=$B/fuzz/check-$name; prefix=$B/fuzz/check-$t-
+        rm -rf "$work" "$prefix"*; mkdir -p "$work"
+        # -use_cmp=0: compared values include addresses (UBSan's pointer
+        # checks), which ASLR changes, so CMP-guided mutations differ per run
+        opts="-runs=$runs -seed=1 -reload=0 -use_cmp=0"
+    else
+        work=$B/fuzz/corpus-$name; prefix=$B/fuzz/$t-
+        mkdir -p "$work"
+        opts="-max_total_time=${FUZZ_SECONDS:-600} -seed=${FUZZ_SEED:-0}"
+    fi
+    # every seed once, so a seed that fails is named on its own
+    if ! env $FUZZ_ENV "$bin" "$seeds"/* >"$log" 2>&1; then
         echo "$t: FAILED on the seed corpus ($seeds); log: $log"
-        grep -E 'ERROR|invariant|runtime error|Running:|SUMMARY' "$log" | head -n 20
-        fail=$((fail + 1)); continue
+        grep -E 'ERROR|invariant|runtime error|Running:|SUMMARY|whole:' "$log" | head -n 20
+        f=$((f + 1)); continue
     fi
-    # 2. fuzz
-    work=$B/fuzz/corpus-$name
-    mkdir -p "$work"
-    if "$bin" -max_total_time="$secs" -seed="${FUZZ_SEED:-1}" -max_len=4096 -timeout=30 -print_final_stats=1 \
-            -artifact_prefix="$B/fuzz/$t-" "$work" "$seeds" >"$log" 2>&1; then
-        runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-        echo "$t: ok, ${runs:-?} executions in ${secs}s, corpus $(ls "$work" | wc -l) files"
-        pass=$((pass + 1))
+    start=$(date +%s)
+    if env $FUZZ_ENV "$bin" $opts -max_len="$maxlen" -timeout=30 -print_final_stats=1 \
+            -artifact_prefix="$prefix" "$work" "$seeds" >"$log" 2>&1; then
+        execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+        cov=$(grep -E '^#[0-9]+.*(DONE|INITED)' "$log" | tail -n 1 | grep -oE 'cov: [0-9]+ ft: [0-9]+')
+        seed=$(sed -n 's/^INFO: Seed: //p' "$log")
+        echo "$t: ok, seed $seed, ${execs:-?} executions, ${cov:-cov ?}," \
+             "$(ls "$work" | wc -l) new units in $work ($(($(date +%s) - start)) s)"
+        p=$((p + 1))
     else
         echo "$t: FAILED while fuzzing; log: $log"
-        grep -E 'ERROR|invariant|runtime error|SUMMARY|artifact_prefix|Test unit written' "$log" | head -n 20
-        for a in "$B/fuzz/$t-"crash-* "$B/fuzz/$t-"leak-* "$B/fuzz/$t-"timeout-* "$B/fuzz/$t-"oom-*; do
-            [ -e "$a" ] && echo "  reproduce: $bin $a"
+        grep -E 'ERROR|invariant|runtime error|SUMMARY|Test unit written|whole:' "$log" | head -n 20
+        for a in "$prefix"crash-* "$prefix"leak-* "$prefix"timeout-* "$prefix"oom-*; do
+            [ -e "$a" ] && echo "  reproduce: ${FUZZ_ENV:+$FUZZ_ENV }$bin $a"
         done
-        fail=$((fail + 1))
+        f=$((f + 1))
     fi
 done
-echo "$pass $fail $skip" > "$B/results/fuzz"
-echo "fuzz: $pass passed, $fail failed, $skip skipped"
-[ "$fail" -eq 0 ]
+[ "$mode" = check ] && echo "$p $f $s" > "$B/results/$layer"
+echo "$layer: $p passed, $f failed, $s skipped"
+[ "$f" -eq 0 ]
