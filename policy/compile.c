@@ -287,7 +287,7 @@ static uint64_t guest_mem(const struct pol_guest *g)
         return g->memory_kib;
     uint64_t s = 0;
     for (size_t i = 0; i < g->n_cells; i++)
-        s += g->cells[i].memory_kib;
+        s = cgp_sat_add(s, g->cells[i].memory_kib);
     return s;
 }
 
@@ -390,7 +390,7 @@ static void check_guest_static(struct cc *c, size_t gi)
         }
         if (!check_mem_nodes(c, cl->nodes, &cl->nodes_loc))
             c->bad[gi] = true;
-        sum += cl->memory_kib;
+        sum = cgp_sat_add(sum, cl->memory_kib);
     }
     if (g->n_cells && g->has_memory && sum != g->memory_kib) {
         char a[32], b[32];
@@ -606,15 +606,15 @@ static void fit_cb(void *arg, const cgp_bitmap *nodes, uint64_t kib, const struc
     unsigned k = cgp_bitmap_count(nodes);
     if (!k)
         return;
-    uint64_t share = (kib + k - 1) / k;
+    uint64_t share = kib / k + (kib % k != 0);
     cgp_bitmap_foreach(nodes, id) {
         int i = hv_index(&c->hv, id);
         if (i < 0)
             continue;
         const struct cgp_node *nd = cgp_topology_node(c->t, (size_t)i);
-        f->used[i] += share;
+        f->used[i] = cgp_sat_add(f->used[i], share);
         if (!f->g->running)
-            f->used_new[i] += share;
+            f->used_new[i] = cgp_sat_add(f->used_new[i], share);
         if (nd->mem_total_kib == CGP_UNKNOWN_U64)
             continue;
         uint64_t reserve = c->pl->host.reserve_memory_kib;
