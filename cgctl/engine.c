@@ -1218,9 +1218,9 @@ static int read_numa_maps(cgp_ctx *ctx, int pid, uint64_t **pages, size_t *n_nod
             uint64_t cnt;
             if (cgp_parse_i64(tok + 1, &node) < 0 || node < 0 || node >= MAX_NODE || cgp_parse_u64(eq + 1, &cnt) < 0)
                 continue;
-            pg[node] += cnt;
+            pg[node] = cgp_sat_add(pg[node], cnt);
             if (anon)
-                pg[MAX_NODE + node] += cnt;
+                pg[MAX_NODE + node] = cgp_sat_add(pg[MAX_NODE + node], cnt);
             if ((size_t)node + 1 > top)
                 top = (size_t)node + 1;
         }

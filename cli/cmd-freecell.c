@@ -5,20 +5,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Free KiB of node i, or -1 when unknown. */
-static long long cell_free(const struct cgp_node *n)
+/* Free KiB of a node, CGP_UNKNOWN_U64 when unknown. */
+static uint64_t cell_free(const struct cgp_node *n)
 {
-    if (n->mem_total_kib == 0)
-        return 0; /* a cell without memory has nothing free */
-    return n->mem_free_kib == CGP_UNKNOWN_U64 ? -1 : (long long)n->mem_free_kib;
+    return n->mem_total_kib == 0 ? 0 : n->mem_free_kib; /* a cell without memory has nothing free */
 }
 
-static void print_kib(long long v)
+static void print_kib(uint64_t v)
 {
-    if (v < 0)
+    if (v == CGP_UNKNOWN_U64)
         printf("unknown\n");
     else
-        printf("%lld KiB\n", v);
+        printf("%llu KiB\n", (unsigned long long)v);
 }
 
 int cmd_freecell(struct cli *cli, int argc, char **argv)
@@ -58,34 +56,30 @@ int cmd_freecell(struct cli *cli, int argc, char **argv)
             free(ids);
             return rc;
         }
-        long long v = cell_free(n);
+        uint64_t v = cell_free(n);
         if (cli->json) {
             struct json_object *o = json_object_new_object();
             json_object_object_add(o, "cell", json_object_new_int(n->id));
-            json_object_object_add(o, "free_kib", cli_json_int_or_null(v, v >= 0));
+            json_object_object_add(o, "free_kib", cli_json_u64(v));
             return cli_print_json(o);
         }
         printf("%d: ", n->id);
         print_kib(v);
         return EXIT_OK;
     }
-    long long total = 0;
+    uint64_t total = cgp_topology_mem_free_kib(t);
     struct json_object *cells = cli->json ? json_object_new_array() : NULL;
     for (size_t i = 0; i < cgp_topology_n_nodes(t); i++) {
         const struct cgp_node *n = cgp_topology_node(t, i);
         if (!n->online)
             continue;
-        long long v = cell_free(n);
-        if (v < 0 || total < 0)
-            total = -1;
-        else
-            total += v;
         if (!all)
             continue;
+        uint64_t v = cell_free(n);
         if (cells) {
             struct json_object *c = json_object_new_object();
             json_object_object_add(c, "cell", json_object_new_int(n->id));
-            json_object_object_add(c, "free_kib", cli_json_int_or_null(v, v >= 0));
+            json_object_object_add(c, "free_kib", cli_json_u64(v));
             json_object_array_add(cells, c);
         } else {
             printf("%5d: ", n->id);
@@ -98,7 +92,7 @@ int cmd_freecell(struct cli *cli, int argc, char **argv)
             json_object_object_add(o, "cells", cells);
         else
             json_object_put(cells);
-        json_object_object_add(o, "total_kib", cli_json_int_or_null(total, total >= 0));
+        json_object_object_add(o, "total_kib", cli_json_u64(total));
         return cli_print_json(o);
     }
     if (all)

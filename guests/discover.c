@@ -650,53 +650,6 @@ CGP_EXPORT int cgp_guests_discover(cgp_ctx *ctx, unsigned flags, cgp_guest_list 
     return 0;
 }
 
-/* Does the pidfile at path (under the sysroot) hold pid? */
-static bool pidfile_holds(const char *sysroot, const char *path, int pid)
-{
-    int root = open(sysroot ? sysroot : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (root < 0)
-        return false;
-    while (*path == '/')
-        path++;
-    char *s CGP_AUTOFREE = NULL;
-    ssize_t n = *path ? cgp_read_file(root, path, 4096, &s) : -EINVAL;
-    close(root);
-    int64_t v;
-    return n > 0 && cgp_parse_i64(s, &v) == 0 && v == pid;
-}
-
-CGP_EXPORT bool cgp_guest_matches(const struct cgp_guest *g, const struct cgp_guest_placement *gp)
-{
-    if (!g || !gp)
-        return false;
-    if (!gp->n_matches)
-        return g->name && gp->name && !strcmp(g->name, gp->name);
-    for (size_t i = 0; i < gp->n_matches; i++) {
-        const struct cgp_match *m = &gp->matches[i];
-        if (!m->value)
-            return false;
-        bool ok = false;
-        switch (m->kind) {
-        case CGP_MATCH_NAME:
-            ok = g->name && !strcmp(g->name, m->value);
-            break;
-        case CGP_MATCH_UUID:
-            ok = g->uuid && !strcasecmp(g->uuid, m->value);
-            break;
-        case CGP_MATCH_PIDFILE:
-            ok = (g->pidfile && !strcmp(g->pidfile, m->value)) ||
-                 pidfile_holds(g->sysroot, m->value, g->pid);
-            break;
-        case CGP_MATCH_QMP:
-            ok = g->qmp && !strcmp(g->qmp, m->value);
-            break;
-        }
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
 CGP_EXPORT int cgp_guest_alive(cgp_ctx *ctx, const struct cgp_guest *g)
 {
     if (!ctx || !g)

@@ -15,6 +15,10 @@ int cgp_qmp_query(int root_fd, const char *sysroot, const char *path, int timeou
                   struct cgp_qmp_threads *out, char *err, size_t errlen);
 
 
+/* Do all n match lines m hold for process g? (n == 0: false.) Pidfiles
+ * are read relative to root_fd, the sysroot (-1: only -pidfile counts). */
+bool cgp_match_holds(int root_fd, const struct cgp_guest *g, const struct cgp_match *m, size_t n);
+
 /* Numeric field number `field` (1-based, >= 3, as in proc(5)) of a
  * /proc/PID/stat image, parsed after the last ')'. 0 or -EINVAL. */
 int cgp_guests_stat_field(const char *stat, int field, uint64_t *out);

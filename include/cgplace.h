@@ -181,6 +181,9 @@ CGP_EXPORT const char *cgp_topology_arch(const cgp_topology *t);
 CGP_EXPORT int cgp_topology_mhz(const cgp_topology *t);
 /* Host MemTotal in KiB (sum of nodes, else /proc/meminfo), CGP_UNKNOWN_U64. */
 CGP_EXPORT uint64_t cgp_topology_mem_total_kib(const cgp_topology *t);
+/* MemFree in KiB summed over the online nodes with memory; CGP_UNKNOWN_U64
+ * when a node's is unknown or the sum does not fit in 64 bits. */
+CGP_EXPORT uint64_t cgp_topology_mem_free_kib(const cgp_topology *t);
 
 CGP_EXPORT const char *cgp_node_kind_name(enum cgp_node_kind k);
 
@@ -215,7 +218,7 @@ CGP_EXPORT int cgp_get_capabilities(const cgp_topology *t, char **xml);
  * starting at start_cell (node id), in id order over the host's nodes.
  * Returns the number of entries written (>= 0), -EINVAL when start_cell is
  * not a node of the host or max_cells <= 0. A node without memory gives 0;
- * an unreadable one UINT64_MAX. */
+ * an unreadable one, or one whose bytes do not fit in 64 bits, UINT64_MAX. */
 CGP_EXPORT int cgp_node_get_cells_free_memory(const cgp_topology *t, uint64_t *free_bytes,
                                               int start_cell, int max_cells);
 

@@ -135,6 +135,10 @@ struct cgp_guest_placement {
     const struct cgp_iothread_placement *iothreads;
     size_t n_matches;        /* >= 1: an implicit name match when none given */
     const struct cgp_match *matches;
+    /* The process that runs as this guest (cgp_policy_compile_running): the
+     * first one, in the order given, whose first matching block this is;
+     * NULL when none. Borrowed from the caller's list. */
+    const struct cgp_guest *proc;
 };
 
 struct cgp_host_settings {
@@ -146,12 +150,36 @@ struct cgp_host_settings {
 };
 
 typedef struct cgp_placement cgp_placement;
+struct cgp_guest;   /* a running QEMU process (cgplace_guests.h) */
 
-/* Validate p against host t, resolve defaults and `auto`, and compile.
- * Errors and warnings go to diags. Returns 0 (possibly with warnings),
- * -EINVAL when an error was found, -ENOMEM. */
+/* Validate p against host t, resolve defaults and `auto`, and compile, with
+ * no guest running. Errors and warnings go to diags. Returns 0 (possibly
+ * with warnings), -EINVAL when an error was found, -ENOMEM. */
 CGP_EXPORT int cgp_policy_compile(const cgp_policy *p, const cgp_topology *t,
                                   cgp_diags *diags, cgp_placement **out);
+
+/* The same with the running QEMU processes as an input (normally every
+ * guest of one cgp_guests_discover()): each process is matched to the blocks
+ * once, here (every match line of a block must hold; `match pidfile` files
+ * are read under ctx's sysroot). A block some process matches is running:
+ * its memory is already out of MemFree and its placement says running.
+ * The placement keeps the matching (cgp_placement_proc, and each guest's
+ * proc) for plan, apply, verify and guests, which never match again.
+ * procs are borrowed: they must outlive *out. ctx may be NULL when n_procs
+ * is 0. Same returns as cgp_policy_compile; -EINVAL also for bad arguments. */
+CGP_EXPORT int cgp_policy_compile_running(const cgp_policy *p, const cgp_topology *t, cgp_ctx *ctx,
+                                          const struct cgp_guest *const *procs, size_t n_procs,
+                                          cgp_diags *diags, cgp_placement **out);
+
+/* How one process matched (cgp_policy_compile_running). */
+struct cgp_proc_match {
+    const struct cgp_guest *proc;   /* borrowed from the caller's list */
+    size_t n_guests;                /* blocks whose match lines all hold: 0 unmanaged, > 1 ambiguous */
+    const size_t *guests;           /* their indices in the placement, ascending */
+};
+/* The processes given to cgp_policy_compile_running, in the order given. */
+CGP_EXPORT size_t cgp_placement_n_procs(const cgp_placement *pl);
+CGP_EXPORT const struct cgp_proc_match *cgp_placement_proc(const cgp_placement *pl, size_t i);
 CGP_EXPORT void cgp_placement_free(cgp_placement *pl);
 CGP_EXPORT const struct cgp_host_settings *cgp_placement_host(const cgp_placement *pl);
 /* Guests in policy order. */

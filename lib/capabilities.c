@@ -71,10 +71,9 @@ static int write_cell(xmlTextWriterPtr w, const cgp_topology *t, size_t i)
         uint64_t huge_kib = 0;
         bool huge_known = true;
         for (size_t h = 0; h < n->n_hugepages; h++) {
-            if (n->hugepages[h].total == CGP_UNKNOWN_U64)
+            huge_kib = cgp_size_add(huge_kib, cgp_size_mul(n->hugepages[h].total, n->hugepages[h].size_kib));
+            if (huge_kib == CGP_UNKNOWN_U64)
                 huge_known = false;
-            else
-                huge_kib += n->hugepages[h].total * n->hugepages[h].size_kib;
         }
         unsigned ps = base_page_kib(t);
         if (huge_known && huge_kib <= n->mem_total_kib) {
@@ -158,14 +157,16 @@ static int write_interconnects(xmlTextWriterPtr w, const cgp_topology *t)
                                 pass ? n->write_bandwidth : n->write_latency };
             cgp_bitmap_foreach(n->initiators, ini) {
                 for (int k = 0; k < 2; k++) {
-                    if (vals[k] < 0)
+                    /* sysfs bandwidth is MB/s, libvirt's is KiB/s; a value
+                     * that does not fit is unknown, as libvirt omits it */
+                    int64_t v = pass ? cgp_rate_mul(vals[k], 1024) : vals[k];
+                    if (v < 0)
                         continue;
                     W(X.xmlTextWriterStartElement(w, BAD_CAST(pass ? "bandwidth" : "latency")));
                     W(write_attr_int(w, "initiator", ini));
                     W(write_attr_int(w, "target", n->id));
                     W(X.xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST(k ? "write" : "read")));
-                    /* sysfs bandwidth is MB/s, libvirt's is KiB/s */
-                    W(write_attr_int(w, "value", pass ? vals[k] * 1024 : vals[k]));
+                    W(write_attr_int(w, "value", v));
                     if (pass)
                         W(X.xmlTextWriterWriteAttribute(w, BAD_CAST "unit", BAD_CAST "KiB"));
                     W(X.xmlTextWriterEndElement(w));

@@ -114,10 +114,8 @@ CGP_EXPORT int cgp_node_get_cells_free_memory(const cgp_topology *t, uint64_t *f
         uint64_t v;
         if (nd->mem_total_kib == 0)
             v = 0;
-        else if (nd->mem_free_kib == CGP_UNKNOWN_U64)
-            v = UINT64_MAX;
         else
-            v = nd->mem_free_kib * 1024;
+            v = cgp_size_mul(nd->mem_free_kib, 1024); /* UINT64_MAX: unknown or too large */
         free_bytes[n++] = v;
     }
     return n;

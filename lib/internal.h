@@ -5,6 +5,8 @@
 #include "cgplace.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -68,5 +70,88 @@ int cgp_fmt_uint(char *p, unsigned v);
 /* Parse an integer (optional sign) from a sysfs value; -EINVAL on junk. */
 int cgp_parse_i64(const char *s, int64_t *out);
 int cgp_parse_u64(const char *s, uint64_t *out);
+
+/* ---- Growing arrays: one helper for every append site ---- */
+
+/* Room for at least one more element in v (capacity *cap, elem bytes each):
+ * doubles from 16, overflow-checked. The new array (v is then stale) with
+ * *cap updated, or NULL on ENOMEM/overflow with v and *cap untouched. */
+void *cgp_grow_array(void *v, size_t *cap, size_t elem);
+/* Make arr (with n used of cap) ready for arr[n]: true, or false on ENOMEM. */
+#define CGP_GROW(arr, n, cap)                                                  \
+    ({                                                                         \
+        bool ok_ = true;                                                       \
+        if ((n) >= (cap)) {                                                    \
+            void *v_ = cgp_grow_array((arr), &(cap), sizeof *(arr));           \
+            if (v_)                                                            \
+                (arr) = v_;                                                    \
+            else                                                               \
+                ok_ = false;                                                   \
+        }                                                                      \
+        ok_;                                                                   \
+    })
+
+/* ---- Arena: objects that live as long as the report that names them ---- */
+
+struct cgp_arena_item {
+    void *p;
+    void (*fn)(void *);
+};
+struct cgp_arena {
+    size_t n, cap;
+    struct cgp_arena_item *it;
+};
+/* Keep p, to be released by fn when the arena is cleared. Returns p; NULL
+ * when p is NULL or on ENOMEM (p is then released at once). */
+void *cgp_arena_keep(struct cgp_arena *a, void *p, void (*fn)(void *));
+/* A malloc'd string kept in the arena (NULL: ENOMEM, s freed). */
+char *cgp_arena_str(struct cgp_arena *a, char *s);
+char *cgp_arena_strdup(struct cgp_arena *a, const char *s);
+char *cgp_arena_printf(struct cgp_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+cgp_bitmap *cgp_arena_bitmap(struct cgp_arena *a, cgp_bitmap *b);
+/* Release everything kept, newest first; the arena is empty and reusable. */
+void cgp_arena_clear(struct cgp_arena *a);
+
+/* ---- Checked arithmetic on sizes and rates read from kernel files ----
+ * A kernel file can hold any 64-bit number (a fuzzer, a broken firmware
+ * table); derived values must say "unknown" rather than wrap. */
+
+/* a * b for sizes: CGP_UNKNOWN_U64 when either is unknown or it overflows. */
+static inline uint64_t cgp_size_mul(uint64_t a, uint64_t b)
+{
+    uint64_t r;
+    if (a == CGP_UNKNOWN_U64 || b == CGP_UNKNOWN_U64 || __builtin_mul_overflow(a, b, &r) ||
+        r == CGP_UNKNOWN_U64)
+        return CGP_UNKNOWN_U64;
+    return r;
+}
+/* a + b for sizes, the same way. */
+static inline uint64_t cgp_size_add(uint64_t a, uint64_t b)
+{
+    uint64_t r;
+    if (a == CGP_UNKNOWN_U64 || b == CGP_UNKNOWN_U64 || __builtin_add_overflow(a, b, &r) ||
+        r == CGP_UNKNOWN_U64)
+        return CGP_UNKNOWN_U64;
+    return r;
+}
+/* a + b for counters that may saturate (pages per node): UINT64_MAX at most. */
+static inline uint64_t cgp_sat_add(uint64_t a, uint64_t b)
+{
+    uint64_t r;
+    return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+/* a * b for signed rates (-1 unknown): -1 when negative or it overflows. */
+static inline int64_t cgp_rate_mul(int64_t a, int64_t b)
+{
+    int64_t r;
+    if (a < 0 || b < 0 || __builtin_mul_overflow(a, b, &r))
+        return -1;
+    return r;
+}
+/* A size as int64 for signed arithmetic, saturated at INT64_MAX. */
+static inline int64_t cgp_size_i64(uint64_t v)
+{
+    return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
+}
 
 #endif

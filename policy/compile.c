@@ -59,6 +59,8 @@ CGP_EXPORT void cgp_placement_free(cgp_placement *pl)
         free(pl->g[i].matches);
     }
     free(pl->g);
+    free(pl->procs);
+    free(pl->proc_guests);
     for (size_t i = 0; i < pl->n_bm; i++)
         cgp_bitmap_free(pl->bm[i]);
     free(pl->bm);
@@ -105,6 +107,7 @@ struct cc {
     cgp_bitmap **cpus;       /* resolved CPUs (NULL: auto or invalid) */
     cgp_bitmap **mems;       /* resolved guest nodes (NULL: auto/local pending or invalid) */
     bool *bad;               /* guest has errors: skip the later stages */
+    bool *running;           /* a process runs as the guest */
 };
 
 static void oom(struct cc *c, int r)
@@ -287,7 +290,7 @@ static uint64_t guest_mem(const struct pol_guest *g)
         return g->memory_kib;
     uint64_t s = 0;
     for (size_t i = 0; i < g->n_cells; i++)
-        s += g->cells[i].memory_kib;
+        s = cgp_sat_add(s, g->cells[i].memory_kib);
     return s;
 }
 
@@ -390,7 +393,7 @@ static void check_guest_static(struct cc *c, size_t gi)
         }
         if (!check_mem_nodes(c, cl->nodes, &cl->nodes_loc))
             c->bad[gi] = true;
-        sum += cl->memory_kib;
+        sum = cgp_sat_add(sum, cl->memory_kib);
     }
     if (g->n_cells && g->has_memory && sum != g->memory_kib) {
         char a[32], b[32];
@@ -594,6 +597,7 @@ static void commit_cb(void *arg, const cgp_bitmap *nodes, uint64_t kib, const st
 struct fit {
     struct cc *c;
     const struct pol_guest *g;
+    bool running;
     uint64_t *used;          /* by node index */
     uint64_t *used_new;      /* the part of used by guests not running yet */
     bool *reported, *warned;
@@ -606,15 +610,15 @@ static void fit_cb(void *arg, const cgp_bitmap *nodes, uint64_t kib, const struc
     unsigned k = cgp_bitmap_count(nodes);
     if (!k)
         return;
-    uint64_t share = (kib + k - 1) / k;
+    uint64_t share = kib / k + (kib % k != 0);
     cgp_bitmap_foreach(nodes, id) {
         int i = hv_index(&c->hv, id);
         if (i < 0)
             continue;
         const struct cgp_node *nd = cgp_topology_node(c->t, (size_t)i);
-        f->used[i] += share;
-        if (!f->g->running)
-            f->used_new[i] += share;
+        f->used[i] = cgp_sat_add(f->used[i], share);
+        if (!f->running)
+            f->used_new[i] = cgp_sat_add(f->used_new[i], share);
         if (nd->mem_total_kib == CGP_UNKNOWN_U64)
             continue;
         uint64_t reserve = c->pl->host.reserve_memory_kib;
@@ -627,7 +631,7 @@ static void fit_cb(void *arg, const cgp_bitmap *nodes, uint64_t kib, const struc
             size_str(reserve, r, sizeof r);
             ERR(c, loc, "node %d cannot hold the memory bound to it: guests up to '%s' need %s there, "
                 "more than its MemTotal %s minus the reserve %s", id, f->g->name, a, b, r);
-        } else if (nd->mem_free_kib != CGP_UNKNOWN_U64 && !f->g->running &&
+        } else if (nd->mem_free_kib != CGP_UNKNOWN_U64 && !f->running &&
                    f->used_new[i] > nd->mem_free_kib && !f->warned[i] && !f->reported[i]) {
             /* running guests' memory is already out of MemFree */
             f->warned[i] = true;
@@ -837,7 +841,7 @@ static int build_guest(struct cc *c, size_t gi, struct gp_priv *out, const cgp_b
     pub->mode = g->mode < 0 ? CGP_MODE_STRICT : (enum cgp_mem_mode)g->mode;
     pub->needs_exec = pub->mode == CGP_MODE_PREFERRED || pub->mode == CGP_MODE_INTERLEAVE;
     pub->auto_placed = is_auto(g);
-    pub->running = g->running;
+    pub->running = c->running[gi];
     /* guest-level nodes: the guest's nodes plus every cell's */
     cgp_bitmap *mems = union_of(pl, gmems, NULL);
     if (!mems)
@@ -915,7 +919,14 @@ static int build_guest(struct cc *c, size_t gi, struct gp_priv *out, const cgp_b
 CGP_EXPORT int cgp_policy_compile(const cgp_policy *p, const cgp_topology *t, cgp_diags *diags,
                                   cgp_placement **out)
 {
-    if (!p || !t || !diags || !out)
+    return cgp_policy_compile_running(p, t, NULL, NULL, 0, diags, out);
+}
+
+CGP_EXPORT int cgp_policy_compile_running(const cgp_policy *p, const cgp_topology *t, cgp_ctx *ctx,
+                                          const struct cgp_guest *const *procs, size_t n_procs,
+                                          cgp_diags *diags, cgp_placement **out)
+{
+    if (!p || !t || !diags || !out || (n_procs && (!procs || !ctx)))
         return -EINVAL;
     size_t errors_before = cgp_diags_errors(diags);
     cgp_placement *pl = calloc(1, sizeof *pl);
@@ -926,11 +937,16 @@ CGP_EXPORT int cgp_policy_compile(const cgp_policy *p, const cgp_topology *t, cg
     c.cpus = calloc(n ? n : 1, sizeof *c.cpus);
     c.mems = calloc(n ? n : 1, sizeof *c.mems);
     c.bad = calloc(n ? n : 1, sizeof *c.bad);
+    c.running = calloc(n ? n : 1, sizeof *c.running);
     int r = 0;
-    if (!c.cpus || !c.mems || !c.bad) {
+    if (!c.cpus || !c.mems || !c.bad || !c.running) {
         r = -ENOMEM;
         goto done;
     }
+    for (size_t i = 0; i < n; i++)
+        c.running[i] = p->guests[i].running;
+    if ((r = pl_match_procs(pl, p, ctx ? ctx->root_fd : -1, procs, n_procs, c.running)) < 0)
+        goto done;
 
     /* host settings */
     const struct pol_host *h = &p->host;
@@ -1032,13 +1048,14 @@ CGP_EXPORT int cgp_policy_compile(const cgp_policy *p, const cgp_topology *t, cg
             r = -ENOMEM;
             goto done;
         }
-        struct fit f = { &c, NULL, used, used_new, rep, warned };
+        struct fit f = { .c = &c, .used = used, .used_new = used_new, .reported = rep, .warned = warned };
         for (size_t i = 0; i < n; i++) {
             const struct pol_guest *g = &p->guests[i];
             int mode = g->mode < 0 ? CGP_MODE_STRICT : g->mode;
             if (c.bad[i] || (mode != CGP_MODE_STRICT && mode != CGP_MODE_RESTRICTIVE))
                 continue;
             f.g = g;
+            f.running = c.running[i];
             guest_mem_parts(g, c.mems[i], fit_cb, &f);
         }
     }
@@ -1071,6 +1088,7 @@ CGP_EXPORT int cgp_policy_compile(const cgp_policy *p, const cgp_topology *t, cg
         if ((r = build_guest(&c, i, &pl->g[i], cp, mp)) < 0)
             goto done;
     }
+    pl_assign_procs(pl);
     r = 0;
 done:
     if (r == 0 && c.err)
@@ -1083,6 +1101,7 @@ done:
     free(c.cpus);
     free(c.mems);
     free(c.bad);
+    free(c.running);
     if (r < 0) {
         cgp_placement_free(pl);
         return r;

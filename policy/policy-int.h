@@ -91,7 +91,19 @@ struct cgp_placement {
     cgp_bitmap **bm;
     size_t n_str, cap_str;
     char **str;
+    /* the matching of the running processes, done once (compile_running) */
+    size_t n_procs;
+    struct cgp_proc_match *procs;
+    size_t *proc_guests;     /* storage of every procs[i].guests */
 };
+
+/* Match the processes to p's blocks once (policy/running.c): pl->procs
+ * filled, running[b] set for every block some process matches. Pidfiles are
+ * read relative to root_fd (-1: none). 0 or -ENOMEM. */
+int pl_match_procs(cgp_placement *pl, const cgp_policy *p, int root_fd, const struct cgp_guest *const *procs,
+                   size_t n_procs, bool *running);
+/* Once the guests are built: each guest's proc (see cgp_guest_placement). */
+void pl_assign_procs(cgp_placement *pl);
 
 /* Take ownership of b (NULL passes through; on ENOMEM b is freed, NULL). */
 cgp_bitmap *pl_own(cgp_placement *pl, cgp_bitmap *b);

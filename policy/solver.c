@@ -159,9 +159,9 @@ int hv_init(struct hostview *hv, const cgp_topology *t, const cgp_bitmap *reserv
         bool mem = nd->online && nd->mem_total_kib != CGP_UNKNOWN_U64 && nd->mem_total_kib > 0;
         hv->has_mem[i] = mem;
         if (mem) {
-            hv->mem_avail[i] = (int64_t)nd->mem_total_kib - (int64_t)reserve_kib;
+            hv->mem_avail[i] = cgp_size_i64(nd->mem_total_kib) - cgp_size_i64(reserve_kib);
             uint64_t fr = nd->mem_free_kib == CGP_UNKNOWN_U64 ? nd->mem_total_kib : nd->mem_free_kib;
-            hv->mem_free[i] = (int64_t)fr - (int64_t)reserve_kib;
+            hv->mem_free[i] = cgp_size_i64(fr) - cgp_size_i64(reserve_kib);
         }
     }
     for (size_t a = 0; a < n; a++) {

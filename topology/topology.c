@@ -949,7 +949,18 @@ CGP_EXPORT uint64_t cgp_topology_mem_total_kib(const cgp_topology *t)
     for (size_t i = 0; i < t->n_nodes; i++) {
         if (t->nodes[i].pub.mem_total_kib == CGP_UNKNOWN_U64)
             return t->proc_mem_total;
-        sum += t->nodes[i].pub.mem_total_kib;
+        sum = cgp_size_add(sum, t->nodes[i].pub.mem_total_kib);
+    }
+    return sum;
+}
+
+CGP_EXPORT uint64_t cgp_topology_mem_free_kib(const cgp_topology *t)
+{
+    uint64_t sum = 0;
+    for (size_t i = 0; i < t->n_nodes; i++) {
+        const struct cgp_node *n = &t->nodes[i].pub;
+        if (n->online && n->mem_total_kib != 0) /* a cell without memory has nothing free */
+            sum = cgp_size_add(sum, n->mem_free_kib);
     }
     return sum;
 }

@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgplace_guests.h"
 #include "cgplace_policy.h"
+#include <unistd.h>
 
 static cgp_topology *topo(const char *fx)
 {
@@ -226,8 +228,9 @@ static bool has_warning(const cgp_diags *d, const char *needle)
 }
 
 /* asym node 0: MemTotal 4 GiB, MemFree 2917.5 MiB. A 3 GiB guest fits the node
- * but not its free memory: a warning while it is not running, none once it
- * runs (its memory is then already out of MemFree). */
+ * but not its free memory: a warning while it is not running, none once a
+ * process runs as it (its memory is then already out of MemFree). Running is
+ * an input of compilation: the policy itself is not changed. */
 Test(compile, memfree_warning_only_for_guests_not_running)
 {
     const char *src = "guest big { vcpus 2; cpus node 0; memory 3G nodes 0; }\n";
@@ -239,19 +242,90 @@ Test(compile, memfree_warning_only_for_guests_not_running)
     cr_assert_eq(cgp_policy_compile(p, t, d, &pl), 0);
     cr_expect(has_warning(d, "not running yet"), "MemFree warning for a guest not running");
     cr_expect(!cgp_placement_find(pl, "big")->running);
+    cr_expect_null(cgp_placement_find(pl, "big")->proc);
+    cr_expect_eq(cgp_placement_n_procs(pl), 0u);
     cgp_placement_free(pl);
     cgp_diags_free(d);
 
-    cr_assert_eq(cgp_policy_set_running(p, "big", true), 0);
-    cr_expect_eq(cgp_policy_set_running(p, "nosuch", true), -ENOENT);
+    cgp_ctx *ctx = NULL;
+    cr_assert_eq(cgp_ctx_new("/", NULL, &ctx), 0);
+    struct cgp_guest other = { .pid = 40, .pidfd = -1, .name = "other" };
+    struct cgp_guest big = { .pid = 41, .pidfd = -1, .name = "big" };
+    const struct cgp_guest *procs[] = { &other, &big };
     d = cgp_diags_new();
-    cr_assert_eq(cgp_policy_compile(p, t, d, &pl), 0);
+    cr_assert_eq(cgp_policy_compile_running(p, t, ctx, procs, 2, d, &pl), 0);
     cr_expect(!has_warning(d, "MemFree"), "no MemFree warning for a running guest");
     cr_expect(cgp_placement_find(pl, "big")->running);
+    cr_expect_eq(cgp_placement_find(pl, "big")->proc, &big);
+    cr_assert_eq(cgp_placement_n_procs(pl), 2u);
+    cr_expect_eq(cgp_placement_proc(pl, 0)->proc, &other);
+    cr_expect_eq(cgp_placement_proc(pl, 0)->n_guests, 0u, "unmanaged");
+    cr_expect_eq(cgp_placement_proc(pl, 1)->n_guests, 1u);
+    cr_expect_eq(cgp_placement_proc(pl, 1)->guests[0], 0u);
+    cr_expect_null(cgp_placement_proc(pl, 2));
     cgp_placement_free(pl);
     cgp_diags_free(d);
+
+    d = cgp_diags_new();
+    cr_expect_eq(cgp_policy_compile_running(p, t, NULL, procs, 2, d, &pl), -EINVAL, "processes need a ctx");
+    cgp_diags_free(d);
+    cgp_ctx_free(ctx);
     cgp_topology_free(t);
     cgp_policy_free(p);
+}
+
+/* The one matching: every match line must hold (uuid without case, a
+ * pidfile as named on the command line or holding the pid under the
+ * sysroot); a process matching two blocks is listed with both and runs as
+ * the first; of two processes matching one block the first is its proc. */
+Test(compile, running_guests_are_matched_once)
+{
+    char dir[] = "/tmp/cgp-match-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    char path[4096];
+    snprintf(path, sizeof path, "%s/g3.pid", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fprintf(f, "73\n");
+    fclose(f);
+    const char *src =
+        "guest a { vcpus 1; cpus 0; match uuid 0A0B0C0D-0000-0000-0000-000000000001; }\n"
+        "guest b { vcpus 1; cpus 1; match name web; }\n"
+        "guest c { vcpus 1; cpus 2; match pidfile /g3.pid; }\n"
+        "guest d { vcpus 1; cpus 3; match qmp /run/d.qmp; }\n";
+    cgp_diags *d = cgp_diags_new();
+    cgp_policy *p = NULL;
+    cr_assert_eq(cgp_policy_parse_buffer("t.conf", src, strlen(src), d, &p), 0);
+    cgp_topology *t = topo("two-socket-smt");
+    cgp_ctx *ctx = NULL;
+    cr_assert_eq(cgp_ctx_new(dir, NULL, &ctx), 0);
+    struct cgp_guest pa = { .pid = 70, .pidfd = -1, .uuid = "0a0b0c0d-0000-0000-0000-000000000001" };
+    struct cgp_guest pb = { .pid = 71, .pidfd = -1, .name = "web", .qmp = "/run/d.qmp" };
+    struct cgp_guest pd = { .pid = 72, .pidfd = -1, .name = "db", .qmp = "/run/d.qmp" };
+    struct cgp_guest pc = { .pid = 73, .pidfd = -1 };
+    struct cgp_guest pb2 = { .pid = 74, .pidfd = -1, .name = "web" };
+    const struct cgp_guest *procs[] = { &pa, &pb, &pd, &pc, &pb2 };
+    cgp_placement *pl = NULL;
+    int r = cgp_policy_compile_running(p, t, ctx, procs, 5, d, &pl);
+    cr_assert_eq(r, 0, "compile: %d", r);
+    cr_expect_eq(cgp_placement_find(pl, "a")->proc, &pa);
+    cr_expect_eq(cgp_placement_find(pl, "b")->proc, &pb, "the first of two 'web' processes");
+    cr_expect_eq(cgp_placement_find(pl, "c")->proc, &pc, "pidfile read under the sysroot");
+    cr_expect_eq(cgp_placement_find(pl, "d")->proc, &pd, "pb matches d too, but b first");
+    const struct cgp_proc_match *m = cgp_placement_proc(pl, 1);
+    cr_assert_eq(m->n_guests, 2u, "pb matches b and d");
+    cr_expect_eq(m->guests[0], 1u);
+    cr_expect_eq(m->guests[1], 3u);
+    cr_expect_eq(cgp_placement_proc(pl, 4)->n_guests, 1u);
+    for (size_t i = 0; i < 4; i++)
+        cr_expect(cgp_placement_guest(pl, i)->running);
+    cgp_placement_free(pl);
+    cgp_ctx_free(ctx);
+    cgp_topology_free(t);
+    cgp_policy_free(p);
+    cgp_diags_free(d);
+    unlink(path);
+    rmdir(dir);
 }
 
 /* ------------------------------------------------------------------ */

@@ -181,6 +181,21 @@ Test(caps, pages_and_hugepages)
     cgp_topology_free(t);
 }
 
+Test(caps, hugepages_that_overflow_give_no_base_page_count)
+{
+    asym_tree();
+    /* 2^55 pages of 1 GiB: the KiB they hold does not fit in 64 bits */
+    sysw("36028797018963968\n", "node/node0/hugepages/hugepages-1048576kB/nr_hugepages");
+    sysw("0\n", "node/node0/hugepages/hugepages-1048576kB/free_hugepages");
+    cgp_topology *t = tree_read(NULL);
+    struct doc doc;
+    doc_open(&doc, t);
+    expect_count(&doc, "//cell[@id='0']/pages[@size='4']", 0);
+    expect_x(&doc, "//cell[@id='0']/pages[@size='1048576']", "36028797018963968");
+    doc_close(&doc);
+    cgp_topology_free(t);
+}
+
 Test(caps, offline_and_unknown_nodes)
 {
     asym_tree();
@@ -239,6 +254,27 @@ Test(caps, hmat_interconnects)
              "102400");
     expect_x(&doc, "//interconnects/bandwidth/@unit", "KiB");
     validate(&doc);
+    doc_close(&doc);
+    cgp_topology_free(t);
+}
+
+/* Issue 15: a bandwidth whose KiB/s does not fit in 64 bits (found by
+ * fuzzing) is unknown and left out, like an absent one; a huge latency
+ * (no scaling) is written as read; hugepages whose size overflows are
+ * unknown, so no <pages> count is derived from them. */
+Test(caps, hmat_values_that_overflow_are_unknown)
+{
+    asym_tree();
+    tree_symlink("../../../node0", "sys/devices/system/node/node1/access0/initiators/node0");
+    sysw("99999999999999999\n", "node/node1/access0/initiators/read_bandwidth");
+    sysw("4503599627370497\n", "node/node1/access0/initiators/write_bandwidth"); /* 2^52+1: *1024 fits */
+    sysw("9223372036854775807\n", "node/node1/access0/initiators/read_latency");
+    cgp_topology *t = tree_read(NULL);
+    struct doc doc;
+    doc_open(&doc, t);
+    expect_count(&doc, "//interconnects/bandwidth[@type='read']", 0);
+    expect_x(&doc, "//interconnects/bandwidth[@type='write']/@value", "4611686018427388928");
+    expect_x(&doc, "//interconnects/latency[@type='read']/@value", "9223372036854775807");
     doc_close(&doc);
     cgp_topology_free(t);
 }

@@ -893,6 +893,39 @@ Test(query, cells_free_memory)
     cgp_topology_free(t);
 }
 
+/* Issue 15: node sizes near 2^64 KiB never wrap: the host total, the
+ * free total and the free bytes of a cell are unknown instead. */
+Test(query, sizes_that_overflow_are_unknown)
+{
+    smt_tree();
+    tree_meminfo(0, 18446744073709551000ull, 18446744073709551000ull);
+    cgp_topology *t = tree_read(NULL);
+    struct cgp_nodeinfo ni;
+    cr_assert_eq(cgp_node_get_info(t, &ni), 0);
+    cr_expect_eq(ni.memory_kib, CGP_UNKNOWN_U64, "nodeinfo total wraps: unknown");
+    cr_expect_eq(cgp_topology_mem_total_kib(t), CGP_UNKNOWN_U64);
+    cr_expect_eq(cgp_topology_mem_free_kib(t), CGP_UNKNOWN_U64, "freecell total");
+    uint64_t fb[2];
+    cr_assert_eq(cgp_node_get_cells_free_memory(t, fb, 0, 2), 2);
+    cr_expect_eq(fb[0], UINT64_MAX, "KiB * 1024 does not fit: unknown");
+    cr_expect_eq(fb[1], UINT64_C(2000000) * 1024);
+    cgp_topology_free(t);
+
+    /* each fits, the sum does not */
+    tree_meminfo(0, 9223372036854775808ull, 9223372036854775808ull);
+    tree_meminfo(1, 9223372036854775808ull, 1);
+    t = tree_read(NULL);
+    cr_expect_eq(cgp_topology_mem_total_kib(t), CGP_UNKNOWN_U64);
+    cr_expect_eq(cgp_topology_mem_free_kib(t), 9223372036854775809ull);
+    cgp_topology_free(t);
+
+    /* the ordinary case still sums */
+    smt_tree();
+    t = tree_read(NULL);
+    cr_expect_eq(cgp_topology_mem_free_kib(t), 3000000u);
+    cgp_topology_free(t);
+}
+
 /* ------------------------------------------------------------------ */
 /* further robustness cases                                            */
 /* ------------------------------------------------------------------ */
