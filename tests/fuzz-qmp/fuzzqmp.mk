@@ -8,10 +8,10 @@ FUZZ_RUNS_cmdline ?= 500000
 FUZZ_SPECS += $(B)/fuzz/fuzz_qmp:tests/fuzz-qmp/corpus-qmp:8192:$(FUZZ_RUNS_qmp) \
               $(B)/fuzz/fuzz_cmdline:tests/fuzz-qmp/corpus-cmdline:8192:$(FUZZ_RUNS_cmdline)
 
-$(B)/fuzz/fuzz_qmp: tests/fuzz-qmp/fuzz_qmp.c parsers/qmp.c parsers/qmp.h
+$(B)/fuzz/fuzz_qmp: tests/fuzz-qmp/fuzz_qmp.c parsers/qmp.c parsers/qmp.h tests/fuzz/fuzz.mk
 	$(fuzz-link)
 
-$(B)/fuzz/fuzz_cmdline: tests/fuzz-qmp/fuzz_cmdline.c parsers/cmdline.c parsers/cmdline.h
+$(B)/fuzz/fuzz_cmdline: tests/fuzz-qmp/fuzz_cmdline.c parsers/cmdline.c parsers/cmdline.h tests/fuzz/fuzz.mk
 	$(fuzz-link)
 
 .PHONY: check-fuzzqmp

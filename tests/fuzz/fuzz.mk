@@ -4,6 +4,7 @@
 #   make fuzz [FUZZ_SECONDS=600] [FUZZ_SEED=0]   explore every target in turn
 #   make fuzz-NAME                 explore one (cpulist topology policy qmp cmdline)
 #   make fuzz-build                only build $(B)/fuzz/fuzz_*
+# Every target depends on this file, so a change of flags rebuilds it.
 # Each fuzz*.mk adds its targets to FUZZ_SPECS as BIN:SEEDS:MAX_LEN:RUNS
 # (see tests/fuzz/run.sh); a finding's reproduce line names the crash file.
 B ?= build
@@ -11,9 +12,12 @@ CHECK_LAYERS += fuzz
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 600
 FUZZ_SEED    ?= 0
+# no stack-depth feature: frame addresses of realigned (ASan) frames move with
+# ASLR, so the same input gave different features from run to run
 FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
-                -fno-sanitize-recover=undefined -std=c11 -Wall -Wextra -D_GNU_SOURCE \
-                -Iinclude -Ilib -Itopology -Iparsers -DCGP_VERSION=\"fuzz\"
+                -fno-sanitize-coverage=stack-depth -fno-sanitize-recover=undefined \
+                -std=c11 -Wall -Wextra -D_GNU_SOURCE -Iinclude -Ilib -Itopology -Iparsers \
+                -DCGP_VERSION=\"fuzz\"
 # the policy target compiles against this fixture host
 FUZZ_FIXTURE := $(B)/fuzz/fixtures/asym
 FUZZ_ENV     := FUZZ_POLICY_SYSROOT=$(FUZZ_FIXTURE)
@@ -30,17 +34,20 @@ FUZZ_RUNS_topology ?= 15000
 FUZZ_SPECS += $(B)/fuzz/fuzz_cpulist:tests/fuzz/corpus/cpulist:4096:$(FUZZ_RUNS_cpulist) \
               $(B)/fuzz/fuzz_topology:tests/fuzz/corpus/topology:4096:$(FUZZ_RUNS_topology)
 
-$(B)/fuzz/fuzz_cpulist: tests/fuzz/fuzz_cpulist.c lib/bitmap.c lib/internal.h include/cgplace.h
+$(B)/fuzz/fuzz_cpulist: tests/fuzz/fuzz_cpulist.c lib/bitmap.c lib/internal.h include/cgplace.h \
+                      tests/fuzz/fuzz.mk
 	$(fuzz-link)
 
-$(B)/fuzz/fuzz_topology: tests/fuzz/fuzz_topology.c $(LIB_SRCS) lib/internal.h include/cgplace.h
+$(B)/fuzz/fuzz_topology: tests/fuzz/fuzz_topology.c $(LIB_SRCS) lib/internal.h include/cgplace.h \
+                       tests/fuzz/fuzz.mk
 	$(fuzz-link)
 
 $(FUZZ_FIXTURE): tests/fixtures/mkfixtures.py
 	@mkdir -p $(dir $@)
 	$(Q)python3 tests/fixtures/mkfixtures.py $(dir $@) asym >/dev/null
 
-.PHONY: check-fuzz fuzz fuzz-build
+# regenerated each run, like every fixture tree
+.PHONY: check-fuzz fuzz fuzz-build $(FUZZ_FIXTURE)
 fuzz-build: $(foreach s,$(FUZZ_SPECS),$(firstword $(subst :, ,$(s))))
 
 check-fuzz:
