@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -835,7 +836,8 @@ static int mhz_from_cpuinfo(const char *s)
                 const char *eol = strchr(line, '\n');
                 if (c && (!eol || c < eol)) {
                     double v = strtod(c + 1, NULL);
-                    if (v > 0)
+                    /* out of int's range (or inf) is garbage, not a clock */
+                    if (v > 0 && v < INT_MAX)
                         return (int)v;
                 }
             }
@@ -870,7 +872,8 @@ static void read_host_info(cgp_ctx *ctx, cgp_topology *t, int sysfd)
         snprintf(rel, sizeof rel, "cpu/cpu%d/cpufreq/cpuinfo_max_freq", t->cpus[0].id);
         char *s CGP_AUTOFREE = NULL;
         uint64_t khz;
-        if (cgp_read_file(sysfd, rel, 4096, &s) >= 0 && cgp_parse_u64(s, &khz) == 0 && khz)
+        if (cgp_read_file(sysfd, rel, 4096, &s) >= 0 && cgp_parse_u64(s, &khz) == 0 && khz &&
+            khz / 1000 <= INT_MAX)
             t->mhz = (int)(khz / 1000);
     }
 }

@@ -645,6 +645,22 @@ Test(topo, no_cpuinfo_means_unknown)
     cgp_topology_free(t);
 }
 
+/* fuzz_topology (seed cpuinfo_clock_huge): a clock beyond int's range was
+ * converted to int (UB); such a clock, or kHz, is unknown */
+Test(topo, mhz_out_of_int_range_is_unknown)
+{
+    tree_cpu(0, "0\n", "0\n", NULL);
+    tree_write("clock\t\t: 3888888888888888888888888888888888888888888880\n", "proc/cpuinfo");
+    cgp_topology *t = tree_read(NULL);
+    cr_expect_eq(cgp_topology_mhz(t), -1);
+    cgp_topology_free(t);
+    tree_write("cpu MHz\t\t: inf\n", "proc/cpuinfo");
+    sysw("99999999999999\n", "cpu/cpu0/cpufreq/cpuinfo_max_freq");
+    t = tree_read(NULL);
+    cr_expect_eq(cgp_topology_mhz(t), -1);
+    cgp_topology_free(t);
+}
+
 /* ------------------------------------------------------------------ */
 /* errors                                                               */
 /* ------------------------------------------------------------------ */
