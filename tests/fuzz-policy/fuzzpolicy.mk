@@ -2,7 +2,7 @@
 # (and compiler, over the asym fixture host); built and run by the shared
 # harness in tests/fuzz/fuzz.mk.   make check-fuzzpolicy [FUZZ_RUNS_policy=N]
 CHECK_LAYERS += fuzzpolicy
-FUZZ_RUNS_policy ?= 80000
+FUZZ_RUNS_policy ?= 120000
 FUZZ_SPECS += $(B)/fuzz/fuzz_policy:tests/fuzz-policy/corpus:8192:$(FUZZ_RUNS_policy)
 
 $(B)/fuzz/fuzz_policy: tests/fuzz-policy/fuzz_policy.c $(LIB_SRCS) include/cgplace_policy.h \

@@ -45,16 +45,18 @@ EOF
         f=$((f + 1)); continue
     fi
     start=$(date +%s)
-    if env $FUZZ_ENV "$bin" $opts -max_len="$maxlen" -timeout=30 -print_final_stats=1 \
-            -artifact_prefix="$prefix" "$work" "$seeds" >"$log" 2>&1; then
-        execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+    env $FUZZ_ENV "$bin" $opts -max_len="$maxlen" -timeout=30 -print_final_stats=1 \
+        -artifact_prefix="$prefix" "$work" "$seeds" >"$log" 2>&1
+    rc=$?
+    seed=$(sed -n 's/^INFO: Seed: //p' "$log")
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+    if [ "$rc" -eq 0 ]; then
         cov=$(grep -E '^#[0-9]+.*(DONE|INITED)' "$log" | tail -n 1 | grep -oE 'cov: [0-9]+ ft: [0-9]+')
-        seed=$(sed -n 's/^INFO: Seed: //p' "$log")
         echo "$t: ok, seed $seed, ${execs:-?} executions, ${cov:-cov ?}," \
              "$(ls "$work" | wc -l) new units in $work ($(($(date +%s) - start)) s)"
         p=$((p + 1))
     else
-        echo "$t: FAILED while fuzzing; log: $log"
+        echo "$t: FAILED while fuzzing (seed $seed, ${execs:-?} executions); log: $log"
         grep -E 'ERROR|invariant|runtime error|SUMMARY|Test unit written|whole:' "$log" | head -n 20
         for a in "$prefix"crash-* "$prefix"leak-* "$prefix"timeout-* "$prefix"oom-*; do
             [ -e "$a" ] && echo "  reproduce: ${FUZZ_ENV:+$FUZZ_ENV }$bin $a"
