@@ -53,7 +53,7 @@ EOF
     if [ "$rc" -eq 0 ]; then
         cov=$(grep -E '^#[0-9]+.*(DONE|INITED)' "$log" | tail -n 1 | grep -oE 'cov: [0-9]+ ft: [0-9]+')
         echo "$t: ok, seed $seed, ${execs:-?} executions, ${cov:-cov ?}," \
-             "$(ls "$work" | wc -l) new units in $work ($(($(date +%s) - start)) s)"
+             "$(ls "$work" | wc -l) units in $work ($(($(date +%s) - start)) s)"
         p=$((p + 1))
     else
         echo "$t: FAILED while fuzzing (seed $seed, ${execs:-?} executions); log: $log"
