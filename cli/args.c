@@ -4,6 +4,7 @@
  * cli/commands.c. Also every usage and help text. */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -156,14 +157,18 @@ static void global_usage(FILE *f)
             continue;
         char line[128];
         snprintf(line, sizeof line, "%s%s%s", c->name, *c->usage ? " " : "", c->usage);
-        fprintf(f, "  %-28s %s\n", line, c->summary);
+        if (strlen(line) > 28)     /* a long usage gets a line of its own */
+            fprintf(f, "  %s\n  %-28s %s\n", line, "", c->summary);
+        else
+            fprintf(f, "  %-28s %s\n", line, c->summary);
     }
     fprintf(f, "\n'cgplace COMMAND --help' lists a command's options. See cgplace(1).\n");
 }
 
 static void verb_usage(FILE *f, const struct command *c)
 {
-    fprintf(f, "usage: cgplace [GLOBAL OPTIONS] %s%s%s\n%s.\n", c->name, *c->usage ? " " : "", c->usage, c->summary);
+    fprintf(f, "usage: cgplace [GLOBAL OPTIONS] %s%s%s\n%c%s.\n", c->name, *c->usage ? " " : "", c->usage,
+            toupper((unsigned char)c->summary[0]), c->summary + 1);
     if (c->needs.policy_default)
         fprintf(f, "POLICY defaults to %s.\n", c->needs.policy_default);
     if (c->opts->name) {
