@@ -185,10 +185,10 @@ int cmd_suggest(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int cmd_guests(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int cmd_apply(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int cmd_verify(struct cli *cli, struct cli_env *env) __attribute__((weak));
-int prep_freecell(struct cli *cli, struct cli_env *env);
-int prep_suggest(struct cli *cli, struct cli_env *env);
-int prep_plan(struct cli *cli, struct cli_env *env);
-int prep_guests(struct cli *cli, struct cli_env *env);
+int prep_freecell(struct cli *cli, struct cli_env *env) __attribute__((weak));
+int prep_suggest(struct cli *cli, struct cli_env *env) __attribute__((weak));
+int prep_plan(struct cli *cli, struct cli_env *env) __attribute__((weak));
+int prep_guests(struct cli *cli, struct cli_env *env) __attribute__((weak));
 
 /* The ops of a plan or of an enforcement run, whichever made them
  * (cli/report.c): one text printer and one JSON printer for plan, apply and
