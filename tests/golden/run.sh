@@ -104,12 +104,14 @@ xml_valid() { # FILE LABEL
 }
 
 # ---------------------------------------------------------------- 1+2 golden
+HERE_RE=$(printf '%s' "$HERE" | sed 's/[][\.*^$|]/\\&/g')
 while read -r fx case args; do
     case "$fx" in ''|'#'*) continue ;; esac
     for f in $FIXTURES; do
         [ "$fx" = "*" ] || [ "$fx" = "$f" ] || continue
         # shellcheck disable=SC2086
-        run "$FIX/$f" $args
+        run "$FIX/$f" ${args//@HERE@/$HERE}
+        sed -i "s|$HERE_RE|@HERE@|g" "$WORK/out" # a path named in the output
         exp_out="$EXP/$f/$case.out"
         exp_rc="$EXP/$f/$case.rc"
         if [ $update = 1 ]; then
@@ -185,7 +187,7 @@ while IFS='|' read -r name root mut want_rc regex args; do
         ;;
     esac
     # shellcheck disable=SC2086
-    run "$sysroot" $args
+    run "$sysroot" ${args//@HERE@/$HERE}
     msg=""
     if [ "$want_rc" = nz ]; then
         [ "$rc" != 0 ] || msg="exit status 0, expected non-zero; "
