@@ -263,9 +263,10 @@ int cmd_guests(struct cli *cli, struct cli_env *env)
         rw->matched = mbuf + i * np;
         rw->comp = COMP_UNKNOWN;
         count_threads(rw);
-        for (size_t j = 0; j < np; j++)
-            if (cgp_guest_matches(rw->g, cgp_placement_guest(pl, j)))
-                rw->matched[rw->n_matched++] = cgp_placement_guest(pl, j);
+        /* the matching the compiler made of these very processes */
+        const struct cgp_proc_match *pm = pl ? cgp_placement_proc(pl, i) : NULL;
+        for (size_t j = 0; pm && pm->proc == rw->g && j < pm->n_guests; j++)
+            rw->matched[rw->n_matched++] = cgp_placement_guest(pl, pm->guests[j]);
         if (rw->n_matched > 1 && cli->verbose >= 0) {
             fprintf(stderr, "cgplace: guests: process %d (%s) matches more than one policy guest:",
                     rw->g->pid, rw->g->name ? rw->g->name : "no name");

@@ -58,41 +58,24 @@ static int open_host(struct cli *cli, struct cli_env *env, bool topology)
     return EXIT_OK;
 }
 
-/* Compile, scan /proc once, tell the compiler which blocks run and compile
- * again (their memory is already out of MemFree; placements say running).
- * The scan is kept when the verb uses the guests. The library's compile is
- * to take the guests as its input: this is the one place to change then. */
+/* Scan /proc once and compile with the processes found as an input: the
+ * library matches them to the blocks (a block that runs has its memory out
+ * of MemFree already) and the placement keeps that matching for the verb.
+ * The scan is kept for the verb and outlives the placement, which borrows
+ * it. A failed scan means no guest is known to run; a KEEP verb reports it
+ * after the policy's own errors (keep_guests). */
 static int compile_policy(struct cli_env *env, cgp_policy *p, cgp_diags **d)
 {
-    int r = cgp_policy_compile(p, env->topo, *d, &env->pl);
-    if (r < 0)
-        return r;
     bool keep = env->needs.guests == CLI_GUESTS_KEEP;
-    cgp_guest_list *list CLI_AUTO_GUESTS = NULL;
-    if (cgp_guests_discover(env->ctx, keep ? env->needs.discover : 0, &list) < 0)
-        return 0;       /* no guests known to run; a KEEP verb reports the scan's error */
-    int n = 0;
-    for (size_t i = 0; i < cgp_placement_n_guests(env->pl); i++) {
-        const struct cgp_guest_placement *gp = cgp_placement_guest(env->pl, i);
-        for (size_t k = 0; k < cgp_guests_count(list); k++) {
-            if (cgp_guest_matches(cgp_guests_get(list, k), gp)) {
-                n += cgp_policy_set_running(p, gp->name, true) == 0;
-                break;
-            }
-        }
-    }
-    if (keep) {
-        env->guests = list;
-        list = NULL;
-    }
-    if (n == 0)
-        return 0;
-    cgp_placement_free(env->pl);
-    env->pl = NULL;
-    cgp_diags_free(*d);
-    if (!(*d = cgp_diags_new()))
+    if (cgp_guests_discover(env->ctx, keep ? env->needs.discover : 0, &env->guests) < 0)
+        env->guests = NULL;
+    size_t n = cgp_guests_count(env->guests);
+    if (!(env->g = calloc(n ? n : 1, sizeof *env->g)))
         return -ENOMEM;
-    return cgp_policy_compile(p, env->topo, *d, &env->pl);
+    for (size_t i = 0; i < n; i++)
+        env->g[i] = cgp_guests_get(env->guests, i);
+    env->n = n;
+    return cgp_policy_compile_running(p, env->topo, env->ctx, env->g, n, *d, &env->pl);
 }
 
 /* Warnings in the JSON document, or on stderr unless -q. */
@@ -116,7 +99,11 @@ static void policy_warnings(struct cli *cli, struct cli_env *env, const cgp_diag
 /* The guests a KEEP verb works on, as an array for the engine. */
 static int keep_guests(struct cli_env *env, const char *what)
 {
-    int r = env->guests ? 0 : cgp_guests_discover(env->ctx, env->needs.discover, &env->guests);
+    if (env->guests)
+        return EXIT_OK;     /* the scan compile_policy made */
+    free(env->g);
+    env->g = NULL;
+    int r = cgp_guests_discover(env->ctx, env->needs.discover, &env->guests);
     if (r < 0) {
         const char *d = cgp_ctx_last_error(env->ctx);
         return cli_error(EXIT_RUNTIME, what, "discovering guests: %s%s%s", strerror(-r), *d ? ": " : "", d);
