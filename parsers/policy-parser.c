@@ -371,21 +371,21 @@ static int read_policy_file(const char *path, char **out, size_t *len, struct st
         return -ENXIO;
     if ((uint64_t)st->st_size > CGP_POLICY_MAX_FILE)
         return -EFBIG;
-    size_t cap = (size_t)st->st_size + 1, n = 0;
-    char *buf CGP_AUTOFREE = malloc(cap + 1);
+    /* room for one byte more than fstat says (a file that grows) and the NUL */
+    size_t cap = (size_t)st->st_size + 2, n = 0;
+    char *buf CGP_AUTOFREE = malloc(cap);
     if (!buf)
         return -ENOMEM;
     for (;;) {
-        if (n == cap) {
-            if (cap > CGP_POLICY_MAX_FILE)
+        if (n + 1 == cap) {
+            if (n > CGP_POLICY_MAX_FILE)
                 return -EFBIG;
-            char *nb = realloc(buf, cap * 2 + 1);
+            char *nb = cgp_grow_array(buf, &cap, 1);
             if (!nb)
                 return -ENOMEM;
             buf = nb;
-            cap *= 2;
         }
-        ssize_t r = read(fd, buf + n, cap - n);
+        ssize_t r = read(fd, buf + n, cap - 1 - n);
         if (r < 0) {
             if (errno == EINTR)
                 continue;

@@ -19,7 +19,8 @@ $(B)/fuzz/fuzz_cpulist: tests/fuzz/fuzz_cpulist.c lib/bitmap.c lib/arena.c lib/i
 	@$(if $(Q),echo "  CLANG   $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_cpulist.c lib/bitmap.c lib/arena.c
 
-$(B)/fuzz/fuzz_topology: tests/fuzz/fuzz_topology.c $(LIB_SRCS) lib/internal.h include/cgplace.h
+$(B)/fuzz/fuzz_topology: tests/fuzz/fuzz_topology.c $(LIB_SRCS) \
+    $(wildcard include/*.h lib/*.h topology/*.h parsers/*.h policy/*.h cgctl/*.h guests/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CLANG   $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ tests/fuzz/fuzz_topology.c $(LIB_SRCS) $(PKG_LIBS)
