@@ -16,7 +16,6 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 
-
 static void node_priv_clear(struct node_priv *n)
 {
     cgp_bitmap_free(n->cpus);

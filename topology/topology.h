@@ -27,7 +27,7 @@ struct cgp_topology {
     uint64_t proc_mem_total;        /* /proc/meminfo MemTotal, CGP_UNKNOWN_U64 */
 };
 
-/* Bytes read of a kernel file that is not a single attribute. */
+/* Size cap of the kernel files read whole (long lists, meminfo, distance). */
 #define TOPO_SMALL_FILE (1u << 20)
 
 /* Read a list file ("0-3,8") or, with hex, a mask file. Missing file: 0 and
