@@ -12,7 +12,8 @@ FUZZPOLICY_CFLAGS  := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,u
                       -fno-sanitize-recover=undefined -std=c11 -Wall -Wextra -D_GNU_SOURCE \
                       -Iinclude -Ilib -Itopology -DCGP_VERSION=\"fuzz\"
 
-$(FUZZPOLICY_BIN): tests/fuzz-policy/fuzz_policy.c $(LIB_SRCS) include/cgplace_policy.h
+$(FUZZPOLICY_BIN): tests/fuzz-policy/fuzz_policy.c $(LIB_SRCS) \
+    $(wildcard include/*.h lib/*.h topology/*.h parsers/*.h policy/*.h cgctl/*.h guests/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CLANG   $@")
 	-$(Q)$(FUZZPOLICY_CC) $(FUZZPOLICY_CFLAGS) $(PKG_CFLAGS) -o $@ tests/fuzz-policy/fuzz_policy.c \

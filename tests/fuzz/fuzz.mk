@@ -14,12 +14,13 @@ FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefin
                 -Iinclude -Ilib -Itopology -DCGP_VERSION=\"fuzz\"
 FUZZ_TARGETS := $(B)/fuzz/fuzz_cpulist $(B)/fuzz/fuzz_topology
 
-$(B)/fuzz/fuzz_cpulist: tests/fuzz/fuzz_cpulist.c lib/bitmap.c lib/internal.h include/cgplace.h
+$(B)/fuzz/fuzz_cpulist: tests/fuzz/fuzz_cpulist.c lib/bitmap.c lib/arena.c lib/internal.h include/cgplace.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CLANG   $@")
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_cpulist.c lib/bitmap.c
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_cpulist.c lib/bitmap.c lib/arena.c
 
-$(B)/fuzz/fuzz_topology: tests/fuzz/fuzz_topology.c $(LIB_SRCS) lib/internal.h include/cgplace.h
+$(B)/fuzz/fuzz_topology: tests/fuzz/fuzz_topology.c $(LIB_SRCS) \
+    $(wildcard include/*.h lib/*.h topology/*.h parsers/*.h policy/*.h cgctl/*.h guests/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CLANG   $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ tests/fuzz/fuzz_topology.c $(LIB_SRCS) $(PKG_LIBS)
