@@ -80,10 +80,6 @@ CGP_EXPORT int cgp_policy_parse_buffer(const char *name, const char *buf, size_t
 CGP_EXPORT void cgp_policy_free(cgp_policy *p);
 /* Number of guest blocks parsed. */
 CGP_EXPORT size_t cgp_policy_n_guests(const cgp_policy *p);
-/* Tell the compiler that the guest block `name` runs now (its memory is
- * already allocated, so MemFree warnings leave it out, and its placement has
- * running = true). Returns 0 or -ENOENT (no such block). */
-CGP_EXPORT int cgp_policy_set_running(cgp_policy *p, const char *name, bool running);
 
 /* ------------------------------------------------------------------ */
 /* Compilation: validation, defaults, auto placement                    */
@@ -121,7 +117,7 @@ struct cgp_guest_placement {
     const char *name;        /* block name, also the cgroup directory name */
     const char *file;        /* where the guest block starts */
     unsigned line, col;
-    bool running;            /* as set by cgp_policy_set_running() */
+    bool running;            /* a process matches it (cgp_policy_compile_running) */
     unsigned n_vcpus;
     uint64_t memory_kib;     /* 0 when the guest gives no memory statement */
     enum cgp_mem_mode mode;

@@ -76,7 +76,6 @@ struct pol_guest {
     struct pol_cell *cells;
     cgp_bitmap *emulatorpin;
     struct pol_loc emu_loc;
-    bool running;         /* set by cgp_policy_set_running() */
 };
 
 struct pol_host {

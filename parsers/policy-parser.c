@@ -56,17 +56,6 @@ CGP_EXPORT size_t cgp_policy_n_guests(const cgp_policy *p)
     return p ? p->n_guests : 0;
 }
 
-CGP_EXPORT int cgp_policy_set_running(cgp_policy *p, const char *name, bool running)
-{
-    for (size_t i = 0; i < p->n_guests; i++) {
-        if (!strcmp(p->guests[i].name, name)) {
-            p->guests[i].running = running;
-            return 0;
-        }
-    }
-    return -ENOENT;
-}
-
 /* A copy of name kept in the policy's file list (diagnostics point at it). */
 static int intern_file(cgp_policy *p, const char *name, const char **out)
 {
