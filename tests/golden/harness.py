@@ -330,6 +330,20 @@ class Layer:
         return 1 if self.failed else 0
 
 
+def split_argv(argv, n):
+    """[--criterion-args ARGS] ARG1..ARGn [CRITERION_BIN...] (the command line
+    of a layer that also runs Criterion binaries) -> ([ARG1..ARGn],
+    [CRITERION_BIN...], ARGS split like a shell would)."""
+    extra = []
+    if argv[:1] == ["--criterion-args"] and len(argv) > 1:
+        extra, argv = shlex.split(argv[1]), argv[2:]
+    if len(argv) < n:
+        print("usage: %s [--criterion-args ARGS] %d arguments [CRITERION_BIN...]"
+              % (os.path.basename(sys.argv[0]), n), file=sys.stderr)
+        sys.exit(2)
+    return argv[:n], argv[n:], extra
+
+
 def criterion_main(argv):
     """criterion BUILD NAME "EXTRA ARGS" BIN...: the Criterion layers."""
     if len(argv) < 3:

@@ -14,7 +14,6 @@ RESULTS. tests/sandbox/cli.py runs it (no CRITERION_BIN) through a wrapper
 that drops --no-sandbox."""
 import json
 import os
-import shlex
 import shutil
 import subprocess
 import sys
@@ -24,12 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "golden"))
 import harness as H  # noqa: E402
 
-ARGS = sys.argv[1:]
-CRITERION_ARGS = []
-if ARGS[:1] == ["--criterion-args"]:
-    CRITERION_ARGS, ARGS = shlex.split(ARGS[1]), ARGS[2:]
-BIN, WORK, RESULTS = ARGS[:3]
-CRITERION_BINS = ARGS[3:]
+(BIN, WORK, RESULTS), CRITERION_BINS, CRITERION_ARGS = H.split_argv(sys.argv[1:], 3)
 QEMU = "/usr/bin/qemu-system-x86_64"
 
 POLICY = """

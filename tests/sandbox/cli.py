@@ -15,7 +15,6 @@ counted through --tap with ARGS added. Checks, FAIL blocks and counts are
 tests/golden/harness.py's; writes "PASSED FAILED SKIPPED" to RESULTS."""
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import sys
@@ -25,11 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "golden"))
 import harness as H  # noqa: E402
 
-ARGS = sys.argv[1:]
-CRITERION_ARGS = []
-if ARGS[:1] == ["--criterion-args"]:
-    CRITERION_ARGS, ARGS = shlex.split(ARGS[1]), ARGS[2:]
-BIN, WORK, RESULTS = ARGS[:3]
+(BIN, WORK, RESULTS), CRITERION_BINS, CRITERION_ARGS = H.split_argv(sys.argv[1:], 3)
 LAYER = H.Layer("sandbox", RESULTS, verbose=True)
 
 
@@ -217,6 +212,6 @@ LAYER.add(gp, gf, gs)
 if r.rc != 0 and gf == 0:
     check("guests golden (sandboxed) exit status", False, r.out[-2000:] + r.err[-2000:])
 
-for binary in ARGS[3:]:
+for binary in CRITERION_BINS:
     LAYER.criterion(binary, CRITERION_ARGS)
 sys.exit(LAYER.finish())
