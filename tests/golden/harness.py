@@ -2,9 +2,9 @@
 """tests/golden/harness.py - the one harness of the test layers that run cgplace
 or Criterion binaries and count results.
 
-Used by tests/golden/run.py (+ check.py), tests/policy/golden.py and
-tests/guests/golden.py, and, through its command line, by tests/unit/run.sh
-(the Criterion layers: unit, cgctl, guests, sandbox, asan).
+Used by tests/golden/run.py (+ check.py), tests/policy/golden.py,
+tests/guests/golden.py and tests/sandbox/cli.py, and, through its command
+line, by tests/unit/run.sh (the Criterion layers unit, cgctl and asan).
 
     import harness as H
     cli = H.Cli(BIN)                                   # or H.Cli(BIN, "--no-sandbox")
