@@ -140,6 +140,19 @@ def snapshot(binary, workdir):
     return os.path.join(dst, os.path.basename(binary))
 
 
+CAPABILITY_RNG = os.environ.get("CAPABILITY_RNG", "/usr/share/libvirt/schemas/capability.rng")
+
+
+def relaxng(text, rng=CAPABILITY_RNG):
+    """Validate the XML TEXT with xmllint against the RelaxNG schema RNG
+    (libvirt's capability.rng unless CAPABILITY_RNG says otherwise): a list of
+    problems, empty when valid; None when xmllint or the schema is missing."""
+    if not os.access(rng, os.R_OK) or not shutil.which("xmllint"):
+        return None
+    r = run(["xmllint", "--noout", "--relaxng", rng, "-"], stdin=text)
+    return [] if r.rc == 0 else ["does not validate against %s:" % os.path.basename(rng), indent(r.err, limit=20)]
+
+
 def scratch_base():
     """~20k small files per golden run: tmpfs when there is one ($TMPDIR first)."""
     if os.environ.get("TMPDIR"):
@@ -214,10 +227,10 @@ class Layer:
         if results and os.path.exists(results):
             os.remove(results)
 
-    def ok(self, case):
+    def ok(self, case, note=""):
         self.passed += 1
         if self.verbose:
-            print("PASS %s/%s" % (self.name, case))
+            print("PASS %s/%s%s" % (self.name, case, ": " + note if note else ""))
 
     def fail(self, case, *details):
         self.failed += 1
