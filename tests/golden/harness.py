@@ -3,8 +3,9 @@
 or Criterion binaries and count results.
 
 Used by tests/golden/run.py (+ check.py), tests/policy/golden.py,
-tests/guests/golden.py and tests/sandbox/cli.py, and, through its command
-line, by tests/unit/run.sh (the Criterion layers unit, cgctl and asan).
+tests/guests/golden.py, tests/sandbox/cli.py and tests/oracle/run.py, and,
+through its command line, by tests/unit/run.sh (the Criterion layers unit,
+cgctl and asan).
 
     import harness as H
     cli = H.Cli(BIN)                                   # or H.Cli(BIN, "--no-sandbox")
