@@ -91,7 +91,8 @@ class Result:
 
 def run(argv, cwd=None, env=None, timeout=60, stdin=None):
     """Run argv; env is added to (not replacing) the environment. Never raises on
-    a non-zero exit or a timeout (rc None, timed_out True, a note on err)."""
+    a non-zero exit, a timeout (rc None, timed_out True, a note on err) or a
+    program that cannot be executed (rc 127, the reason on err, like a shell)."""
     full_env = None
     if env:
         full_env = dict(os.environ)
@@ -102,6 +103,8 @@ def run(argv, cwd=None, env=None, timeout=60, stdin=None):
     except subprocess.TimeoutExpired as e:
         return Result(argv, None, decode(e.stdout), decode(e.stderr) + "\n(timed out after %ss: a hang?)" % timeout,
                       timed_out=True)
+    except OSError as e:
+        return Result(argv, 127, "", "%s: %s\n" % (argv[0], e))
     return Result(argv, p.returncode, decode(p.stdout), decode(p.stderr))
 
 
