@@ -222,10 +222,6 @@ extern const struct cgctl_backend_ops cgctl_backend_empty;
  * empty), -EIO unparsable, -errno. */
 int cgctl_read_set(int dfd, const char *file, cgp_bitmap **out);
 
-/* Map a /proc/PID/cgroup path to one relative to the root with the given
- * prefix; NULL when outside (or ENOMEM). malloc'd. */
-char *cgctl_rel_path(const char *prefix, const char *v);
-
 /* Open the cgroup root of ctx: *fd a directory fd, *prefix the root's path in
  * the hierarchy as /proc/PID/cgroup names it ("" for the hierarchy root;
  * malloc'd). -errno with ctx's last error set. */

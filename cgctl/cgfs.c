@@ -14,25 +14,24 @@
 
 struct cgctl_hooks cgctl_hooks;
 
-char *cgctl_rel_path(const char *prefix, const char *v)
+/* A /proc/PID/cgroup path relative to the root whose path in the hierarchy
+ * is prefix: 0 and *out (malloc'd), -EXDEV when it lies outside, -ENOMEM. */
+static int rel_path(const char *prefix, const char *v, char **out)
 {
     size_t pl = strlen(prefix);
-    if (strncmp(v, prefix, pl) != 0)
-        return NULL;
     const char *rest = v + pl;
-    if (*rest == '\0')
-        return strdup("");
-    if (*rest != '/')
-        return NULL;
+    if (strncmp(v, prefix, pl) != 0 || (*rest && *rest != '/'))
+        return -EXDEV;
     while (*rest == '/')
         rest++;
     char *r = strdup(rest);
-    if (r) {
-        size_t n = strlen(r);
-        while (n && r[n - 1] == '/')
-            r[--n] = '\0';
-    }
-    return r;
+    if (!r)
+        return -ENOMEM;
+    size_t n = strlen(r);
+    while (n && r[n - 1] == '/')
+        r[--n] = '\0';
+    *out = r;
+    return 0;
 }
 
 /* Undo mountinfo's octal escapes (\040) in place. */
@@ -525,8 +524,13 @@ static int fs_task_group(struct cgctl_backend *be, int pid, int tid, char **path
         return r;
     if (!v)
         return -ENOENT;
-    char *rel = cgctl_rel_path(be->prefix, v);
-    *inside = rel != NULL;
+    char *rel = NULL;
+    r = rel_path(be->prefix, v, &rel);
+    if (r == -ENOMEM) {
+        free(v);
+        return r;
+    }
+    *inside = r == 0;
     if (rel)
         free(v);
     *path = rel ? rel : v;
