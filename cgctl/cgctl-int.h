@@ -120,9 +120,12 @@ struct cgctl_dguest {
     const char *path;                /* the guest's place, PARENT/NAME */
     bool planned;                    /* groups and threads below are filled */
     bool split;                      /* groups[1..] are threaded children */
-    /* The memory policy a cgroup cannot express (placement needs_exec: mode
-     * preferred/interleave): only a process started under that policy gets
-     * it. NULL when the cgroup says it all. */
+    /* The memory policy a cgroup cannot express (needs_exec: mode preferred
+     * or interleave): only a process started under it gets it; exec_note
+     * says so on the report's cpuset.mems ops (NULL when the cgroup says it
+     * all). */
+    bool needs_exec;
+    enum cgp_mem_mode mode;
     const char *exec_note;
     size_t n_groups;                 /* [0] the guest's own group */
     struct cgctl_dgroup *groups;

@@ -132,6 +132,8 @@ int cgctl_desired_build(const cgp_placement *pl, const struct cgctl_match *m, st
         g->planned = m ? m[i].managed : true;
         g->split = m ? m[i].split : true;
         g->proc = m ? m[i].proc : NULL;
+        g->needs_exec = g->gp->needs_exec;
+        g->mode = g->gp->mode;
         any |= g->planned;
     }
     if (!any)
@@ -146,11 +148,11 @@ int cgctl_desired_build(const cgp_placement *pl, const struct cgctl_match *m, st
             continue;
         if (!m && !cgctl_valid_component(g->gp->name, strlen(g->gp->name)))
             return -EINVAL;
-        if (g->gp->needs_exec &&
+        if (g->needs_exec &&
             !(g->exec_note = cgp_arena_printf(a, "mode %s cannot be set through a cgroup, which only restricts: "
                                               "start QEMU under that memory policy (numactl, or a QEMU "
                                               "memory backend's policy=) for the real policy",
-                                              cgp_mem_mode_name(g->gp->mode))))
+                                              cgp_mem_mode_name(g->mode))))
             return -ENOMEM;
         if ((r = build_groups(a, g)) < 0 || (r = build_threads(a, g, msgs)) < 0)
             return r;
