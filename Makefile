@@ -25,6 +25,13 @@ LINK_LIBS  := $(filter-out -lxml2,$(PKG_LIBS))
 CFLAGS    ?= -O2 -g
 WFLAGS    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral \
              -D_GNU_SOURCE -DCGP_VERSION=\"$(VERSION)\" -Iinclude -Ilib
+# The test build (make B=build/test CGP_TESTING=1) compiles in the fault points
+# the real-kernel tests drive from the environment (cgctl/testing.c); the
+# release build has neither their code nor their strings.
+CGP_TESTING ?=
+ifeq ($(CGP_TESTING),1)
+WFLAGS    += -DCGP_TESTING
+endif
 LIB_CFLAGS := $(WFLAGS) -fPIC -fvisibility=hidden -DCGP_BUILDING_LIB $(PKG_CFLAGS)
 CLI_CFLAGS := $(WFLAGS) $(PKG_CFLAGS)
 SAN       ?=
