@@ -87,12 +87,15 @@ struct cgctl_match {             /* one per policy guest, in policy order */
     bool split;                      /* threads told apart: threaded children */
 };
 
-/* Match the processes to the guests of pl: out[cgp_placement_n_guests(pl)]
+/* Match the processes to the guests of pl: out[cgp_placement_n_guests(pl)].
+ * A process the placement was compiled with (cgp_policy_compile_running)
+ * keeps the matching made then; only others are matched here, by the same
+ * matcher (pidfiles read under ctx's sysroot).
  * (zeroed by the caller). *n_unmanaged counts QEMU processes no block
  * matches. Returns 0, -EINVAL after recording errors in msgs (a process
  * matching two blocks, a block matching two processes, an invalid cgroup
  * name, per-thread placement without thread names), -ENOMEM. */
-int cgctl_match_guests(const cgp_placement *pl, const struct cgp_guest *const *procs, size_t n_procs,
+int cgctl_match_guests(cgp_ctx *ctx, const cgp_placement *pl, const struct cgp_guest *const *procs, size_t n_procs,
                        struct cgctl_match *out, size_t *n_unmanaged, struct cgctl_msgs *msgs);
 
 /* A path component the cgroupfs accepts and that stays where it is put. */

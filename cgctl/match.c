@@ -63,21 +63,46 @@ static bool needs_split(const struct cgp_guest_placement *gp)
     return false;
 }
 
+/* The blocks process pr matches, ascending: the compiler's matching when pl
+ * was compiled with pr (the normal case: matched once per run), else the
+ * matcher's answer now. *v is malloc'd. Count or -ENOMEM. */
+static ssize_t blocks_of(cgp_ctx *ctx, const cgp_placement *pl, const struct cgp_guest *pr, size_t **v)
+{
+    for (size_t k = 0; k < cgp_placement_n_procs(pl); k++) {
+        const struct cgp_proc_match *pm = cgp_placement_proc(pl, k);
+        if (pm->proc != pr)
+            continue;
+        if (!(*v = calloc(pm->n_guests + 1, sizeof **v)))
+            return -ENOMEM;
+        memcpy(*v, pm->guests, pm->n_guests * sizeof **v);
+        return (ssize_t)pm->n_guests;
+    }
+    size_t n = cgp_placement_n_guests(pl), c = 0;
+    if (!(*v = calloc(n + 1, sizeof **v)))
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        if (cgp_guest_matches(ctx, pr, cgp_placement_guest(pl, i)))
+            (*v)[c++] = i;
+    return (ssize_t)c;
+}
+
 /* Pair each process with the one block it matches. */
-static int pair(const cgp_placement *pl, const struct cgp_guest *const *procs, size_t n_procs,
+static int pair(cgp_ctx *ctx, const cgp_placement *pl, const struct cgp_guest *const *procs, size_t n_procs,
                 struct cgctl_match *out, size_t *n_unmanaged, struct cgctl_msgs *msgs)
 {
     const struct cgp_host_settings *hs = cgp_placement_host(pl);
-    size_t n = cgp_placement_n_guests(pl);
     int bad = 0;
     for (size_t p = 0; p < n_procs; p++) {
         const struct cgp_guest *pr = procs[p];
         if (!pr)
             continue;
+        size_t *blocks CGP_AUTOFREE = NULL;
+        ssize_t nb = blocks_of(ctx, pl, pr, &blocks);
+        if (nb < 0)
+            return (int)nb;
         ssize_t hit = -1;
-        for (size_t i = 0; i < n; i++) {
-            if (!cgp_guest_matches(pr, cgp_placement_guest(pl, i)))
-                continue;
+        for (ssize_t k = 0; k < nb; k++) {
+            size_t i = blocks[k];
             if (hit >= 0) {
                 cgctl_msgf(msgs, CGP_MSG_ERROR, cgp_placement_guest(pl, i)->name, pr->pid,
                            "process %d (%s) matches both guest '%s' and guest '%s': make the match lines tell them apart",
@@ -110,14 +135,16 @@ static int pair(const cgp_placement *pl, const struct cgp_guest *const *procs, s
     return bad;
 }
 
-int cgctl_match_guests(const cgp_placement *pl, const struct cgp_guest *const *procs, size_t n_procs,
+int cgctl_match_guests(cgp_ctx *ctx, const cgp_placement *pl, const struct cgp_guest *const *procs, size_t n_procs,
                        struct cgctl_match *out, size_t *n_unmanaged, struct cgctl_msgs *msgs)
 {
     const struct cgp_host_settings *hs = cgp_placement_host(pl);
     size_t n = cgp_placement_n_guests(pl);
     for (size_t i = 0; i < n; i++)
         out[i].state = CGP_GUEST_NOT_RUNNING;
-    int bad = pair(pl, procs, n_procs, out, n_unmanaged, msgs);
+    int bad = pair(ctx, pl, procs, n_procs, out, n_unmanaged, msgs);
+    if (bad == -ENOMEM)
+        return bad;
     for (size_t i = 0; i < n; i++) {
         struct cgctl_match *g = &out[i];
         const struct cgp_guest_placement *gp = cgp_placement_guest(pl, i);

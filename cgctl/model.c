@@ -422,7 +422,7 @@ static int match_and_model(cgp_enforce *e, const struct cgp_guest *const *guests
     if (!(flags & CGCTL_PLAN_ALL)) {
         if (!(m = calloc(n ? n : 1, sizeof *m)))
             return -ENOMEM;
-        r = cgctl_match_guests(e->pl, guests, n_guests, m, &e->sum.n_unmanaged, &e->msgs);
+        r = cgctl_match_guests(e->ctx, e->pl, guests, n_guests, m, &e->sum.n_unmanaged, &e->msgs);
         if (r == -ENOMEM)
             return r;
         if (r < 0) {

@@ -651,7 +651,6 @@ CGP_EXPORT int cgp_guests_discover(cgp_ctx *ctx, unsigned flags, cgp_guest_list 
             break;
         }
         if (k > 0) {
-            l->g[l->n].sysroot = l->sysroot;
             l->n++;
         }
     }

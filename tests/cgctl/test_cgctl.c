@@ -80,7 +80,7 @@ static void mk_guest(struct cgp_guest *g, struct cgp_guest_thread *th, int pid, 
     mk_threads(th, pid);
     *g = (struct cgp_guest){ .pid = pid, .pidfd = -1, .start_time = (uint64_t)pid * 10, .name = name,
                              .cgroup = "/user.slice", .thread_source = CGP_THREADS_NAMES, .n_threads = 7,
-                             .threads = th, .sysroot = F.sys };
+                             .threads = th };
 }
 
 static void setup(void)
@@ -795,7 +795,7 @@ Test(cgctl, many_guests_fd_cache_flushed_no_leak)
         th[i][1] = (struct cgp_guest_thread){ pid + 1, CGP_THREAD_VCPU, 0, NULL };
         g[i] = (struct cgp_guest){ .pid = pid, .pidfd = -1, .start_time = (uint64_t)pid * 10, .name = names[i],
                                    .cgroup = "/user.slice", .thread_source = CGP_THREADS_NAMES, .n_threads = 2,
-                                   .threads = th[i], .sysroot = F.sys };
+                                   .threads = th[i] };
         gp[i] = &g[i];
         len += (size_t)snprintf(pol + len, cap - len,
                                 "guest g%d { vcpus 1; cpus %d-%d; memory 1M nodes %d; vcpupin 0 %d; emulatorpin %d; }\n",
