@@ -19,7 +19,7 @@ endif
 PKGS      := libxml-2.0 json-c libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-# libxml2 is dlopen()ed by the library (lib/capabilities.c), not linked
+# libxml2 is dlopen()ed by the library (topology/capabilities.c), not linked
 LINK_LIBS  := $(filter-out -lxml2,$(PKG_LIBS))
 
 CFLAGS    ?= -O2 -g

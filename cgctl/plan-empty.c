@@ -2,9 +2,10 @@
  * a dry run of the enforcement engine on its "empty" backend, where every
  * group is absent and every guest of the policy is planned without a
  * process. The desired tree and the ordered ops are therefore the ones
- * apply makes on a fresh host; this file only copies them out. */
-#include "policy-int.h"
-#include "../cgctl/cgctl-int.h"
+ * apply makes on a fresh host; this file only copies them out. It lives in
+ * cgctl/ (declared with the plan types in cgplace_policy.h) because it is
+ * the engine: data flows policy -> cgctl, never back. */
+#include "cgctl-int.h"
 
 #include <errno.h>
 #include <string.h>
