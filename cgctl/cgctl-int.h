@@ -1,18 +1,32 @@
 /* Internal interface of the enforcement engine (cgctl/). Not installed.
  *
- * Test hooks: tests linking the static archive may set cgctl_hooks to watch
- * and fail every cgroup mutation the engine makes (the symbol is hidden in
- * the shared library). `before` runs first: a negative return fails the
- * operation with that errno without doing it (fault injection). `after` runs
- * once the operation succeeded: a fake cgroupfs made of plain files uses it to
- * play the kernel's part (effective sets, memberships, /proc/PID/task/TID/
- * status). `undo` is true for rollback operations. `dirfd_max` shrinks the
- * engine's directory fd cache so that a small test exercises its flushing.
+ * The path from a placement to the kernel:
+ *   match.c     placement + processes -> per guest: its process, state, detail
+ *   desired.c   -> the desired state ("the plan"): per guest its groups, each
+ *               group's CPUs and nodes, which thread goes to which group, the
+ *               memory policy only `exec` can set; backend-neutral
+ *   model.c     desired state + a backend's view of the live tree -> ordered
+ *               actions (diff), each with its inverse (the journal)
+ *   execute.c   carry the actions out through the backend, roll back
+ *   readback.c  what the kernel granted (effective sets, task affinities)
+ *   migrate.c   numa_maps and migrate_pages(2) for leftover pages
+ *   verify.c    the drift audit
+ *   cgfs.c      the cgroupfs backend (and the "empty" one that plans against
+ *               an absent tree); a systemd or libvirt backend plugs in beside
+ *               them through struct cgctl_backend_ops.
  *
- * Environment (for the real-kernel tests, where no hook can be linked):
- * CGPLACE_FAULT_WRITE=k makes the k-th forward operation (mkdir or write) of a
- * run fail with EIO; CGPLACE_STOP_WRITE=k stops the process (SIGSTOP) just
- * before it, so that a test can change the world (kill a guest) and resume it. */
+ * Error style: int functions return 0 or a negative errno; the detail goes to
+ * the context with cgp_ctx_errorf; every exported entry point clears it first.
+ *
+ * Test hooks: tests linking the static archive may set cgctl_hooks to watch
+ * and fail every cgroup mutation the cgroupfs backend makes (the symbol is
+ * hidden in the shared library). `before` runs first: a negative return fails
+ * the operation with that errno without doing it (fault injection). `after`
+ * runs once the operation succeeded: a fake cgroupfs made of plain files uses
+ * it to play the kernel's part (effective sets, memberships,
+ * /proc/PID/task/TID/status). `undo` is true for rollback operations.
+ * `dirfd_max` shrinks the backend's directory fd cache so that a small test
+ * exercises its flushing. */
 #ifndef CGCTL_INT_H
 #define CGCTL_INT_H
 
@@ -32,24 +46,288 @@ struct cgctl_hooks {
 
 extern struct cgctl_hooks cgctl_hooks;
 
+/* Fault points for the real-kernel tests, compiled in only by the test build
+ * (make B=build/test CGP_TESTING=1, cgctl/testing.c): before the seq-th
+ * forward action of a run, CGPLACE_STOP_WRITE=seq stops the process (SIGSTOP)
+ * and CGPLACE_FAULT_WRITE=seq fails the action with EIO. The release engine
+ * has neither the code nor the strings. */
+#ifdef CGP_TESTING
+int cgctl_test_fault(unsigned seq);
+#else
+static inline int cgctl_test_fault(unsigned seq)
+{
+    (void)seq;
+    return 0;
+}
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Messages                                                             */
+/* ------------------------------------------------------------------ */
+
+struct cgctl_msgs {
+    size_t n, cap;
+    struct cgp_enforce_msg *v;
+    struct cgp_arena *arena;     /* holds the texts */
+};
+
+/* Append a message. 0 or -ENOMEM. */
+int cgctl_msgf(struct cgctl_msgs *m, enum cgp_msg_level lv, const char *guest, int pid, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* ------------------------------------------------------------------ */
+/* Matching (to be lifted into the pipeline)                            */
+/* ------------------------------------------------------------------ */
+
+struct cgctl_match {             /* one per policy guest, in policy order */
+    const struct cgp_guest *proc;    /* the matching process, or NULL */
+    enum cgp_guest_state state;      /* NOT_RUNNING (also when matched), FOREIGN, INVALID */
+    const char *detail;              /* arena string or literal; NULL */
+    bool managed;                    /* running, ours, valid: to be placed */
+    bool split;                      /* threads told apart: threaded children */
+};
+
+/* Match the processes to the guests of pl: out[cgp_placement_n_guests(pl)].
+ * A process the placement was compiled with (cgp_policy_compile_running)
+ * keeps the matching made then; only others are matched here, by the same
+ * matcher (pidfiles read under ctx's sysroot).
+ * (zeroed by the caller). *n_unmanaged counts QEMU processes no block
+ * matches. Returns 0, -EINVAL after recording errors in msgs (a process
+ * matching two blocks, a block matching two processes, an invalid cgroup
+ * name, per-thread placement without thread names), -ENOMEM. */
+int cgctl_match_guests(cgp_ctx *ctx, const cgp_placement *pl, const struct cgp_guest *const *procs, size_t n_procs,
+                       struct cgctl_match *out, size_t *n_unmanaged, struct cgctl_msgs *msgs);
+
+/* A path component the cgroupfs accepts and that stays where it is put. */
+bool cgctl_valid_component(const char *s, size_t n);
+bool cgctl_valid_path(const char *p);
+
+/* ------------------------------------------------------------------ */
+/* The desired state: one builder for plan, apply and verify            */
+/* ------------------------------------------------------------------ */
+
+struct cgctl_dgroup {
+    const char *path;            /* relative to the cgroup root */
+    bool threaded;               /* a threaded child (emulator, vcpuN, iothread-ID) */
+    const cgp_bitmap *cpus, *mems;   /* NULL: not written (inherits) */
+};
+
+struct cgctl_dthread {
+    const struct cgp_guest_thread *th;
+    size_t group;                /* index into its guest's groups */
+};
+
+struct cgctl_dguest {
+    const struct cgp_guest_placement *gp;
+    const struct cgp_guest *proc;    /* NULL: planned without a process (empty tree) */
+    const char *path;                /* the guest's place, PARENT/NAME */
+    bool planned;                    /* groups and threads below are filled */
+    bool split;                      /* groups[1..] are threaded children */
+    /* The memory policy a cgroup cannot express (needs_exec: mode preferred
+     * or interleave): only a process started under it gets it; exec_note
+     * says so on the report's cpuset.mems ops (NULL when the cgroup says it
+     * all). */
+    bool needs_exec;
+    enum cgp_mem_mode mode;
+    const char *exec_note;
+    size_t n_groups;                 /* [0] the guest's own group */
+    struct cgctl_dgroup *groups;
+    size_t n_threads;
+    struct cgctl_dthread *threads;
+};
+
+struct cgctl_desired {
+    size_t n_shared;                 /* "" then each component of PARENT: only when a guest is planned */
+    const char **shared;
+    size_t n;                        /* one per policy guest */
+    struct cgctl_dguest *g;
+};
+
+struct cgctl_backend;
+
+/* Build the desired state of pl for the guests m says are managed (m NULL:
+ * every guest, split, without a process: the tree `plan` shows for an empty
+ * hierarchy). The backend says where each guest's place is; everything is
+ * kept in msgs' arena. Warnings (a vCPU beyond the policy's) go to msgs.
+ * 0, -EINVAL (an invalid cgroup name), -ENOMEM. */
+int cgctl_desired_build(const cgp_placement *pl, const struct cgctl_match *m, struct cgctl_backend *be,
+                        struct cgctl_msgs *msgs, struct cgctl_desired *d);
+
+/* ------------------------------------------------------------------ */
+/* Backends                                                             */
+/* ------------------------------------------------------------------ */
+
+/* What the planner asks a backend to do. Each has an inverse the journal
+ * keeps for rollback (CREATE/REMOVE, CPUSET_ON/OFF, a set/move with the old
+ * value; THREADED is undone by removing the group it was made in). */
+enum cgctl_act {
+    CGCTL_CREATE,        /* the group `path` */
+    CGCTL_REMOVE,
+    CGCTL_CPUSET_ON,     /* cpuset for the children of `path` */
+    CGCTL_CPUSET_OFF,
+    CGCTL_THREADED,      /* make `path` a threaded child */
+    CGCTL_SET_CPUS,      /* value: a CPU list ("" empty: inherit) */
+    CGCTL_SET_MEMS,      /* value: a node list */
+    CGCTL_MOVE_PROCESS,  /* value: a pid; `path` the guest's group */
+    CGCTL_MOVE_THREAD,   /* value: a tid */
+};
+
+/* A group's live state, as far as planning looks at it. */
+struct cgctl_live {
+    bool exists, threaded, cpuset_on;
+    cgp_bitmap *cpus, *mems;     /* own sets; NULL = empty (inherits) */
+};
+enum {
+    CGCTL_LIVE_TYPE = 1u << 0,   /* threaded */
+    CGCTL_LIVE_CTL = 1u << 1,    /* cpuset_on */
+    CGCTL_LIVE_CPUS = 1u << 2,
+    CGCTL_LIVE_MEMS = 1u << 3,
+};
+
+struct cgctl_dirfd;
+
+struct cgctl_backend {
+    const struct cgctl_backend_ops *ops;
+    cgp_ctx *ctx;
+    int rootfd;                  /* cgroupfs: the root directory */
+    char *prefix;                /* the root as /proc/PID/cgroup names it */
+    struct cgctl_dirfd *dfd;     /* cgroupfs: directory fds by path */
+    size_t n_dfd;
+};
+
+struct cgctl_backend_ops {
+    const char *name;
+    /* Find and open the hierarchy: -ENOENT/-ENOTDIR/-EOPNOTSUPP as
+     * cgp_cgroup_root(), with the context's error set. */
+    int (*open)(struct cgctl_backend *be);
+    void (*close)(struct cgctl_backend *be);
+    /* The guest's place (its own group) below parent: *out in arena a. */
+    int (*place)(struct cgctl_backend *be, const char *parent, const char *guest, struct cgp_arena *a,
+                 const char **out);
+    /* Live state of a group (what = CGCTL_LIVE_*); absent: exists false. */
+    int (*read_group)(struct cgctl_backend *be, const char *path, unsigned what, struct cgctl_live *st);
+    /* How the report names an action: the file written (NULL: a directory
+     * operation) and the value when the action has a fixed one. */
+    void (*describe)(enum cgctl_act act, enum cgp_op_kind *kind, const char **file, const char **value);
+    /* Create or remove a group, enable cpuset, make threaded, set cpus/mems,
+     * move a process or a thread: one entry, act says which (undo: part of
+     * a rollback). 0 or -errno. */
+    int (*act)(struct cgctl_backend *be, enum cgctl_act act, const char *path, const char *value, bool undo);
+    /* Read back an effective set (cpus, or mems): 0 with *out (NULL: empty
+     * or missing), -ENOENT when the group is absent, -errno. */
+    int (*read_effective)(struct cgctl_backend *be, const char *path, bool mems, cgp_bitmap **out);
+    /* The group of a task: 0 and *path (malloc'd) relative to the root, or
+     * as /proc names it with *inside false; -ENOENT/-ESRCH gone; -errno. */
+    int (*task_group)(struct cgctl_backend *be, int pid, int tid, char **path, bool *inside);
+};
+
+extern const struct cgctl_backend_ops cgctl_backend_cgroupfs;
+extern const struct cgctl_backend_ops cgctl_backend_empty;
+
+/* Read a cpuset list file relative to dfd: 0 with *out (NULL: missing or
+ * empty), -EIO unparsable, -errno. */
+int cgctl_read_set(int dfd, const char *file, cgp_bitmap **out);
+
 /* Open the cgroup root of ctx: *fd a directory fd, *prefix the root's path in
  * the hierarchy as /proc/PID/cgroup names it ("" for the hierarchy root;
  * malloc'd). -errno with ctx's last error set. */
 int cgctl_open_root(cgp_ctx *ctx, int *fd, char **prefix);
 
-
-/* Map a /proc/PID/cgroup path to one relative to the root with the given
- * prefix; NULL when outside (or ENOMEM). malloc'd. */
-char *cgctl_rel_path(const char *prefix, const char *v);
-
-/* The "0::PATH" line of SYSROOT/proc/PID/task/TID/cgroup (tid 0: /proc/PID/cgroup).
- * malloc'd path or NULL (errno set). */
-char *cgctl_task_cgroup(cgp_ctx *ctx, int pid, int tid);
-
-/* Cpus_allowed_list / Mems_allowed_list of a task. 0 or -errno. */
-int cgctl_task_allowed(cgp_ctx *ctx, int pid, int tid, cgp_bitmap **cpus, cgp_bitmap **mems);
-
 /* Take the apply lock (CGPLACE_LOCK or CGP_LOCK_DEFAULT). fd or -errno. */
 int cgctl_lock(cgp_ctx *ctx);
+
+/* ------------------------------------------------------------------ */
+/* The engine's state                                                   */
+/* ------------------------------------------------------------------ */
+
+struct cgn {                     /* one group of the model */
+    const char *path;            /* relative to the root */
+    int gi;                      /* guest index, -1 shared ancestor */
+    bool threaded_child;
+    bool want_cpuset_ctl;        /* needs cpuset for its children */
+    const cgp_bitmap *want_cpus, *want_mems;   /* NULL: not written */
+    /* live state, updated as actions are planned */
+    struct cgctl_live live;
+    bool created;
+};
+
+struct task {
+    int gi;
+    const struct cgp_guest_thread *th;
+    int tid;
+    char *cg;                    /* current group (relative), NULL unknown/gone */
+    size_t target;               /* cgn index */
+};
+
+struct eop {                     /* one journal entry */
+    struct cgp_op pub;
+    int gi;
+    enum cgctl_act act;
+    const char *value;           /* the action's value (pub.value is the report's) */
+    bool has_undo;
+    enum cgctl_act uact;
+    const char *upath, *uvalue;
+    bool done, undone;
+    int tid;                     /* membership actions: the task (pid for a process) */
+};
+
+struct eguest {
+    struct cgp_enforce_guest pub;
+    const struct cgp_guest_placement *gp;
+    bool managed;                /* running, ours: planned */
+    size_t cg_first, cg_n;       /* its cgns */
+};
+
+struct cgp_enforce {
+    cgp_ctx *ctx;
+    const cgp_placement *pl;
+    struct cgctl_backend be;
+    struct cgp_enforce_summary sum;
+    struct cgp_arena arena;      /* strings, bitmaps, arrays named by the report */
+    struct cgctl_msgs msgs;
+    struct cgctl_desired want;
+    size_t n_g;
+    struct eguest *g;
+    size_t n_cg, cap_cg;
+    struct cgn *cg;
+    size_t n_t, cap_t;
+    struct task *t;
+    size_t n_op, cap_op;
+    struct eop *op;
+    size_t n_kept;
+    struct cgp_op *kept;         /* public view of the kept ops */
+    unsigned n_forward;          /* forward actions tried in this run */
+};
+
+enum {
+    CGCTL_PLAN_ALL = 1u << 16,   /* internal flag: every guest, no process (empty tree) */
+};
+
+/* model.c: create the engine on backend ops, match, build the model from
+ * the desired state (prepare); read the live tree and plan (start). Both
+ * return 0 or -errno; a refused or failed run is recorded in e->sum. */
+int cgctl_prepare(cgp_ctx *ctx, const cgp_placement *pl, const struct cgp_guest *const *guests, size_t n_guests,
+                  unsigned flags, const struct cgctl_backend_ops *ops, cgp_enforce **out);
+int cgctl_start(cgp_enforce *e);
+/* Make the public op list: the planned ops (dry) or the kept ones. */
+int cgctl_publish(cgp_enforce *e, bool dry);
+/* The run behind cgp_enforce_run, on any backend. */
+int cgctl_enforce(cgp_ctx *ctx, const cgp_placement *pl, const struct cgp_guest *const *guests, size_t n_guests,
+                  unsigned flags, const struct cgctl_backend_ops *ops, cgp_enforce **out);
+
+/* execute.c */
+int cgctl_execute(cgp_enforce *e);   /* 0, or -EIO after a failure (rolled back) */
+void cgctl_vanish(cgp_enforce *e, size_t gi, const char *when);
+void cgctl_fail_run(cgp_enforce *e, int err, const char *guest, const char *what);
+
+/* readback.c: one guest's effective sets and thread affinities. 0, or
+ * -errno with *why (arena). */
+int cgctl_readback(cgp_enforce *e, size_t gi, const char **why);
+
+/* migrate.c */
+void cgctl_migrate_leftovers(cgp_enforce *e, size_t gi);
+/* Pages of pid per node from numa_maps: *pages gets 2 * *n_nodes counts, all
+ * mappings first, then anonymous ones only. 0 or -errno. */
+int cgctl_read_numa_maps(cgp_ctx *ctx, int pid, uint64_t **pages, size_t *n_nodes);
 
 #endif

@@ -1,8 +1,11 @@
-/* cgroup v2 file system access for the enforcement engine: the root, per-task
- * facts from procfs, the apply lock. (Cgroup directories are opened by the
- * engine's fd cache, cg_dir in engine.c.) */
+/* The cgroupfs backend (spec §6 without systemd): PARENT/GUEST at the cgroup
+ * root, every file opened relative to cached directory fds with O_NOFOLLOW;
+ * and the "empty" backend, which plans against a hierarchy where every group
+ * is absent. Also the root, the apply lock. */
 #include "cgctl-int.h"
+#include "../guests/guests-int.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -11,85 +14,23 @@
 
 struct cgctl_hooks cgctl_hooks;
 
-char *cgctl_rel_path(const char *prefix, const char *v)
+/* A /proc/PID/cgroup path relative to the root whose path in the hierarchy
+ * is prefix: 0 and *out (malloc'd), -EXDEV when it lies outside, -ENOMEM. */
+static int rel_path(const char *prefix, const char *v, char **out)
 {
     size_t pl = strlen(prefix);
-    if (strncmp(v, prefix, pl) != 0)
-        return NULL;
     const char *rest = v + pl;
-    if (*rest == '\0')
-        return strdup("");
-    if (*rest != '/')
-        return NULL;
+    if (strncmp(v, prefix, pl) != 0 || (*rest && *rest != '/'))
+        return -EXDEV;
     while (*rest == '/')
         rest++;
     char *r = strdup(rest);
-    if (r) {
-        size_t n = strlen(r);
-        while (n && r[n - 1] == '/')
-            r[--n] = '\0';
-    }
-    return r;
-}
-
-char *cgctl_task_cgroup(cgp_ctx *ctx, int pid, int tid)
-{
-    char rel[96];
-    if (tid > 0)
-        snprintf(rel, sizeof rel, "proc/%d/task/%d/cgroup", pid, tid);
-    else
-        snprintf(rel, sizeof rel, "proc/%d/cgroup", pid);
-    char *buf = NULL;
-    ssize_t n = cgp_read_one(ctx->root_fd, rel, 1 << 16, &buf);
-    if (n < 0) {
-        free(buf);
-        errno = (int)-n;
-        return NULL;
-    }
-    char *res = NULL;
-    for (char *line = buf, *next; line && *line; line = next) {
-        next = strchr(line, '\n');
-        if (next)
-            *next++ = '\0';
-        if (!strncmp(line, "0::", 3)) {
-            res = strdup(line + 3);
-            break;
-        }
-    }
-    free(buf);
-    if (!res)
-        errno = ENOENT;
-    return res;
-}
-
-int cgctl_task_allowed(cgp_ctx *ctx, int pid, int tid, cgp_bitmap **cpus, cgp_bitmap **mems)
-{
-    char rel[96];
-    snprintf(rel, sizeof rel, "proc/%d/task/%d/status", pid, tid);
-    char *buf CGP_AUTOFREE = NULL;
-    ssize_t n = cgp_read_one(ctx->root_fd, rel, 1 << 16, &buf);
-    if (n < 0)
-        return (int)n;
-    cgp_bitmap *c = NULL, *m = NULL;
-    int r = 0;
-    for (char *line = buf, *next; line && *line && r == 0; line = next) {
-        next = strchr(line, '\n');
-        if (next)
-            *next++ = '\0';
-        if (!strncmp(line, "Cpus_allowed_list:", 18) && !c)
-            r = cgp_bitmap_parse(line + 18, 0, &c, NULL);
-        else if (!strncmp(line, "Mems_allowed_list:", 18) && !m)
-            r = cgp_bitmap_parse(line + 18, 0, &m, NULL);
-    }
-    if (r == 0 && (!c || !m))
-        r = -EIO;
-    if (r < 0) {
-        cgp_bitmap_free(c);
-        cgp_bitmap_free(m);
-        return r == -ENOMEM ? r : -EIO;
-    }
-    *cpus = c;
-    *mems = m;
+    if (!r)
+        return -ENOMEM;
+    size_t n = strlen(r);
+    while (n && r[n - 1] == '/')
+        r[--n] = '\0';
+    *out = r;
     return 0;
 }
 
@@ -256,6 +197,7 @@ fail:
 
 CGP_EXPORT int cgp_cgroup_root(cgp_ctx *ctx, char **path)
 {
+    cgp_ctx_clear_error(ctx);
     int fd = -1;
     char *pre = NULL;
     int r = cgctl_open_root(ctx, &fd, &pre);
@@ -287,3 +229,388 @@ int cgctl_lock(cgp_ctx *ctx)
     }
     return fd;
 }
+
+/* ------------------------------------------------------------------ */
+/* Cgroup directory fds                                                 */
+/* ------------------------------------------------------------------ */
+
+/* Every cgroup file access goes through a directory fd. Walking from the root
+ * for each access costs two system calls per path component; a run instead
+ * opens each cgroup once, relative to its parent's cached fd, one component
+ * at a time with O_NOFOLLOW, and keeps it. The returned fd is borrowed and
+ * valid until the next cg_dir call (a full cache is flushed). At most
+ * DIRFD_MAX (well below the usual soft limit of 1024 open files, next to one
+ * pidfd per guest). */
+#define DIRFD_SLOTS 1024
+#define DIRFD_MAX 384
+
+struct cgctl_dirfd {
+    char *path;
+    int fd;
+};
+
+static uint32_t path_hash(const char *p)
+{
+    uint32_t h = 2166136261u;
+    for (; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return h;
+}
+
+static struct cgctl_dirfd *dirfd_slot(struct cgctl_backend *be, const char *path)
+{
+    for (uint32_t i = path_hash(path) % DIRFD_SLOTS;; i = (i + 1) % DIRFD_SLOTS)
+        if (!be->dfd[i].path || !strcmp(be->dfd[i].path, path))
+            return &be->dfd[i];
+}
+
+static void dirfd_flush(struct cgctl_backend *be)
+{
+    for (size_t i = 0; be->dfd && i < DIRFD_SLOTS; i++)
+        if (be->dfd[i].path) {
+            close(be->dfd[i].fd);
+            free(be->dfd[i].path);
+            be->dfd[i].path = NULL;
+        }
+    be->n_dfd = 0;
+}
+
+/* Forget path (it was removed): its slot and everything cached below it. */
+static void dirfd_forget(struct cgctl_backend *be, const char *path)
+{
+    if (!be->dfd || !be->n_dfd)
+        return;
+    /* open addressing without tombstones: rebuild the table minus the victims */
+    struct cgctl_dirfd old[DIRFD_MAX];
+    size_t n = 0;
+    size_t pl = strlen(path);
+    for (size_t i = 0; i < DIRFD_SLOTS; i++) {
+        struct cgctl_dirfd *d = &be->dfd[i];
+        if (!d->path)
+            continue;
+        if (!strncmp(d->path, path, pl) && (d->path[pl] == '\0' || d->path[pl] == '/')) {
+            close(d->fd);
+            free(d->path);
+        } else {
+            old[n++] = *d;
+        }
+        d->path = NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        *dirfd_slot(be, old[i].path) = old[i];
+    be->n_dfd = n;
+}
+
+static int cg_dir(struct cgctl_backend *be, const char *path)
+{
+    if (!*path)
+        return be->rootfd;
+    if (!be->dfd && !(be->dfd = calloc(DIRFD_SLOTS, sizeof *be->dfd)))
+        return -ENOMEM;
+    struct cgctl_dirfd *d = dirfd_slot(be, path);
+    if (d->path)
+        return d->fd;
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    size_t bl = strlen(base);
+    if (bl == 0 || bl > 255 || !strcmp(base, ".") || !strcmp(base, ".."))
+        return -EINVAL;
+    int pfd;
+    if (slash) {
+        char *parent = strndup(path, (size_t)(slash - path));
+        if (!parent)
+            return -ENOMEM;
+        pfd = cg_dir(be, parent);
+        free(parent);
+    } else {
+        pfd = be->rootfd;
+    }
+    if (pfd < 0)
+        return pfd;
+    int fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return -errno;
+    size_t max = cgctl_hooks.dirfd_max && cgctl_hooks.dirfd_max < DIRFD_MAX ? cgctl_hooks.dirfd_max : DIRFD_MAX;
+    if (be->n_dfd >= max)
+        dirfd_flush(be);
+    char *key = strdup(path);
+    if (!key) {
+        close(fd);
+        return -ENOMEM;
+    }
+    d = dirfd_slot(be, key);
+    *d = (struct cgctl_dirfd){ key, fd };
+    be->n_dfd++;
+    return fd;
+}
+
+/* ------------------------------------------------------------------ */
+/* The cgroupfs backend                                                 */
+/* ------------------------------------------------------------------ */
+
+static int fs_open(struct cgctl_backend *be)
+{
+    return cgctl_open_root(be->ctx, &be->rootfd, &be->prefix);
+}
+
+static void fs_close(struct cgctl_backend *be)
+{
+    dirfd_flush(be);
+    free(be->dfd);
+    be->dfd = NULL;
+    if (be->rootfd >= 0)
+        close(be->rootfd);
+    be->rootfd = -1;
+    free(be->prefix);
+    be->prefix = NULL;
+}
+
+static int fs_place(struct cgctl_backend *be, const char *parent, const char *guest, struct cgp_arena *a,
+                    const char **out)
+{
+    (void)be;
+    const char *p = cgp_arena_printf(a, "%s/%s", parent, guest);
+    if (!p)
+        return -ENOMEM;
+    *out = p;
+    return 0;
+}
+
+int cgctl_read_set(int dfd, const char *file, cgp_bitmap **out)
+{
+    char *s CGP_AUTOFREE = NULL;
+    ssize_t n = cgp_read_one(dfd, file, 1 << 16, &s);
+    if (n == -ENOENT || (n >= 0 && !*s)) {
+        *out = NULL;
+        return 0;
+    }
+    if (n < 0)
+        return (int)n;
+    cgp_bitmap *b = NULL;
+    int r = cgp_bitmap_parse(s, 0, &b, NULL);
+    if (r < 0)
+        return r == -ENOMEM ? r : -EIO;
+    if (cgp_bitmap_is_empty(b)) {
+        cgp_bitmap_free(b);
+        b = NULL;
+    }
+    *out = b;
+    return 0;
+}
+
+static bool has_word(const char *s, const char *w)
+{
+    size_t wl = strlen(w);
+    for (const char *p = s; (p = strstr(p, w)); p += wl)
+        if ((p == s || isspace((unsigned char)p[-1])) && (!p[wl] || isspace((unsigned char)p[wl])))
+            return true;
+    return false;
+}
+
+/* Only what planning looks at: the type of a threaded child, the controllers
+ * of a group that needs cpuset for its children, the sets it gets. */
+static int fs_read_group(struct cgctl_backend *be, const char *path, unsigned what, struct cgctl_live *st)
+{
+    int fd = cg_dir(be, path);
+    if (fd == -ENOENT) {
+        st->exists = false;
+        return 0;
+    }
+    if (fd < 0)
+        return cgp_ctx_errorf(be->ctx, fd, "cgroup %s: %s", *path ? path : "/", strerror(-fd));
+    st->exists = true;
+    char *s = NULL;
+    if ((what & CGCTL_LIVE_TYPE) && cgp_read_one(fd, "cgroup.type", 256, &s) >= 0)
+        st->threaded = !strcmp(s, "threaded");
+    free(s);
+    s = NULL;
+    if ((what & CGCTL_LIVE_CTL) && cgp_read_one(fd, "cgroup.subtree_control", 4096, &s) >= 0)
+        st->cpuset_on = has_word(s, "cpuset");
+    free(s);
+    int r = 0;
+    if (((what & CGCTL_LIVE_CPUS) && (r = cgctl_read_set(fd, "cpuset.cpus", &st->cpus)) < 0) ||
+        ((what & CGCTL_LIVE_MEMS) && (r = cgctl_read_set(fd, "cpuset.mems", &st->mems)) < 0))
+        return cgp_ctx_errorf(be->ctx, r, "cgroup %s: cpuset.cpus/mems: %s", path, strerror(-r));
+    return 0;
+}
+
+static const struct {
+    enum cgctl_io io;
+    const char *file, *value;
+} fs_acts[] = {
+    [CGCTL_CREATE] = { CGCTL_IO_MKDIR, NULL, NULL },
+    [CGCTL_REMOVE] = { CGCTL_IO_RMDIR, NULL, NULL },
+    [CGCTL_CPUSET_ON] = { CGCTL_IO_WRITE, "cgroup.subtree_control", "+cpuset" },
+    [CGCTL_CPUSET_OFF] = { CGCTL_IO_WRITE, "cgroup.subtree_control", "-cpuset" },
+    [CGCTL_THREADED] = { CGCTL_IO_WRITE, "cgroup.type", "threaded" },
+    [CGCTL_SET_CPUS] = { CGCTL_IO_WRITE, "cpuset.cpus", NULL },
+    [CGCTL_SET_MEMS] = { CGCTL_IO_WRITE, "cpuset.mems", NULL },
+    [CGCTL_MOVE_PROCESS] = { CGCTL_IO_WRITE, "cgroup.procs", NULL },
+    [CGCTL_MOVE_THREAD] = { CGCTL_IO_WRITE, "cgroup.threads", NULL },
+};
+
+static void fs_describe(enum cgctl_act act, enum cgp_op_kind *kind, const char **file, const char **value)
+{
+    *kind = fs_acts[act].io == CGCTL_IO_WRITE ? CGP_OP_WRITE : CGP_OP_MKDIR;
+    *file = fs_acts[act].file;
+    *value = fs_acts[act].value;
+}
+
+static int fs_write(struct cgctl_backend *be, const char *path, const char *file, const char *value)
+{
+    int dfd = cg_dir(be, path);
+    if (dfd < 0)
+        return dfd;
+    int fd CGP_AUTOCLOSE = openat(dfd, file, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    char buf[4096];
+    int len = snprintf(buf, sizeof buf, "%s\n", value);
+    if (len < 0 || (size_t)len >= sizeof buf)
+        return -E2BIG;
+    ssize_t w = write(fd, buf, (size_t)len);
+    return w < 0 ? -errno : w != len ? -EIO : 0;
+}
+
+static int fs_dirop(struct cgctl_backend *be, enum cgctl_io io, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *parent = strndup(path, slash ? (size_t)(slash - path) : 0);
+    if (!parent)
+        return -ENOMEM;
+    const char *base = slash ? slash + 1 : path;
+    int dfd = cg_dir(be, parent);
+    free(parent);
+    if (dfd < 0)
+        return dfd;
+    if (io == CGCTL_IO_MKDIR)
+        return mkdirat(dfd, base, 0755) < 0 ? -errno : 0;
+    if (unlinkat(dfd, base, AT_REMOVEDIR) < 0)
+        return -errno;
+    dirfd_forget(be, path);
+    return 0;
+}
+
+static int fs_act(struct cgctl_backend *be, enum cgctl_act act, const char *path, const char *value, bool undo)
+{
+    enum cgctl_io io = fs_acts[act].io;
+    const char *file = fs_acts[act].file;
+    if (fs_acts[act].value)
+        value = fs_acts[act].value;
+    if (cgctl_hooks.before) {
+        int r = cgctl_hooks.before(cgctl_hooks.ud, io, path, file, value, undo);
+        if (r < 0)
+            return r;
+    }
+    int r = io == CGCTL_IO_WRITE ? fs_write(be, path, file, value) : fs_dirop(be, io, path);
+    if (r == 0 && cgctl_hooks.after)
+        cgctl_hooks.after(cgctl_hooks.ud, io, path, file, value, undo);
+    return r;
+}
+
+static int fs_read_effective(struct cgctl_backend *be, const char *path, bool mems, cgp_bitmap **out)
+{
+    int dfd = cg_dir(be, path);
+    if (dfd < 0)
+        return dfd;
+    return cgctl_read_set(dfd, mems ? "cpuset.mems.effective" : "cpuset.cpus.effective", out);
+}
+
+static int fs_task_group(struct cgctl_backend *be, int pid, int tid, char **path, bool *inside)
+{
+    char *v = NULL;
+    int r = cgp_task_cgroup(be->ctx->root_fd, pid, tid, &v);
+    if (r < 0)
+        return r;
+    if (!v)
+        return -ENOENT;
+    char *rel = NULL;
+    r = rel_path(be->prefix, v, &rel);
+    if (r == -ENOMEM) {
+        free(v);
+        return r;
+    }
+    *inside = r == 0;
+    if (rel)
+        free(v);
+    *path = rel ? rel : v;
+    return 0;
+}
+
+const struct cgctl_backend_ops cgctl_backend_cgroupfs = {
+    .name = "cgroupfs",
+    .open = fs_open,
+    .close = fs_close,
+    .place = fs_place,
+    .read_group = fs_read_group,
+    .describe = fs_describe,
+    .act = fs_act,
+    .read_effective = fs_read_effective,
+    .task_group = fs_task_group,
+};
+
+/* ------------------------------------------------------------------ */
+/* The empty backend: `plan` without a cgroup v2 hierarchy              */
+/* ------------------------------------------------------------------ */
+
+/* The cgroupfs layout against a tree where only the root exists and enables
+ * nothing. It plans; it never writes. */
+static int empty_open(struct cgctl_backend *be)
+{
+    (void)be;
+    return 0;
+}
+
+static void empty_close(struct cgctl_backend *be)
+{
+    (void)be;
+}
+
+static int empty_read_group(struct cgctl_backend *be, const char *path, unsigned what, struct cgctl_live *st)
+{
+    (void)be;
+    (void)what;
+    *st = (struct cgctl_live){ .exists = !*path };
+    return 0;
+}
+
+static int empty_act(struct cgctl_backend *be, enum cgctl_act act, const char *path, const char *value, bool undo)
+{
+    (void)be;
+    (void)act;
+    (void)path;
+    (void)value;
+    (void)undo;
+    return -EROFS;
+}
+
+static int empty_read_effective(struct cgctl_backend *be, const char *path, bool mems, cgp_bitmap **out)
+{
+    (void)be;
+    (void)path;
+    (void)mems;
+    (void)out;
+    return -ENOENT;
+}
+
+static int empty_task_group(struct cgctl_backend *be, int pid, int tid, char **path, bool *inside)
+{
+    (void)be;
+    (void)pid;
+    (void)tid;
+    (void)path;
+    (void)inside;
+    return -ESRCH;
+}
+
+const struct cgctl_backend_ops cgctl_backend_empty = {
+    .name = "empty",
+    .open = empty_open,
+    .close = empty_close,
+    .place = fs_place,
+    .read_group = empty_read_group,
+    .describe = fs_describe,
+    .act = empty_act,
+    .read_effective = empty_read_effective,
+    .task_group = empty_task_group,
+};

@@ -9,33 +9,124 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_DRIFT = 3 };
+
+/* A verb's options and operands, as cli/args.c parsed them (each option
+ * table entry names its field), and what the verb's prepare hook made of
+ * them. */
+struct cli_args {
+    const char *policy;         /* -p/--policy, or the POLICY operand */
+    const char *cellno;         /* freecell --cellno */
+    const char *vcpus, *memory; /* suggest */
+    bool all, libvirt, no_qmp;
+    char **operands;
+    int n_operands;
+    long cell;                  /* freecell: the cell, -1 for none */
+    unsigned long n_vcpus;      /* suggest */
+    uint64_t memory_kib;
+};
 
 struct cli {
     const char *sysroot;
     const char *cgroup_root;
     bool json;
     bool no_sandbox;
+    bool help, version;
     int verbose;        /* -v count; -q sets -1 */
     const char *cmd;
+    struct cli_args args;
+};
+
+/* One option: getopt_long's entry is built from it (cli/args.c). */
+enum cli_opt_kind {
+    CLI_OPT_FLAG,   /* bool at off */
+    CLI_OPT_VALUE,  /* const char * at off; given twice is an error */
+    CLI_OPT_MORE,   /* int at off, +1 (-v) */
+    CLI_OPT_LESS,   /* int at off, set to -1 (-q) */
+};
+struct cli_opt {
+    const char *name;   /* long name */
+    char short_name;    /* 0: long only */
+    enum cli_opt_kind kind;
+    size_t off;         /* offset in struct cli */
+    const char *arg;    /* CLI_OPT_VALUE: what the value is, for usage */
+    const char *help;
+};
+#define CLI_OPT_END { NULL, 0, CLI_OPT_FLAG, 0, NULL, NULL }
+
+/* What a verb needs read before it runs; cli_prologue does it all. */
+enum cli_policy_use {
+    CLI_POLICY_NONE,
+    CLI_POLICY_OPTION,  /* only with -p POLICY */
+    CLI_POLICY_ARG,     /* POLICY operand or -p, else policy_default */
+};
+enum cli_guests_use {
+    CLI_GUESTS_NONE,
+    CLI_GUESTS_MARK,    /* with a policy: tell the compiler which blocks run; a failed scan is no guest */
+    CLI_GUESTS_KEEP,    /* the verb uses them: a failed scan is an error */
+};
+enum cli_sandbox_at {
+    CLI_SANDBOX_PROLOGUE,   /* at the end of cli_prologue */
+    CLI_SANDBOX_VERB,       /* the verb calls cli_sandbox itself */
+};
+struct cli_needs {
+    enum cli_policy_use policy;
+    const char *policy_default;
+    bool topology;              /* read even without a policy (a policy always reads it) */
+    enum cli_guests_use guests;
+    unsigned discover;          /* CGP_DISCOVER_* of a KEEP scan */
+    bool json_warnings;         /* --json: policy warnings go in the document, not on stderr */
+    enum cli_sandbox_at sandbox;
+};
+
+/* What cli_prologue read for a verb; cli_env_free releases it. */
+struct cli_env {
+    struct cli_needs needs;     /* the verb's, as its prepare hook left them */
+    const char *policy_path;    /* NULL: no policy */
+    cgp_ctx *ctx;
+    cgp_topology *topo;
+    cgp_placement *pl;
+    struct json_object *warnings;   /* needs.json_warnings and --json: an array */
+    cgp_guest_list *guests;     /* CLI_GUESTS_KEEP */
+    const struct cgp_guest **g; /* the same as an array for the engine */
+    size_t n;
+    bool empty_tree;            /* plan: no cgroup v2 hierarchy, plan against an empty one */
+    int root_err;               /* plan: the cgroup root lookup's error, 0 when found */
 };
 
 struct command {
     const char *name;
-    int (*run)(struct cli *cli, int argc, char **argv);
-    const char *usage;
+    int (*run)(struct cli *cli, struct cli_env *env);
+    /* Checks the options and operands before anything is read; may adjust
+     * env->needs. NULL: nothing to check. Returns an exit code. */
+    int (*prepare)(struct cli *cli, struct cli_env *env);
+    const char *usage;          /* after "cgplace NAME " */
     const char *summary;
+    const struct cli_opt *opts; /* ends with CLI_OPT_END */
+    int max_operands;           /* a CLI_POLICY_ARG verb's POLICY counts */
+    struct cli_needs needs;
 };
 
 extern const struct command cli_commands[];
+extern const struct cli_opt cli_global_opts[];
+
+/* Parse argv (cli/args.c): global options, the verb, its options and
+ * operands into cli and *cmd. Returns -1 to go on, else an exit code (help,
+ * version and usage errors are handled there). */
+int cli_parse(int argc, char **argv, struct cli *cli, const struct command **cmd);
+/* Read what the verb needs (cli/prologue.c): the policy parsed, the host's
+ * topology, the policy compiled, the guests discovered, the sandbox on.
+ * Prints the error and returns its exit code on failure. */
+int cli_prologue(struct cli *cli, struct cli_env *env);
+void cli_env_free(struct cli_env *env);
 
 /* "cgplace: what: why" on stderr; returns code. */
 int cli_error(int code, const char *what, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* Open the context and read the topology; prints the error and returns the
- * exit code (non-zero) on failure. */
-int cli_load_topology(struct cli *cli, cgp_ctx **ctx, cgp_topology **topo);
 /* Install the seccomp allow-list (cli/sandbox.c, spec §7) once the
  * command's inputs are read: no exec, no sockets; other calls fail with
  * EPERM. Nothing with --no-sandbox or under ASan. Returns an exit code. */
@@ -82,49 +173,49 @@ static inline void cli_jadd(struct json_object *o, const char *literal_key, stru
                               JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_KEY_IS_CONSTANT);
 }
 
-int cmd_nodeinfo(struct cli *cli, int argc, char **argv);
-int cmd_capabilities(struct cli *cli, int argc, char **argv);
-int cmd_freecell(struct cli *cli, int argc, char **argv);
-int cmd_topology(struct cli *cli, int argc, char **argv);
-/* Policy commands (cli/cmd-check.c, cmd-plan.c, cmd-suggest.c): weak so that
- * the dispatch table lists only the commands that are built. */
-int cmd_check(struct cli *cli, int argc, char **argv) __attribute__((weak));
-int cmd_plan(struct cli *cli, int argc, char **argv) __attribute__((weak));
-int cmd_suggest(struct cli *cli, int argc, char **argv) __attribute__((weak));
-int cmd_guests(struct cli *cli, int argc, char **argv) __attribute__((weak));
-int cmd_apply(struct cli *cli, int argc, char **argv) __attribute__((weak));
-int cmd_verify(struct cli *cli, int argc, char **argv) __attribute__((weak));
+/* The verbs (cli/cmd-*.c): weak so that the dispatch table lists only the
+ * verbs that are built. */
+int cmd_nodeinfo(struct cli *cli, struct cli_env *env) __attribute__((weak));
+int cmd_capabilities(struct cli *cli, struct cli_env *env) __attribute__((weak));
+int cmd_freecell(struct cli *cli, struct cli_env *env) __attribute__((weak));
+int cmd_topology(struct cli *cli, struct cli_env *env) __attribute__((weak));
+int cmd_check(struct cli *cli, struct cli_env *env) __attribute__((weak));
+int cmd_plan(struct cli *cli, struct cli_env *env) __attribute__((weak));
+int cmd_suggest(struct cli *cli, struct cli_env *env) __attribute__((weak));
+int cmd_guests(struct cli *cli, struct cli_env *env) __attribute__((weak));
+int cmd_apply(struct cli *cli, struct cli_env *env) __attribute__((weak));
+int cmd_verify(struct cli *cli, struct cli_env *env) __attribute__((weak));
+int prep_freecell(struct cli *cli, struct cli_env *env) __attribute__((weak));
+int prep_suggest(struct cli *cli, struct cli_env *env) __attribute__((weak));
+int prep_plan(struct cli *cli, struct cli_env *env) __attribute__((weak));
+int prep_guests(struct cli *cli, struct cli_env *env) __attribute__((weak));
 
-/* Parse and compile POLICY against the host (cmd-check.c); shared by the
- * policy commands. Prints diagnostics; returns an exit code. */
-int cmdpol_load(struct cli *cli, const char *what, const char *path, cgp_topology **topo,
-                cgp_ctx **ctx, cgp_placement **out, struct json_object **warnings);
-/* The same, also handing over the guests it discovered (with discover_flags)
- * to tell which blocks run: *guests, NULL when discovery failed. One /proc
- * scan per run instead of two. */
-int cmdpol_load_ex(struct cli *cli, const char *what, const char *path, cgp_topology **topo,
-                   cgp_ctx **ctx, cgp_placement **out, struct json_object **warnings,
-                   unsigned discover_flags, cgp_guest_list **guests);
-
-/* Everything apply/plan/verify need: policy compiled, guests discovered
- * (cmd-apply.c). */
-struct cmdenf {
-    cgp_ctx *ctx;
-    cgp_topology *topo;
-    cgp_placement *pl;
-    cgp_guest_list *list;
-    const struct cgp_guest **g;
+/* The ops of a plan or of an enforcement run, whichever made them
+ * (cli/report.c): one text printer and one JSON printer for plan, apply and
+ * verify. */
+struct cli_ops {
+    const void *src;
     size_t n;
-    struct json_object *warnings;
+    const struct cgp_op *(*get)(const void *src, size_t i);
 };
-void cmdenf_free(struct cmdenf *c);
-/* "WHAT [-p|--policy] POLICY" (default /etc/cgplace/policy.conf); an exit code. */
-int cmdenf_args(const char *what, int argc, char **argv, const char **path);
-int cmdenf_load(struct cli *cli, const char *what, const char *path, struct cmdenf *c);
-struct json_object *cmdenf_ops_json(const cgp_enforce *e);
-struct json_object *cmdenf_msgs_json(const cgp_enforce *e);
-void cmdenf_print_msgs(struct cli *cli, const cgp_enforce *e);
-int cmdenf_root_error(cgp_ctx *ctx, const char *what, int r);
+struct cli_ops cli_ops_of_enforce(const cgp_enforce *e);
+struct cli_ops cli_ops_of_plan(const cgp_plan *p);
+enum cli_ops_style {
+    CLI_OPS_PLAN,   /* "write P/F V", then each new note as "  # note: ..." */
+    CLI_OPS_APPLY,  /* "  write P/F V (was OLD)" */
+};
+void cli_ops_text(const struct cli_ops *ops, enum cli_ops_style style);
+struct json_object *cli_ops_json(const struct cli_ops *ops);
+/* The engine's messages: on stderr (errors and warnings, unless -q: errors
+ * only; infos with -v), or as a JSON array. */
+void cli_msgs_text(struct cli *cli, const cgp_enforce *e);
+struct json_object *cli_msgs_json(const cgp_enforce *e);
+/* The policy's warnings for a JSON document (a new reference; [] for none). */
+struct json_object *cli_warnings_json(const struct cli_env *env);
+/* The error of cgp_enforce_run/cgp_verify_run: EINVAL is bad usage. */
+int cli_engine_error(cgp_ctx *ctx, const char *what, int r);
+/* The exit code of an enforcement outcome. */
+int cli_outcome_code(const cgp_enforce *e);
 
 static inline void cli_ctx_freep(cgp_ctx **c) { cgp_ctx_free(*c); }
 static inline void cli_topo_freep(cgp_topology **t) { cgp_topology_free(*t); }
@@ -133,5 +224,22 @@ static inline void cli_guests_freep(cgp_guest_list **l) { cgp_guests_free(*l); }
 #define CLI_AUTO_GUESTS __attribute__((cleanup(cli_guests_freep)))
 #define CLI_AUTO_CTX __attribute__((cleanup(cli_ctx_freep)))
 #define CLI_AUTO_TOPO __attribute__((cleanup(cli_topo_freep)))
+static inline void cli_placement_freep(cgp_placement **p) { cgp_placement_free(*p); }
+static inline void cli_policy_freep(cgp_policy **p) { cgp_policy_free(*p); }
+static inline void cli_diags_freep(cgp_diags **d) { cgp_diags_free(*d); }
+static inline void cli_bitmap_freep(cgp_bitmap **b) { cgp_bitmap_free(*b); }
+static inline void cli_enforce_freep(cgp_enforce **e) { cgp_enforce_free(*e); }
+static inline void cli_verify_freep(cgp_verify **v) { cgp_verify_free(*v); }
+static inline void cli_plan_freep(cgp_plan **p) { cgp_plan_free(*p); }
+static inline void cli_freep(void *p) { free(*(void **)p); }
+#define CLI_AUTO_PLACEMENT __attribute__((cleanup(cli_placement_freep)))
+#define CLI_AUTO_POLICY __attribute__((cleanup(cli_policy_freep)))
+#define CLI_AUTO_DIAGS __attribute__((cleanup(cli_diags_freep)))
+#define CLI_AUTO_BITMAP __attribute__((cleanup(cli_bitmap_freep)))
+#define CLI_AUTO_ENFORCE __attribute__((cleanup(cli_enforce_freep)))
+#define CLI_AUTO_VERIFY __attribute__((cleanup(cli_verify_freep)))
+#define CLI_AUTO_PLAN __attribute__((cleanup(cli_plan_freep)))
+#define CLI_AUTO_FREE __attribute__((cleanup(cli_freep)))
+#define CLI_AUTO_JSON __attribute__((cleanup(cli_json_putp)))
 
 #endif

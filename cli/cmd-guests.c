@@ -2,8 +2,6 @@
  * threads were told apart, their cgroup, the policy guest each matches and
  * whether every thread is where the policy wants it (docs/guests.md). */
 #include "cli.h"
-#include "cgplace_guests.h"
-#include "cgplace_policy.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -179,64 +177,96 @@ static void count_threads(struct row *r)
     }
 }
 
-int cmd_guests(struct cli *cli, int argc, char **argv)
+int prep_guests(struct cli *cli, struct cli_env *env)
 {
-    const char *policy = NULL;
-    unsigned flags = CGP_DISCOVER_QMP;
-    for (int i = 1; i < argc; i++) {
-        if ((!strcmp(argv[i], "-p") || !strcmp(argv[i], "--policy")) && i + 1 < argc && !policy)
-            policy = argv[++i];
-        else if (!strncmp(argv[i], "--policy=", 9) && !policy)
-            policy = argv[i] + 9;
-        else if (!strcmp(argv[i], "--no-qmp"))
-            flags &= ~(unsigned)CGP_DISCOVER_QMP;
-        else
-            return cli_error(EXIT_USAGE, "guests", "unexpected argument '%s' (usage: guests [-p POLICY] [--no-qmp])",
-                             argv[i]);
-    }
-    cgp_ctx *ctx CLI_AUTO_CTX = NULL;
-    cgp_topology *t CLI_AUTO_TOPO = NULL;
-    cgp_placement *pl = NULL;
-    int rc;
-    if (policy) {
-        if ((rc = cmdpol_load(cli, "guests", policy, &t, &ctx, &pl, NULL)))
-            return rc;
-    } else {
-        int r = cgp_ctx_new(cli->sysroot, cli->cgroup_root, &ctx);
-        if (r < 0)
-            return cli_error(r == -ENOMEM ? EXIT_RUNTIME : EXIT_USAGE, "--sysroot", "%s: %s",
-                             cli->sysroot ? cli->sysroot : "/", strerror(-r));
-    }
-    cgp_guest_list *gl = NULL;
-    int r = cgp_guests_discover(ctx, flags, &gl);
-    if (r < 0) {
-        cgp_placement_free(pl);
-        const char *d = cgp_ctx_last_error(ctx);
-        return cli_error(EXIT_RUNTIME, "discovering guests", "%s", *d ? d : strerror(-r));
-    }
-    /* after discovery: QMP needs AF_UNIX sockets */
-    if ((rc = cli_sandbox(cli, "guests"))) {
-        cgp_guests_free(gl);
-        cgp_placement_free(pl);
-        return rc;
-    }
-    size_t n = cgp_guests_count(gl), np = pl ? cgp_placement_n_guests(pl) : 0;
-    struct row *rows = calloc(n ? n : 1, sizeof *rows);
-    const struct cgp_guest_placement **mbuf = calloc(n * np + 1, sizeof *mbuf);
-    rc = EXIT_OK;
-    if (!rows || !mbuf) {
-        rc = cli_error(EXIT_RUNTIME, "guests", "%s", strerror(ENOMEM));
-        goto out;
-    }
+    if (cli->args.no_qmp)
+        env->needs.discover &= ~(unsigned)CGP_DISCOVER_QMP;
+    return EXIT_OK;
+}
+
+static int guests_json(const struct row *rows, size_t n, bool have_policy)
+{
+    struct json_object *o = json_object_new_object();
+    struct json_object *a = json_object_new_array();
+    for (size_t i = 0; i < n; i++)
+        json_object_array_add(a, guest_json(&rows[i], have_policy));
+    json_object_object_add(o, "guests", a);
+    return cli_print_json(o);
+}
+
+enum { NCOL = 8 };
+
+/* The cells of one row; false when out of memory (then none is set). */
+static bool row_cells(const struct row *rw, bool have_policy, char **cl)
+{
+    bool oom = false;
+    oom |= asprintf(&cl[0], "%s", rw->g->name ? rw->g->name : "-") < 0;
+    oom |= asprintf(&cl[1], "%d", rw->g->pid) < 0;
+    oom |= (rw->vcpus < 0 ? asprintf(&cl[2], "?") : asprintf(&cl[2], "%d", rw->vcpus)) < 0;
+    oom |= (rw->iothreads < 0 ? asprintf(&cl[3], "?") : asprintf(&cl[3], "%d", rw->iothreads)) < 0;
+    oom |= asprintf(&cl[4], "%s", cgp_thread_source_name(rw->g->thread_source)) < 0;
+    oom |= asprintf(&cl[5], "%s", rw->g->cgroup ? rw->g->cgroup : "-") < 0;
+    oom |= !(cl[6] = policy_str(rw, have_policy));
+    oom |= asprintf(&cl[7], "%s", comp_str(rw->comp)) < 0;
+    if (oom)
+        for (size_t c = 0; c < NCOL; c++)
+            cl[c] = NULL;      /* asprintf leaves them undefined on failure */
+    return !oom;
+}
+
+/* One row per process, columns aligned; -q drops the header. */
+static int guests_text(struct cli *cli, const struct row *rows, size_t n, bool have_policy)
+{
+    static const char *const head[NCOL] = { "NAME", "PID", "VCPUS", "IOTHREADS", "THREADS", "CGROUP",
+                                            "POLICY", "COMPLIANT" };
+    char **cells = calloc((n + 1) * NCOL, sizeof *cells);
+    if (!cells)
+        return cli_error(EXIT_RUNTIME, "guests", "%s", strerror(ENOMEM));
+    bool ok = true;
+    for (size_t c = 0; c < NCOL; c++)
+        ok &= !!(cells[c] = strdup(head[c]));
+    for (size_t i = 0; ok && i < n; i++)
+        ok = row_cells(&rows[i], have_policy, cells + (i + 1) * NCOL);
+    int rc = ok ? EXIT_OK : cli_error(EXIT_RUNTIME, "guests", "%s", strerror(ENOMEM));
+    size_t w[NCOL] = { 0 };
+    for (size_t i = 0; ok && i <= n; i++)
+        for (size_t c = 0; c < NCOL; c++) {
+            size_t l = strlen(cells[i * NCOL + c]);
+            if (l > w[c])
+                w[c] = l;
+        }
+    for (size_t i = cli->verbose < 0; ok && i <= n; i++)
+        for (size_t c = 0; c < NCOL; c++) {
+            const char *s = cells[i * NCOL + c];
+            if (c == NCOL - 1)
+                printf("%s\n", s);
+            else
+                printf("%-*s  ", (int)w[c], s);
+        }
+    for (size_t i = 0; i < (n + 1) * NCOL; i++)
+        free(cells[i]);
+    free(cells);
+    return rc;
+}
+
+int cmd_guests(struct cli *cli, struct cli_env *env)
+{
+    const cgp_placement *pl = env->pl;
+    size_t n = env->n, np = pl ? cgp_placement_n_guests(pl) : 0;
+    struct row *rows CLI_AUTO_FREE = calloc(n ? n : 1, sizeof *rows);
+    const struct cgp_guest_placement **mbuf CLI_AUTO_FREE = calloc(n * np + 1, sizeof *mbuf);
+    if (!rows || !mbuf)
+        return cli_error(EXIT_RUNTIME, "guests", "%s", strerror(ENOMEM));
     for (size_t i = 0; i < n; i++) {
         struct row *rw = &rows[i];
-        rw->g = cgp_guests_get(gl, i);
+        rw->g = env->g[i];
         rw->matched = mbuf + i * np;
         rw->comp = COMP_UNKNOWN;
         count_threads(rw);
-        for (size_t j = 0; j < np; j++)
-            if (cgp_guest_matches(rw->g, cgp_placement_guest(pl, j)))
-                rw->matched[rw->n_matched++] = cgp_placement_guest(pl, j);
+        /* the matching the compiler made of these very processes */
+        const struct cgp_proc_match *pm = pl ? cgp_placement_proc(pl, i) : NULL;
+        for (size_t j = 0; pm && pm->proc == rw->g && j < pm->n_guests; j++)
+            rw->matched[rw->n_matched++] = cgp_placement_guest(pl, pm->guests[j]);
         if (rw->n_matched > 1 && cli->verbose >= 0) {
             fprintf(stderr, "cgplace: guests: process %d (%s) matches more than one policy guest:",
                     rw->g->pid, rw->g->name ? rw->g->name : "no name");
@@ -246,79 +276,9 @@ int cmd_guests(struct cli *cli, int argc, char **argv)
         }
         if (rw->n_matched == 1 && !rw->g->foreign) {
             rw->gp = rw->matched[0];
-            if (check_compliance(ctx, rw) < 0) {
-                rc = cli_error(EXIT_RUNTIME, "guests", "%s", strerror(ENOMEM));
-                goto out;
-            }
+            if (check_compliance(env->ctx, rw) < 0)
+                return cli_error(EXIT_RUNTIME, "guests", "%s", strerror(ENOMEM));
         }
     }
-    if (cli->json) {
-        struct json_object *o = json_object_new_object();
-        struct json_object *a = json_object_new_array();
-        for (size_t i = 0; i < n; i++)
-            json_object_array_add(a, guest_json(&rows[i], pl != NULL));
-        json_object_object_add(o, "guests", a);
-        rc = cli_print_json(o);
-        goto out;
-    }
-    /* Text: one row per process, columns aligned. */
-    enum { NCOL = 8 };
-    static const char *const head[NCOL] = { "NAME", "PID", "VCPUS", "IOTHREADS", "THREADS", "CGROUP",
-                                            "POLICY", "COMPLIANT" };
-    char **cells = calloc((n + 1) * NCOL, sizeof *cells);
-    if (!cells) {
-        rc = cli_error(EXIT_RUNTIME, "guests", "%s", strerror(ENOMEM));
-        goto out;
-    }
-    size_t w[NCOL] = { 0 };
-    bool oom = false;
-    for (size_t c = 0; c < NCOL; c++)
-        oom |= !(cells[c] = strdup(head[c]));
-    for (size_t i = 0; i < n; i++) {
-        const struct row *rw = &rows[i];
-        char **cl = cells + (i + 1) * NCOL;
-        oom |= asprintf(&cl[0], "%s", rw->g->name ? rw->g->name : "-") < 0;
-        oom |= asprintf(&cl[1], "%d", rw->g->pid) < 0;
-        oom |= (rw->vcpus < 0 ? asprintf(&cl[2], "?") : asprintf(&cl[2], "%d", rw->vcpus)) < 0;
-        oom |= (rw->iothreads < 0 ? asprintf(&cl[3], "?") : asprintf(&cl[3], "%d", rw->iothreads)) < 0;
-        oom |= asprintf(&cl[4], "%s", cgp_thread_source_name(rw->g->thread_source)) < 0;
-        oom |= asprintf(&cl[5], "%s", rw->g->cgroup ? rw->g->cgroup : "-") < 0;
-        oom |= !(cl[6] = policy_str(rw, pl != NULL));
-        oom |= asprintf(&cl[7], "%s", comp_str(rw->comp)) < 0;
-        if (oom) {
-            for (size_t c = 0; c < NCOL; c++)
-                cl[c] = NULL;      /* asprintf leaves them undefined on failure */
-            break;
-        }
-    }
-    if (oom) {
-        rc = cli_error(EXIT_RUNTIME, "guests", "%s", strerror(ENOMEM));
-    } else {
-        for (size_t i = 0; i <= n; i++)
-            for (size_t c = 0; c < NCOL; c++) {
-                size_t l = strlen(cells[i * NCOL + c]);
-                if (l > w[c])
-                    w[c] = l;
-            }
-        for (size_t i = 0; i <= n; i++) {
-            if (i == 0 && cli->verbose < 0)
-                continue;
-            for (size_t c = 0; c < NCOL; c++) {
-                const char *s = cells[i * NCOL + c];
-                if (c == NCOL - 1)
-                    printf("%s\n", s);
-                else
-                    printf("%-*s  ", (int)w[c], s);
-            }
-        }
-    }
-    for (size_t i = 0; i < (n + 1) * NCOL; i++)
-        free(cells[i]);
-    free(cells);
-out:
-    free(rows);
-    free(mbuf);
-    cgp_guests_free(gl);
-    cgp_placement_free(pl);
-    return rc;
+    return cli->json ? guests_json(rows, n, pl != NULL) : guests_text(cli, rows, n, pl != NULL);
 }

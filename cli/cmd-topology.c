@@ -106,7 +106,7 @@ static void put_kib(uint64_t v)
         printf(" %12llu", (unsigned long long)v);
 }
 
-static int print_text(const cgp_topology *t)
+static int topology_text(const cgp_topology *t)
 {
     char *on = cgp_bitmap_format(cgp_topology_nodes_online(t));
     char *pos = cgp_bitmap_format(cgp_topology_nodes_possible(t));
@@ -188,18 +188,8 @@ static int print_text(const cgp_topology *t)
     return EXIT_OK;
 }
 
-int cmd_topology(struct cli *cli, int argc, char **argv)
+static int topology_json(const cgp_topology *t)
 {
-    (void)argv;
-    if (argc != 1)
-        return cli_error(EXIT_USAGE, "topology", "takes no arguments");
-    cgp_ctx *ctx CLI_AUTO_CTX = NULL;
-    cgp_topology *t CLI_AUTO_TOPO = NULL;
-    int rc = cli_load_topology(cli, &ctx, &t);
-    if (rc || (rc = cli_sandbox(cli, "topology")))
-        return rc;
-    if (!cli->json)
-        return print_text(t);
     struct cli_jw *w = cli_jw_new();
     cli_jw_obj(w);
     jw_set(w, "nodes_online", cgp_topology_nodes_online(t));
@@ -218,4 +208,9 @@ int cmd_topology(struct cli *cli, int argc, char **argv)
     cli_jw_end(w);
     cli_jw_end(w);
     return cli_print_jw(w);
+}
+
+int cmd_topology(struct cli *cli, struct cli_env *env)
+{
+    return cli->json ? topology_json(env->topo) : topology_text(env->topo);
 }

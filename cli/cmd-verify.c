@@ -2,14 +2,9 @@
  * guest and thread the intended and actual CPUs and nodes, the cgroups'
  * effective sets, and where the memory is (numa_maps). Exit 3 on drift. */
 #include "cli.h"
-#include "cgplace_cgctl.h"
-#include "cgplace_guests.h"
-#include "cgplace_policy.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
 
 static char *fmt(const cgp_bitmap *b)
 {
@@ -38,148 +33,159 @@ static struct json_object *pages_json(const struct cgp_verify_guest *g, const ui
     return o;
 }
 
-int cmd_verify(struct cli *cli, int argc, char **argv)
+static struct json_object *cgroup_json(const struct cgp_verify_cgroup *cg)
 {
-    const char *path;
-    int rc = cmdenf_args("verify", argc, argv, &path);
-    if (rc)
-        return rc;
-    struct cmdenf c;
-    if ((rc = cmdenf_load(cli, "verify", path, &c)))
-        return rc;
-    if ((rc = cli_sandbox(cli, "verify"))) {
-        cmdenf_free(&c);
-        return rc;
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "path", json_object_new_string(cg->path));
+    json_object_object_add(o, "exists", json_object_new_boolean(cg->exists));
+    json_object_object_add(o, "cpus", cli_json_set(cg->cpus_want));
+    json_object_object_add(o, "cpus_effective", cli_json_set(cg->cpus_eff));
+    json_object_object_add(o, "mems", cli_json_set(cg->mems_want));
+    json_object_object_add(o, "mems_effective", cli_json_set(cg->mems_eff));
+    json_object_object_add(o, "drift", json_object_new_boolean(cg->drift));
+    return o;
+}
+
+static struct json_object *thread_json(const struct cgp_verify_thread *t)
+{
+    char rb[80];
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "tid", json_object_new_int(t->tid));
+    json_object_object_add(o, "role", json_object_new_string(role(t, rb, sizeof rb)));
+    json_object_object_add(o, "cgroup", json_object_new_string(t->cgroup_want));
+    json_object_object_add(o, "cgroup_actual", t->cgroup_have ? json_object_new_string(t->cgroup_have) : NULL);
+    json_object_object_add(o, "cpus", cli_json_set(t->cpus_want));
+    json_object_object_add(o, "cpus_actual", cli_json_set(t->cpus_have));
+    json_object_object_add(o, "mems", cli_json_set(t->mems_want));
+    json_object_object_add(o, "mems_actual", cli_json_set(t->mems_have));
+    json_object_object_add(o, "drift", json_object_new_boolean(t->drift));
+    return o;
+}
+
+static struct json_object *guest_json(const struct cgp_verify_guest *g, const struct cgp_enforce_guest *eg)
+{
+    struct json_object *go = json_object_new_object();
+    json_object_object_add(go, "name", json_object_new_string(g->name));
+    json_object_object_add(go, "pid", g->proc ? json_object_new_int(g->proc->pid) : NULL);
+    json_object_object_add(go, "state", json_object_new_string(cgp_guest_state_name(eg->state)));
+    json_object_object_add(go, "drift", json_object_new_boolean(g->drift));
+    if (g->proc && !g->foreign && g->n_cgroups) {
+        json_object_object_add(go, "pages", g->n_nodes ? pages_json(g, g->pages) : NULL);
+        json_object_object_add(go, "anon_pages", g->n_nodes ? pages_json(g, g->anon_pages) : NULL);
+        json_object_object_add(go, "anon_pages_outside", json_object_new_int64((int64_t)g->anon_outside));
     }
-    cgp_verify *v = NULL;
-    int r = cgp_verify_run(c.ctx, c.pl, c.g, c.n, &v);
-    if (r < 0) {
-        rc = cmdenf_root_error(c.ctx, "verify", r);
-        cmdenf_free(&c);
-        return rc;
-    }
+    struct json_object *cga = json_object_new_array(), *tha = json_object_new_array();
+    for (size_t k = 0; k < g->n_cgroups; k++)
+        json_object_array_add(cga, cgroup_json(&g->cgroups[k]));
+    for (size_t k = 0; k < g->n_threads; k++)
+        json_object_array_add(tha, thread_json(&g->threads[k]));
+    json_object_object_add(go, "cgroups", cga);
+    json_object_object_add(go, "threads", tha);
+    return go;
+}
+
+static void verify_json(const cgp_verify *v)
+{
     const cgp_enforce *e = cgp_verify_plan(v);
-    rc = cgp_verify_drift(v) ? EXIT_DRIFT : EXIT_OK;
-    if (cgp_enforce_summary(e)->outcome == CGP_ENFORCE_INVALID)
-        rc = EXIT_USAGE;
-    if (!cli->json)
-        cmdenf_print_msgs(cli, e);
-    struct json_object *root = cli->json ? json_object_new_object() : NULL;
-    struct json_object *ga = cli->json ? json_object_new_array() : NULL;
+    struct json_object *root = json_object_new_object();
+    struct json_object *ga = json_object_new_array();
+    for (size_t i = 0; i < cgp_verify_n_guests(v); i++)
+        json_object_array_add(ga, guest_json(cgp_verify_guest(v, i), cgp_enforce_guest(e, i)));
+    json_object_object_add(root, "drift", json_object_new_boolean(cgp_verify_drift(v)));
+    json_object_object_add(root, "guests", ga);
+    struct cli_ops ops = cli_ops_of_enforce(e);
+    json_object_object_add(root, "ops", cli_ops_json(&ops));
+    json_object_object_add(root, "unmanaged", json_object_new_int64((int64_t)cgp_enforce_summary(e)->n_unmanaged));
+    json_object_object_add(root, "messages", cli_msgs_json(e));
+    cli_print_json(root);
+}
+
+static void guest_head_text(const struct cgp_verify_guest *g, const struct cgp_enforce_guest *eg)
+{
+    printf("guest %s", g->name);
+    if (g->proc)
+        printf(" (pid %d)", g->proc->pid);
+    if (!g->proc)
+        printf(": not running\n");
+    else if (g->foreign)
+        printf(": managed by libvirt/machined, not checked\n");
+    else if (eg->state == CGP_GUEST_INVALID || eg->state == CGP_GUEST_FAILED || eg->state == CGP_GUEST_VANISHED)
+        printf(": %s%s%s\n", cgp_guest_state_name(eg->state), eg->detail ? ": " : "", eg->detail ? eg->detail : "");
+    else
+        printf(": %s\n", g->drift ? "DRIFT" : "compliant");
+}
+
+static void cgroup_text(const struct cgp_verify_cgroup *cg)
+{
+    char *cw CLI_AUTO_FREE = fmt(cg->cpus_want), *ce CLI_AUTO_FREE = fmt(cg->cpus_eff);
+    char *mw CLI_AUTO_FREE = fmt(cg->mems_want), *me CLI_AUTO_FREE = fmt(cg->mems_eff);
+    printf("  %s cgroup %-28s cpus %s (effective %s)  mems %s (effective %s)%s\n", cg->drift ? "!" : " ",
+           cg->path, cw, cg->exists ? ce : "missing", mw, cg->exists ? me : "missing", cg->drift ? "  DRIFT" : "");
+}
+
+static void thread_text(const struct cgp_verify_thread *t)
+{
+    char rb[80];
+    if (!t->cgroup_have && !t->cpus_have) {
+        printf("    thread %-7d %-12s ended\n", t->tid, role(t, rb, sizeof rb));
+        return;
+    }
+    char *cw CLI_AUTO_FREE = fmt(t->cpus_want), *ch CLI_AUTO_FREE = fmt(t->cpus_have);
+    char *mw CLI_AUTO_FREE = fmt(t->mems_want), *mh CLI_AUTO_FREE = fmt(t->mems_have);
+    bool cgok = t->cgroup_have && !strcmp(t->cgroup_have, t->cgroup_want);
+    printf("  %s thread %-7d %-12s cpus %s (intended %s)  nodes %s (intended %s)  cgroup %s%s%s%s\n",
+           t->drift ? "!" : " ", t->tid, role(t, rb, sizeof rb), ch, cw, mh, mw,
+           t->cgroup_have ? t->cgroup_have : "?", cgok ? "" : " (intended ", cgok ? "" : t->cgroup_want,
+           cgok ? "" : ")");
+}
+
+static void pages_text(const struct cgp_verify_guest *g)
+{
+    if (!g->n_nodes) {
+        printf("    memory: numa_maps unreadable\n");
+        return;
+    }
+    printf("  %s memory pages per node:", g->anon_outside ? "!" : " ");
+    for (size_t n = 0; n < g->n_nodes; n++)
+        printf(" N%zu=%llu", n, (unsigned long long)g->pages[n]);
+    printf("  (anonymous:");
+    for (size_t n = 0; n < g->n_nodes; n++)
+        printf(" N%zu=%llu", n, (unsigned long long)g->anon_pages[n]);
+    printf("; %llu outside the guest's nodes)\n", (unsigned long long)g->anon_outside);
+}
+
+static void verify_text(struct cli *cli, const cgp_verify *v)
+{
+    const cgp_enforce *e = cgp_verify_plan(v);
+    cli_msgs_text(cli, e);
     for (size_t i = 0; i < cgp_verify_n_guests(v); i++) {
         const struct cgp_verify_guest *g = cgp_verify_guest(v, i);
-        const struct cgp_enforce_guest *eg = cgp_enforce_guest(e, i);
-        struct json_object *go = NULL, *cga = NULL, *tha = NULL;
-        if (cli->json) {
-            go = json_object_new_object();
-            json_object_object_add(go, "name", json_object_new_string(g->name));
-            json_object_object_add(go, "pid", g->proc ? json_object_new_int(g->proc->pid) : NULL);
-            json_object_object_add(go, "state", json_object_new_string(cgp_guest_state_name(eg->state)));
-            json_object_object_add(go, "drift", json_object_new_boolean(g->drift));
-            cga = json_object_new_array();
-            tha = json_object_new_array();
-        } else {
-            printf("guest %s", g->name);
-            if (g->proc)
-                printf(" (pid %d)", g->proc->pid);
-            if (!g->proc)
-                printf(": not running\n");
-            else if (g->foreign)
-                printf(": managed by libvirt/machined, not checked\n");
-            else if (eg->state == CGP_GUEST_INVALID || eg->state == CGP_GUEST_FAILED || eg->state == CGP_GUEST_VANISHED)
-                printf(": %s%s%s\n", cgp_guest_state_name(eg->state), eg->detail ? ": " : "", eg->detail ? eg->detail : "");
-            else
-                printf(": %s\n", g->drift ? "DRIFT" : "compliant");
-        }
-        for (size_t k = 0; k < g->n_cgroups; k++) {
-            const struct cgp_verify_cgroup *cg = &g->cgroups[k];
-            char *cw = fmt(cg->cpus_want), *ce = fmt(cg->cpus_eff), *mw = fmt(cg->mems_want), *me = fmt(cg->mems_eff);
-            if (cli->json) {
-                struct json_object *o = json_object_new_object();
-                json_object_object_add(o, "path", json_object_new_string(cg->path));
-                json_object_object_add(o, "exists", json_object_new_boolean(cg->exists));
-                json_object_object_add(o, "cpus", cli_json_set(cg->cpus_want));
-                json_object_object_add(o, "cpus_effective", cli_json_set(cg->cpus_eff));
-                json_object_object_add(o, "mems", cli_json_set(cg->mems_want));
-                json_object_object_add(o, "mems_effective", cli_json_set(cg->mems_eff));
-                json_object_object_add(o, "drift", json_object_new_boolean(cg->drift));
-                json_object_array_add(cga, o);
-            } else {
-                printf("  %s cgroup %-28s cpus %s (effective %s)  mems %s (effective %s)%s\n", cg->drift ? "!" : " ",
-                       cg->path, cw, cg->exists ? ce : "missing", mw, cg->exists ? me : "missing", cg->drift ? "  DRIFT" : "");
-            }
-            free(cw);
-            free(ce);
-            free(mw);
-            free(me);
-        }
-        for (size_t k = 0; k < g->n_threads; k++) {
-            const struct cgp_verify_thread *t = &g->threads[k];
-            char rb[80];
-            char *cw = fmt(t->cpus_want), *ch = fmt(t->cpus_have), *mw = fmt(t->mems_want), *mh = fmt(t->mems_have);
-            if (cli->json) {
-                struct json_object *o = json_object_new_object();
-                json_object_object_add(o, "tid", json_object_new_int(t->tid));
-                json_object_object_add(o, "role", json_object_new_string(role(t, rb, sizeof rb)));
-                json_object_object_add(o, "cgroup", json_object_new_string(t->cgroup_want));
-                json_object_object_add(o, "cgroup_actual", t->cgroup_have ? json_object_new_string(t->cgroup_have) : NULL);
-                json_object_object_add(o, "cpus", cli_json_set(t->cpus_want));
-                json_object_object_add(o, "cpus_actual", cli_json_set(t->cpus_have));
-                json_object_object_add(o, "mems", cli_json_set(t->mems_want));
-                json_object_object_add(o, "mems_actual", cli_json_set(t->mems_have));
-                json_object_object_add(o, "drift", json_object_new_boolean(t->drift));
-                json_object_array_add(tha, o);
-            } else if (!t->cgroup_have && !t->cpus_have) {
-                printf("    thread %-7d %-12s ended\n", t->tid, role(t, rb, sizeof rb));
-            } else {
-                bool cgok = t->cgroup_have && !strcmp(t->cgroup_have, t->cgroup_want);
-                printf("  %s thread %-7d %-12s cpus %s (intended %s)  nodes %s (intended %s)  cgroup %s%s%s%s\n",
-                       t->drift ? "!" : " ", t->tid, role(t, rb, sizeof rb), ch, cw, mh, mw,
-                       t->cgroup_have ? t->cgroup_have : "?", cgok ? "" : " (intended ", cgok ? "" : t->cgroup_want,
-                       cgok ? "" : ")");
-            }
-            free(cw);
-            free(ch);
-            free(mw);
-            free(mh);
-        }
-        if (g->proc && !g->foreign && g->n_cgroups) {
-            if (cli->json) {
-                json_object_object_add(go, "pages", g->n_nodes ? pages_json(g, g->pages) : NULL);
-                json_object_object_add(go, "anon_pages", g->n_nodes ? pages_json(g, g->anon_pages) : NULL);
-                json_object_object_add(go, "anon_pages_outside", json_object_new_int64((int64_t)g->anon_outside));
-            } else if (g->n_nodes) {
-                printf("  %s memory pages per node:", g->anon_outside ? "!" : " ");
-                for (size_t n = 0; n < g->n_nodes; n++)
-                    printf(" N%zu=%llu", n, (unsigned long long)g->pages[n]);
-                printf("  (anonymous:");
-                for (size_t n = 0; n < g->n_nodes; n++)
-                    printf(" N%zu=%llu", n, (unsigned long long)g->anon_pages[n]);
-                printf("; %llu outside the guest's nodes)\n", (unsigned long long)g->anon_outside);
-            } else {
-                printf("    memory: numa_maps unreadable\n");
-            }
-        }
-        if (cli->json) {
-            json_object_object_add(go, "cgroups", cga);
-            json_object_object_add(go, "threads", tha);
-            json_object_array_add(ga, go);
-        }
+        guest_head_text(g, cgp_enforce_guest(e, i));
+        for (size_t k = 0; k < g->n_cgroups; k++)
+            cgroup_text(&g->cgroups[k]);
+        for (size_t k = 0; k < g->n_threads; k++)
+            thread_text(&g->threads[k]);
+        if (g->proc && !g->foreign && g->n_cgroups)
+            pages_text(g);
     }
     size_t pending = cgp_enforce_n_ops(e);
-    if (cli->json) {
-        json_object_object_add(root, "drift", json_object_new_boolean(cgp_verify_drift(v)));
-        json_object_object_add(root, "guests", ga);
-        json_object_object_add(root, "ops", cmdenf_ops_json(e));
-        json_object_object_add(root, "unmanaged", json_object_new_int64((int64_t)cgp_enforce_summary(e)->n_unmanaged));
-        json_object_object_add(root, "messages", cmdenf_msgs_json(e));
-        cli_print_json(root);
-    } else {
-        if (pending)
-            printf("%zu cgroup write%s pending (see 'cgplace plan')\n", pending, pending == 1 ? "" : "s");
-        printf("%s\n", cgp_verify_drift(v) ? "drift found" : "no drift");
-    }
-    cgp_verify_free(v);
-    cmdenf_free(&c);
+    if (pending)
+        printf("%zu cgroup write%s pending (see 'cgplace plan')\n", pending, pending == 1 ? "" : "s");
+    printf("%s\n", cgp_verify_drift(v) ? "drift found" : "no drift");
+}
+
+int cmd_verify(struct cli *cli, struct cli_env *env)
+{
+    cgp_verify *v CLI_AUTO_VERIFY = NULL;
+    int r = cgp_verify_run(env->ctx, env->pl, env->g, env->n, &v);
+    if (r < 0)
+        return cli_engine_error(env->ctx, "verify", r);
+    int rc = cgp_verify_drift(v) ? EXIT_DRIFT : EXIT_OK;
+    if (cgp_enforce_summary(cgp_verify_plan(v))->outcome == CGP_ENFORCE_INVALID)
+        rc = EXIT_USAGE;
+    if (cli->json)
+        verify_json(v);
+    else
+        verify_text(cli, v);
     return rc;
 }

@@ -122,6 +122,25 @@ char *cgp_guests_cgroup_path(const char *img, int *err)
     return NULL;
 }
 
+int cgp_task_cgroup(int root_fd, int pid, int tid, char **out)
+{
+    char rel[96];
+    if (tid > 0)
+        snprintf(rel, sizeof rel, "proc/%d/task/%d/cgroup", pid, tid);
+    else
+        snprintf(rel, sizeof rel, "proc/%d/cgroup", pid);
+    char *img CGP_AUTOFREE = NULL;
+    ssize_t n = cgp_read_one(root_fd, rel, SMALL_MAX, &img);
+    if (n < 0)
+        return (int)n;
+    int err;
+    char *path = cgp_guests_cgroup_path(img, &err);
+    if (err)
+        return err;
+    *out = path;
+    return 0;
+}
+
 bool cgp_guests_cgroup_foreign(const char *path)
 {
     if (!path)
@@ -467,7 +486,6 @@ static int read_guest(cgp_ctx *ctx, int pid, unsigned flags, bool live, struct c
 {
     int root_fd = ctx->root_fd;
     char *img CGP_AUTOFREE = NULL;
-    char *cg CGP_AUTOFREE = NULL;
     char *stat CGP_AUTOFREE = NULL;     /* above every goto: freed on each exit */
     char rel[64];
     memset(g, 0, sizeof *g);
@@ -517,15 +535,13 @@ static int read_guest(cgp_ctx *ctx, int pid, unsigned flags, bool live, struct c
     cgp_qemu_cmdline_clear(&c);
     if (e1 || e2)
         goto nomem;
-    snprintf(rel, sizeof rel, "%s/cgroup", pdir);
-    n = cgp_read_one(root_fd, rel, SMALL_MAX, &cg);
-    if (n == -ENOMEM)
+    char *cg = NULL;
+    e3 = cgp_task_cgroup(root_fd, pid, 0, &cg);
+    if (e3 == -ENOMEM)
         goto nomem;
-    if (n < 0)
+    if (e3 < 0)
         goto skip;
-    g->cgroup = cgp_guests_cgroup_path(cg, &e3);
-    if (e3)
-        goto nomem;
+    g->cgroup = cg;
     g->foreign = cgp_guests_cgroup_foreign(g->cgroup);
     size_t named = 0;
     r = read_threads(root_fd, pdir, g, &named);
@@ -635,7 +651,6 @@ CGP_EXPORT int cgp_guests_discover(cgp_ctx *ctx, unsigned flags, cgp_guest_list 
             break;
         }
         if (k > 0) {
-            l->g[l->n].sysroot = l->sysroot;
             l->n++;
         }
     }
@@ -690,21 +705,33 @@ CGP_EXPORT int cgp_guest_thread_affinity(cgp_ctx *ctx, const struct cgp_guest *g
 {
     if (!ctx || !g || tid <= 0)
         return -EINVAL;
-    char rel[80];
-    snprintf(rel, sizeof rel, "proc/%d/task/%d/status", g->pid, tid);
+    const char *bad = NULL;
+    int r = cgp_task_allowed(ctx->root_fd, g->pid, tid, cpus, mems, &bad);
+    if (r == -ENOMEM || r == 0)
+        return r;
+    if (!bad)
+        return cgp_ctx_errorf(ctx, -ESRCH, "proc/%d/task/%d/status: %s", g->pid, tid, strerror(-r));
+    return cgp_ctx_errorf(ctx, r, "proc/%d/task/%d/status: no valid %s", g->pid, tid, bad);
+}
+
+int cgp_task_allowed(int root_fd, int pid, int tid, cgp_bitmap **cpus, cgp_bitmap **mems, const char **bad)
+{
+    char rel[96];
+    snprintf(rel, sizeof rel, "proc/%d/task/%d/status", pid, tid);
     char *s CGP_AUTOFREE = NULL;
-    ssize_t n = cgp_read_file(ctx->root_fd, rel, 1u << 20, &s);
-    if (n == -ENOMEM)
-        return -ENOMEM;
+    ssize_t n = cgp_read_one(root_fd, rel, 1u << 20, &s);
     if (n < 0)
-        return cgp_ctx_errorf(ctx, -ESRCH, "%s: %s", rel, strerror((int)-n));
+        return (int)n;
     cgp_bitmap *c = NULL, *m = NULL;
     int r = 0;
-    if (cpus && (r = parse_list_line(s, "Cpus_allowed_list", &c)) < 0)
-        return r == -EIO ? cgp_ctx_errorf(ctx, r, "%s: no valid Cpus_allowed_list", rel) : r;
+    if (cpus && (r = parse_list_line(s, "Cpus_allowed_list", &c)) < 0) {
+        *bad = "Cpus_allowed_list";
+        return r;
+    }
     if (mems && (r = parse_list_line(s, "Mems_allowed_list", &m)) < 0) {
         cgp_bitmap_free(c);
-        return r == -EIO ? cgp_ctx_errorf(ctx, r, "%s: no valid Mems_allowed_list", rel) : r;
+        *bad = "Mems_allowed_list";
+        return r;
     }
     if (cpus)
         *cpus = c;

@@ -32,6 +32,14 @@ enum cgp_thread_role cgp_guests_classify_comm(const char *comm, int *vcpu, const
 /* Cgroup v2 path from a /proc/PID/cgroup image ("0::PATH" line), malloc'd;
  * NULL when there is none (or ENOMEM: *err set). */
 char *cgp_guests_cgroup_path(const char *img, int *err);
+/* Task facts from SYSROOT/proc, one reader each (discovery, cgctl, verify). */
+/* The cgroup v2 path of a task (tid 0: of the process): 0 and *out (malloc'd;
+ * NULL when the file has no "0::" line), or -errno (-ENOENT/-ESRCH: gone). */
+int cgp_task_cgroup(int root_fd, int pid, int tid, char **out);
+/* Cpus_allowed_list / Mems_allowed_list of a task (either out may be NULL):
+ * 0, -EIO with *bad naming the line that is missing or invalid, -ENOMEM, or
+ * -errno of the read (-ENOENT/-ESRCH: gone). */
+int cgp_task_allowed(int root_fd, int pid, int tid, cgp_bitmap **cpus, cgp_bitmap **mems, const char **bad);
 /* Under machine.slice or machine/ (libvirt, systemd-machined). */
 bool cgp_guests_cgroup_foreign(const char *path);
 

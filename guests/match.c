@@ -5,7 +5,6 @@
 #include "guests-int.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <strings.h>
 
@@ -49,12 +48,11 @@ bool cgp_match_holds(int root_fd, const struct cgp_guest *g, const struct cgp_ma
     return true;
 }
 
-CGP_EXPORT bool cgp_guest_matches(const struct cgp_guest *g, const struct cgp_guest_placement *gp)
+CGP_EXPORT bool cgp_guest_matches(cgp_ctx *ctx, const struct cgp_guest *g, const struct cgp_guest_placement *gp)
 {
     if (!g || !gp)
         return false;
     if (!gp->n_matches)
         return g->name && gp->name && !strcmp(g->name, gp->name);
-    int root CGP_AUTOCLOSE = open(g->sysroot ? g->sysroot : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    return cgp_match_holds(root, g, gp->matches, gp->n_matches);
+    return cgp_match_holds(ctx ? ctx->root_fd : -1, g, gp->matches, gp->n_matches);
 }

@@ -6,7 +6,13 @@
  * Conventions are those of cgplace.h: int-returning functions return 0 or a
  * negative errno, never print, never exit; out-parameters are written only on
  * success; returned objects are owned by the caller (*_free()); pointers from
- * accessors are borrowed from the owning object.
+ * accessors are borrowed from the owning object. Every function taking a ctx
+ * clears its last error on entry, so cgp_ctx_last_error() describes this
+ * call's failure or is "".
+ *
+ * apply, plan (CGP_ENFORCE_DRY_RUN), verify and cgp_plan_from_empty() share
+ * one desired state of the placement and one planner; the cgroupfs backend
+ * realises it (spec §6 without systemd: PARENT/GUEST at the cgroup root).
  *
  * The cgroup root is ctx's --cgroup-root, or else the cgroup2 mount found in
  * SYSROOT/proc/self/mountinfo (the mount point is taken relative to SYSROOT).

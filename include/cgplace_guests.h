@@ -47,7 +47,6 @@ struct cgp_guest {
     size_t n_threads;
     const struct cgp_guest_thread *threads;   /* ascending tid */
     /* Added after the interface was fixed (appended, layout above unchanged): */
-    const char *sysroot;       /* the sysroot scanned; `match pidfile` reads the pidfile under it */
     bool debug_threads;        /* -name ...,debug-threads=on was given */
 };
 
@@ -66,8 +65,11 @@ CGP_EXPORT size_t cgp_guests_count(const cgp_guest_list *l);
 CGP_EXPORT const struct cgp_guest *cgp_guests_get(const cgp_guest_list *l, size_t i);
 
 /* True when every match line of the placement holds for the guest (with no
- * match line: the guest's name equals the block name). */
-CGP_EXPORT bool cgp_guest_matches(const struct cgp_guest *g, const struct cgp_guest_placement *gp);
+ * match line: the guest's name equals the block name); `match pidfile`
+ * files are read under ctx's sysroot (ctx NULL: only -pidfile counts). The
+ * pipeline matches once, in cgp_policy_compile_running; this is for tools
+ * that ask about one pair. */
+CGP_EXPORT bool cgp_guest_matches(cgp_ctx *ctx, const struct cgp_guest *g, const struct cgp_guest_placement *gp);
 
 /* 0 when the process is still the one discovered (same pid, same start
  * time, pidfd not signalled), -ESRCH otherwise. */

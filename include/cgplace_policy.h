@@ -80,10 +80,6 @@ CGP_EXPORT int cgp_policy_parse_buffer(const char *name, const char *buf, size_t
 CGP_EXPORT void cgp_policy_free(cgp_policy *p);
 /* Number of guest blocks parsed. */
 CGP_EXPORT size_t cgp_policy_n_guests(const cgp_policy *p);
-/* Tell the compiler that the guest block `name` runs now (its memory is
- * already allocated, so MemFree warnings leave it out, and its placement has
- * running = true). Returns 0 or -ENOENT (no such block). */
-CGP_EXPORT int cgp_policy_set_running(cgp_policy *p, const char *name, bool running);
 
 /* ------------------------------------------------------------------ */
 /* Compilation: validation, defaults, auto placement                    */
@@ -121,7 +117,7 @@ struct cgp_guest_placement {
     const char *name;        /* block name, also the cgroup directory name */
     const char *file;        /* where the guest block starts */
     unsigned line, col;
-    bool running;            /* as set by cgp_policy_set_running() */
+    bool running;            /* a process matches it (cgp_policy_compile_running) */
     unsigned n_vcpus;
     uint64_t memory_kib;     /* 0 when the guest gives no memory statement */
     enum cgp_mem_mode mode;
@@ -226,8 +222,10 @@ struct cgp_op {
     const char *note;       /* NULL, or why the write is not the whole story */
 };
 
-/* The desired cgroup tree, as the plan and a future diff against a live tree
- * see it: one entry per cgroup, parents before children. */
+/* The desired cgroup tree of a placement: one entry per cgroup, parents
+ * before children (PARENT's components, then each guest's cgroup and its
+ * threaded children). The enforcement engine diffs the same desired state
+ * against the live tree (cgplace_cgctl.h). */
 struct cgp_cgroup_spec {
     const char *path;        /* relative to the cgroup root */
     const char *guest;       /* NULL for PARENT */
@@ -238,8 +236,13 @@ struct cgp_cgroup_spec {
 
 typedef struct cgp_plan cgp_plan;
 
-/* Ops that create the whole tree of pl from an empty cgroup hierarchy
- * (PARENT absent). Returns 0, -ENOMEM. */
+/* The ops `apply` would make on a host where no cgroup of pl exists yet (no
+ * cgroup v2 hierarchy to diff against): a dry run of the enforcement engine
+ * on a backend where every cgroup is absent, with every guest of pl planned
+ * without a process, so there are no cgroup.procs / cgroup.threads writes
+ * and every old_value is NULL. Returns 0, -EINVAL (a cgroup name that would
+ * escape PARENT, an I/O thread id that is no cgroup name), -ENOMEM. The plan
+ * and everything it points to are owned by *out (cgp_plan_free). */
 CGP_EXPORT int cgp_plan_from_empty(const cgp_placement *pl, cgp_plan **out);
 CGP_EXPORT void cgp_plan_free(cgp_plan *plan);
 CGP_EXPORT size_t cgp_plan_n_ops(const cgp_plan *plan);

@@ -419,10 +419,8 @@ CGP_EXPORT char *cgp_bitmap_format(const cgp_bitmap *b)
             n += cgp_fmt_uint(item + n, (unsigned)j);
         }
         item[n] = '\0';
-        if (len + (size_t)n + 1 > cap) {
-            while (len + (size_t)n + 1 > cap)
-                cap *= 2;
-            char *ns = realloc(s, cap);
+        while (len + (size_t)n + 1 > cap) {
+            char *ns = cgp_grow_array(s, &cap, 1);
             if (!ns) {
                 free(s);
                 return NULL;

@@ -47,6 +47,11 @@ CGP_EXPORT const char *cgp_ctx_last_error(const cgp_ctx *ctx)
     return ctx->err;
 }
 
+void cgp_ctx_clear_error(cgp_ctx *ctx)
+{
+    ctx->err[0] = '\0';
+}
+
 int cgp_ctx_errorf(cgp_ctx *ctx, int r, const char *fmt, ...)
 {
     va_list ap;

@@ -30,6 +30,9 @@ struct cgp_ctx {
     char err[512];
 };
 
+/* Forget the last failure detail: entry points call it first, so that
+ * cgp_ctx_last_error() never describes an earlier call. */
+void cgp_ctx_clear_error(cgp_ctx *ctx);
 /* Record a failure detail in ctx and return r (negative errno). */
 int cgp_ctx_errorf(cgp_ctx *ctx, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

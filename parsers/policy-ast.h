@@ -57,7 +57,7 @@ struct pol_cell {
 struct pol_guest {
     char *name;
     struct pol_loc loc;
-    size_t n_matches;
+    size_t n_matches, cap_matches;
     struct pol_match *matches;
     long vcpus;           /* -1 unset */
     struct pol_loc vcpus_loc;
@@ -71,11 +71,11 @@ struct pol_guest {
     int mode;             /* -1 unset */
     struct pol_loc mem_loc, nodes_loc;
     size_t n_vcpupins, n_iopins, n_cells;
+    size_t cap_vcpupins, cap_iopins, cap_cells;
     struct pol_pin *vcpupins, *iopins;
     struct pol_cell *cells;
     cgp_bitmap *emulatorpin;
     struct pol_loc emu_loc;
-    bool running;         /* set by cgp_policy_set_running() */
 };
 
 struct pol_host {
@@ -93,7 +93,7 @@ struct pol_host {
 };
 
 struct cgp_policy {
-    size_t n_files;
+    size_t n_files, cap_files;
     char **files;         /* interned file names */
     struct pol_host host;
     size_t n_guests, cap_guests;

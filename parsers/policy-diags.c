@@ -55,15 +55,9 @@ bool pol_diags_full(const cgp_diags *d)
 
 static int push(cgp_diags *d, bool warning, const struct pol_loc *loc, char *msg)
 {
-    if (d->n == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 16;
-        struct cgp_diag *v = realloc(d->v, cap * sizeof *v);
-        if (!v) {
-            free(msg);
-            return -ENOMEM;
-        }
-        d->v = v;
-        d->cap = cap;
+    if (!CGP_GROW(d->v, d->n, d->cap)) {
+        free(msg);
+        return -ENOMEM;
     }
     char *file = NULL;
     if (loc && loc->file && !(file = strdup(loc->file))) {

@@ -943,8 +943,6 @@ CGP_EXPORT int cgp_policy_compile_running(const cgp_policy *p, const cgp_topolog
         r = -ENOMEM;
         goto done;
     }
-    for (size_t i = 0; i < n; i++)
-        c.running[i] = p->guests[i].running;
     if ((r = pl_match_procs(pl, p, ctx ? ctx->root_fd : -1, procs, n_procs, c.running)) < 0)
         goto done;
 

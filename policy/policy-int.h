@@ -44,6 +44,16 @@ int hv_nodes_of_cpus(const struct hostview *hv, const cgp_bitmap *cpus, cgp_bitm
 /* `local`: per CPU node, itself when it has memory, else its nearest memory
  * nodes (all tied at the best key). Empty when the host has no memory. */
 int hv_local_mems(const struct hostview *hv, const cgp_bitmap *cpu_nodes, cgp_bitmap **out);
+/* KiB left on memory node m (by index), capped by free memory for suggest. */
+static inline int64_t hv_avail(const struct hostview *hv, size_t m)
+{
+    int64_t a = hv->mem_avail[m];
+    if (hv->use_free && hv->mem_free[m] < a)
+        a = hv->mem_free[m];
+    return a;
+}
+/* The ids of the nodes at indexes v[0..k) as a new bitmap. */
+int hv_bitmap(const struct hostview *hv, const uint32_t *v, size_t k, cgp_bitmap **out);
 /* Record a guest's commitments: vCPUs spread over cpu_nodes by usable CPU
  * count, memory spread evenly over mem_nodes (ids). */
 void hv_commit(struct hostview *hv, const cgp_bitmap *cpu_nodes, unsigned vcpus,

@@ -2,7 +2,7 @@
 # tests/asan/run.sh BUILD ASAN_BUILD [ORACLES_DIR]
 # Runs, with ASan+UBSan binaries from ASAN_BUILD (make B=ASAN_BUILD SAN=1):
 #   1. the Criterion unit tests (ASAN_BUILD/unit/test_*);
-#   2. tests/golden/run.sh with the sanitized cgplace (if the script exists);
+#   2. tests/golden/run.py with the sanitized cgplace;
 #   3. a smoke run of every read-only command of the sanitized cgplace over
 #      each oracle dump (hwloc/util-linux tarballs), if ORACLES_DIR is given:
 #      one test per tree, failing on any sanitizer report or a signal.
@@ -52,27 +52,22 @@ san_reports() {
 }
 
 # ---------------------------------------------------------------- 2 golden
-if [ -x tests/golden/run.sh ]; then
-    echo "--- asan: tests/golden/run.sh with $AB/cgplace"
-    ( san_env golden; tests/golden/run.sh "$AB/wrap/cgplace" ) > "$AB/golden.log" 2>&1
-    grc=$?
-    grep -E '^FAIL|passed, .* failed' "$AB/golden.log"
-    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$AB/golden.log" | tail -n1)
-    if [ -n "$line" ]; then
-        gp=$(echo "$line" | sed 's/ passed.*//'); gf=$(echo "$line" | sed 's/.*passed, \([0-9]*\) failed.*/\1/')
-        tp=$((tp + gp)); tf=$((tf + gf))
-        [ "$grc" -eq 0 ] || [ "$gf" -gt 0 ] || { echo "golden: exit $grc with no failure; counted as one"; tf=$((tf + 1)); }
-    else
-        echo "golden: no summary line (exit $grc); counted as one failure; log $AB/golden.log"
-        tail -n 20 "$AB/golden.log"
-        tf=$((tf + 1))
-    fi
-    san_reports golden; n=$?
-    [ "$n" -gt 0 ] && { echo "golden: $n sanitizer report(s), each counted as a failure"; tf=$((tf + n)); }
+echo "--- asan: tests/golden/run.py with $AB/cgplace"
+rm -f "$AB/results/asan-golden"
+( san_env golden; python3 tests/golden/run.py --results "$AB/results/asan-golden" "$AB/wrap/cgplace" ) \
+    > "$AB/golden.log" 2>&1
+grc=$?
+grep -E '^FAIL|^golden: ' "$AB/golden.log"
+if read -r gp gf gs < "$AB/results/asan-golden"; then
+    tp=$((tp + gp)); tf=$((tf + gf)); ts=$((ts + gs))
+    [ "$grc" -eq 0 ] || [ "$gf" -gt 0 ] || { echo "golden: exit $grc with no failure; counted as one"; tf=$((tf + 1)); }
 else
-    echo "--- asan: tests/golden/run.sh not present: skipped"
-    ts=$((ts + 1))
+    echo "golden: no result written (exit $grc); counted as one failure; log $AB/golden.log"
+    tail -n 20 "$AB/golden.log"
+    tf=$((tf + 1))
 fi
+san_reports golden; n=$?
+[ "$n" -gt 0 ] && { echo "golden: $n sanitizer report(s), each counted as a failure"; tf=$((tf + n)); }
 
 # ---------------------------------------------------------------- 3 oracle smoke
 if [ "${ASAN_SMOKE:-1}" = 0 ]; then

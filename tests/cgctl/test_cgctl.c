@@ -80,7 +80,7 @@ static void mk_guest(struct cgp_guest *g, struct cgp_guest_thread *th, int pid, 
     mk_threads(th, pid);
     *g = (struct cgp_guest){ .pid = pid, .pidfd = -1, .start_time = (uint64_t)pid * 10, .name = name,
                              .cgroup = "/user.slice", .thread_source = CGP_THREADS_NAMES, .n_threads = 7,
-                             .threads = th, .sysroot = F.sys };
+                             .threads = th };
 }
 
 static void setup(void)
@@ -282,6 +282,113 @@ Test(cgctl, plan_matches_apply)
         cr_assert((!a->value && !b->value) || !strcmp(a->value, b->value));
     }
     cgp_enforce_free(d);
+    cgp_enforce_free(e);
+    cgp_placement_free(pl);
+}
+
+/* ---- plan and apply share one plan: the ops a dry run lists are the ops
+ * apply then makes, field by field ---- */
+static bool same_str(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static void assert_same_op(const struct cgp_op *a, const struct cgp_op *b, const char *what, size_t i)
+{
+    cr_assert_eq(a->kind, b->kind, "%s: op %zu kind", what, i);
+    cr_assert(same_str(a->path, b->path), "%s: op %zu path %s / %s", what, i, a->path, b->path);
+    cr_assert(same_str(a->file, b->file), "%s: op %zu file %s / %s", what, i, a->file, b->file);
+    cr_assert(same_str(a->value, b->value), "%s: op %zu value %s / %s", what, i, a->value, b->value);
+    cr_assert(same_str(a->guest, b->guest), "%s: op %zu guest", what, i);
+    cr_assert(same_str(a->note, b->note), "%s: op %zu note", what, i);
+}
+
+/* Dry run, then apply, on the same tree: the same ops (old values too), and
+ * the fake kernel saw exactly those writes. Returns the number of ops. */
+static size_t plan_then_apply(const cgp_placement *pl, const struct cgp_guest *const *g, size_t n, const char *what)
+{
+    char *before = fake_snapshot(&F);
+    unsigned n0 = F.n_forward;
+    cgp_enforce *d = run(pl, g, n, CGP_ENFORCE_DRY_RUN);
+    char *after = fake_snapshot(&F);
+    cr_assert(F.n_forward == n0 && !strcmp(before, after), "%s: the dry run wrote", what);
+    cgp_enforce *e = run(pl, g, n, 0);
+    dump_msgs(e);
+    cr_assert_eq(cgp_enforce_summary(e)->outcome, CGP_ENFORCE_OK, "%s", what);
+    size_t nops = cgp_enforce_n_ops(d);
+    cr_assert_eq(nops, cgp_enforce_n_ops(e), "%s: %zu planned, %zu made", what, nops, cgp_enforce_n_ops(e));
+    cr_assert_eq(F.n_forward - n0, nops, "%s: the kernel saw %u writes", what, F.n_forward - n0);
+    for (size_t i = 0; i < nops; i++) {
+        const struct cgp_op *a = cgp_enforce_op(d, i), *b = cgp_enforce_op(e, i);
+        assert_same_op(a, b, what, i);
+        cr_assert(same_str(a->old_value, b->old_value), "%s: op %zu old %s / %s", what, i, a->old_value, b->old_value);
+    }
+    for (size_t i = 0; i < cgp_enforce_n_guests(d); i++)
+        cr_assert_eq(cgp_enforce_guest(d, i)->n_ops, cgp_enforce_guest(e, i)->n_ops, "%s: guest %zu", what, i);
+    cgp_enforce_free(d);
+    cgp_enforce_free(e);
+    free(before);
+    free(after);
+    return nops;
+}
+
+static const char *POL_EXEC =
+    "host { parent \"cgplace\"; }\n"
+    "guest web { vcpus 4; cpus 0-3; memory 1G nodes 0-1 mode interleave; vcpupin 0 0; vcpupin 1 1; vcpupin 2 2;"
+    " vcpupin 3 3; emulatorpin 0-1; iothreadpin io1 2-3; }\n"
+    "guest db { vcpus 4; cpus 4-7; memory 1G nodes 1; }\n";
+
+Test(cgctl, plan_equals_apply_field_by_field)
+{
+    cgp_placement *pa = compile(POL_A), *pb = compile(POL_B), *px = compile(POL_EXEC);
+    const struct cgp_guest *web[1] = { &G_WEB };
+    /* a fresh tree, one per-vCPU split guest */
+    cr_assert_gt(plan_then_apply(pa, web, 1, "fresh tree"), 20);
+    /* partly applied: web is placed, db is new */
+    cr_assert_gt(plan_then_apply(pa, BOTH, 2, "partly applied"), 20);
+    /* every guest already complies */
+    cr_assert_eq(plan_then_apply(pa, BOTH, 2, "compliant"), 0);
+    /* a changed policy: widen, narrow, re-pin */
+    cr_assert_gt(plan_then_apply(pb, BOTH, 2, "changed policy"), 5);
+    /* a tree someone half-made (and a moved thread); a mode only exec sets (notes) */
+    fake_write(&F, "cgplace/db/vcpu2", "cpuset.cpus", "4-7\n");
+    for (size_t i = 0; i < F.n_tasks; i++)
+        if (F.t[i].tid == 1003)
+            snprintf(F.t[i].cg, sizeof F.t[i].cg, "cgplace/web/vcpu0");
+    fake_recompute(&F);
+    cr_assert_gt(plan_then_apply(px, BOTH, 2, "exec-only mode"), 5);
+    cgp_placement_free(pa);
+    cgp_placement_free(pb);
+    cgp_placement_free(px);
+}
+
+/* `plan` without a cgroup v2 hierarchy is the same engine on its empty
+ * backend: the ops of cgp_plan_from_empty are apply's on a fresh tree, but
+ * for the memberships (no process there) and the old values (nothing there). */
+Test(cgctl, empty_plan_is_apply_on_a_fresh_tree)
+{
+    cgp_placement *pl = compile(POL_EXEC);
+    cgp_plan *plan = NULL;
+    cr_assert_eq(cgp_plan_from_empty(pl, &plan), 0);
+    cgp_enforce *e = run(pl, BOTH, 2, 0);
+    cr_assert_eq(cgp_enforce_summary(e)->outcome, CGP_ENFORCE_OK);
+    size_t j = 0;
+    for (size_t i = 0; i < cgp_enforce_n_ops(e); i++) {
+        const struct cgp_op *b = cgp_enforce_op(e, i);
+        if (b->file && (!strcmp(b->file, "cgroup.procs") || !strcmp(b->file, "cgroup.threads")))
+            continue;
+        cr_assert_lt(j, cgp_plan_n_ops(plan), "apply made more ops than the empty plan");
+        const struct cgp_op *a = cgp_plan_op(plan, j++);
+        assert_same_op(a, b, "empty plan", i);
+        cr_assert_null(a->old_value);
+    }
+    cr_assert_eq(j, cgp_plan_n_ops(plan));
+    /* the desired tree: PARENT, then each guest and its children */
+    cr_assert_eq(cgp_plan_n_cgroups(plan), 1 + 7 + 6);   /* db: no iothread in its block */
+    cr_assert_str_eq(cgp_plan_cgroup(plan, 0)->path, "cgplace");
+    cr_assert_str_eq(cgp_plan_cgroup(plan, 3)->path, "cgplace/web/vcpu0");
+    cr_assert(cgp_plan_cgroup(plan, 3)->threaded);
+    cgp_plan_free(plan);
     cgp_enforce_free(e);
     cgp_placement_free(pl);
 }
@@ -688,7 +795,7 @@ Test(cgctl, many_guests_fd_cache_flushed_no_leak)
         th[i][1] = (struct cgp_guest_thread){ pid + 1, CGP_THREAD_VCPU, 0, NULL };
         g[i] = (struct cgp_guest){ .pid = pid, .pidfd = -1, .start_time = (uint64_t)pid * 10, .name = names[i],
                                    .cgroup = "/user.slice", .thread_source = CGP_THREADS_NAMES, .n_threads = 2,
-                                   .threads = th[i], .sysroot = F.sys };
+                                   .threads = th[i] };
         gp[i] = &g[i];
         len += (size_t)snprintf(pol + len, cap - len,
                                 "guest g%d { vcpus 1; cpus %d-%d; memory 1M nodes %d; vcpupin 0 %d; emulatorpin %d; }\n",
@@ -717,4 +824,38 @@ Test(cgctl, many_guests_fd_cache_flushed_no_leak)
     cr_assert_eq(count_fds(), fds0, "file descriptors leaked by re-apply");
     cgp_placement_free(pl);
     cgctl_hooks.dirfd_max = 0;
+}
+
+/* The fault points are test-build only: the release binaries cannot be made
+ * to stop or fail on demand, and do not even name the variables. */
+static bool file_has(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "%s: %s", path, strerror(errno));
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    rewind(f);
+    char *buf = malloc((size_t)len + 1);
+    cr_assert(buf && fread(buf, 1, (size_t)len, f) == (size_t)len);
+    fclose(f);
+    bool hit = memmem(buf, (size_t)len, needle, strlen(needle)) != NULL;
+    free(buf);
+    return hit;
+}
+
+Test(cgctl, release_binaries_have_no_fault_points)
+{
+    const char *bins = getenv("CGCTL_RELEASE_BINS");
+    cr_assert(bins && *bins, "CGCTL_RELEASE_BINS not set (run through make check-cgctl)");
+    const char *t = getenv("CGCTL_TESTING_BUILD");
+    bool testing = t && !strcmp(t, "1");
+    char *list = strdup(bins), *save = NULL;
+    size_t n = 0;
+    for (char *p = strtok_r(list, ":", &save); p; p = strtok_r(NULL, ":", &save), n++)
+        for (int k = 0; k < 2; k++) {
+            const char *s = k ? "CGPLACE_STOP" : "CGPLACE_FAULT";
+            cr_assert_eq(file_has(p, s), testing, "%s %s %s", p, testing ? "lacks" : "contains", s);
+        }
+    cr_assert_eq(n, 2);
+    free(list);
 }

@@ -15,38 +15,33 @@ Text formats come from spec section 2 (nodeinfo labels padded to column 21,
 20 dashes, "Total: N KiB"; capabilities per libvirt: <cpus num='0'/> for a
 CPU-less cell, <memory unit='KiB'>0</memory> for a memory-less one).
 
-Prints one "PASS: name" or "FAIL: name" line per check (details indented
-below a failure) and exits 1 when anything failed.
+tests/golden/run.py runs it as its part 5 (run_checks() on its layer);
+alone it prints a "FAIL check/NAME" block per failed check (tests/golden/
+harness.py), a closing "check: N passed, N failed, N skipped" line, and exits
+1 when anything failed.
 """
 import json
 import os
-import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "fixtures"))
+sys.path.insert(0, HERE)
+import harness as H  # noqa: E402
 import mkfixtures as M  # noqa: E402
 
-RESULTS = []
+
+def record(layer, name, errors):
+    if len(errors) > 15:
+        errors = errors[:15] + ["... %d more" % (len(errors) - 15)]
+    layer.check(name, errors)
 
 
-def record(name, errors):
-    RESULTS.append((name, errors))
-    if errors:
-        print("FAIL: %s" % name)
-        for e in errors[:15]:
-            print("    %s" % e)
-        if len(errors) > 15:
-            print("    ... %d more" % (len(errors) - 15))
-    else:
-        print("PASS: %s" % name)
-
-
-def run(binary, sysroot, *args):
-    p = subprocess.run([binary, "--sysroot", sysroot] + list(args), stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, timeout=60)
-    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+def run(cli, sysroot, *args):
+    r = cli.run(*args, sysroot=sysroot)
+    return r.rc, r.out, r.err
 
 
 def golden(expdir, fx, case):
@@ -290,24 +285,24 @@ def check_caps(f, errs, what, text):
 
 # ---------------------------------------------------------------- driver
 
-def check_fixture(binary, fixdir, expdir, name):
+def check_fixture(layer, cli, fixdir, expdir, name):
     f = Facts(name)
     root = os.path.join(fixdir, name)
 
     def both(label, args, case, fn):
-        rc, out, err = run(binary, root, *args)
+        rc, out, err = run(cli, root, *args)
         errs = []
         if rc != 0:
             errs.append("exit %d: %s" % (rc, err.strip()))
         fn(errs, "output", out)
-        record("%s/%s vs description" % (name, case), errs)
+        record(layer, "%s/%s vs description" % (name, case), errs)
         g = golden(expdir, name, case)
         errs = []
         if g is None:
             errs.append("golden file %s/%s.out missing" % (name, case))
         else:
             fn(errs, "golden", g)
-        record("%s/%s golden vs description" % (name, case), errs)
+        record(layer, "%s/%s golden vs description" % (name, case), errs)
 
     both("nodeinfo", ["nodeinfo"], "nodeinfo",
          lambda e, w, t: cmp_text(e, w, t, f.nodeinfo_text()))
@@ -340,20 +335,28 @@ def check_fixture(binary, fixdir, expdir, name):
     # Every other cell, one at a time (freecell CELL for cells beyond 0).
     errs = []
     for n in f.ids[1:]:
-        rc, out, err = run(binary, root, "freecell", str(n))
+        rc, out, err = run(cli, root, "freecell", str(n))
         if rc != 0:
             errs.append("freecell %d: exit %d: %s" % (n, rc, err.strip()))
         cmp_text(errs, "freecell %d" % n, out, f.freecell_one_text(n))
-    record("%s/freecell-each-cell vs description" % name, errs)
+    record(layer, "%s/freecell-each-cell vs description" % name, errs)
     # A possible-but-offline node or an id past the end is not a cell.
     errs = []
     bad = [n for n in f.possible if n not in f.ids][:2] + [max(f.possible) + 1]
     for n in bad:
-        rc, out, err = run(binary, root, "freecell", str(n))
+        rc, out, err = run(cli, root, "freecell", str(n))
         if rc != 2 or out or not err.startswith("cgplace: "):
             errs.append("freecell %d: exit %d, stdout %r, stderr %r (want exit 2, "
                         "empty stdout, cgplace: ... on stderr)" % (n, rc, out, err))
-    record("%s/freecell-not-a-cell %s" % (name, M.fmt_list(bad)), errs)
+    record(layer, "%s/freecell-not-a-cell %s" % (name, M.fmt_list(bad)), errs)
+
+
+def run_checks(layer, cli, fixdir, expdir, names):
+    for n in names:
+        try:
+            check_fixture(layer, cli, fixdir, expdir, n)
+        except Exception as e:  # a crash here is a failed check, not a pass
+            record(layer, "%s: checker aborted" % n, ["%s: %s" % (type(e).__name__, e)])
 
 
 def main(argv):
@@ -361,15 +364,9 @@ def main(argv):
         sys.stderr.write(__doc__)
         return 2
     binary, fixdir, expdir = argv[1:4]
-    names = argv[4:] or list(M.FIXTURES)
-    for n in names:
-        try:
-            check_fixture(binary, fixdir, expdir, n)
-        except Exception as e:  # a crash here is a failed check, not a pass
-            record("%s: checker aborted" % n, ["%s: %s" % (type(e).__name__, e)])
-    failed = sum(1 for _, e in RESULTS if e)
-    print("check.py: %d passed, %d failed" % (len(RESULTS) - failed, failed))
-    return 1 if failed else 0
+    layer = H.Layer("check")
+    run_checks(layer, H.Cli(binary), fixdir, expdir, argv[4:] or list(M.FIXTURES))
+    return layer.finish()
 
 
 if __name__ == "__main__":

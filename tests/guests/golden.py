@@ -1,20 +1,29 @@
 #!/usr/bin/env python3
-"""golden.py CGPLACE WORKDIR RESULTS -- `cgplace guests` over a fixture sysroot.
+"""golden.py [--criterion-args ARGS] CGPLACE WORKDIR RESULTS [CRITERION_BIN...]
+-- `cgplace guests` over a fixture sysroot (the guests layer).
 
 Builds the one-node fixture (tests/fixtures/mkfixtures.py; CPUs 0-3, node 0),
 adds fake QEMU processes under proc/ and a policy, runs `cgplace guests`
 (text and --json, with and without -p) and compares with the expectations
 written next to each fake process below (derived from the process's command
 line, threads, cgroup and the allowed sets given to its threads versus the
-policy's sets). Writes "PASSED FAILED SKIPPED" to RESULTS."""
+policy's sets). Then every CRITERION_BIN (tests/guests/test_*.c) runs,
+counted through --tap with ARGS added. Running cgplace, the FAIL blocks and the
+counts are tests/golden/harness.py's; writes "PASSED FAILED SKIPPED" to
+RESULTS. tests/sandbox/cli.py runs it (no CRITERION_BIN) through a wrapper
+that drops --no-sandbox."""
 import json
 import os
 import shutil
 import subprocess
 import sys
 
-BIN, WORK, RESULTS = sys.argv[1:4]
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "golden"))
+import harness as H  # noqa: E402
+
+(BIN, WORK, RESULTS), CRITERION_BINS, CRITERION_ARGS = H.split_argv(sys.argv[1:], 3)
 QEMU = "/usr/bin/qemu-system-x86_64"
 
 POLICY = """
@@ -71,16 +80,12 @@ PROCS = {
 }
 NOT_QEMU = {1700: ("/usr/bin/bash", "bash", ["bash", "-c", "qemu-system-x86_64 -name x"])}
 
-passed = failed = 0
+LAYER = H.Layer("guests", RESULTS)
+CLI = H.Cli(BIN, "--no-sandbox")
 
 
 def check(what, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {what}" + (f"\n{detail}" if detail else ""))
+    LAYER.check(what, bool(ok), detail)
 
 
 def w(path, data, mode="w"):
@@ -124,9 +129,9 @@ def build():
     return root
 
 
-def run(*args):
-    r = subprocess.run([BIN, "--no-sandbox", "--sysroot", ROOT] + list(args), capture_output=True, text=True)
-    return r.returncode, r.stdout, r.stderr
+def run(*args, sysroot=None):
+    r = CLI.run(*args, sysroot=sysroot or ROOT)
+    return r.rc, r.out, r.err
 
 
 ROOT = build()
@@ -206,11 +211,9 @@ check("guests --no-qmp: exit 0", rc == 0 and len(out.splitlines()) == len(PROCS)
 # a sysroot without proc/
 empty = WORK + "/noproc"
 os.makedirs(empty, exist_ok=True)
-r = subprocess.run([BIN, "--no-sandbox", "--sysroot", empty, "guests"], capture_output=True, text=True)
-check("guests without proc/: exit 1 with a message", r.returncode == 1 and "proc" in r.stderr, r.stderr)
+rc, out, err = run("guests", sysroot=empty)
+check("guests without proc/: exit 1 with a message", rc == 1 and "proc" in err, err)
 
-os.makedirs(os.path.dirname(RESULTS) or ".", exist_ok=True)
-with open(RESULTS, "w") as f:
-    f.write(f"{passed} {failed} 0\n")
-print(f"guests golden: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+for binary in CRITERION_BINS:
+    LAYER.criterion(binary, CRITERION_ARGS)
+sys.exit(LAYER.finish())

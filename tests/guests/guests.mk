@@ -1,8 +1,8 @@
 # tests/guests/guests.mk - guest discovery and QMP: Criterion unit tests on
 # fake proc trees, recorded QMP transcripts, a fake QMP server, a real
-# qemu-system-x86_64 (TCG; skipped when QEMU is missing: Criterion 2.4's
-# synthesis line has no skip count, so they are counted here), and golden tests of
-# `cgplace guests` over a fixture sysroot.
+# qemu-system-x86_64 (TCG; skipped when QEMU is missing, counted through
+# --tap), and golden tests of `cgplace guests` over a fixture sysroot, all
+# run and counted by tests/guests/golden.py (tests/golden/harness.py).
 #   make check-guests [GUESTS_ARGS=criterion-options]
 B ?= build
 CHECK_LAYERS += guests
@@ -21,14 +21,5 @@ guests-build: $(GUESTS_BINS)
 
 check-guests: all $(GUESTS_BINS)
 	@mkdir -p $(B)/results $(B)/guests
-	$(Q)rc=0; tests/unit/run.sh $(B) guests-unit "$(GUESTS_ARGS)" $(GUESTS_BINS) || rc=1; \
-	python3 tests/guests/golden.py $(BIN) $(B)/guests $(B)/results/guests-golden || rc=1; \
-	p1=0; f1=1; s1=0; p2=0; f2=1; s2=0; \
-	[ -s $(B)/results/guests-unit ] && read p1 f1 s1 < $(B)/results/guests-unit; \
-	[ -s $(B)/results/guests-golden ] && read p2 f2 s2 < $(B)/results/guests-golden; \
-	if ! command -v qemu-system-x86_64 >/dev/null 2>&1; then \
-	    echo "guests: qemu-system-x86_64 not installed: the real-QEMU tests were skipped"; \
-	    s1=$$((s1 + $$(grep -c '^Test(' tests/guests/test_realqemu.c))); fi; \
-	echo "$$((p1 + p2)) $$((f1 + f2)) $$((s1 + s2))" > $(B)/results/guests; \
-	rm -f $(B)/results/guests-unit $(B)/results/guests-golden; \
-	echo "guests: $$((p1 + p2)) passed, $$((f1 + f2)) failed, $$((s1 + s2)) skipped"; exit $$rc
+	$(Q)python3 tests/guests/golden.py --criterion-args "$(GUESTS_ARGS)" $(BIN) $(B)/guests $(B)/results/guests \
+	    $(GUESTS_BINS)

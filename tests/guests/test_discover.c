@@ -455,43 +455,48 @@ Test(discover, matches)
     fk_text("1001\n", "run/wrong.pid");
     cgp_guest_list *l = discover(0, 1);
     const struct cgp_guest *g = cgp_guests_get(l, 0);
+    cgp_ctx *ctx = NULL;  /* pidfiles are read under its sysroot */
+    cr_assert_eq(cgp_ctx_new(fk_root, NULL, &ctx), 0);
 
     struct cgp_guest_placement gp = gp_with("web1", 0, NULL);
-    cr_assert(cgp_guest_matches(g, &gp), "no match lines: block name");
+    cr_assert(cgp_guest_matches(ctx, g, &gp), "no match lines: block name");
     gp = gp_with("web2", 0, NULL);
-    cr_assert_not(cgp_guest_matches(g, &gp));
+    cr_assert_not(cgp_guest_matches(ctx, g, &gp));
 
     struct cgp_match m1[] = { { CGP_MATCH_NAME, "web1" } };
     gp = gp_with("other", 1, m1);
-    cr_assert(cgp_guest_matches(g, &gp), "implicit/explicit name match");
+    cr_assert(cgp_guest_matches(ctx, g, &gp), "implicit/explicit name match");
     struct cgp_match m2[] = { { CGP_MATCH_UUID, "abcd-0001" } };
     gp = gp_with("x", 1, m2);
-    cr_assert(cgp_guest_matches(g, &gp), "uuid case-insensitive");
+    cr_assert(cgp_guest_matches(ctx, g, &gp), "uuid case-insensitive");
     struct cgp_match m3[] = { { CGP_MATCH_PIDFILE, "/run/web1.pid" } };
     gp = gp_with("x", 1, m3);
-    cr_assert(cgp_guest_matches(g, &gp), "pidfile path as given to -pidfile");
+    cr_assert(cgp_guest_matches(ctx, g, &gp), "pidfile path as given to -pidfile");
     struct cgp_match m4[] = { { CGP_MATCH_PIDFILE, "/run/other.pid" } };
     gp = gp_with("x", 1, m4);
-    cr_assert(cgp_guest_matches(g, &gp), "pidfile holding the pid (read under the sysroot)");
+    cr_assert(cgp_guest_matches(ctx, g, &gp), "pidfile holding the pid (read under the sysroot)");
     struct cgp_match m5[] = { { CGP_MATCH_PIDFILE, "/run/wrong.pid" } };
     gp = gp_with("x", 1, m5);
-    cr_assert_not(cgp_guest_matches(g, &gp), "pidfile of another pid");
+    cr_assert_not(cgp_guest_matches(ctx, g, &gp), "pidfile of another pid");
     struct cgp_match m6[] = { { CGP_MATCH_PIDFILE, "/run/absent.pid" } };
     gp = gp_with("x", 1, m6);
-    cr_assert_not(cgp_guest_matches(g, &gp));
+    cr_assert_not(cgp_guest_matches(ctx, g, &gp));
     struct cgp_match m7[] = { { CGP_MATCH_QMP, "/run/web1.qmp" } };
     gp = gp_with("x", 1, m7);
-    cr_assert(cgp_guest_matches(g, &gp), "qmp path");
+    cr_assert(cgp_guest_matches(ctx, g, &gp), "qmp path");
     struct cgp_match m8[] = { { CGP_MATCH_NAME, "web1" }, { CGP_MATCH_QMP, "/run/web2.qmp" } };
     gp = gp_with("x", 2, m8);
-    cr_assert_not(cgp_guest_matches(g, &gp), "every match line must hold");
+    cr_assert_not(cgp_guest_matches(ctx, g, &gp), "every match line must hold");
     struct cgp_match m9[] = { { CGP_MATCH_NAME, "web1" }, { CGP_MATCH_UUID, "ABCD-0001" },
                               { CGP_MATCH_PIDFILE, "/run/other.pid" } };
     gp = gp_with("x", 3, m9);
-    cr_assert(cgp_guest_matches(g, &gp));
+    cr_assert(cgp_guest_matches(ctx, g, &gp));
     struct cgp_match m10[] = { { CGP_MATCH_NAME, "WEB1" } };
     gp = gp_with("x", 1, m10);
-    cr_assert_not(cgp_guest_matches(g, &gp), "names are case-sensitive");
+    cr_assert_not(cgp_guest_matches(ctx, g, &gp), "names are case-sensitive");
+    gp = gp_with("x", 1, m4);
+    cr_assert_not(cgp_guest_matches(NULL, g, &gp), "no ctx: only -pidfile counts");
+    cgp_ctx_free(ctx);
     cgp_guests_free(l);
 }
 
@@ -501,11 +506,12 @@ Test(discover, matches_guest_without_name)
     cgp_guest_list *l = discover(0, 1);
     const struct cgp_guest *g = cgp_guests_get(l, 0);
     str_eq(g->name, NULL, "name");
+    cgp_ctx *ctx = NULL;
     struct cgp_guest_placement gp = gp_with("x", 0, NULL);
-    cr_assert_not(cgp_guest_matches(g, &gp));
+    cr_assert_not(cgp_guest_matches(ctx, g, &gp));
     struct cgp_match m[] = { { CGP_MATCH_UUID, "x" } };
     gp = gp_with("x", 1, m);
-    cr_assert_not(cgp_guest_matches(g, &gp));
+    cr_assert_not(cgp_guest_matches(ctx, g, &gp));
     cgp_guests_free(l);
 }
 

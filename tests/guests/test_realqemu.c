@@ -152,7 +152,7 @@ Test(realqemu, qmp_without_thread_names)
 
     struct cgp_match m[] = { { CGP_MATCH_PIDFILE, pidfile }, { CGP_MATCH_QMP, sock }, { CGP_MATCH_NAME, "t1" } };
     struct cgp_guest_placement gp = { .name = "x", .n_matches = 3, .matches = m };
-    cr_assert(cgp_guest_matches(g, &gp));
+    cr_assert(cgp_guest_matches(ctx, g, &gp));
 
     cr_assert_eq(cgp_guest_alive(ctx, g), 0);
     kill(pid, SIGKILL);

@@ -21,7 +21,9 @@ README's pitfalls, not from cgplace's code or output.
 
 Oracle data is read in place (never copied into the project); the tarballs are
 unpacked once into WORK (a cache under $(B)/oracle).
-Python 3 standard library only.
+Python 3 standard library only. Running cgplace (a snapshot of the binary, so
+a relink of build/ cannot change it mid-run), capability.rng, the PASS/FAIL/SKIP
+lines and the counts are tests/golden/harness.py's.
 """
 import argparse
 import json
@@ -30,8 +32,12 @@ import re
 import subprocess
 import sys
 import tarfile
-import time
+import tempfile
 import xml.etree.ElementTree as ET
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'golden'))
+import harness as H  # noqa: E402
 
 # --------------------------------------------------------------------------
 # small helpers
@@ -269,29 +275,16 @@ class Tree:
 # runner
 
 
-class Runner:
-    def __init__(self, binpath):
-        self.bin = binpath
-        self.p = self.f = self.s = 0
+class Runner(H.Layer):
+    def __init__(self, binpath, results):
+        super().__init__('oracle', results, verbose=True)
+        self.cli = H.Cli(binpath)
         self.failures = []
         self.design = []
 
-    def _print(self, tag, name, msg):
-        print('%-4s %s%s' % (tag, name, (': ' + msg) if msg else ''))
-        sys.stdout.flush()
-
-    def ok(self, name, msg=''):
-        self.p += 1
-        self._print('PASS', name, msg)
-
-    def fail(self, name, msg):
-        self.f += 1
-        self.failures.append((name, msg))
-        self._print('FAIL', name, msg)
-
-    def skip(self, name, msg):
-        self.s += 1
-        self._print('SKIP', name, msg)
+    def fail(self, name, *msg):
+        self.failures.append((name, ' '.join(msg)))
+        super().fail(name, *msg)
 
     def compare(self, name, cg, oracle, ind, reason=None, show=str):
         """See the module docstring for the rule."""
@@ -308,25 +301,10 @@ class Runner:
                       % (show(cg), show(oracle)))
 
     def cg(self, root, *args, json_out=True):
-        cmd = [self.bin, '--sysroot', root] + (['--json'] if json_out else []) + list(args)
-        for attempt in range(4):
-            # other engineers may relink build/ while this runs: a binary that cannot be
-            # executed (EACCES, ETXTBSY, 'file too short' -> 127) is retried, nothing else
-            try:
-                r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
-            except OSError:
-                if attempt == 3:
-                    raise
-                time.sleep(1)
-                continue
-            if r.returncode != 127 or attempt == 3:
-                break
-            time.sleep(1)
-        if r.returncode != 0:
-            raise RuntimeError('%s exited %d: %s' % (' '.join(cmd), r.returncode,
-                                                      r.stderr.decode(errors='replace').strip()))
-        out = r.stdout.decode()
-        return json.loads(out) if json_out else out
+        r = self.cli.run(*((['--json'] if json_out else []) + list(args)), sysroot=root)
+        if r.rc != 0:
+            raise RuntimeError('%s %s: %s' % (' '.join(r.argv), H.describe_rc(r.rc), r.err.strip()))
+        return json.loads(r.out) if json_out else r.out
 
 
 def cg_model(run, root):
@@ -536,18 +514,13 @@ def run_libvirt_caps(run, O, work, rng):
 
 
 def validate_rng(run, name, xml, work, rng):
-    if not rng:
+    problems = H.relaxng(xml, rng) if rng else None
+    if problems is None:
         run.skip(name, 'xmllint or /usr/share/libvirt/schemas/capability.rng not available')
-        return
-    path = os.path.join(work, 'caps-tmp.xml')
-    with open(path, 'w') as f:
-        f.write(xml)
-    r = subprocess.run(['xmllint', '--noout', '--relaxng', rng, path],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    if r.returncode == 0:
-        run.ok(name, 'valid against capability.rng')
+    elif problems:
+        run.fail(name, *problems)
     else:
-        run.fail(name, 'xmllint --relaxng: %s' % r.stdout.decode(errors='replace').strip()[-400:])
+        run.ok(name, 'valid against capability.rng')
 
 
 # --------------------------------------------------------------------------
@@ -1041,20 +1014,21 @@ RNG = None
 
 
 def main():
-    global RNG
     ap = argparse.ArgumentParser()
     ap.add_argument('--bin', required=True)
     ap.add_argument('--oracles', required=True)
     ap.add_argument('--work', required=True)
     ap.add_argument('--results', required=True)
     a = ap.parse_args()
-    run = Runner(os.path.abspath(a.bin))
+    with tempfile.TemporaryDirectory(prefix='cgp-oracle.', dir=H.scratch_base()) as snap:
+        return run_all(Runner(H.snapshot(a.bin, snap), a.results), a)
+
+
+def run_all(run, a):
+    global RNG
     O = os.path.abspath(a.oracles)
     work = os.path.abspath(a.work)
-    os.makedirs(os.path.dirname(os.path.abspath(a.results)) or '.', exist_ok=True)
-    rng = '/usr/share/libvirt/schemas/capability.rng'
-    have_xmllint = subprocess.run(['sh', '-c', 'command -v xmllint'], stdout=subprocess.DEVNULL).returncode == 0
-    RNG = rng if os.path.exists(rng) and have_xmllint else None
+    RNG = H.CAPABILITY_RNG  # validate_rng() skips where it or xmllint is missing
     if not os.path.isdir(O):
         # 4 families; one skip each so the absence is visible in the totals
         for fam in ('libvirt-nodeinfo', 'libvirt-capabilities', 'hwloc', 'util-linux'):
@@ -1074,10 +1048,7 @@ def main():
         print('Failures:')
         for n, m in run.failures:
             print('  FAIL %s: %s' % (n, m))
-    print('%d passed, %d failed, %d skipped' % (run.p, run.f, run.s))
-    with open(a.results, 'w') as f:
-        f.write('%d %d %d\n' % (run.p, run.f, run.s))
-    return 1 if run.f else 0
+    return run.finish()
 
 
 if __name__ == '__main__':

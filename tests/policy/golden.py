@@ -7,12 +7,18 @@ read p.conf:LINE:COL) and compares the exit code, the exact stderr lines and
 the resolved placement of `check --json`. Expected values are worked out by
 hand from the fixture definitions in tests/fixtures/mkfixtures.py (the
 reasoning is in each case's comment), not copied from the program's output.
+Then CRITERION_BIN (tests/policy/test_solver.c) runs, counted through --tap.
+Running cgplace, comparing, the FAIL blocks and the counts are
+tests/golden/harness.py's; writes "PASSED FAILED SKIPPED" to RESULTS.
 """
 import json
 import os
-import subprocess
 import sys
 import tempfile
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "golden"))
+import harness as H  # noqa: E402
 
 GUEST_SPEC = """guest rhel5xen {
     match name "rhel5xen";
@@ -279,27 +285,20 @@ def write_files(d, files):
                 f.write(text)
 
 
-def run_case(binp, fixdir, c):
+def run_case(cli, fixdir, c):
     fails = []
     with tempfile.TemporaryDirectory() as d:
         write_files(d, c["files"])
-        args = [binp, "--sysroot", os.path.join(fixdir, c["fx"]), "--json", "check", "p.conf"]
-        try:
-            p = subprocess.run(args, cwd=d, capture_output=True, text=True, timeout=20)
-        except subprocess.TimeoutExpired:
-            return ["timed out (a hang?)"]
-        if p.returncode != c["rc"]:
-            fails.append("exit %d, expected %d; stderr: %s" % (p.returncode, c["rc"], p.stderr.strip()))
-        if "err" in c:
-            got = p.stderr.splitlines()
-            if got != c["err"]:
-                fails.append("stderr:\n    got:      %s\n    expected: %s" % ("\n              ".join(got),
-                                                                                "\n              ".join(c["err"])))
-        if c["rc"] == 0:
+        root = os.path.join(fixdir, c["fx"])
+        r = cli.run("--json", "check", "p.conf", sysroot=root, cwd=d, timeout=20)
+        fails += H.compare(r, rc=c["rc"], err=c.get("err"))
+        if r.rc != c["rc"] and "err" not in c:
+            fails.append(H.indent(r.err, "stderr: ", 8))
+        if c["rc"] == 0 and not r.timed_out:
             try:
-                doc = json.loads(p.stdout)
+                doc = json.loads(r.out)
             except ValueError:
-                return fails + ["stdout is not JSON: %r" % p.stdout[:200]]
+                return fails + ["stdout is not JSON: %r" % r.out[:200]]
             gs = doc.get("guests", [])
             if len(gs) != len(c["guests"]):
                 fails.append("%d guests, expected %d" % (len(gs), len(c["guests"])))
@@ -308,23 +307,22 @@ def run_case(binp, fixdir, c):
             if doc.get("warnings") != c.get("warnings", []):
                 fails.append("warnings %r, expected %r" % (doc.get("warnings"), c.get("warnings", [])))
             # the text mode agrees on the exit status and prints no errors
-            p2 = subprocess.run(args[:3] + ["check", "p.conf"], cwd=d, capture_output=True, text=True, timeout=20)
-            if p2.returncode != 0 or "error" in p2.stderr:
-                fails.append("text mode: exit %d, stderr %r" % (p2.returncode, p2.stderr))
+            r2 = cli.run("check", "p.conf", sysroot=root, cwd=d, timeout=20)
+            if r2.rc != 0 or "error" in r2.err:
+                fails.append("text mode: exit %s, stderr %r" % (r2.rc, r2.err))
     return fails
 
 
-def plan_cases(binp, fixdir):
+def plan_cases(cli, fixdir):
     """plan --json over an empty tree: ops derived from spec §6 by hand."""
     fails = []
     with tempfile.TemporaryDirectory() as d:
         write_files(d, {"p.conf": "host { parent \"vms\"; }\nguest g { vcpus 2; cpus 1-2; "
                                   "memory 1G nodes 0 mode interleave; iothreadpin io 1; }\n"})
-        p = subprocess.run([binp, "--sysroot", os.path.join(fixdir, "one-node"), "--json", "plan", "p.conf"],
-                           cwd=d, capture_output=True, text=True, timeout=20)
-        if p.returncode != 0:
-            return ["plan: exit %d: %s" % (p.returncode, p.stderr)]
-        ops = json.loads(p.stdout)["ops"]
+        r = cli.run("--json", "plan", "p.conf", sysroot=os.path.join(fixdir, "one-node"), cwd=d, timeout=20)
+        if r.rc != 0:
+            return ["plan: exit %s: %s" % (r.rc, r.err)]
+        ops = json.loads(r.out)["ops"]
         seq = [(o["op"], o["path"], o.get("file"), o.get("value")) for o in ops]
         W = lambda path, f, v: ("write", path, f, v)
         M = lambda path: ("mkdir", path, None, None)
@@ -340,37 +338,36 @@ def plan_cases(binp, fixdir):
                W("vms/g/vcpu1", "cpuset.cpus", "1-2"), W("vms/g/vcpu1", "cpuset.mems", "0"),
                W("vms/g/iothread-io", "cpuset.cpus", "1"), W("vms/g/iothread-io", "cpuset.mems", "0")]
         if seq != exp:
-            fails.append("plan ops:\n  got      %r\n  expected %r" % (seq, exp))
+            fails.append("plan ops differ:\n" + H.diff([repr(x) for x in exp], [repr(x) for x in seq],
+                                                      "expected ops", "actual ops"))
         if not any("interleave" in (o.get("note") or "") for o in ops):
             fails.append("plan: no op notes that interleave needs exec")
     return fails
 
 
-def suggest_cases(binp, fixdir):
+def suggest_cases(cli, fixdir):
     """suggest on asym: 2 vCPUs 512M -> node 1 (2 CPUs, 1 GiB: nothing left over)."""
     fails = []
-    p = subprocess.run([binp, "--sysroot", os.path.join(fixdir, "asym"), "--json", "suggest", "--vcpus", "2",
-                        "--memory", "512M"], capture_output=True, text=True, timeout=20)
-    if p.returncode != 0:
-        return ["suggest: exit %d %s" % (p.returncode, p.stderr)]
-    d = json.loads(p.stdout)
+    asym = os.path.join(fixdir, "asym")
+    r = cli.run("--json", "suggest", "--vcpus", "2", "--memory", "512M", sysroot=asym, timeout=20)
+    if r.rc != 0:
+        return ["suggest: exit %s %s" % (r.rc, r.err)]
+    d = json.loads(r.out)
     if (d["cpus"], d["mems"]) != ("4-5", "1"):
         fails.append("suggest asym 2/512M: got %s/%s, expected 4-5/1" % (d["cpus"], d["mems"]))
     if "<vcpu placement='static' cpuset='4-5'>2</vcpu>" not in d["libvirt"] or "nodeset='1'" not in d["libvirt"]:
         fails.append("suggest: libvirt snippet %r" % d["libvirt"])
-    p = subprocess.run([binp, "--sysroot", os.path.join(fixdir, "asym"), "suggest", "--vcpus", "2",
-                        "--memory", "512"], capture_output=True, text=True, timeout=20)
-    if p.returncode != 2 or "unit" not in p.stderr:
-        fails.append("suggest --memory 512: exit %d %r (expected 2, a unit is needed)" % (p.returncode, p.stderr))
+    r = cli.run("suggest", "--vcpus", "2", "--memory", "512", sysroot=asym, timeout=20)
+    if r.rc != 2 or "unit" not in r.err:
+        fails.append("suggest --memory 512: exit %s %r (expected 2, a unit is needed)" % (r.rc, r.err))
     # asym node 1 free is 811008 KiB: 1G cannot start there now -> not node 1
-    p = subprocess.run([binp, "--sysroot", os.path.join(fixdir, "asym"), "--json", "suggest", "--vcpus", "2",
-                        "--memory", "1G"], capture_output=True, text=True, timeout=20)
-    if p.returncode != 0 or json.loads(p.stdout)["mems"] == "1":
-        fails.append("suggest asym 2/1G: %d %s" % (p.returncode, p.stdout))
+    r = cli.run("--json", "suggest", "--vcpus", "2", "--memory", "1G", sysroot=asym, timeout=20)
+    if r.rc != 0 or json.loads(r.out)["mems"] == "1":
+        fails.append("suggest asym 2/1G: %s %s" % (r.rc, r.out))
     return fails
 
 
-def example_cases(binp, fixdir):
+def example_cases(cli, fixdir):
     """Each shipped example checks on the fixture its comment names."""
     fails = []
     here = os.path.dirname(os.path.abspath(__file__))
@@ -386,65 +383,30 @@ def example_cases(binp, fixdir):
         "hbm-flat.conf": ("asym", {"hpc": ("1-3", "0,3"), "edge": ("6-7", "1")}),
     }
     for name, (fx, guests) in expect.items():
-        p = subprocess.run([binp, "--sysroot", os.path.join(fixdir, fx), "--json", "check",
-                            os.path.join(exdir, name)], capture_output=True, text=True, timeout=20)
-        if p.returncode != 0:
-            fails.append("%s on %s: exit %d %s" % (name, fx, p.returncode, p.stderr))
+        r = cli.run("--json", "check", os.path.join(exdir, name), sysroot=os.path.join(fixdir, fx), timeout=20)
+        if r.rc != 0:
+            fails.append("%s on %s: exit %s %s" % (name, fx, r.rc, r.err))
             continue
-        got = {g["name"]: (g["cpus"], g["mems"]) for g in json.loads(p.stdout)["guests"]}
+        got = {g["name"]: (g["cpus"], g["mems"]) for g in json.loads(r.out)["guests"]}
         for g, v in guests.items():
             if got.get(g) != v:
                 fails.append("%s: guest %s %r, expected %r" % (name, g, got.get(g), v))
     return fails
 
 
-def run_tap(binp):
-    """Run a Criterion binary with TAP output; (passed, failed, lines of failures)."""
-    p = subprocess.run([binp, "--tap=-", "-j1"], capture_output=True, text=True, timeout=300)
-    ok = bad = 0
-    msgs = []
-    for line in p.stdout.splitlines():
-        if line.startswith("ok "):
-            ok += 1
-        elif line.startswith("not ok "):
-            bad += 1
-            msgs.append(line)
-        elif line.startswith("  ") and msgs:
-            msgs.append(line)
-    if p.returncode != 0 and bad == 0:
-        bad = 1
-        msgs.append("criterion exited %d: %s" % (p.returncode, p.stderr[-500:]))
-    return ok, bad, msgs
-
-
 def main():
-    binp, fixdir, results = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), sys.argv[3]
-    passed = failed = 0
+    cli, fixdir = H.Cli(os.path.abspath(sys.argv[1])), os.path.abspath(sys.argv[2])
+    layer = H.Layer("policy", sys.argv[3])
     for c in CASES:
-        f = run_case(binp, fixdir, c)
-        if f:
-            failed += 1
-            print("FAIL policy/%s\n  %s" % (c["name"], "\n  ".join(f)))
-        else:
-            passed += 1
+        layer.check(c["name"], run_case(cli, fixdir, c))
     for name, fn in (("plan", plan_cases), ("suggest", suggest_cases), ("examples", example_cases)):
-        f = fn(binp, fixdir)
-        if f:
-            failed += 1
-            print("FAIL policy/%s\n  %s" % (name, "\n  ".join(f)))
-        else:
-            passed += 1
+        try:
+            layer.check(name, fn(cli, fixdir))
+        except (ValueError, KeyError, TypeError) as e:  # output not as expected: a failure, not a crash
+            layer.fail(name, "%s: %s" % (type(e).__name__, e))
     if len(sys.argv) > 4:
-        ok, bad, msgs = run_tap(sys.argv[4])
-        passed += ok
-        failed += bad
-        for m in msgs:
-            print("FAIL policy/solver: " + m)
-    print("policy: %d passed, %d failed" % (passed, failed))
-    os.makedirs(os.path.dirname(results), exist_ok=True)
-    with open(results, "w") as f:
-        f.write("%d %d 0\n" % (passed, failed))
-    return 1 if failed else 0
+        layer.criterion(sys.argv[4], ["-j1"])
+    return layer.finish()
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""cli.py CGPLACE WORKDIR RESULTS -- the seccomp sandbox of the real CLI.
+"""cli.py [--criterion-args ARGS] CGPLACE WORKDIR RESULTS [CRITERION_BIN...]
+-- the seccomp sandbox of the real CLI (the sandbox layer).
 
 On a fixture sysroot (tests/fixtures/mkfixtures.py asym) with one fake QEMU
 process and a fake cgroup root of plain files, every command runs twice:
@@ -9,34 +10,30 @@ the same stdout and exit status, never report EPERM, and install the filter
 prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER) = 0) before its first write to
 stdout; the --no-sandbox run must install none. Then tests/guests/golden.py
 runs through a wrapper that drops its --no-sandbox, so `guests` is checked
-sandboxed too. Writes "PASSED FAILED SKIPPED" to RESULTS."""
+sandboxed too. Then every CRITERION_BIN (tests/sandbox/test_sandbox.c) runs,
+counted through --tap with ARGS added. Checks, FAIL blocks and counts are
+tests/golden/harness.py's; writes "PASSED FAILED SKIPPED" to RESULTS."""
 import os
 import re
 import shutil
 import subprocess
 import sys
 
-BIN, WORK, RESULTS = sys.argv[1:4]
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 HERE = os.path.dirname(os.path.abspath(__file__))
-passed = failed = skipped = 0
+sys.path.insert(0, os.path.join(HERE, "..", "golden"))
+import harness as H  # noqa: E402
+
+(BIN, WORK, RESULTS), CRITERION_BINS, CRITERION_ARGS = H.split_argv(sys.argv[1:], 3)
+LAYER = H.Layer("sandbox", RESULTS, verbose=True)
 
 
 def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"PASS {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name}")
-        for line in str(detail).strip().splitlines()[:30]:
-            print(f"    {line}")
+    LAYER.check(name, bool(ok), "\n".join(str(detail).strip().splitlines()[:30]))
 
 
 def skip(name, why):
-    global skipped
-    skipped += 1
-    print(f"SKIP {name}: {why}")
+    LAYER.skip(name, why)
 
 
 def w(path, text):
@@ -99,12 +96,11 @@ LOCK = WORK + "/cgplace.lock"
 
 
 def run(args, sandbox, trace, tag):
-    env = dict(os.environ, CGPLACE_LOCK=LOCK)
     cmd = [BIN] + ([] if sandbox else ["--no-sandbox"]) + args
     log = f"{WORK}/strace-{tag}.log"
     if trace:
         cmd = [STRACE, "-f", "-qq", "-o", log, "-e", "trace=seccomp,prctl,execve,socket,write,writev"] + cmd
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    r = H.run(cmd, env={"CGPLACE_LOCK": LOCK}, timeout=120)
     lines = open(log).read().splitlines() if trace else []
     return r, lines
 
@@ -127,13 +123,13 @@ def case(name, args, want_rc=None, cgroot=False):
     sbx, slines = run(["--sysroot", FX] + a, True, bool(STRACE), name + "-sbx")
     what = f"{name} ({' '.join(args)})"
     if want_rc is not None:
-        check(f"{what}: exit {want_rc} without the sandbox", plain.returncode == want_rc,
-              f"exit {plain.returncode}\n{plain.stderr}")
-    same = plain.returncode == sbx.returncode and plain.stdout == sbx.stdout
-    check(f"{what}: same stdout and exit status sandboxed", same and (want_rc != 0 or plain.stdout.strip()),
-          f"exit {plain.returncode} vs {sbx.returncode}\n--- no sandbox\n{plain.stdout[-600:]}{plain.stderr}"
-          f"--- sandbox\n{sbx.stdout[-600:]}{sbx.stderr}")
-    out = sbx.stdout + sbx.stderr       # --json puts the messages on stdout
+        check(f"{what}: exit {want_rc} without the sandbox", plain.rc == want_rc,
+              f"exit {plain.rc}\n{plain.err}")
+    same = plain.rc == sbx.rc and plain.out == sbx.out
+    check(f"{what}: same stdout and exit status sandboxed", same and (want_rc != 0 or plain.out.strip()),
+          f"exit {plain.rc} vs {sbx.rc}\n--- no sandbox\n{plain.out[-600:]}{plain.err}"
+          f"--- sandbox\n{sbx.out[-600:]}{sbx.err}")
+    out = sbx.out + sbx.err       # --json puts the messages on stdout
     check(f"{what}: no EPERM sandboxed", "not permitted" not in out and "EPERM" not in out, out[-2000:])
     if cgroot:
         # rolled back both times: the same tree, nothing left behind
@@ -157,11 +153,11 @@ def case(name, args, want_rc=None, cgroot=False):
 if STRACE:
     sbx, lines = run(["--sysroot", FX, "nodeinfo"], True, True, "nodeinfo")
     plain, plines = run(["--sysroot", FX, "--no-sandbox", "nodeinfo"], True, True, "nodeinfo-nosbx")
-    check("strace nodeinfo: exit 0", sbx.returncode == 0 and "CPU(s):" in sbx.stdout, sbx.stderr)
+    check("strace nodeinfo: exit 0", sbx.rc == 0 and "CPU(s):" in sbx.out, sbx.err)
     check("strace nodeinfo: filter installed", filter_line(lines) >= 0, "\n".join(lines))
     check("strace nodeinfo: no_new_privs set", any("prctl(PR_SET_NO_NEW_PRIVS, 1" in l for l in lines),
           "\n".join(lines))
-    check("strace --no-sandbox nodeinfo: exit 0", plain.returncode == 0, plain.stderr)
+    check("strace --no-sandbox nodeinfo: exit 0", plain.rc == 0, plain.err)
     check("strace --no-sandbox nodeinfo: no filter installed",
           filter_line(plines) < 0 and not any("seccomp(" in l or "PR_SET_SECCOMP" in l for l in plines),
           "\n".join(plines))
@@ -191,8 +187,8 @@ case("plan-json", ["--json", "plan", POLICY], 0, cgroot=True)
 case("verify", ["verify", POLICY], 3, cgroot=True)
 case("verify-json", ["--json", "verify", POLICY], 3, cgroot=True)
 sbx = case("apply", ["-v", "apply", POLICY], 1, cgroot=True)
-check("apply: wrote, then rolled back, sandboxed", "rolled back" in sbx.stdout and "write" in sbx.stdout,
-      sbx.stdout + sbx.stderr)
+check("apply: wrote, then rolled back, sandboxed", "rolled back" in sbx.out and "write" in sbx.out,
+      sbx.out + sbx.err)
 case("apply-json", ["--json", "apply", POLICY], 1, cgroot=True)
 
 # ----------------------------------------------------------- guests golden, sandboxed
@@ -202,23 +198,20 @@ w(wrap, "#!/bin/sh\n# tests/guests/golden.py passes --no-sandbox: drop it\n"
         f"exec '{os.path.abspath(BIN)}' \"$@\"\n")
 os.chmod(wrap, 0o755)
 gres = WORK + "/guests-golden"
-r = subprocess.run([sys.executable, os.path.join(HERE, "..", "guests", "golden.py"), wrap, WORK + "/guests", gres],
-                   capture_output=True, text=True, timeout=600)
+r = H.run([sys.executable, os.path.join(HERE, "..", "guests", "golden.py"), wrap, WORK + "/guests", gres],
+          timeout=600)
 try:
     gp, gf, gs = (int(x) for x in open(gres).read().split())
 except (OSError, ValueError):
     gp, gf, gs = 0, 1, 0
-if gf or r.returncode:
-    for line in (r.stdout + r.stderr).splitlines()[-60:]:
+if gf or r.rc:
+    for line in (r.out + r.err).splitlines()[-60:]:
         print(f"    guests golden: {line}")
-print(f"guests golden (sandboxed): {gp} passed, {gf} failed")
-passed += gp
-failed += gf
-skipped += gs
-if r.returncode != 0 and gf == 0:
-    check("guests golden (sandboxed) exit status", False, r.stdout[-2000:] + r.stderr[-2000:])
+print(f"guests golden (sandboxed): {gp} passed, {gf} failed, {gs} skipped")
+LAYER.add(gp, gf, gs)
+if r.rc != 0 and gf == 0:
+    check("guests golden (sandboxed) exit status", False, r.out[-2000:] + r.err[-2000:])
 
-with open(RESULTS, "w") as f:
-    f.write(f"{passed} {failed} {skipped}\n")
-print(f"sandbox cli: {passed} passed, {failed} failed, {skipped} skipped")
-sys.exit(1 if failed else 0)
+for binary in CRITERION_BINS:
+    LAYER.criterion(binary, CRITERION_ARGS)
+sys.exit(LAYER.finish())

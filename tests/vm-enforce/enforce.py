@@ -5,6 +5,9 @@ against what the kernel reports in /proc and /sys/fs/cgroup (and libcgroup's cgg
 Prints "ok - ..." / "not ok - ..." / "skip - ..." lines; the host side counts them.
 Expectations come from the guest kernel's sysfs (node kinds, CPU lists) and the policy
 this script writes, never from cgplace's own output.
+CGPLACE is the test build (make B=build/test CGP_TESTING=1, see vmenforce.mk): only it
+honours CGPLACE_FAULT_WRITE=k (the k-th forward write of a run fails with EIO) and
+CGPLACE_STOP_WRITE=k (SIGSTOP just before it), which the fault sweeps below use.
 """
 import json
 import os
@@ -252,6 +255,7 @@ rc, out, err = cgplace("--json", "apply", POLICY)
 eq(rc, 0, "apply exits 0 (%s)" % err.strip().replace("\n", " | "))
 res = json.loads(out) if out.strip() else {}
 eq(res.get("writes"), len(ops), "apply made exactly the writes plan listed")
+eq(res.get("ops"), ops, "apply's ops equal plan's field by field (op, path, file, value, old, guest, note)")
 print("# first apply: %d writes in %.2fs" % (res.get("writes", -1), time.time() - t0))
 for m in res.get("messages", []):
     print("# apply: %s" % (m.get("text") if isinstance(m, dict) else m))

@@ -1,5 +1,7 @@
 # tests/vm-enforce/vmenforce.mk - apply/plan/verify on a real kernel: one boot of the
 # asym test VM (tests/vm/run-vm.sh) starting real nested QEMU guests (tests/vm-enforce/enforce.py).
+# It runs the test build of cgplace ($(B)/test/cgplace, made with CGP_TESTING=1): its fault
+# sweeps need CGPLACE_FAULT_WRITE / CGPLACE_STOP_WRITE, which the release binary does not have.
 #   make check-vmenforce           CGPLACE_SKIP_VM=1 skips it (loudly, counted as skipped)
 # Needs qemu-system-x86, busybox-static, cgroup-tools (cgget) on the host.
 B ?= build
@@ -7,12 +9,15 @@ CHECK_LAYERS += vmenforce
 VMENFORCE_TIMEOUT ?= 900
 
 .PHONY: check-vmenforce
+VMENFORCE_BIN := $(B)/test/cgplace
+
 check-vmenforce: all
 	@mkdir -p $(B)/results $(B)/vm/logs
+	$(Q)$(MAKE) --no-print-directory B=$(B)/test CGP_TESTING=1 all
 	$(Q)if [ "$${CGPLACE_SKIP_VM:-0}" = 1 ]; then \
 	    echo "### check-vmenforce: SKIPPED because CGPLACE_SKIP_VM=1 (apply/verify untested on a real kernel)"; \
 	    echo "0 0 1" > $(B)/results/vmenforce; exit 0; fi; \
-	B=$(B) CGPLACE_VM_TIMEOUT=$(VMENFORCE_TIMEOUT) tests/vm/run-vm.sh tests/vm/topos/asym.topo tests/vm-enforce/run.sh \
+	B=$(B) CGPLACE_BIN=$(abspath $(VMENFORCE_BIN)) CGPLACE_VM_TIMEOUT=$(VMENFORCE_TIMEOUT) tests/vm/run-vm.sh tests/vm/topos/asym.topo tests/vm-enforce/run.sh \
 	    > $(B)/vm/logs/vmenforce.log 2>&1; rc=$$?; \
 	grep -E '^(not ok|skip) - |^# ' $(B)/vm/logs/vmenforce.log; \
 	res=$$(sed -n 's/^RESULT \([0-9]*\) \([0-9]*\) \([0-9]*\)$$/\1 \2 \3/p' $(B)/vm/logs/vmenforce.log | tail -n1); \

@@ -1,6 +1,6 @@
 /* virNodeGetInfo / virNodeGetCellsFreeMemory equivalents. */
 #include "internal.h"
-#include "../topology/topology.h"
+#include "topology.h"
 
 #include <errno.h>
 #include <string.h>

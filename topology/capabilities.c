@@ -1,7 +1,7 @@
 /* virConnectGetCapabilities equivalent: libvirt's capabilities XML (host part),
  * valid against capability.rng. */
 #include "internal.h"
-#include "../topology/topology.h"
+#include "topology.h"
 
 #include <dlfcn.h>
 #include <errno.h>

@@ -1,0 +1,70 @@
+/* The dispatch table: every verb with its usage, its options and what it
+ * needs read before it runs (cli_prologue does the reading). */
+#include "cli.h"
+
+#include <stddef.h>
+
+#define DEFAULT_POLICY "/etc/cgplace/policy.conf"
+#define ARG(field) offsetof(struct cli, args.field)
+#define OPT_POLICY(help) { "policy", 'p', CLI_OPT_VALUE, ARG(policy), "POLICY", help }
+
+static const struct cli_opt no_opts[] = { CLI_OPT_END };
+
+static const struct cli_opt freecell_opts[] = {
+    { "all", 'a', CLI_OPT_FLAG, ARG(all), NULL, "every online cell, then the total" },
+    { "cellno", 'c', CLI_OPT_VALUE, ARG(cellno), "CELL", "the cell (the same as the CELL argument)" },
+    CLI_OPT_END,
+};
+
+static const struct cli_opt suggest_opts[] = {
+    { "vcpus", 'n', CLI_OPT_VALUE, ARG(vcpus), "N", "the new guest's vCPUs (required)" },
+    { "memory", 'm', CLI_OPT_VALUE, ARG(memory), "SIZE", "its memory, with a unit: 512M, 4G (required)" },
+    OPT_POLICY("place it around the guests of this policy"),
+    { "libvirt", 0, CLI_OPT_FLAG, ARG(libvirt), NULL, "only the libvirt <vcpu>/<numatune> snippet" },
+    CLI_OPT_END,
+};
+
+static const struct cli_opt guests_opts[] = {
+    OPT_POLICY("the policy guest each one matches, and whether it complies"),
+    { "no-qmp", 0, CLI_OPT_FLAG, ARG(no_qmp), NULL, "never ask QMP for thread ids" },
+    CLI_OPT_END,
+};
+
+static const struct cli_opt policy_opts[] = {
+    OPT_POLICY("the policy file (the same as the POLICY argument)"),
+    CLI_OPT_END,
+};
+
+/* The host alone; the sandbox once it is read. */
+#define HOST_ONLY { .topology = true }
+/* A policy operand, compiled knowing which of its guests run. */
+#define POLICY_MARK { .policy = CLI_POLICY_ARG, .policy_default = DEFAULT_POLICY, \
+                      .guests = CLI_GUESTS_MARK, .json_warnings = true }
+/* A policy operand and the running guests, found with QMP where thread
+ * names are missing: what the engine takes. */
+#define POLICY_KEEP { .policy = CLI_POLICY_ARG, .policy_default = DEFAULT_POLICY, \
+                      .guests = CLI_GUESTS_KEEP, .discover = CGP_DISCOVER_QMP, .json_warnings = true }
+
+const struct command cli_commands[] = {
+    { "nodeinfo", cmd_nodeinfo, NULL, "", "host summary (like virsh nodeinfo)", no_opts, 0, HOST_ONLY },
+    /* the sandbox after the XML: its first use dlopen()s libxml2 */
+    { "capabilities", cmd_capabilities, NULL, "", "host topology as libvirt capabilities XML", no_opts, 0,
+      { .topology = true, .sandbox = CLI_SANDBOX_VERB } },
+    { "freecell", cmd_freecell, prep_freecell, "[CELL] [--all]", "free memory of one cell or of every cell",
+      freecell_opts, 1, HOST_ONLY },
+    { "topology", cmd_topology, NULL, "", "every NUMA node: kind, CPUs, memory, distances, HMAT, tiers", no_opts,
+      0, HOST_ONLY },
+    { "suggest", cmd_suggest, prep_suggest, "--vcpus N --memory SIZE [-p POLICY] [--libvirt]",
+      "best-fit cpuset and nodeset for a new guest", suggest_opts, 0,
+      { .policy = CLI_POLICY_OPTION, .topology = true, .guests = CLI_GUESTS_MARK } },
+    { "check", cmd_check, NULL, "POLICY", "parse and validate a policy against this host", policy_opts, 1,
+      POLICY_MARK },
+    { "plan", cmd_plan, prep_plan, "POLICY", "the cgroup writes apply would make", policy_opts, 1, POLICY_KEEP },
+    /* the sandbox after the scan: QMP needs AF_UNIX sockets */
+    { "guests", cmd_guests, prep_guests, "[-p POLICY] [--no-qmp]", "running QEMU guests and the policy guest each matches",
+      guests_opts, 0, { .policy = CLI_POLICY_OPTION, .guests = CLI_GUESTS_KEEP, .discover = CGP_DISCOVER_QMP } },
+    { "apply", cmd_apply, NULL, "POLICY", "enforce the policy on the running guests", policy_opts, 1, POLICY_KEEP },
+    { "verify", cmd_verify, NULL, "POLICY", "drift audit of every guest thread (exit 3 on drift)", policy_opts, 1,
+      POLICY_KEEP },
+    { NULL, NULL, NULL, NULL, NULL, NULL, 0, { 0 } },
+};

@@ -1,0 +1,144 @@
+/* The one prologue of every verb: what the dispatch table says the verb needs,
+ * read in one order (policy parsed, host topology, policy compiled, guests
+ * discovered), then the sandbox. */
+#include "cli.h"
+
+#include <errno.h>
+#include <string.h>
+
+void cli_env_free(struct cli_env *env)
+{
+    free(env->g);
+    cgp_guests_free(env->guests);
+    cgp_placement_free(env->pl);
+    cgp_topology_free(env->topo);
+    cgp_ctx_free(env->ctx);
+    json_object_put(env->warnings);
+    memset(env, 0, sizeof *env);
+}
+
+static void print_diags(const cgp_diags *d, bool errors, bool warnings)
+{
+    for (size_t i = 0; d && i < cgp_diags_count(d); i++) {
+        const struct cgp_diag *dg = cgp_diags_get(d, i);
+        if (dg->warning ? !warnings : !errors)
+            continue;
+        char *s = cgp_diag_format(dg);
+        fprintf(stderr, "%s\n", s ? s : dg->msg);
+        free(s);
+    }
+}
+
+static int parse_policy(const char *what, const char *path, cgp_diags *d, cgp_policy **p)
+{
+    int r = cgp_policy_parse_file(path, d, p);
+    if (r == -EINVAL) {
+        print_diags(d, true, true);
+        return EXIT_USAGE;
+    }
+    if (r < 0) {
+        const char *why = r == -ELOOP ? "is a symbolic link (policy files are not followed through links)"
+                        : r == -ENXIO ? "is not a regular file"
+                        : r == -EFBIG ? "is too large" : strerror(-r);
+        return cli_error(r == -ENOMEM ? EXIT_RUNTIME : EXIT_USAGE, what, "%s: %s", path, why);
+    }
+    return EXIT_OK;
+}
+
+static int open_host(struct cli *cli, struct cli_env *env, bool topology)
+{
+    int r = cgp_ctx_new(cli->sysroot, cli->cgroup_root, &env->ctx);
+    if (r < 0)
+        return cli_error(r == -ENOMEM ? EXIT_RUNTIME : EXIT_USAGE, "--sysroot",
+                         "%s: %s", cli->sysroot ? cli->sysroot : "/", strerror(-r));
+    if (topology && (r = cgp_topology_read(env->ctx, &env->topo)) < 0) {
+        const char *detail = cgp_ctx_last_error(env->ctx);
+        return cli_error(EXIT_RUNTIME, "reading host topology", "%s", *detail ? detail : strerror(-r));
+    }
+    return EXIT_OK;
+}
+
+/* Scan /proc once and compile with the processes found as an input: the
+ * library matches them to the blocks (a block that runs has its memory out
+ * of MemFree already) and the placement keeps that matching for the verb.
+ * The scan is kept for the verb and outlives the placement, which borrows
+ * it. A failed scan means no guest is known to run; a KEEP verb reports it
+ * after the policy's own errors (keep_guests). */
+static int compile_policy(struct cli_env *env, cgp_policy *p, cgp_diags **d)
+{
+    bool keep = env->needs.guests == CLI_GUESTS_KEEP;
+    if (cgp_guests_discover(env->ctx, keep ? env->needs.discover : 0, &env->guests) < 0)
+        env->guests = NULL;
+    size_t n = cgp_guests_count(env->guests);
+    if (!(env->g = calloc(n ? n : 1, sizeof *env->g)))
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        env->g[i] = cgp_guests_get(env->guests, i);
+    env->n = n;
+    return cgp_policy_compile_running(p, env->topo, env->ctx, env->g, n, *d, &env->pl);
+}
+
+/* Warnings in the JSON document, or on stderr unless -q. */
+static void policy_warnings(struct cli *cli, struct cli_env *env, const cgp_diags *d)
+{
+    if (!(cli->json && env->needs.json_warnings)) {
+        if (cli->verbose >= 0)
+            print_diags(d, false, true);
+        return;
+    }
+    struct json_object *a = json_object_new_array();
+    for (size_t i = 0; a && i < cgp_diags_count(d); i++) {
+        char *s = cgp_diag_format(cgp_diags_get(d, i));
+        if (s)
+            json_object_array_add(a, json_object_new_string(s));
+        free(s);
+    }
+    env->warnings = a;
+}
+
+/* The guests a KEEP verb works on, as an array for the engine. */
+static int keep_guests(struct cli_env *env, const char *what)
+{
+    if (env->guests)
+        return EXIT_OK;     /* the scan compile_policy made */
+    free(env->g);
+    env->g = NULL;
+    int r = cgp_guests_discover(env->ctx, env->needs.discover, &env->guests);
+    if (r < 0) {
+        const char *d = cgp_ctx_last_error(env->ctx);
+        return cli_error(EXIT_RUNTIME, what, "discovering guests: %s%s%s", strerror(-r), *d ? ": " : "", d);
+    }
+    env->n = cgp_guests_count(env->guests);
+    if (!(env->g = calloc(env->n ? env->n : 1, sizeof *env->g)))
+        return cli_error(EXIT_RUNTIME, what, "%s", strerror(ENOMEM));
+    for (size_t i = 0; i < env->n; i++)
+        env->g[i] = cgp_guests_get(env->guests, i);
+    return EXIT_OK;
+}
+
+int cli_prologue(struct cli *cli, struct cli_env *env)
+{
+    const char *what = cli->cmd;
+    cgp_policy *p CLI_AUTO_POLICY = NULL;
+    cgp_diags *d CLI_AUTO_DIAGS = NULL;
+    int rc;
+    if (env->policy_path) {
+        if (!(d = cgp_diags_new()))
+            return cli_error(EXIT_RUNTIME, what, "%s", strerror(ENOMEM));
+        if ((rc = parse_policy(what, env->policy_path, d, &p)))
+            return rc;
+    }
+    if ((rc = open_host(cli, env, env->needs.topology || p)))
+        return rc;
+    if (p) {
+        int r = compile_policy(env, p, &d);
+        if (r < 0) {
+            print_diags(d, true, true);
+            return r == -EINVAL ? EXIT_USAGE : cli_error(EXIT_RUNTIME, what, "%s", strerror(-r));
+        }
+        policy_warnings(cli, env, d);
+    }
+    if (env->needs.guests == CLI_GUESTS_KEEP && (rc = keep_guests(env, what)))
+        return rc;
+    return env->needs.sandbox == CLI_SANDBOX_PROLOGUE ? cli_sandbox(cli, what) : EXIT_OK;
+}

@@ -1,0 +1,123 @@
+/* What plan, apply and verify report of the engine's work, one printer per
+ * format: its ops (the writes made or planned) and its messages. */
+#include "cli.h"
+
+#include <errno.h>
+#include <string.h>
+
+static const struct cgp_op *enforce_op(const void *src, size_t i)
+{
+    return cgp_enforce_op(src, i);
+}
+
+static const struct cgp_op *plan_op(const void *src, size_t i)
+{
+    return cgp_plan_op(src, i);
+}
+
+struct cli_ops cli_ops_of_enforce(const cgp_enforce *e)
+{
+    return (struct cli_ops){ e, cgp_enforce_n_ops(e), enforce_op };
+}
+
+struct cli_ops cli_ops_of_plan(const cgp_plan *p)
+{
+    return (struct cli_ops){ p, cgp_plan_n_ops(p), plan_op };
+}
+
+void cli_ops_text(const struct cli_ops *ops, enum cli_ops_style style)
+{
+    const char *indent = style == CLI_OPS_APPLY ? "  " : "";
+    const char *last_note = NULL;
+    for (size_t i = 0; i < ops->n; i++) {
+        const struct cgp_op *op = ops->get(ops->src, i);
+        const char *p = *op->path ? op->path : ".";
+        if (op->kind == CGP_OP_MKDIR)
+            printf("%smkdir %s\n", indent, p);
+        else if (style == CLI_OPS_APPLY && op->old_value)
+            printf("%swrite %s/%s %s (was %s)\n", indent, p, op->file, op->value,
+                   *op->old_value ? op->old_value : "empty");
+        else
+            printf("%swrite %s/%s %s\n", indent, p, op->file, op->value);
+        if (style != CLI_OPS_PLAN || !op->note)
+            continue;
+        /* a note shared by a guest's ops once */
+        if (op->note != last_note && !(last_note && !strcmp(op->note, last_note)))
+            printf("  # note: %s: %s\n", op->guest ? op->guest : "", op->note);
+        last_note = op->note;
+    }
+}
+
+static struct json_object *str_or_null(const char *s)
+{
+    return s ? json_object_new_string(s) : NULL;
+}
+
+struct json_object *cli_ops_json(const struct cli_ops *ops)
+{
+    struct json_object *a = json_object_new_array();
+    for (size_t i = 0; i < ops->n; i++) {
+        const struct cgp_op *op = ops->get(ops->src, i);
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "op", json_object_new_string(op->kind == CGP_OP_MKDIR ? "mkdir" : "write"));
+        json_object_object_add(o, "path", json_object_new_string(op->path));
+        if (op->kind == CGP_OP_WRITE) {
+            json_object_object_add(o, "file", json_object_new_string(op->file));
+            json_object_object_add(o, "value", json_object_new_string(op->value));
+            json_object_object_add(o, "old", str_or_null(op->old_value));
+        }
+        json_object_object_add(o, "guest", str_or_null(op->guest));
+        if (op->note)
+            json_object_object_add(o, "note", json_object_new_string(op->note));
+        json_object_array_add(a, o);
+    }
+    return a;
+}
+
+static const char *level_name(enum cgp_msg_level l)
+{
+    return l == CGP_MSG_ERROR ? "error" : l == CGP_MSG_WARNING ? "warning" : "info";
+}
+
+struct json_object *cli_msgs_json(const cgp_enforce *e)
+{
+    struct json_object *a = json_object_new_array();
+    for (size_t i = 0; i < cgp_enforce_n_msgs(e); i++) {
+        const struct cgp_enforce_msg *m = cgp_enforce_msg(e, i);
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "level", json_object_new_string(level_name(m->level)));
+        json_object_object_add(o, "guest", str_or_null(m->guest));
+        json_object_object_add(o, "pid", m->pid ? json_object_new_int(m->pid) : NULL);
+        json_object_object_add(o, "text", json_object_new_string(m->text));
+        json_object_array_add(a, o);
+    }
+    return a;
+}
+
+void cli_msgs_text(struct cli *cli, const cgp_enforce *e)
+{
+    for (size_t i = 0; i < cgp_enforce_n_msgs(e); i++) {
+        const struct cgp_enforce_msg *m = cgp_enforce_msg(e, i);
+        if ((m->level == CGP_MSG_INFO && cli->verbose < 1) || (m->level == CGP_MSG_WARNING && cli->verbose < 0))
+            continue;
+        fprintf(stderr, "cgplace: %s%s\n", m->level == CGP_MSG_ERROR ? "error: " : m->level == CGP_MSG_WARNING ? "warning: " : "",
+                m->text);
+    }
+}
+
+struct json_object *cli_warnings_json(const struct cli_env *env)
+{
+    return env->warnings ? json_object_get(env->warnings) : json_object_new_array();
+}
+
+int cli_engine_error(cgp_ctx *ctx, const char *what, int r)
+{
+    const char *d = cgp_ctx_last_error(ctx);
+    return cli_error(r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME, what, "%s", *d ? d : strerror(-r));
+}
+
+int cli_outcome_code(const cgp_enforce *e)
+{
+    enum cgp_enforce_outcome o = cgp_enforce_summary(e)->outcome;
+    return o == CGP_ENFORCE_OK ? EXIT_OK : o == CGP_ENFORCE_INVALID ? EXIT_USAGE : EXIT_RUNTIME;
+}
