@@ -8,6 +8,7 @@ tp=0; tf=0; ts=0
 for layer in "$@"; do
     rm -f "$B/results/$layer"
     echo "=== check-$layer"
+    t0=$(date +%s)
     make --no-print-directory "check-$layer"
     rc=$?
     if [ -s "$B/results/$layer" ]; then
@@ -17,7 +18,7 @@ for layer in "$@"; do
         echo "check-$layer: no result written (exit $rc), counted as a failure"
     fi
     if [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then f=1; echo "check-$layer: exit $rc with no failed test, counted as a failure"; fi
-    echo "--- check-$layer: ${p} passed, ${f} failed, ${s:-0} skipped"
+    echo "--- check-$layer: ${p} passed, ${f} failed, ${s:-0} skipped ($(( $(date +%s) - t0 ))s)"
     tp=$((tp + p)); tf=$((tf + f)); ts=$((ts + ${s:-0}))
 done
 echo
