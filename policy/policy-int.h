@@ -97,10 +97,7 @@ struct cgp_placement {
     size_t n;
     struct gp_priv *g;
     /* everything owned, freed together */
-    size_t n_bm, cap_bm;
-    cgp_bitmap **bm;
-    size_t n_str, cap_str;
-    char **str;
+    struct cgp_arena arena;
     /* the matching of the running processes, done once (compile_running) */
     size_t n_procs;
     struct cgp_proc_match *procs;
