@@ -375,15 +375,9 @@ static int read_threads(int root_fd, const char *pdir, struct cgp_guest *g, size
         char comm[4096];
         if (read_task_comm(dirfd(d), tid, comm, sizeof comm) < 0)
             continue;                       /* thread exited (or junk) */
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            struct cgp_guest_thread *nt = realloc(t, nc * sizeof *nt);
-            if (!nt) {
-                r = -ENOMEM;
-                break;
-            }
-            t = nt;
-            cap = nc;
+        if (!CGP_GROW(t, n, cap)) {
+            r = -ENOMEM;
+            break;
         }
         const char *io;
         int vcpu;
@@ -635,15 +629,9 @@ CGP_EXPORT int cgp_guests_discover(cgp_ctx *ctx, unsigned flags, cgp_guest_list 
         int pid = proc_entry_id(de->d_name);
         if (pid < 0)
             continue;
-        if (l->n == l->cap) {
-            size_t nc = l->cap ? l->cap * 2 : 8;
-            struct cgp_guest *ng = realloc(l->g, nc * sizeof *ng);
-            if (!ng) {
-                r = -ENOMEM;
-                break;
-            }
-            l->g = ng;
-            l->cap = nc;
+        if (!CGP_GROW(l->g, l->n, l->cap)) {
+            r = -ENOMEM;
+            break;
         }
         int k = read_guest(ctx, pid, flags, live, &l->g[l->n]);
         if (k < 0) {
