@@ -300,7 +300,7 @@ def render(d, prof):
         tf, tr = fa.get("total_calls", 0), ra_.get("total_calls", 0)
         ncg = pt.get("minimum_breakdown", {}).get("mkdir", 0) if pt else 0
         nth = prof.get("threads", 0)
-        w("Findings (engine `cgctl/engine.c`, discovery `guests/discover.c`):")
+        w("Findings (engine `cgctl/` model.c, execute.c and the cgroupfs backend cgfs.c; discovery `guests/discover.c`):")
         w("")
         w("* **What the engine does per run.** Each cgroup directory is opened once, relative to its parent's "
           "fd, one component at a time with `O_NOFOLLOW`, and kept for the run (at most 384 at a time); "
