@@ -3,7 +3,9 @@
 # kernel through the engine's test hooks). Links the static archive, with the
 # engine's objects compiled again with -DCGP_TESTING (the fault points of
 # cgctl/testing.c) ahead of it; a test checks that the release binaries
-# $(BIN) and $(LIBSO) carry none of that.
+# $(BIN) and $(LIBSO) carry none of that. The libvirt client (cgctl/virt.c)
+# runs against a fake libvirt.so.0 (tests/cgctl/fakevirt.c) built into
+# $(CGCTL_FAKEVIRT_DIR), a directory only tests put on LD_LIBRARY_PATH.
 #   make check-cgctl                  build and run
 #   make check-cgctl CGCTL_ARGS=...   extra Criterion options (--filter 'cgctl/fault*')
 B ?= build
@@ -12,6 +14,15 @@ CGCTL_BIN     := $(B)/cgctl/test_cgctl
 CGCTL_FIXDIR  := $(B)/cgctl/fixtures
 CGCTL_ARGS    ?=
 CGCTL_TOBJS   := $(patsubst %.c,$(B)/cgctl/testing-obj/%.o,$(wildcard cgctl/*.c))
+CGCTL_TSRCS   := tests/cgctl/test_cgctl.c tests/cgctl/test_virt.c tests/cgctl/fakecg.c
+CGCTL_FAKEVIRT_DIR := $(B)/cgctl/fakevirt
+CGCTL_FAKEVIRT := $(CGCTL_FAKEVIRT_DIR)/libvirt.so.0
+
+$(CGCTL_FAKEVIRT): tests/cgctl/fakevirt.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) -std=c11 -Wall -Wextra -Werror -Wno-format-truncation -D_GNU_SOURCE $(CFLAGS) -fPIC -shared \
+	    -fvisibility=hidden -Wl,-soname,libvirt.so.0 -o $@ $<
 
 $(B)/cgctl/testing-obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -20,11 +31,11 @@ $(B)/cgctl/testing-obj/%.o: %.c
 
 -include $(CGCTL_TOBJS:.o=.d)
 
-$(CGCTL_BIN): tests/cgctl/test_cgctl.c tests/cgctl/fakecg.c tests/cgctl/fakecg.h cgctl/cgctl-int.h \
+$(CGCTL_BIN): $(CGCTL_TSRCS) tests/cgctl/fakecg.h cgctl/cgctl-int.h cgctl/virt.h \
               include/cgplace_cgctl.h $(CGCTL_TOBJS) $(LIBA)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(WFLAGS) -Icgctl $(PKG_CFLAGS) $(CFLAGS) -o $@ tests/cgctl/test_cgctl.c tests/cgctl/fakecg.c \
+	$(Q)$(CC) $(WFLAGS) -Icgctl $(PKG_CFLAGS) $(CFLAGS) -o $@ $(CGCTL_TSRCS) \
 	    $(CGCTL_TOBJS) $(LIBA) $(LDFLAGS) -lcriterion $(PKG_LIBS)
 
 $(CGCTL_FIXDIR)/two-socket-smt/sys: tests/fixtures/mkfixtures.py
@@ -32,7 +43,7 @@ $(CGCTL_FIXDIR)/two-socket-smt/sys: tests/fixtures/mkfixtures.py
 	$(Q)python3 tests/fixtures/mkfixtures.py $(CGCTL_FIXDIR) two-socket-smt >/dev/null
 
 .PHONY: check-cgctl
-check-cgctl: all $(CGCTL_BIN) $(CGCTL_FIXDIR)/two-socket-smt/sys
-	$(Q)CGCTL_FIXTURE=$(abspath $(CGCTL_FIXDIR))/two-socket-smt \
+check-cgctl: all $(CGCTL_BIN) $(CGCTL_FAKEVIRT) $(CGCTL_FIXDIR)/two-socket-smt/sys
+	$(Q)CGCTL_FIXTURE=$(abspath $(CGCTL_FIXDIR))/two-socket-smt CGCTL_FAKEVIRT=$(abspath $(CGCTL_FAKEVIRT)) \
 	    CGCTL_RELEASE_BINS=$(abspath $(BIN)):$(abspath $(LIBSO)).$(SOVERSION) CGCTL_TESTING_BUILD=$(CGP_TESTING) \
 	    tests/unit/run.sh $(B) cgctl "$(CGCTL_ARGS)" $(CGCTL_BIN)

@@ -22,7 +22,7 @@ static int bparse(const char *s, cgp_bitmap **out)
     return cgp_bitmap_parse(s, 0, out, NULL);
 }
 
-static void wfile(const char *path, const char *content)
+void fake_wfile(const char *path, const char *content)
 {
     FILE *fp = fopen(path, "w");
     cr_assert(fp, "fopen %s: %s", path, strerror(errno));
@@ -30,7 +30,7 @@ static void wfile(const char *path, const char *content)
     fclose(fp);
 }
 
-static char *rfile(const char *path)
+char *fake_rfile(const char *path)
 {
     FILE *fp = fopen(path, "r");
     if (!fp)
@@ -53,14 +53,14 @@ char *fake_read(struct fake *f, const char *rel, const char *file)
 {
     char p[1024];
     cgpath(f, p, sizeof p, rel, file);
-    return rfile(p);
+    return fake_rfile(p);
 }
 
 static void fput(struct fake *f, const char *rel, const char *file, const char *v)
 {
     char p[1024];
     cgpath(f, p, sizeof p, rel, file);
-    wfile(p, v);
+    fake_wfile(p, v);
 }
 
 static void parent_of(const char *rel, char *out, size_t n)
@@ -152,14 +152,14 @@ static void write_task(struct fake *f, struct fake_task *t)
     char q[600], buf[1024];
     snprintf(q, sizeof q, "%s/cgroup", p);
     snprintf(buf, sizeof buf, "0::/%s\n", t->cg);
-    wfile(q, buf);
+    fake_wfile(q, buf);
     snprintf(q, sizeof q, "%s/status", p);
     snprintf(buf, sizeof buf, "Name:\tqemu\nPid:\t%d\nCpus_allowed_list:\t%s\nMems_allowed_list:\t%s\n", t->tid, cpus, mems);
-    wfile(q, buf);
+    fake_wfile(q, buf);
     if (t->tid == t->pid) {
         snprintf(q, sizeof q, "%s/proc/%d/cgroup", f->sys, t->pid);
         snprintf(buf, sizeof buf, "0::/%s\n", t->cg);
-        wfile(q, buf);
+        fake_wfile(q, buf);
     }
     free(cpus);
     free(mems);
@@ -229,7 +229,7 @@ void fake_add_process(struct fake *f, int pid, const int *tids, size_t n, const 
     /* field 22 (starttime) = pid * 10 */
     snprintf(buf, sizeof buf, "%d (qemu-system-x86) S 1 %d %d 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 %zu 0 %d 1000\n",
              pid, pid, pid, n, pid * 10);
-    wfile(q, buf);
+    fake_wfile(q, buf);
     for (size_t i = 0; i < n; i++) {
         snprintf(q, sizeof q, "%s/task/%d", p, tids[i]);
         mkdir(q, 0755);
@@ -506,7 +506,7 @@ char *fake_snapshot(struct fake *f)
     for (size_t i = 0; i < f->n_tasks; i++) {
         char p[512];
         snprintf(p, sizeof p, "%s/proc/%d/task/%d/status", f->sys, f->t[i].pid, f->t[i].tid);
-        char *s = rfile(p);
+        char *s = fake_rfile(p);
         fprintf(out, "task %d cg=/%s %s\n", f->t[i].tid, f->t[i].cg, s);
         free(s);
     }

@@ -67,5 +67,9 @@ const char *fake_check_transients(struct fake *f);
 /* Read a file of the fake tree ("" when missing); caller frees. */
 char *fake_read(struct fake *f, const char *rel, const char *file);
 const char *fake_task_cg(struct fake *f, int tid);
+/* Write a whole file (asserts); read one ("" when missing, trailing
+ * newlines and spaces stripped; caller frees). */
+void fake_wfile(const char *path, const char *content);
+char *fake_rfile(const char *path);
 
 #endif
