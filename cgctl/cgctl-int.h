@@ -85,6 +85,7 @@ struct cgctl_match {             /* one per policy guest, in policy order */
     const char *detail;              /* arena string or literal; NULL */
     bool managed;                    /* running, ours, valid: to be placed */
     bool split;                      /* threads told apart: threaded children */
+    enum cgp_guest_owner owner;      /* of a running guest */
 };
 
 /* Match the processes to the guests of pl: out[cgp_placement_n_guests(pl)].
@@ -120,7 +121,8 @@ struct cgctl_dthread {
 struct cgctl_dguest {
     const struct cgp_guest_placement *gp;
     const struct cgp_guest *proc;    /* NULL: planned without a process (empty tree) */
-    const char *path;                /* the guest's place, PARENT/NAME */
+    const char *path;                /* the guest's group, PARENT/NAME (systemd: SLICE/cgplace-NAME.scope/NAME) */
+    const char *unit;                /* systemd: the scope's group holding it (SLICE/cgplace-NAME.scope); NULL */
     bool planned;                    /* groups and threads below are filled */
     bool split;                      /* groups[1..] are threaded children */
     /* The memory policy a cgroup cannot express (needs_exec: mode preferred
@@ -170,6 +172,16 @@ enum cgctl_act {
     CGCTL_SET_MEMS,      /* value: a node list */
     CGCTL_MOVE_PROCESS,  /* value: a pid; `path` the guest's group */
     CGCTL_MOVE_THREAD,   /* value: a tid */
+    /* systemd: the guest's transient scope, `path` its cgroup */
+    CGCTL_UNIT_START,    /* value: the pid; the properties come from the unit's group */
+    CGCTL_UNIT_STOP,     /* undo of START, value "PID OLDGROUP": the process back, then stop if empty */
+    CGCTL_UNIT_CPUS,     /* SetUnitProperties AllowedCPUs=value */
+    CGCTL_UNIT_MEMS,     /* SetUnitProperties AllowedMemoryNodes=value */
+    /* libvirt: `path` the domain, value "ITEM LIST" (ITEM: vcpu N, emulator, iothread ID, numatune) */
+    CGCTL_LV_VCPU,
+    CGCTL_LV_EMULATOR,
+    CGCTL_LV_IOTHREAD,
+    CGCTL_LV_NUMA,
 };
 
 /* A group's live state, as far as planning looks at it. */
@@ -206,9 +218,11 @@ struct cgctl_backend_ops {
                  const char **out);
     /* Live state of a group (what = CGCTL_LIVE_*); absent: exists false. */
     int (*read_group)(struct cgctl_backend *be, const char *path, unsigned what, struct cgctl_live *st);
-    /* How the report names an action: the file written (NULL: a directory
-     * operation) and the value when the action has a fixed one. */
-    void (*describe)(enum cgctl_act act, enum cgp_op_kind *kind, const char **file, const char **value);
+    /* How the report names an action: its kind, the file written (NULL: a
+     * directory operation; the method or function of a call), the value
+     * when the action has a fixed one, the item a call sets (or NULL). */
+    void (*describe)(enum cgctl_act act, enum cgp_op_kind *kind, const char **file, const char **value,
+                     const char **item);
     /* Create or remove a group, enable cpuset, make threaded, set cpus/mems,
      * move a process or a thread: one entry, act says which (undo: part of
      * a rollback). 0 or -errno. */
@@ -222,6 +236,9 @@ struct cgctl_backend_ops {
 };
 
 extern const struct cgctl_backend_ops cgctl_backend_cgroupfs;
+/* The cgroupfs description of the cgroup actions (others: a write of nothing). */
+void cgctl_fs_describe(enum cgctl_act act, enum cgp_op_kind *kind, const char **file, const char **value,
+                       const char **item);
 extern const struct cgctl_backend_ops cgctl_backend_empty;
 
 /* Read a cpuset list file relative to dfd: 0 with *out (NULL: missing or
@@ -261,8 +278,10 @@ struct task {
 
 struct eop {                     /* one journal entry */
     struct cgp_op pub;
+    struct cgctl_backend *be;    /* the backend that carries it out (one run may use several) */
     int gi;
     enum cgctl_act act;
+    const char *path;            /* the action's path (pub.path is the report's: a unit, a domain) */
     const char *value;           /* the action's value (pub.value is the report's) */
     bool has_undo;
     enum cgctl_act uact;
@@ -302,6 +321,13 @@ struct cgp_enforce {
 enum {
     CGCTL_PLAN_ALL = 1u << 16,   /* internal flag: every guest, no process (empty tree) */
 };
+
+/* Journal an action of guest gi (-1: a shared ancestor) on backend be; the
+ * report's view is filled from be's describe(). NULL on -ENOMEM (also when
+ * path, or the value of an action that needs one, is NULL: an arena
+ * allocation failed). The caller sets the undo. */
+struct eop *cgctl_add_op(cgp_enforce *e, struct cgctl_backend *be, int gi, enum cgctl_act act, const char *path,
+                         const char *value, const char *old);
 
 /* model.c: create the engine on backend ops, match, build the model from
  * the desired state (prepare); read the live tree and plan (start). Both

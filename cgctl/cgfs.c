@@ -449,11 +449,14 @@ static const struct {
     [CGCTL_MOVE_THREAD] = { CGCTL_IO_WRITE, "cgroup.threads", NULL },
 };
 
-static void fs_describe(enum cgctl_act act, enum cgp_op_kind *kind, const char **file, const char **value)
+void cgctl_fs_describe(enum cgctl_act act, enum cgp_op_kind *kind, const char **file, const char **value,
+                       const char **item)
 {
-    *kind = fs_acts[act].io == CGCTL_IO_WRITE ? CGP_OP_WRITE : CGP_OP_MKDIR;
-    *file = fs_acts[act].file;
-    *value = fs_acts[act].value;
+    bool known = (size_t)act < sizeof fs_acts / sizeof *fs_acts;
+    *kind = !known || fs_acts[act].io == CGCTL_IO_WRITE ? CGP_OP_WRITE : CGP_OP_MKDIR;
+    *file = known ? fs_acts[act].file : "?";
+    *value = known ? fs_acts[act].value : NULL;
+    *item = NULL;
 }
 
 static int fs_write(struct cgctl_backend *be, const char *path, const char *file, const char *value)
@@ -493,6 +496,8 @@ static int fs_dirop(struct cgctl_backend *be, enum cgctl_io io, const char *path
 
 static int fs_act(struct cgctl_backend *be, enum cgctl_act act, const char *path, const char *value, bool undo)
 {
+    if ((size_t)act >= sizeof fs_acts / sizeof *fs_acts)
+        return -EOPNOTSUPP;
     enum cgctl_io io = fs_acts[act].io;
     const char *file = fs_acts[act].file;
     if (fs_acts[act].value)
@@ -543,7 +548,7 @@ const struct cgctl_backend_ops cgctl_backend_cgroupfs = {
     .close = fs_close,
     .place = fs_place,
     .read_group = fs_read_group,
-    .describe = fs_describe,
+    .describe = cgctl_fs_describe,
     .act = fs_act,
     .read_effective = fs_read_effective,
     .task_group = fs_task_group,
@@ -609,7 +614,7 @@ const struct cgctl_backend_ops cgctl_backend_empty = {
     .close = empty_close,
     .place = fs_place,
     .read_group = empty_read_group,
-    .describe = fs_describe,
+    .describe = cgctl_fs_describe,
     .act = empty_act,
     .read_effective = empty_read_effective,
     .task_group = empty_task_group,

@@ -6,24 +6,29 @@
 #include <errno.h>
 #include <string.h>
 
-static int run_act(cgp_enforce *e, enum cgctl_act act, const char *path, const char *value, bool undo)
+static int run_act(cgp_enforce *e, struct cgctl_backend *be, enum cgctl_act act, const char *path,
+                   const char *value, bool undo)
 {
     if (!undo) {
         int r = cgctl_test_fault(++e->n_forward);
         if (r < 0)
             return r;
     }
-    return e->be.ops->act(&e->be, act, path, value, undo);
+    return be->ops->act(be, act, path, value, undo);
 }
 
-/* "mkdir /P", "rmdir /P", "write 'V' to /P/FILE" */
-static const char *act_text(cgp_enforce *e, enum cgctl_act act, const char *path, const char *value)
+/* "mkdir /P", "rmdir /P", "write 'V' to /P/FILE", "StartTransientUnit(...)" */
+static const char *act_text(cgp_enforce *e, struct cgctl_backend *be, enum cgctl_act act, const char *path,
+                            const char *value)
 {
     enum cgp_op_kind kind;
-    const char *file, *fixed;
-    e->be.ops->describe(act, &kind, &file, &fixed);
+    const char *file, *fixed, *item;
+    be->ops->describe(act, &kind, &file, &fixed, &item);
     if (kind == CGP_OP_MKDIR)
         return cgp_arena_printf(&e->arena, "%s /%s", act == CGCTL_REMOVE ? "rmdir" : "mkdir", path);
+    if (kind != CGP_OP_WRITE)
+        return cgp_arena_printf(&e->arena, "%s %s%s%s %s", file, path, item ? " " : "", item ? item : "",
+                                fixed ? fixed : value);
     return cgp_arena_printf(&e->arena, "write '%s' to /%s%s%s", fixed ? fixed : value, path, *path ? "/" : "",
                             file);
 }
@@ -44,13 +49,13 @@ static void rollback(cgp_enforce *e, int gi)
         e->sum.n_undone++;
         if (!o->has_undo)
             continue;
-        int r = run_act(e, o->uact, o->upath, o->uvalue, true);
+        int r = run_act(e, o->be, o->uact, o->upath, o->uvalue, true);
         if (r == -ESRCH && is_membership(o->uact))
             continue;   /* the task is gone: nothing to put back */
         if (r < 0) {
             e->sum.rollback_incomplete = true;
             cgctl_msgf(&e->msgs, CGP_MSG_ERROR, o->pub.guest, 0, "rollback: %s failed: %s",
-                       act_text(e, o->uact, o->upath, o->uvalue), strerror(-r));
+                       act_text(e, o->be, o->uact, o->upath, o->uvalue), strerror(-r));
         }
     }
 }
@@ -87,7 +92,7 @@ int cgctl_execute(cgp_enforce *e)
             cgctl_vanish(e, (size_t)o->gi, "during apply");
             continue;
         }
-        int r = run_act(e, o->act, o->pub.path, o->value, false);
+        int r = run_act(e, o->be, o->act, o->path, o->value, false);
         if (r < 0 && g && cgp_guest_alive(e->ctx, g->pub.proc) < 0) {
             cgctl_vanish(e, (size_t)o->gi, "during apply");
             continue;
@@ -101,7 +106,7 @@ int cgctl_execute(cgp_enforce *e)
         if (r < 0) {
             cgctl_fail_run(e, r, g ? g->pub.name : NULL,
                            cgp_arena_printf(&e->arena, "%s: %s; every change was rolled back",
-                                            act_text(e, o->act, o->pub.path, o->value), strerror(-r)));
+                                            act_text(e, o->be, o->act, o->path, o->value), strerror(-r)));
             return r;
         }
         o->done = true;

@@ -153,6 +153,7 @@ int cgctl_match_guests(cgp_ctx *ctx, const cgp_placement *pl, const struct cgp_g
             cgctl_msgf(msgs, CGP_MSG_INFO, name, 0, "guest '%s' is not running: skipped", name);
             continue;
         }
+        g->owner = g->proc->foreign ? CGP_OWNER_LIBVIRT : CGP_OWNER_OTHER;
         if (g->proc->foreign) {
             g->state = CGP_GUEST_FOREIGN;
             g->detail = cgp_arena_printf(msgs->arena, "managed by libvirt/machined (cgroup %s): not moved; set "

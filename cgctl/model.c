@@ -19,6 +19,16 @@ CGP_EXPORT const char *cgp_guest_state_name(enum cgp_guest_state s)
     return (unsigned)s < sizeof state_names / sizeof *state_names ? state_names[s] : "?";
 }
 
+static const char *const owner_names[] = {
+    [CGP_OWNER_NONE] = "none", [CGP_OWNER_CGPLACE] = "cgplace", [CGP_OWNER_LIBVIRT] = "libvirt",
+    [CGP_OWNER_OTHER] = "other",
+};
+
+CGP_EXPORT const char *cgp_guest_owner_name(enum cgp_guest_owner o)
+{
+    return (unsigned)o < sizeof owner_names / sizeof *owner_names ? owner_names[o] : "?";
+}
+
 CGP_EXPORT void cgp_enforce_free(cgp_enforce *e)
 {
     if (!e)
@@ -62,20 +72,29 @@ CGP_EXPORT const struct cgp_enforce_msg *cgp_enforce_msg(const cgp_enforce *e, s
 /* Planning                                                             */
 /* ------------------------------------------------------------------ */
 
-static struct eop *add_op(cgp_enforce *e, int gi, enum cgctl_act act, const char *path, const char *value,
-                          const char *old)
+struct eop *cgctl_add_op(cgp_enforce *e, struct cgctl_backend *be, int gi, enum cgctl_act act, const char *path,
+                         const char *value, const char *old)
 {
     enum cgp_op_kind kind;
-    const char *file, *fixed;
-    e->be.ops->describe(act, &kind, &file, &fixed);
-    if (!path || (!fixed && kind == CGP_OP_WRITE && !value) || !CGP_GROW(e->op, e->n_op, e->cap_op))
+    const char *file, *fixed, *item;
+    be->ops->describe(act, &kind, &file, &fixed, &item);
+    if (!path || (!fixed && kind != CGP_OP_MKDIR && !value) || !CGP_GROW(e->op, e->n_op, e->cap_op))
         return NULL;
     struct eop *o = &e->op[e->n_op++];
-    *o = (struct eop){ .gi = gi, .act = act, .value = value };
-    o->pub = (struct cgp_op){ kind, path, file, fixed ? fixed : value, old, gi >= 0 ? e->g[gi].pub.name : NULL, NULL };
+    *o = (struct eop){ .be = be, .gi = gi, .act = act, .path = path, .value = value };
+    /* a unit is named by its cgroup's last component */
+    const char *slash = kind == CGP_OP_DBUS ? strrchr(path, '/') : NULL;
+    o->pub = (struct cgp_op){ kind, slash ? slash + 1 : path, file, fixed ? fixed : value, old,
+                              gi >= 0 ? e->g[gi].pub.name : NULL, NULL, item };
     if (gi >= 0 && act == CGCTL_SET_MEMS)
         o->pub.note = e->want.g[gi].exec_note;
     return o;
+}
+
+static struct eop *add_op(cgp_enforce *e, int gi, enum cgctl_act act, const char *path, const char *value,
+                          const char *old)
+{
+    return cgctl_add_op(e, &e->be, gi, act, path, value, old);
 }
 
 static int op_undo(struct eop *o, enum cgctl_act uact, const char *path, const char *value)
@@ -408,6 +427,21 @@ static void refuse(cgp_enforce *e, int r)
         e->g[i].managed = false;
 }
 
+/* The process lives in the place cgplace made for the guest. */
+static bool made_by_us(const cgp_enforce *e, const struct cgctl_dguest *dg)
+{
+    const char *cg = dg->proc ? dg->proc->cgroup : NULL;
+    const char *pre = e->be.prefix ? e->be.prefix : "";
+    size_t pl = strlen(pre);
+    if (!cg || strncmp(cg, pre, pl) || (cg[pl] && cg[pl] != '/'))
+        return false;
+    cg += pl;
+    while (*cg == '/')
+        cg++;
+    const char *place = dg->unit ? dg->unit : dg->path;
+    return place && under(cg, place);
+}
+
 /* Match the guests (or, under CGCTL_PLAN_ALL, take every guest without a
  * process) and build the model of their desired state. */
 static int match_and_model(cgp_enforce *e, const struct cgp_guest *const *guests, size_t n_guests, unsigned flags)
@@ -439,12 +473,18 @@ static int match_and_model(cgp_enforce *e, const struct cgp_guest *const *guests
         g->pub.proc = m ? m[i].proc : NULL;
         g->pub.detail = m ? m[i].detail : NULL;
         g->managed = m ? m[i].managed : true;
+        g->pub.owner = m ? m[i].owner : CGP_OWNER_NONE;
+        if (g->managed)
+            g->pub.backend = e->be.ops->name;
     }
     int rb = cgctl_desired_build(e->pl, m, &e->be, &e->msgs, &e->want);
     if (rb == -ENOMEM)
         return rb;
-    for (size_t i = 0; i < n && i < e->want.n; i++)
+    for (size_t i = 0; i < n && i < e->want.n; i++) {
         e->g[i].pub.cgroup = e->want.g[i].path;
+        if (e->g[i].pub.owner == CGP_OWNER_OTHER && made_by_us(e, &e->want.g[i]))
+            e->g[i].pub.owner = CGP_OWNER_CGPLACE;
+    }
     if (r < 0)
         return 0;
     if (rb == 0)

@@ -34,7 +34,15 @@ void cli_ops_text(const struct cli_ops *ops, enum cli_ops_style style)
         const char *p = *op->path ? op->path : ".";
         if (op->kind == CGP_OP_MKDIR)
             printf("%smkdir %s\n", indent, p);
-        else if (style == CLI_OPS_APPLY && op->old_value)
+        else if (op->kind == CGP_OP_DBUS || op->kind == CGP_OP_LIBVIRT) {
+            /* dbus SetUnitProperties UNIT AllowedCPUs=4-7; libvirt virDomainPinVcpuFlags DOMAIN vcpu 0 4-5 */
+            bool dbus = op->kind == CGP_OP_DBUS;
+            printf("%s%s %s %s%s%s%s%s", indent, dbus ? "dbus" : "libvirt", op->file, p, op->item ? " " : "",
+                   op->item ? op->item : "", op->item ? (dbus ? "=" : " ") : " ", op->value);
+            if (style == CLI_OPS_APPLY && op->old_value)
+                printf(" (was %s)", *op->old_value ? op->old_value : "empty");
+            putchar('\n');
+        } else if (style == CLI_OPS_APPLY && op->old_value)
             printf("%swrite %s/%s %s (was %s)\n", indent, p, op->file, op->value,
                    *op->old_value ? op->old_value : "empty");
         else
@@ -59,8 +67,19 @@ struct json_object *cli_ops_json(const struct cli_ops *ops)
     for (size_t i = 0; i < ops->n; i++) {
         const struct cgp_op *op = ops->get(ops->src, i);
         struct json_object *o = json_object_new_object();
-        json_object_object_add(o, "op", json_object_new_string(op->kind == CGP_OP_MKDIR ? "mkdir" : "write"));
-        json_object_object_add(o, "path", json_object_new_string(op->path));
+        static const char *const kinds[] = { [CGP_OP_MKDIR] = "mkdir", [CGP_OP_WRITE] = "write",
+                                             [CGP_OP_DBUS] = "dbus", [CGP_OP_LIBVIRT] = "libvirt" };
+        json_object_object_add(o, "op", json_object_new_string(kinds[op->kind]));
+        if (op->kind == CGP_OP_DBUS || op->kind == CGP_OP_LIBVIRT) {
+            json_object_object_add(o, "call", json_object_new_string(op->file));
+            json_object_object_add(o, op->kind == CGP_OP_DBUS ? "unit" : "domain", json_object_new_string(op->path));
+            if (op->item)
+                json_object_object_add(o, op->kind == CGP_OP_DBUS ? "property" : "item",
+                                       json_object_new_string(op->item));
+            json_object_object_add(o, "value", json_object_new_string(op->value));
+            json_object_object_add(o, "old", str_or_null(op->old_value));
+        } else
+            json_object_object_add(o, "path", json_object_new_string(op->path));
         if (op->kind == CGP_OP_WRITE) {
             json_object_object_add(o, "file", json_object_new_string(op->file));
             json_object_object_add(o, "value", json_object_new_string(op->value));

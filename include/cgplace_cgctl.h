@@ -68,6 +68,17 @@ enum cgp_guest_state {
 };
 CGP_EXPORT const char *cgp_guest_state_name(enum cgp_guest_state s);
 
+/* Who owns a running guest's place in the hierarchy (spec §5): its placement
+ * goes through the owner's backend. */
+enum cgp_guest_owner {
+    CGP_OWNER_NONE,      /* not running */
+    CGP_OWNER_CGPLACE,   /* in a group cgplace made (PARENT/NAME, or its cgplace-NAME.scope) */
+    CGP_OWNER_LIBVIRT,   /* libvirt / machined (machine.slice/machine-qemu...scope) */
+    CGP_OWNER_OTHER,     /* anywhere else: the host's backend adopts it */
+};
+/* "none", "cgplace", "libvirt", "other". */
+CGP_EXPORT const char *cgp_guest_owner_name(enum cgp_guest_owner o);
+
 struct cgp_enforce_guest {
     const char *name;              /* policy block */
     const struct cgp_guest *proc;  /* the matching process (borrowed from the caller's list), or NULL */
@@ -75,6 +86,9 @@ struct cgp_enforce_guest {
     enum cgp_guest_state state;
     size_t n_ops;                  /* writes made (kept) or planned for this guest */
     const char *detail;            /* why not placed / what failed; NULL */
+    /* Added after the interface was fixed (appended): */
+    enum cgp_guest_owner owner;
+    const char *backend;           /* "cgroupfs", "systemd", "libvirt"; NULL when it is not placed */
 };
 
 enum cgp_msg_level { CGP_MSG_INFO, CGP_MSG_WARNING, CGP_MSG_ERROR };

@@ -210,6 +210,8 @@ CGP_EXPORT void cgp_suggestion_clear(struct cgp_suggestion *s);
 enum cgp_op_kind {
     CGP_OP_MKDIR,   /* create the cgroup `path` */
     CGP_OP_WRITE,   /* write `value` to `path`/`file` */
+    CGP_OP_DBUS,    /* a systemd manager call: `path` the unit, `file` the method, `item` the property */
+    CGP_OP_LIBVIRT, /* a libvirt API call: `path` the domain, `file` the function, `item` what it sets */
 };
 
 struct cgp_op {
@@ -220,6 +222,9 @@ struct cgp_op {
     const char *old_value;  /* the value it replaces; NULL when unknown/new */
     const char *guest;      /* guest it belongs to, NULL for shared ancestors */
     const char *note;       /* NULL, or why the write is not the whole story */
+    /* Added after the interface was fixed (appended): */
+    const char *item;       /* DBUS: the unit property ("AllowedCPUs"), NULL when value lists several;
+                             * LIBVIRT: "vcpu N", "emulator", "iothread ID", "numatune"; else NULL */
 };
 
 /* The desired cgroup tree of a placement: one entry per cgroup, parents
