@@ -12,8 +12,12 @@
  *   migrate.c   numa_maps and migrate_pages(2) for leftover pages
  *   verify.c    the drift audit
  *   cgfs.c      the cgroupfs backend (and the "empty" one that plans against
- *               an absent tree); a systemd or libvirt backend plugs in beside
- *               them through struct cgctl_backend_ops.
+ *               an absent tree); a systemd backend plugs in beside them
+ *               through struct cgctl_backend_ops.
+ *   libvirt.c   libvirt's guests: their own small planner (one API call per
+ *               difference, with the previous value as its undo), the
+ *               libvirt backend that makes the calls (virt.c: the client),
+ *               their read-back from /proc.
  *
  * Error style: int functions return 0 or a negative errno; the detail goes to
  * the context with cgp_ctx_errorf; every exported entry point clears it first.
@@ -86,6 +90,7 @@ struct cgctl_match {             /* one per policy guest, in policy order */
     bool managed;                    /* running, ours, valid: to be placed */
     bool split;                      /* threads told apart: threaded children */
     enum cgp_guest_owner owner;      /* of a running guest */
+    bool libvirt;                    /* running, libvirt's, valid: placed through libvirt's API */
 };
 
 /* Match the processes to the guests of pl: out[cgp_placement_n_guests(pl)].
@@ -177,7 +182,9 @@ enum cgctl_act {
     CGCTL_UNIT_STOP,     /* undo of START, value "PID OLDGROUP": the process back, then stop if empty */
     CGCTL_UNIT_CPUS,     /* SetUnitProperties AllowedCPUs=value */
     CGCTL_UNIT_MEMS,     /* SetUnitProperties AllowedMemoryNodes=value */
-    /* libvirt: `path` the domain, value "ITEM LIST" (ITEM: vcpu N, emulator, iothread ID, numatune) */
+    /* libvirt: `path` the domain, value "ITEM VALUE [FLAGS]" (ITEM: vcpu N, emulator,
+     * iothread ID, numatune (VALUE a node list), numatune mode (VALUE a mode);
+     * FLAGS: none for the live domain, "live+config" or "config") */
     CGCTL_LV_VCPU,
     CGCTL_LV_EMULATOR,
     CGCTL_LV_IOTHREAD,
@@ -205,6 +212,7 @@ struct cgctl_backend {
     char *prefix;                /* the root as /proc/PID/cgroup names it */
     struct cgctl_dirfd *dfd;     /* cgroupfs: directory fds by path */
     size_t n_dfd;
+    void *priv;                  /* a backend's own state (libvirt: connection, domains) */
 };
 
 struct cgctl_backend_ops {
@@ -240,6 +248,9 @@ extern const struct cgctl_backend_ops cgctl_backend_cgroupfs;
 void cgctl_fs_describe(enum cgctl_act act, enum cgp_op_kind *kind, const char **file, const char **value,
                        const char **item);
 extern const struct cgctl_backend_ops cgctl_backend_empty;
+/* libvirt's guests (libvirt.c): only describe and act are used, for the
+ * ops of guests whose eguest.lv is set. */
+extern const struct cgctl_backend_ops cgctl_backend_libvirt;
 
 /* Read a cpuset list file relative to dfd: 0 with *out (NULL: missing or
  * empty), -EIO unparsable, -errno. */
@@ -294,6 +305,7 @@ struct eguest {
     struct cgp_enforce_guest pub;
     const struct cgp_guest_placement *gp;
     bool managed;                /* running, ours: planned */
+    bool lv;                     /* running, libvirt's: planned through libvirt (libvirt.c) */
     size_t cg_first, cg_n;       /* its cgns */
 };
 
@@ -301,6 +313,7 @@ struct cgp_enforce {
     cgp_ctx *ctx;
     const cgp_placement *pl;
     struct cgctl_backend be;
+    struct cgctl_backend lv;     /* libvirt's guests: opened on the first one */
     struct cgp_enforce_summary sum;
     struct cgp_arena arena;      /* strings, bitmaps, arrays named by the report */
     struct cgctl_msgs msgs;
@@ -349,6 +362,24 @@ void cgctl_fail_run(cgp_enforce *e, int err, const char *guest, const char *what
 /* readback.c: one guest's effective sets and thread affinities. 0, or
  * -errno with *why (arena). */
 int cgctl_readback(cgp_enforce *e, size_t gi, const char **why);
+
+/* libvirt.c */
+/* Why libvirt's API cannot express gp (per-thread memory nodes, an I/O
+ * thread libvirt cannot name), or NULL. */
+const char *cgctl_lv_inexpressible(const struct cgp_guest_placement *gp);
+/* After the cgroup plan: the calls for every guest with lv set. A guest
+ * libvirt cannot be asked about (no library, no daemon, no such domain)
+ * fails alone, with libvirt's message. 0 or -ENOMEM. */
+int cgctl_lv_plan(cgp_enforce *e);
+/* The CPUs and nodes libvirt should give thread th of guest gi. */
+void cgctl_lv_want(const cgp_enforce *e, size_t gi, const struct cgp_guest_thread *th, const cgp_bitmap **cpus,
+                   const cgp_bitmap **mems);
+/* Every thread's Cpus_allowed_list / Mems_allowed_list against that. 0, or
+ * -errno with *why (arena). */
+int cgctl_lv_readback(cgp_enforce *e, size_t gi, const char **why);
+/* desired.c: does a policy I/O thread id name this thread's id? ("7" names
+ * libvirt's "iothread7"). */
+bool cgctl_iothread_is(const char *policy_id, const char *thread_id);
 
 /* migrate.c */
 void cgctl_migrate_leftovers(cgp_enforce *e, size_t gi);

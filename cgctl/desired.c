@@ -10,7 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
-static bool iothread_is(const char *policy_id, const char *thread_id)
+bool cgctl_iothread_is(const char *policy_id, const char *thread_id)
 {
     if (!strcmp(policy_id, thread_id))
         return true;
@@ -80,7 +80,8 @@ static int build_threads(struct cgp_arena *a, struct cgctl_dguest *g, struct cgc
                                gp->name, th->vcpu, th->tid, gp->n_vcpus);
             } else if (th->role == CGP_THREAD_IOTHREAD) {
                 size_t k2 = 0;
-                while (k2 < gp->n_iothreads && !(th->iothread && iothread_is(gp->iothreads[k2].id, th->iothread)))
+                while (k2 < gp->n_iothreads &&
+                       !(th->iothread && cgctl_iothread_is(gp->iothreads[k2].id, th->iothread)))
                     k2++;
                 if (k2 < gp->n_iothreads)
                     target = 2 + gp->n_vcpus + k2;

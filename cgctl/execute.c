@@ -14,7 +14,16 @@ static int run_act(cgp_enforce *e, struct cgctl_backend *be, enum cgctl_act act,
         if (r < 0)
             return r;
     }
+    cgp_ctx_clear_error(e->ctx);
     return be->ops->act(be, act, path, value, undo);
+}
+
+/* Why an action failed: what the backend said (libvirt's message), else
+ * the errno. */
+static const char *act_why(cgp_enforce *e, int r)
+{
+    const char *d = cgp_ctx_last_error(e->ctx);
+    return *d ? cgp_arena_strdup(&e->arena, d) : strerror(-r);
 }
 
 /* "mkdir /P", "rmdir /P", "write 'V' to /P/FILE", "StartTransientUnit(...)" */
@@ -55,7 +64,7 @@ static void rollback(cgp_enforce *e, int gi)
         if (r < 0) {
             e->sum.rollback_incomplete = true;
             cgctl_msgf(&e->msgs, CGP_MSG_ERROR, o->pub.guest, 0, "rollback: %s failed: %s",
-                       act_text(e, o->be, o->uact, o->upath, o->uvalue), strerror(-r));
+                       act_text(e, o->be, o->uact, o->upath, o->uvalue), act_why(e, r));
         }
     }
 }
@@ -77,7 +86,7 @@ void cgctl_fail_run(cgp_enforce *e, int err, const char *guest, const char *what
     cgctl_msgf(&e->msgs, CGP_MSG_ERROR, guest, 0, "%s", what ? what : strerror(-err));
     rollback(e, -2);
     for (size_t i = 0; i < e->n_g; i++)
-        if (e->g[i].managed && e->g[i].pub.state != CGP_GUEST_VANISHED)
+        if ((e->g[i].managed || e->g[i].lv) && e->g[i].pub.state != CGP_GUEST_VANISHED)
             e->g[i].pub.state = CGP_GUEST_FAILED;
 }
 
@@ -104,9 +113,11 @@ int cgctl_execute(cgp_enforce *e)
             continue;
         }
         if (r < 0) {
-            cgctl_fail_run(e, r, g ? g->pub.name : NULL,
-                           cgp_arena_printf(&e->arena, "%s: %s; every change was rolled back",
-                                            act_text(e, o->be, o->act, o->path, o->value), strerror(-r)));
+            const char *what = cgp_arena_printf(&e->arena, "%s: %s; every change was rolled back",
+                                                act_text(e, o->be, o->act, o->path, o->value), act_why(e, r));
+            cgctl_fail_run(e, r, g ? g->pub.name : NULL, what);
+            if (g && o->be != &e->be)
+                g->pub.detail = what;   /* libvirt refused: its message names the guest's failure */
             return r;
         }
         o->done = true;
@@ -133,10 +144,10 @@ static int readback_all(cgp_enforce *e)
     }
     for (size_t gi = 0; gi < e->n_g; gi++) {
         struct eguest *g = &e->g[gi];
-        if (!g->managed || g->pub.state == CGP_GUEST_VANISHED || !(shared || touched[gi]))
+        if (!(g->managed || g->lv) || g->pub.state == CGP_GUEST_VANISHED || !(shared || touched[gi]))
             continue;
         const char *why = NULL;
-        if (cgctl_readback(e, gi, &why) < 0) {
+        if ((g->lv ? cgctl_lv_readback(e, gi, &why) : cgctl_readback(e, gi, &why)) < 0) {
             if (cgp_guest_alive(e->ctx, g->pub.proc) < 0) {
                 cgctl_vanish(e, gi, "during the read-back");
                 continue;

@@ -154,16 +154,17 @@ int cgctl_match_guests(cgp_ctx *ctx, const cgp_placement *pl, const struct cgp_g
             continue;
         }
         g->owner = g->proc->foreign ? CGP_OWNER_LIBVIRT : CGP_OWNER_OTHER;
-        if (g->proc->foreign) {
-            g->state = CGP_GUEST_FOREIGN;
-            g->detail = cgp_arena_printf(msgs->arena, "managed by libvirt/machined (cgroup %s): not moved; set "
-                                         "its placement in the libvirt domain (vcpupin, emulatorpin, numatune)",
-                                         g->proc->cgroup ? g->proc->cgroup : "?");
-            cgctl_msgf(msgs, CGP_MSG_WARNING, name, g->proc->pid, "guest '%s' (pid %d) is %s", name, g->proc->pid,
-                       g->detail ? g->detail : "foreign");
+        const char *lv_no = g->proc->foreign ? cgctl_lv_inexpressible(gp) : NULL;
+        if (lv_no) {
+            g->state = CGP_GUEST_INVALID;
+            g->detail = lv_no;
+            cgctl_msgf(msgs, CGP_MSG_ERROR, name, g->proc->pid, "guest '%s' (pid %d) is libvirt's: %s", name,
+                       g->proc->pid, lv_no);
+            bad = -EINVAL;
             continue;
         }
-        if (!cgctl_valid_path(hs->parent) || !cgctl_valid_component(name, strlen(name))) {
+        /* libvirt's guests keep libvirt's cgroups: no cgroup of ours is named */
+        if (!g->proc->foreign && (!cgctl_valid_path(hs->parent) || !cgctl_valid_component(name, strlen(name)))) {
             g->state = CGP_GUEST_INVALID;
             g->detail = "the cgroup name would escape the parent cgroup";
             cgctl_msgf(msgs, CGP_MSG_ERROR, name, 0, "guest '%s': cgroup %s/%s would escape the parent", name,
@@ -182,7 +183,8 @@ int cgctl_match_guests(cgp_ctx *ctx, const cgp_placement *pl, const struct cgp_g
             bad = -EINVAL;
             continue;
         }
-        g->managed = true;
+        g->libvirt = g->proc->foreign;
+        g->managed = !g->libvirt;
     }
     return bad;
 }

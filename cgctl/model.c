@@ -41,6 +41,8 @@ CGP_EXPORT void cgp_enforce_free(cgp_enforce *e)
         free(e->t[i].cg);
     if (e->be.ops)
         e->be.ops->close(&e->be);
+    if (e->lv.ops)
+        e->lv.ops->close(&e->lv);
     cgp_arena_clear(&e->arena);
     free(e->g);
     free(e->cg);
@@ -413,7 +415,7 @@ int cgctl_publish(cgp_enforce *e, bool dry)
     e->sum.n_writes = e->n_kept;
     for (size_t i = 0; i < e->n_g; i++) {
         struct eguest *g = &e->g[i];
-        if (g->managed && (g->pub.state == CGP_GUEST_NOT_RUNNING))
+        if ((g->managed || g->lv) && (g->pub.state == CGP_GUEST_NOT_RUNNING))
             g->pub.state = g->pub.n_ops ? CGP_GUEST_CHANGED : CGP_GUEST_UNCHANGED;
     }
     return 0;
@@ -424,7 +426,7 @@ static void refuse(cgp_enforce *e, int r)
     e->sum.outcome = CGP_ENFORCE_INVALID;
     e->sum.error = r;
     for (size_t i = 0; i < e->n_g; i++)
-        e->g[i].managed = false;
+        e->g[i].managed = e->g[i].lv = false;
 }
 
 /* The process lives in the place cgplace made for the guest. */
@@ -474,8 +476,11 @@ static int match_and_model(cgp_enforce *e, const struct cgp_guest *const *guests
         g->pub.detail = m ? m[i].detail : NULL;
         g->managed = m ? m[i].managed : true;
         g->pub.owner = m ? m[i].owner : CGP_OWNER_NONE;
+        g->lv = m && m[i].libvirt;
         if (g->managed)
             g->pub.backend = e->be.ops->name;
+        else if (g->lv)
+            g->pub.backend = cgctl_backend_libvirt.name;
     }
     int rb = cgctl_desired_build(e->pl, m, &e->be, &e->msgs, &e->want);
     if (rb == -ENOMEM)
@@ -484,6 +489,8 @@ static int match_and_model(cgp_enforce *e, const struct cgp_guest *const *guests
         e->g[i].pub.cgroup = e->want.g[i].path;
         if (e->g[i].pub.owner == CGP_OWNER_OTHER && made_by_us(e, &e->want.g[i]))
             e->g[i].pub.owner = CGP_OWNER_CGPLACE;
+        if (e->g[i].lv && e->g[i].pub.proc->cgroup)   /* libvirt's, as /proc names it */
+            e->g[i].pub.cgroup = e->g[i].pub.proc->cgroup + (e->g[i].pub.proc->cgroup[0] == '/');
     }
     if (r < 0)
         return 0;
@@ -529,6 +536,8 @@ int cgctl_start(cgp_enforce *e)
     if (r < 0 && r != -EXDEV)   /* -EXDEV has its message */
         cgctl_msgf(&e->msgs, CGP_MSG_ERROR, NULL, 0, "%s", cgp_ctx_last_error(e->ctx));
     if (r == 0 && (r = plan_all(e)) == -ENOMEM)
+        return r;
+    if (r == 0 && (r = cgctl_lv_plan(e)) == -ENOMEM)
         return r;
     if (r < 0) {
         e->sum.outcome = CGP_ENFORCE_FAILED;

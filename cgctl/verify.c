@@ -124,6 +124,39 @@ static int audit_threads(cgp_enforce *e, size_t gi, struct vguest *vg)
     return 0;
 }
 
+/* A libvirt guest's threads: what libvirt should have given them (its
+ * cgroups are libvirt's: their membership is not judged). */
+static int audit_lv_threads(cgp_enforce *e, size_t gi, struct vguest *vg)
+{
+    const struct cgp_guest *p = e->g[gi].pub.proc;
+    if (!(vg->th = calloc(p->n_threads ? p->n_threads : 1, sizeof *vg->th)))
+        return -ENOMEM;
+    vg->pub.threads = vg->th;
+    for (size_t i = 0; i < p->n_threads; i++) {
+        const struct cgp_guest_thread *th = &p->threads[i];
+        struct cgp_verify_thread *vt = &vg->th[vg->pub.n_threads++];
+        *vt = (struct cgp_verify_thread){ .tid = th->tid, .role = th->role, .vcpu = th->vcpu,
+                                          .iothread = th->iothread };
+        cgctl_lv_want(e, gi, th, &vt->cpus_want, &vt->mems_want);
+        char *cg = NULL;
+        int r = cgp_task_cgroup(e->ctx->root_fd, p->pid, th->tid, &cg);
+        if (r == -ENOMEM)
+            return r;
+        vt->cgroup_have = r == 0 && cg ? cgp_arena_str(&e->arena, cg) : NULL;
+        vt->cgroup_want = vt->cgroup_have ? vt->cgroup_have : "";
+        cgp_bitmap *cp = NULL, *mp = NULL;
+        const char *bad;
+        if (cgp_task_allowed(e->ctx->root_fd, p->pid, th->tid, &cp, &mp, &bad) == 0) {
+            vt->cpus_have = cgp_arena_bitmap(&e->arena, cp);
+            vt->mems_have = cgp_arena_bitmap(&e->arena, mp);
+        }
+        if (vt->cpus_have)
+            vt->drift = !set_eq(vt->cpus_want, vt->cpus_have) || !set_eq(vt->mems_want, vt->mems_have);
+        vg->pub.drift |= vt->drift;
+    }
+    return 0;
+}
+
 /* Where the guest's memory is: pages per node, and anonymous pages outside
  * its nodes (drift under strict and restrictive). */
 static int audit_memory(cgp_enforce *e, const struct eguest *g, struct vguest *vg)
@@ -172,11 +205,17 @@ static int audit(cgp_verify *v, const cgp_placement *pl)
         vg->pub.name = g->pub.name;
         vg->pub.proc = g->pub.proc;
         vg->pub.foreign = g->pub.state == CGP_GUEST_FOREIGN;
-        if (!g->managed)
+        /* libvirt's guests are audited from /proc even when libvirt cannot be asked */
+        bool lv = g->pub.owner == CGP_OWNER_LIBVIRT && g->pub.proc && g->pub.state != CGP_GUEST_INVALID &&
+                  e->sum.outcome != CGP_ENFORCE_INVALID;
+        if (!g->managed && !lv)
             continue;
         vg->pub.drift = g->pub.n_ops > 0;
-        if ((r = audit_cgroups(e, g, vg)) < 0 || (r = audit_threads(e, gi, vg)) < 0 ||
-            (r = audit_memory(e, g, vg)) < 0)
+        if (lv)
+            r = audit_lv_threads(e, gi, vg);
+        else if ((r = audit_cgroups(e, g, vg)) == 0)
+            r = audit_threads(e, gi, vg);
+        if (r < 0 || (r = audit_memory(e, g, vg)) < 0)
             return r;
         v->drift |= vg->pub.drift;
     }

@@ -322,9 +322,9 @@ void cgctl_vpins_clear(struct cgctl_vpins *p)
 #define VIRT_MAX_IOTHREADS 4096
 #define VIRT_MAX_PARAMS 64
 
-static int read_vcpus(struct cgctl_vdom *d, struct cgctl_vpins *p)
+static int read_vcpus(struct cgctl_vdom *d, unsigned fl, struct cgctl_vpins *p)
 {
-    int n = V.virDomainGetVcpusFlags(d->dom, VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_VCPU_MAXIMUM);
+    int n = V.virDomainGetVcpusFlags(d->dom, fl | VIR_DOMAIN_VCPU_MAXIMUM);
     if (n < 0)
         return virt_fail(d->v->ctx, "virDomainGetVcpusFlags");
     if (n > VIRT_MAX_VCPUS)
@@ -333,7 +333,7 @@ static int read_vcpus(struct cgctl_vdom *d, struct cgctl_vpins *p)
     unsigned char *maps CGP_AUTOFREE = calloc((size_t)(n ? n : 1), (size_t)len);
     if (!maps || !(p->vcpu = calloc((size_t)(n ? n : 1), sizeof *p->vcpu)))
         return -ENOMEM;
-    int got = n ? V.virDomainGetVcpuPinInfo(d->dom, n, maps, len, VIR_DOMAIN_AFFECT_LIVE) : 0;
+    int got = n ? V.virDomainGetVcpuPinInfo(d->dom, n, maps, len, fl) : 0;
     if (got < 0)
         return virt_fail(d->v->ctx, "virDomainGetVcpuPinInfo");
     p->n_vcpus = (unsigned)(got < n ? got : n);
@@ -343,13 +343,13 @@ static int read_vcpus(struct cgctl_vdom *d, struct cgctl_vpins *p)
     return 0;
 }
 
-static int read_emulator(struct cgctl_vdom *d, struct cgctl_vpins *p)
+static int read_emulator(struct cgctl_vdom *d, unsigned fl, struct cgctl_vpins *p)
 {
     int len = maplen(d->v);
     unsigned char *map CGP_AUTOFREE = calloc((size_t)len, 1);
     if (!map)
         return -ENOMEM;
-    int r = V.virDomainGetEmulatorPinInfo(d->dom, map, len, VIR_DOMAIN_AFFECT_LIVE);
+    int r = V.virDomainGetEmulatorPinInfo(d->dom, map, len, fl);
     if (r < 0)
         return virt_fail(d->v->ctx, "virDomainGetEmulatorPinInfo");
     if (r > 0 && !(p->emulator = from_map(map, len, d->v->ncpus)))
@@ -357,10 +357,10 @@ static int read_emulator(struct cgctl_vdom *d, struct cgctl_vpins *p)
     return 0;
 }
 
-static int read_iothreads(struct cgctl_vdom *d, struct cgctl_vpins *p)
+static int read_iothreads(struct cgctl_vdom *d, unsigned fl, struct cgctl_vpins *p)
 {
     vir_iothread_info **info = NULL;
-    int n = V.virDomainGetIOThreadInfo(d->dom, &info, VIR_DOMAIN_AFFECT_LIVE);
+    int n = V.virDomainGetIOThreadInfo(d->dom, &info, fl);
     if (n < 0)
         return virt_fail(d->v->ctx, "virDomainGetIOThreadInfo");
     int r = 0;
@@ -382,9 +382,9 @@ static int read_iothreads(struct cgctl_vdom *d, struct cgctl_vpins *p)
     return r;
 }
 
-static int read_numa(struct cgctl_vdom *d, struct cgctl_vpins *p)
+static int read_numa(struct cgctl_vdom *d, unsigned fl, struct cgctl_vpins *p)
 {
-    unsigned fl = VIR_DOMAIN_AFFECT_LIVE | VIR_TYPED_PARAM_STRING_OKAY;
+    fl |= VIR_TYPED_PARAM_STRING_OKAY;
     int n = 0;
     if (V.virDomainGetNumaParameters(d->dom, NULL, &n, fl) < 0)
         return virt_fail(d->v->ctx, "virDomainGetNumaParameters");
@@ -417,16 +417,17 @@ static int read_numa(struct cgctl_vdom *d, struct cgctl_vpins *p)
     return r;
 }
 
-int cgctl_virt_read(struct cgctl_vdom *d, struct cgctl_vpins *out)
+int cgctl_virt_read(struct cgctl_vdom *d, unsigned flags, struct cgctl_vpins *out)
 {
     struct cgctl_vpins p = { .mode = -1 };
-    int r = read_vcpus(d, &p);
+    unsigned fl = flags & CGCTL_VIRT_CONFIG ? VIR_DOMAIN_AFFECT_CONFIG : VIR_DOMAIN_AFFECT_LIVE;
+    int r = read_vcpus(d, fl, &p);
     if (r == 0)
-        r = read_emulator(d, &p);
+        r = read_emulator(d, fl, &p);
     if (r == 0)
-        r = read_iothreads(d, &p);
+        r = read_iothreads(d, fl, &p);
     if (r == 0)
-        r = read_numa(d, &p);
+        r = read_numa(d, fl, &p);
     if (r < 0) {
         cgctl_vpins_clear(&p);
         return r;

@@ -40,7 +40,7 @@ enum { CGCTL_VIRT_LIVE = 1u << 0, CGCTL_VIRT_CONFIG = 1u << 1 };
 struct cgctl_virt;    /* one connection */
 struct cgctl_vdom;    /* one domain of it */
 
-/* What libvirt says a running domain's placement is (LIVE). */
+/* What libvirt says a domain's placement is (live, or its persistent definition). */
 struct cgctl_vpins {
     unsigned n_vcpus;            /* the domain's maximum vCPUs */
     cgp_bitmap **vcpu;           /* [n_vcpus] */
@@ -68,9 +68,10 @@ void cgctl_vdom_free(struct cgctl_vdom *d);
 const char *cgctl_vdom_name(const struct cgctl_vdom *d);
 const char *cgctl_vdom_uuid(const struct cgctl_vdom *d);
 
-/* Read the live pins. 0 and *out filled (release with cgctl_vpins_clear),
+/* Read the pins: flags CGCTL_VIRT_LIVE (or 0), or CGCTL_VIRT_CONFIG for the
+ * persistent definition. 0 and *out filled (release with cgctl_vpins_clear),
  * or -errno. */
-int cgctl_virt_read(struct cgctl_vdom *d, struct cgctl_vpins *out);
+int cgctl_virt_read(struct cgctl_vdom *d, unsigned flags, struct cgctl_vpins *out);
 void cgctl_vpins_clear(struct cgctl_vpins *p);
 
 /* The setters (flags CGCTL_VIRT_*; 0 means LIVE). 0 or -errno. */

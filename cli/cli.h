@@ -82,6 +82,7 @@ struct cli_needs {
     unsigned discover;          /* CGP_DISCOVER_* of a KEEP scan */
     bool json_warnings;         /* --json: policy warnings go in the document, not on stderr */
     enum cli_sandbox_at sandbox;
+    bool libvirt;               /* connect to libvirt before the sandbox when its guests are in the policy */
 };
 
 /* What cli_prologue read for a verb; cli_env_free releases it. */

@@ -41,9 +41,11 @@ static const struct cli_opt policy_opts[] = {
 #define POLICY_MARK { .policy = CLI_POLICY_ARG, .policy_default = DEFAULT_POLICY, \
                       .guests = CLI_GUESTS_MARK, .json_warnings = true }
 /* A policy operand and the running guests, found with QMP where thread
- * names are missing: what the engine takes. */
+ * names are missing: what the engine takes; libvirt connected before the
+ * sandbox when libvirt's guests are in the policy. */
 #define POLICY_KEEP { .policy = CLI_POLICY_ARG, .policy_default = DEFAULT_POLICY, \
-                      .guests = CLI_GUESTS_KEEP, .discover = CGP_DISCOVER_QMP, .json_warnings = true }
+                      .guests = CLI_GUESTS_KEEP, .discover = CGP_DISCOVER_QMP, .json_warnings = true, \
+                      .libvirt = true }
 
 const struct command cli_commands[] = {
     { "nodeinfo", cmd_nodeinfo, NULL, "", "host summary (like virsh nodeinfo)", no_opts, 0, HOST_ONLY },

@@ -140,5 +140,9 @@ int cli_prologue(struct cli *cli, struct cli_env *env)
     }
     if (env->needs.guests == CLI_GUESTS_KEEP && (rc = keep_guests(env, what)))
         return rc;
+    /* libvirt.so.0 and its socket before the filter (no dlopen, no socket
+     * after it); a failure is the engine's to report, per guest */
+    if (env->needs.libvirt && env->pl && !env->empty_tree)
+        (void)cgp_libvirt_prepare(env->ctx, env->pl);
     return env->needs.sandbox == CLI_SANDBOX_PROLOGUE ? cli_sandbox(cli, what) : EXIT_OK;
 }

@@ -138,5 +138,9 @@ int cli_engine_error(cgp_ctx *ctx, const char *what, int r)
 int cli_outcome_code(const cgp_enforce *e)
 {
     enum cgp_enforce_outcome o = cgp_enforce_summary(e)->outcome;
+    /* a guest that failed alone (libvirt unreachable) fails the command too */
+    for (size_t i = 0; o == CGP_ENFORCE_OK && i < cgp_enforce_n_guests(e); i++)
+        if (cgp_enforce_guest(e, i)->state == CGP_GUEST_FAILED)
+            o = CGP_ENFORCE_FAILED;
     return o == CGP_ENFORCE_OK ? EXIT_OK : o == CGP_ENFORCE_INVALID ? EXIT_USAGE : EXIT_RUNTIME;
 }

@@ -59,7 +59,7 @@ enum cgp_enforce_outcome {
 
 enum cgp_guest_state {
     CGP_GUEST_NOT_RUNNING, /* no process matches the block: skipped */
-    CGP_GUEST_FOREIGN,     /* in libvirt's / machined's cgroups: never moved */
+    CGP_GUEST_FOREIGN,     /* (no longer reported: libvirt's guests are placed through libvirt) */
     CGP_GUEST_UNCHANGED,   /* already complies: no write */
     CGP_GUEST_CHANGED,     /* writes made (dry run: planned) and verified */
     CGP_GUEST_VANISHED,    /* exited (or pid reused) during apply: its writes rolled back */
@@ -138,6 +138,32 @@ CGP_EXPORT size_t cgp_enforce_n_guests(const cgp_enforce *e);
 CGP_EXPORT const struct cgp_enforce_guest *cgp_enforce_guest(const cgp_enforce *e, size_t i);
 CGP_EXPORT size_t cgp_enforce_n_msgs(const cgp_enforce *e);
 CGP_EXPORT const struct cgp_enforce_msg *cgp_enforce_msg(const cgp_enforce *e, size_t i);
+
+/* ------------------------------------------------------------------ */
+/* libvirt's guests (spec §5)                                           */
+/* ------------------------------------------------------------------ */
+
+/* A guest whose QEMU is in libvirt's cgroups (machine.slice/machine-qemu...,
+ * or machine/) is placed through libvirt's API on qemu:///system:
+ * virDomainPinVcpuFlags, virDomainPinEmulator, virDomainPinIOThread,
+ * virDomainSetNumaParameters, live (and in the persistent definition under
+ * the host's `libvirt persist;`), one CGP_OP_LIBVIRT op per difference from
+ * libvirt's own pins; never by writing libvirt's cgroup files. The domain is
+ * found by QEMU's -uuid, else its -name. libvirt.so.0 is loaded on first use
+ * (nothing on a host without libvirt guests). A failed call rolls the run
+ * back like a failed write (each pin set back to its previous value); a
+ * guest libvirt cannot be asked about at all (library or daemon missing, no
+ * such domain) is FAILED alone, with libvirt's message (escaped) in its
+ * detail, and the outcome of the others stands.
+ *
+ * Open the libvirt connection the guests of pl need now, for the
+ * cgp_enforce_run / cgp_verify_run calls on ctx that follow (it lives as
+ * long as ctx): a caller that confines itself (a seccomp filter without
+ * dlopen or sockets) calls this first. Without libvirt guests matched by pl
+ * it loads nothing. Returns 0, -ELIBACC (no usable libvirt.so.0),
+ * -ECONNREFUSED (no daemon), -ENOMEM; the context's last error says why,
+ * and the runs that follow report it for those guests. */
+CGP_EXPORT int cgp_libvirt_prepare(cgp_ctx *ctx, const cgp_placement *pl);
 
 /* ------------------------------------------------------------------ */
 /* Verify: drift audit (spec §6)                                        */

@@ -143,6 +143,9 @@ struct cgp_host_settings {
     const char *parent;               /* "cgplace" by default */
     enum cgp_unmanaged unmanaged;     /* default CGP_UNMANAGED_IGNORE */
     unsigned overcommit_milli;        /* vCPUs per host CPU x 1000; default 1000 */
+    /* Added after the interface was fixed (appended): */
+    bool libvirt_persist;             /* `libvirt persist;`: libvirt's guests get their placement in the
+                                       * persistent definition too (VIR_DOMAIN_AFFECT_CONFIG) */
 };
 
 typedef struct cgp_placement cgp_placement;

@@ -35,6 +35,8 @@ CGP_EXPORT void cgp_ctx_free(cgp_ctx *ctx)
 {
     if (!ctx)
         return;
+    if (ctx->conn_free)
+        ctx->conn_free(ctx->conn);
     if (ctx->root_fd >= 0)
         close(ctx->root_fd);
     free(ctx->sysroot);

@@ -28,6 +28,10 @@ struct cgp_ctx {
     char *sysroot;
     char *cgroup_root;  /* NULL until known */
     char err[512];
+    /* A connection an upper layer keeps for the context's life (cgctl:
+     * libvirt's, opened before a sandbox), released by conn_free. */
+    void *conn;
+    void (*conn_free)(void *conn);
 };
 
 /* Forget the last failure detail: entry points call it first, so that

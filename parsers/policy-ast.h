@@ -90,6 +90,8 @@ struct pol_host {
     struct pol_loc unmanaged_loc;
     unsigned overcommit_milli; /* 0 unset */
     struct pol_loc overcommit_loc;
+    int libvirt;          /* -1 unset, 0 live, 1 persist */
+    struct pol_loc libvirt_loc;
 };
 
 struct cgp_policy {

@@ -538,6 +538,7 @@ static int parse_top(const char *name, const char *buf, size_t len, const struct
     if (!p)
         return -ENOMEM;
     p->host.unmanaged = -1;
+    p->host.libvirt = -1;
     p->total_bytes = len;
     struct incframe stack[CGP_POLICY_MAX_INCLUDE_DEPTH + 2];
     stack[0] = st ? (struct incframe){ st->st_dev, st->st_ino } : (struct incframe){ 0, 0 };

@@ -119,6 +119,18 @@ static bool host_stmt(struct parser *ps)
         ps_advance(ps);
         return ps_end_stmt(ps, "'unmanaged MODE'");
     }
+    if (ps_is_word(ps, "libvirt")) {
+        ps_advance(ps);
+        int v = ps_is_word(ps, "live") ? 0 : ps_is_word(ps, "persist") ? 1 : -1;
+        if (v < 0)
+            return ps_fail(ps, "'live' or 'persist' after 'libvirt'");
+        if (ps_once(ps, h->libvirt >= 0, &loc, "libvirt", &h->libvirt_loc)) {
+            h->libvirt = v;
+            h->libvirt_loc = loc;
+        }
+        ps_advance(ps);
+        return ps_end_stmt(ps, "'libvirt live' or 'libvirt persist'");
+    }
     if (ps_is_word(ps, "overcommit")) {
         ps_advance(ps);
         if (ps->tok.kind != POL_TOK_WORD)
@@ -156,7 +168,7 @@ static bool host_stmt(struct parser *ps)
         ps_advance(ps);
         return ps_end_stmt(ps, "'overcommit NUMBER'");
     }
-    return ps_fail(ps, "a host statement (reserve, parent, unmanaged or overcommit)");
+    return ps_fail(ps, "a host statement (reserve, parent, unmanaged, overcommit or libvirt)");
 }
 
 /* ------------------------------------------------------------------ */

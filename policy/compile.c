@@ -466,6 +466,7 @@ CGP_EXPORT int cgp_policy_compile_running(const cgp_policy *p, const cgp_topolog
     pl->host.parent = pl_strdup(pl, h->parent ? h->parent : "cgplace");
     pl->host.unmanaged = h->unmanaged < 0 ? CGP_UNMANAGED_WARN : (enum cgp_unmanaged)h->unmanaged;
     pl->host.overcommit_milli = h->overcommit_milli ? h->overcommit_milli : 1000;
+    pl->host.libvirt_persist = h->libvirt == 1;
     if (!pl->host.reserved_cpus || !pl->host.parent) {
         r = -ENOMEM;
         goto done;

@@ -14,7 +14,7 @@ CGCTL_BIN     := $(B)/cgctl/test_cgctl
 CGCTL_FIXDIR  := $(B)/cgctl/fixtures
 CGCTL_ARGS    ?=
 CGCTL_TOBJS   := $(patsubst %.c,$(B)/cgctl/testing-obj/%.o,$(wildcard cgctl/*.c))
-CGCTL_TSRCS   := tests/cgctl/test_cgctl.c tests/cgctl/test_virt.c tests/cgctl/fakecg.c
+CGCTL_TSRCS   := tests/cgctl/test_cgctl.c tests/cgctl/test_virt.c tests/cgctl/test_libvirt.c tests/cgctl/fakecg.c
 CGCTL_FAKEVIRT_DIR := $(B)/cgctl/fakevirt
 CGCTL_FAKEVIRT := $(CGCTL_FAKEVIRT_DIR)/libvirt.so.0
 

@@ -559,3 +559,17 @@ const char *fake_check_transients(struct fake *f)
     }
     return NULL;
 }
+
+char *fake_virt_setters(const char *log, bool clear)
+{
+    char *all = fake_rfile(log), *out = calloc(1, strlen(all) + 2);
+    for (char *line = strtok(all, "\n"); line; line = strtok(NULL, "\n"))
+        if (!strncmp(line, "virDomainPin", 12) || !strncmp(line, "virDomainSetNuma", 16)) {
+            strcat(out, line);
+            strcat(out, "\n");
+        }
+    free(all);
+    if (clear)
+        fake_wfile(log, "");
+    return out;
+}

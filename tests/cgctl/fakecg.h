@@ -71,5 +71,9 @@ const char *fake_task_cg(struct fake *f, int tid);
  * newlines and spaces stripped; caller frees). */
 void fake_wfile(const char *path, const char *content);
 char *fake_rfile(const char *path);
+/* The setter calls (virDomainPin*, virDomainSetNuma*) in the fake
+ * libvirt's log (tests/cgctl/fakevirt.c), one a line ("" when none);
+ * caller frees. clear: empty the log afterwards. */
+char *fake_virt_setters(const char *log, bool clear);
 
 #endif

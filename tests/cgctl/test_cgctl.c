@@ -603,19 +603,6 @@ Test(cgctl, nothing_running_writes_nothing)
     cgp_placement_free(pl);
 }
 
-Test(cgctl, foreign_guest_is_never_moved)
-{
-    cgp_placement *pl = compile(POL_A);
-    G_DB.foreign = true;
-    G_DB.cgroup = "/machine.slice/machine-qemu\\x2d1\\x2ddb.scope";
-    cgp_enforce *e = run(pl, BOTH, 2, 0);
-    cr_assert_eq(cgp_enforce_guest(e, 1)->state, CGP_GUEST_FOREIGN);
-    cr_assert_eq(cgp_enforce_guest(e, 1)->n_ops, 0);
-    cr_assert_str_eq(fake_task_cg(&F, 2002), "user.slice");
-    cgp_enforce_free(e);
-    cgp_placement_free(pl);
-}
-
 Test(cgctl, unmanaged_processes_reported)
 {
     const char *pol = "host { parent \"cgplace\"; unmanaged deny; }\n"

@@ -36,14 +36,7 @@ static bool has_line(const char *text, const char *line)
 /* The fake's log lines for the setters only ("" when none). */
 static char *setter_log(void)
 {
-    char *all = rfile(LOG), *out = calloc(1, strlen(all) + 1);
-    for (char *line = strtok(all, "\n"); line; line = strtok(NULL, "\n"))
-        if (!strncmp(line, "virDomainPin", 12) || !strncmp(line, "virDomainSetNuma", 16)) {
-            strcat(out, line);
-            strcat(out, "\n");
-        }
-    free(all);
-    return out;
+    return fake_virt_setters(LOG, false);
 }
 
 static const char *STATE_G1 =
@@ -208,7 +201,7 @@ Test(virt, reads_live_pins)
     VC = open_ok();
     struct cgctl_vdom *d = DOM = dom_ok(VC, "u1", NULL);
     struct cgctl_vpins p;
-    cr_assert(cgctl_virt_read(d, &p) == 0, "%s", cgp_ctx_last_error(CTX));
+    cr_assert(cgctl_virt_read(d, CGCTL_VIRT_LIVE, &p) == 0, "%s", cgp_ctx_last_error(CTX));
     cr_assert_eq(p.n_vcpus, 2);
     assert_set(p.vcpu[0], "0,9,15", "vcpu 0");
     assert_set(p.vcpu[1], "8-15", "vcpu 1");
@@ -233,7 +226,7 @@ Test(virt, no_nodeset_reads_as_none)
     VC = open_ok();
     struct cgctl_vdom *d = DOM = dom_ok(VC, "u1", NULL);
     struct cgctl_vpins p;
-    cr_assert(cgctl_virt_read(d, &p) == 0);
+    cr_assert(cgctl_virt_read(d, CGCTL_VIRT_LIVE, &p) == 0);
     cr_assert_null(p.nodeset);
     cr_assert_eq(p.n_iothreads, 0);
     cgctl_vpins_clear(&p);
@@ -255,7 +248,7 @@ Test(virt, setters_encode_cpumaps_and_flags)
     free(log);
     /* and libvirt now says so */
     struct cgctl_vpins p;
-    cr_assert(cgctl_virt_read(d, &p) == 0);
+    cr_assert(cgctl_virt_read(d, CGCTL_VIRT_LIVE, &p) == 0);
     assert_set(p.vcpu[1], "0,9,15", "vcpu 1");
     assert_set(p.emulator, "4-5", "emulator");
     assert_set(p.iothread[0], "4-5", "iothread 1");
@@ -329,7 +322,7 @@ Test(virt, read_failure_is_reported)
     wfile(STATE, st);
     struct cgctl_vdom *d = dom("g1");
     struct cgctl_vpins p = { .n_vcpus = 99 };
-    cr_assert_eq(cgctl_virt_read(d, &p), -EOPNOTSUPP);
+    cr_assert_eq(cgctl_virt_read(d, CGCTL_VIRT_LIVE, &p), -EOPNOTSUPP);
     cr_assert_eq(p.n_vcpus, 99, "out-param written on failure");
     cr_assert(strstr(cgp_ctx_last_error(CTX), "virDomainGetIOThreadInfo: this function is not supported"), "%s",
               cgp_ctx_last_error(CTX));
@@ -379,4 +372,34 @@ Test(virt, escape)
     s = cgctl_virt_escape(NULL, 3);
     cr_assert_str_eq(s, "");
     free(s);
+}
+
+/* The declarations in virt.c against the real libvirt.so.0, on its
+ * in-process test driver (no daemon): typed parameters, cpumaps, errors. */
+Test(virt, real_libvirt_test_driver)
+{
+    cgctl_virt_hooks.lib = NULL;
+    cgctl_virt_hooks.uri = "test:///default";
+    struct cgctl_virt *v = NULL;
+    int r = cgctl_virt_open(CTX, &v);
+    if (r == -ELIBACC)
+        cr_skip_test("libvirt0 is not installed: %s", cgp_ctx_last_error(CTX));
+    cr_assert(r == 0, "%s", cgp_ctx_last_error(CTX));
+    VC = v;
+    struct cgctl_vdom *d = DOM = dom_ok(v, NULL, "test");
+    struct cgctl_vpins p;
+    cr_assert(cgctl_virt_read(d, CGCTL_VIRT_LIVE, &p) == 0, "%s", cgp_ctx_last_error(CTX));
+    cr_assert(p.n_vcpus >= 1 && p.vcpu[0] && p.emulator);
+    cgctl_vpins_clear(&p);
+    cr_assert(cgctl_virt_pin_emulator(d, bm("1"), CGCTL_VIRT_LIVE) == 0, "%s", cgp_ctx_last_error(CTX));
+    cr_assert(cgctl_virt_set_numa(d, bm("0"), -1, CGCTL_VIRT_LIVE) == 0, "%s", cgp_ctx_last_error(CTX));
+    cr_assert(cgctl_virt_read(d, CGCTL_VIRT_LIVE, &p) == 0, "%s", cgp_ctx_last_error(CTX));
+    assert_set(p.emulator, "1", "emulator");
+    assert_set(p.nodeset, "0", "nodeset");
+    cr_assert_eq(p.mode, CGP_MODE_STRICT);
+    cgctl_vpins_clear(&p);
+    /* the test driver refuses live vCPU pins: libvirt's own message */
+    cr_assert_lt(cgctl_virt_pin_vcpu(d, 0, bm("1"), CGCTL_VIRT_LIVE), 0);
+    cr_assert(strstr(cgp_ctx_last_error(CTX), "virDomainPinVcpuFlags: unsupported flags"), "%s",
+              cgp_ctx_last_error(CTX));
 }
