@@ -1,6 +1,7 @@
 /* cgplace guests [-p POLICY] [--no-qmp] — running QEMU guests, how their
- * threads were told apart, their cgroup, the policy guest each matches and
- * whether every thread is where the policy wants it (docs/guests.md). */
+ * threads were told apart, their cgroup and who owns it, the policy guest
+ * each matches and whether every thread is where the policy wants it
+ * (docs/guests.md). */
 #include "cli.h"
 
 #include <errno.h>
@@ -17,7 +18,20 @@ struct row {
     int vcpus, iothreads;                   /* -1 unknown */
     enum compliance comp;
     size_t n_off;                           /* threads not where the policy wants them */
+    enum cgp_guest_owner owner;
 };
+
+/* Who owns the process's place: libvirt (its cgroups), cgplace (PARENT/...,
+ * the policy's or the default one), anyone else. */
+static enum cgp_guest_owner owner_of(const struct cgp_guest *g, const cgp_placement *pl)
+{
+    if (g->foreign)
+        return CGP_OWNER_LIBVIRT;
+    const char *parent = pl ? cgp_placement_host(pl)->parent : "cgplace";
+    size_t n = strlen(parent);
+    const char *cg = g->cgroup ? g->cgroup : "";
+    return cg[0] == '/' && !strncmp(cg + 1, parent, n) && cg[1 + n] == '/' ? CGP_OWNER_CGPLACE : CGP_OWNER_OTHER;
+}
 
 /* The policy's I/O thread for an id read from a comm: "IO " + id is cut at
  * 15 bytes, so a 12-byte id may be the prefix of the policy's. */
@@ -98,8 +112,6 @@ static const char *comp_str(enum compliance c)
 static char *policy_str(const struct row *r, bool have_policy)
 {
     char *s = NULL;
-    if (r->g->foreign)
-        return strdup("libvirt");
     if (!have_policy || r->n_matched == 0)
         return strdup("-");
     if (r->n_matched == 1)
@@ -135,6 +147,7 @@ static struct json_object *guest_json(const struct row *r, bool have_policy)
     json_object_object_add(o, "cgroup", str_or_null(g->cgroup));
     json_object_object_add(o, "foreign", json_object_new_boolean(g->foreign));
     json_object_object_add(o, "managed_by", g->foreign ? json_object_new_string("libvirt") : NULL);
+    json_object_object_add(o, "owner", json_object_new_string(cgp_guest_owner_name(r->owner)));
     json_object_object_add(o, "thread_source", json_object_new_string(cgp_thread_source_name(g->thread_source)));
     json_object_object_add(o, "vcpus", cli_json_int_or_null(r->vcpus, r->vcpus >= 0));
     json_object_object_add(o, "iothreads", cli_json_int_or_null(r->iothreads, r->iothreads >= 0));
@@ -155,7 +168,7 @@ static struct json_object *guest_json(const struct row *r, bool have_policy)
     for (size_t i = 0; i < r->n_matched; i++)
         json_object_array_add(m, json_object_new_string(r->matched[i]->name));
     json_object_object_add(o, "matches", m);
-    json_object_object_add(o, "policy", have_policy && !g->foreign && r->n_matched == 1
+    json_object_object_add(o, "policy", have_policy && r->n_matched == 1
                                             ? json_object_new_string(r->matched[0]->name) : NULL);
     json_object_object_add(o, "conflict", json_object_new_boolean(r->n_matched > 1));
     json_object_object_add(o, "compliant", r->comp == COMP_UNKNOWN ? NULL : json_object_new_boolean(r->comp == COMP_YES));
@@ -194,7 +207,7 @@ static int guests_json(const struct row *rows, size_t n, bool have_policy)
     return cli_print_json(o);
 }
 
-enum { NCOL = 8 };
+enum { NCOL = 9 };
 
 /* The cells of one row; false when out of memory (then none is set). */
 static bool row_cells(const struct row *rw, bool have_policy, char **cl)
@@ -206,8 +219,9 @@ static bool row_cells(const struct row *rw, bool have_policy, char **cl)
     oom |= (rw->iothreads < 0 ? asprintf(&cl[3], "?") : asprintf(&cl[3], "%d", rw->iothreads)) < 0;
     oom |= asprintf(&cl[4], "%s", cgp_thread_source_name(rw->g->thread_source)) < 0;
     oom |= asprintf(&cl[5], "%s", rw->g->cgroup ? rw->g->cgroup : "-") < 0;
-    oom |= !(cl[6] = policy_str(rw, have_policy));
-    oom |= asprintf(&cl[7], "%s", comp_str(rw->comp)) < 0;
+    oom |= asprintf(&cl[6], "%s", cgp_guest_owner_name(rw->owner)) < 0;
+    oom |= !(cl[7] = policy_str(rw, have_policy));
+    oom |= asprintf(&cl[8], "%s", comp_str(rw->comp)) < 0;
     if (oom)
         for (size_t c = 0; c < NCOL; c++)
             cl[c] = NULL;      /* asprintf leaves them undefined on failure */
@@ -218,7 +232,7 @@ static bool row_cells(const struct row *rw, bool have_policy, char **cl)
 static int guests_text(struct cli *cli, const struct row *rows, size_t n, bool have_policy)
 {
     static const char *const head[NCOL] = { "NAME", "PID", "VCPUS", "IOTHREADS", "THREADS", "CGROUP",
-                                            "POLICY", "COMPLIANT" };
+                                            "OWNER", "POLICY", "COMPLIANT" };
     char **cells = calloc((n + 1) * NCOL, sizeof *cells);
     if (!cells)
         return cli_error(EXIT_RUNTIME, "guests", "%s", strerror(ENOMEM));
@@ -262,6 +276,7 @@ int cmd_guests(struct cli *cli, struct cli_env *env)
         rw->g = env->g[i];
         rw->matched = mbuf + i * np;
         rw->comp = COMP_UNKNOWN;
+        rw->owner = owner_of(rw->g, pl);
         count_threads(rw);
         /* the matching the compiler made of these very processes */
         const struct cgp_proc_match *pm = pl ? cgp_placement_proc(pl, i) : NULL;
@@ -274,7 +289,7 @@ int cmd_guests(struct cli *cli, struct cli_env *env)
                 fprintf(stderr, " '%s'", rw->matched[j]->name);
             fputc('\n', stderr);
         }
-        if (rw->n_matched == 1 && !rw->g->foreign) {
+        if (rw->n_matched == 1) {   /* libvirt's guests too: libvirt gives their threads the same sets */
             rw->gp = rw->matched[0];
             if (check_compliance(env->ctx, rw) < 0)
                 return cli_error(EXIT_RUNTIME, "guests", "%s", strerror(ENOMEM));

@@ -22,6 +22,12 @@ static const char *role(const struct cgp_verify_thread *t, char *buf, size_t n)
     return buf;
 }
 
+/* Its memory was audited: a cgroupfs guest with groups, a libvirt guest with threads. */
+static bool memory_audited(const struct cgp_verify_guest *g, const struct cgp_enforce_guest *eg)
+{
+    return g->proc && !g->foreign && (g->n_cgroups || (eg->owner == CGP_OWNER_LIBVIRT && g->n_threads));
+}
+
 static struct json_object *pages_json(const struct cgp_verify_guest *g, const uint64_t *p)
 {
     struct json_object *o = json_object_new_object();
@@ -68,8 +74,9 @@ static struct json_object *guest_json(const struct cgp_verify_guest *g, const st
     json_object_object_add(go, "name", json_object_new_string(g->name));
     json_object_object_add(go, "pid", g->proc ? json_object_new_int(g->proc->pid) : NULL);
     json_object_object_add(go, "state", json_object_new_string(cgp_guest_state_name(eg->state)));
+    json_object_object_add(go, "owner", json_object_new_string(cgp_guest_owner_name(eg->owner)));
     json_object_object_add(go, "drift", json_object_new_boolean(g->drift));
-    if (g->proc && !g->foreign && g->n_cgroups) {
+    if (memory_audited(g, eg)) {
         json_object_object_add(go, "pages", g->n_nodes ? pages_json(g, g->pages) : NULL);
         json_object_object_add(go, "anon_pages", g->n_nodes ? pages_json(g, g->anon_pages) : NULL);
         json_object_object_add(go, "anon_pages_outside", json_object_new_int64((int64_t)g->anon_outside));
@@ -104,7 +111,7 @@ static void guest_head_text(const struct cgp_verify_guest *g, const struct cgp_e
 {
     printf("guest %s", g->name);
     if (g->proc)
-        printf(" (pid %d)", g->proc->pid);
+        printf(" (pid %d%s)", g->proc->pid, eg->owner == CGP_OWNER_LIBVIRT ? ", placed through libvirt" : "");
     if (!g->proc)
         printf(": not running\n");
     else if (g->foreign)
@@ -165,12 +172,12 @@ static void verify_text(struct cli *cli, const cgp_verify *v)
             cgroup_text(&g->cgroups[k]);
         for (size_t k = 0; k < g->n_threads; k++)
             thread_text(&g->threads[k]);
-        if (g->proc && !g->foreign && g->n_cgroups)
+        if (memory_audited(g, cgp_enforce_guest(e, i)))
             pages_text(g);
     }
     size_t pending = cgp_enforce_n_ops(e);
     if (pending)
-        printf("%zu cgroup write%s pending (see 'cgplace plan')\n", pending, pending == 1 ? "" : "s");
+        printf("%zu change%s pending (see 'cgplace plan')\n", pending, pending == 1 ? "" : "s");
     printf("%s\n", cgp_verify_drift(v) ? "drift found" : "no drift");
 }
 
