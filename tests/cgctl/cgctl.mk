@@ -5,7 +5,10 @@
 # cgctl/testing.c) ahead of it; a test checks that the release binaries
 # $(BIN) and $(LIBSO) carry none of that. The libvirt client (cgctl/virt.c)
 # runs against a fake libvirt.so.0 (tests/cgctl/fakevirt.c) built into
-# $(CGCTL_FAKEVIRT_DIR), a directory only tests put on LD_LIBRARY_PATH.
+# $(CGCTL_FAKEVIRT_DIR), a directory only tests put on LD_LIBRARY_PATH, and
+# the CLI does too (tests/cgctl/cli_libvirt.py, which then runs the
+# Criterion binary); $(CGCTL_NOVIRT) is a libvirt.so.0 without libvirt's
+# functions (a host where libvirt cannot be used).
 #   make check-cgctl                  build and run
 #   make check-cgctl CGCTL_ARGS=...   extra Criterion options (--filter 'cgctl/fault*')
 B ?= build
@@ -17,12 +20,17 @@ CGCTL_TOBJS   := $(patsubst %.c,$(B)/cgctl/testing-obj/%.o,$(wildcard cgctl/*.c)
 CGCTL_TSRCS   := tests/cgctl/test_cgctl.c tests/cgctl/test_virt.c tests/cgctl/test_libvirt.c tests/cgctl/fakecg.c
 CGCTL_FAKEVIRT_DIR := $(B)/cgctl/fakevirt
 CGCTL_FAKEVIRT := $(CGCTL_FAKEVIRT_DIR)/libvirt.so.0
+CGCTL_NOVIRT  := $(B)/cgctl/novirt/libvirt.so.0
 
 $(CGCTL_FAKEVIRT): tests/cgctl/fakevirt.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) -std=c11 -Wall -Wextra -Werror -Wno-format-truncation -D_GNU_SOURCE $(CFLAGS) -fPIC -shared \
 	    -fvisibility=hidden -Wl,-soname,libvirt.so.0 -o $@ $<
+
+$(CGCTL_NOVIRT):
+	@mkdir -p $(dir $@)
+	$(Q)printf 'int cgplace_not_libvirt;\n' | $(CC) -fPIC -shared -Wl,-soname,libvirt.so.0 -x c -o $@ -
 
 $(B)/cgctl/testing-obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -43,7 +51,9 @@ $(CGCTL_FIXDIR)/two-socket-smt/sys: tests/fixtures/mkfixtures.py
 	$(Q)python3 tests/fixtures/mkfixtures.py $(CGCTL_FIXDIR) two-socket-smt >/dev/null
 
 .PHONY: check-cgctl
-check-cgctl: all $(CGCTL_BIN) $(CGCTL_FAKEVIRT) $(CGCTL_FIXDIR)/two-socket-smt/sys
+check-cgctl: all $(CGCTL_BIN) $(CGCTL_FAKEVIRT) $(CGCTL_NOVIRT) $(CGCTL_FIXDIR)/two-socket-smt/sys
+	@mkdir -p $(B)/results
 	$(Q)CGCTL_FIXTURE=$(abspath $(CGCTL_FIXDIR))/two-socket-smt CGCTL_FAKEVIRT=$(abspath $(CGCTL_FAKEVIRT)) \
 	    CGCTL_RELEASE_BINS=$(abspath $(BIN)):$(abspath $(LIBSO)).$(SOVERSION) CGCTL_TESTING_BUILD=$(CGP_TESTING) \
-	    tests/unit/run.sh $(B) cgctl "$(CGCTL_ARGS)" $(CGCTL_BIN)
+	    python3 tests/cgctl/cli_libvirt.py --criterion-args "$(CGCTL_ARGS)" $(BIN) $(abspath $(dir $(CGCTL_FAKEVIRT))) \
+	    $(abspath $(dir $(CGCTL_NOVIRT))) $(B)/cgctl/cli $(B)/results/cgctl $(CGCTL_BIN)
