@@ -188,7 +188,8 @@ fail:
 CGP_EXPORT int cgp_enforce_run(cgp_ctx *ctx, const cgp_placement *pl, const struct cgp_guest *const *guests,
                                size_t n_guests, unsigned flags, cgp_enforce **out)
 {
-    if (ctx)
-        cgp_ctx_clear_error(ctx);
-    return cgctl_enforce(ctx, pl, guests, n_guests, flags & ~(unsigned)CGCTL_PLAN_ALL, &cgctl_backend_cgroupfs, out);
+    if (!ctx || !pl)
+        return -EINVAL;
+    cgp_ctx_clear_error(ctx);
+    return cgctl_enforce(ctx, pl, guests, n_guests, flags & ~(unsigned)CGCTL_PLAN_ALL, NULL, out);
 }

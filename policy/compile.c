@@ -16,6 +16,16 @@ CGP_EXPORT const char *cgp_mem_mode_name(enum cgp_mem_mode m)
     return "?";
 }
 
+CGP_EXPORT const char *cgp_backend_name(enum cgp_backend b)
+{
+    switch (b) {
+    case CGP_BACKEND_AUTO: return "auto";
+    case CGP_BACKEND_CGROUPFS: return "cgroupfs";
+    case CGP_BACKEND_SYSTEMD: return "systemd";
+    }
+    return "?";
+}
+
 cgp_bitmap *pl_own(cgp_placement *pl, cgp_bitmap *b)
 {
     return cgp_arena_bitmap(&pl->arena, b);
@@ -466,7 +476,9 @@ CGP_EXPORT int cgp_policy_compile_running(const cgp_policy *p, const cgp_topolog
     pl->host.parent = pl_strdup(pl, h->parent ? h->parent : "cgplace");
     pl->host.unmanaged = h->unmanaged < 0 ? CGP_UNMANAGED_WARN : (enum cgp_unmanaged)h->unmanaged;
     pl->host.overcommit_milli = h->overcommit_milli ? h->overcommit_milli : 1000;
-    if (!pl->host.reserved_cpus || !pl->host.parent) {
+    pl->host.backend = h->backend < 0 ? CGP_BACKEND_AUTO : (enum cgp_backend)h->backend;
+    pl->host.slice = pl_strdup(pl, h->slice ? h->slice : "cgplace.slice");
+    if (!pl->host.reserved_cpus || !pl->host.parent || !pl->host.slice) {
         r = -ENOMEM;
         goto done;
     }

@@ -12,6 +12,7 @@ CGCTL_BIN     := $(B)/cgctl/test_cgctl
 CGCTL_FIXDIR  := $(B)/cgctl/fixtures
 CGCTL_ARGS    ?=
 CGCTL_TOBJS   := $(patsubst %.c,$(B)/cgctl/testing-obj/%.o,$(wildcard cgctl/*.c))
+CGCTL_TESTS   := $(wildcard tests/cgctl/test_*.c)
 
 $(B)/cgctl/testing-obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -20,11 +21,11 @@ $(B)/cgctl/testing-obj/%.o: %.c
 
 -include $(CGCTL_TOBJS:.o=.d)
 
-$(CGCTL_BIN): tests/cgctl/test_cgctl.c tests/cgctl/fakecg.c tests/cgctl/fakecg.h cgctl/cgctl-int.h \
+$(CGCTL_BIN): $(CGCTL_TESTS) tests/cgctl/fakecg.c tests/cgctl/fakecg.h cgctl/cgctl-int.h \
               include/cgplace_cgctl.h $(CGCTL_TOBJS) $(LIBA)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(WFLAGS) -Icgctl $(PKG_CFLAGS) $(CFLAGS) -o $@ tests/cgctl/test_cgctl.c tests/cgctl/fakecg.c \
+	$(Q)$(CC) $(WFLAGS) -Icgctl $(PKG_CFLAGS) $(CFLAGS) -o $@ $(CGCTL_TESTS) tests/cgctl/fakecg.c \
 	    $(CGCTL_TOBJS) $(LIBA) $(LDFLAGS) -lcriterion $(PKG_LIBS)
 
 $(CGCTL_FIXDIR)/two-socket-smt/sys: tests/fixtures/mkfixtures.py
