@@ -258,6 +258,14 @@ static int start_scope(struct cgctl_backend *be, const char *path, const char *v
         *eq = '\0';
         r = append_prop(m, kv, eq + 1, pid);
     }
+    /* named for `systemctl status`; collected even when it fails */
+    char desc[320];
+    snprintf(desc, sizeof desc, "cgplace guest %.*s", (int)(strlen(unit_of(path)) - strlen("cgplace-.scope")),
+             unit_of(path) + strlen("cgplace-"));
+    if (r >= 0)
+        r = append_prop(m, "Description", desc, 0);
+    if (r >= 0)
+        r = append_prop(m, "CollectMode", "inactive-or-failed", 0);
     if (r >= 0)
         r = sd_bus_message_close_container(m);
     if (r >= 0)
@@ -438,4 +446,36 @@ const struct cgctl_backend_ops *cgctl_backend_choose(cgp_ctx *ctx, const struct 
         return &cgctl_backend_cgroupfs;
     }
     return &cgctl_backend_systemd;
+}
+
+static bool cg_under(const char *cg, const char *base)
+{
+    size_t n = strlen(base);
+    return cg[0] == '/' && !strncmp(cg + 1, base, n) && cg[n + 1] == '/';
+}
+
+CGP_EXPORT enum cgp_guest_owner cgp_guest_owner_of(cgp_ctx *ctx, const struct cgp_host_settings *hs,
+                                                   const struct cgp_guest *g, const char **backend)
+{
+    static const struct cgp_host_settings defaults = { .parent = "cgplace", .slice = "cgplace.slice" };
+    if (!hs)
+        hs = &defaults;
+    if (!g)
+        return CGP_OWNER_NONE;
+    if (g->foreign) {
+        if (backend)
+            *backend = "libvirt";
+        return CGP_OWNER_LIBVIRT;
+    }
+    if (backend) {
+        const char *warning;
+        *backend = ctx ? cgctl_backend_choose(ctx, hs, &warning)->name : cgp_backend_name(hs->backend);
+    }
+    struct cgp_arena a = { 0 };
+    const char *sp = g->cgroup ? slice_path(&a, hs->slice) : NULL;
+    const char *scopes = sp ? cgp_arena_printf(&a, "%s/cgplace-", sp) : NULL;
+    bool ours = g->cgroup && (cg_under(g->cgroup, hs->parent) ||
+                              (scopes && g->cgroup[0] == '/' && !strncmp(g->cgroup + 1, scopes, strlen(scopes))));
+    cgp_arena_clear(&a);
+    return ours ? CGP_OWNER_CGPLACE : CGP_OWNER_OTHER;
 }

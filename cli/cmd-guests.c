@@ -17,6 +17,8 @@ struct row {
     int vcpus, iothreads;                   /* -1 unknown */
     enum compliance comp;
     size_t n_off;                           /* threads not where the policy wants them */
+    enum cgp_guest_owner owner;
+    const char *backend;
 };
 
 /* The policy's I/O thread for an id read from a comm: "IO " + id is cut at
@@ -135,6 +137,8 @@ static struct json_object *guest_json(const struct row *r, bool have_policy)
     json_object_object_add(o, "cgroup", str_or_null(g->cgroup));
     json_object_object_add(o, "foreign", json_object_new_boolean(g->foreign));
     json_object_object_add(o, "managed_by", g->foreign ? json_object_new_string("libvirt") : NULL);
+    json_object_object_add(o, "owner", json_object_new_string(cgp_guest_owner_name(r->owner)));
+    json_object_object_add(o, "backend", str_or_null(r->backend));
     json_object_object_add(o, "thread_source", json_object_new_string(cgp_thread_source_name(g->thread_source)));
     json_object_object_add(o, "vcpus", cli_json_int_or_null(r->vcpus, r->vcpus >= 0));
     json_object_object_add(o, "iothreads", cli_json_int_or_null(r->iothreads, r->iothreads >= 0));
@@ -194,7 +198,7 @@ static int guests_json(const struct row *rows, size_t n, bool have_policy)
     return cli_print_json(o);
 }
 
-enum { NCOL = 8 };
+enum { NCOL = 10 };
 
 /* The cells of one row; false when out of memory (then none is set). */
 static bool row_cells(const struct row *rw, bool have_policy, char **cl)
@@ -206,8 +210,10 @@ static bool row_cells(const struct row *rw, bool have_policy, char **cl)
     oom |= (rw->iothreads < 0 ? asprintf(&cl[3], "?") : asprintf(&cl[3], "%d", rw->iothreads)) < 0;
     oom |= asprintf(&cl[4], "%s", cgp_thread_source_name(rw->g->thread_source)) < 0;
     oom |= asprintf(&cl[5], "%s", rw->g->cgroup ? rw->g->cgroup : "-") < 0;
-    oom |= !(cl[6] = policy_str(rw, have_policy));
-    oom |= asprintf(&cl[7], "%s", comp_str(rw->comp)) < 0;
+    oom |= asprintf(&cl[6], "%s", cgp_guest_owner_name(rw->owner)) < 0;
+    oom |= asprintf(&cl[7], "%s", rw->backend ? rw->backend : "-") < 0;
+    oom |= !(cl[8] = policy_str(rw, have_policy));
+    oom |= asprintf(&cl[9], "%s", comp_str(rw->comp)) < 0;
     if (oom)
         for (size_t c = 0; c < NCOL; c++)
             cl[c] = NULL;      /* asprintf leaves them undefined on failure */
@@ -218,7 +224,7 @@ static bool row_cells(const struct row *rw, bool have_policy, char **cl)
 static int guests_text(struct cli *cli, const struct row *rows, size_t n, bool have_policy)
 {
     static const char *const head[NCOL] = { "NAME", "PID", "VCPUS", "IOTHREADS", "THREADS", "CGROUP",
-                                            "POLICY", "COMPLIANT" };
+                                            "OWNER", "BACKEND", "POLICY", "COMPLIANT" };
     char **cells = calloc((n + 1) * NCOL, sizeof *cells);
     if (!cells)
         return cli_error(EXIT_RUNTIME, "guests", "%s", strerror(ENOMEM));
@@ -262,6 +268,7 @@ int cmd_guests(struct cli *cli, struct cli_env *env)
         rw->g = env->g[i];
         rw->matched = mbuf + i * np;
         rw->comp = COMP_UNKNOWN;
+        rw->owner = cgp_guest_owner_of(env->ctx, pl ? cgp_placement_host(pl) : NULL, rw->g, &rw->backend);
         count_threads(rw);
         /* the matching the compiler made of these very processes */
         const struct cgp_proc_match *pm = pl ? cgp_placement_proc(pl, i) : NULL;

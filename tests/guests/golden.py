@@ -135,7 +135,11 @@ def run(*args, sysroot=None):
 
 
 ROOT = build()
-HEAD = ["NAME", "PID", "VCPUS", "IOTHREADS", "THREADS", "CGROUP", "POLICY", "COMPLIANT"]
+HEAD = ["NAME", "PID", "VCPUS", "IOTHREADS", "THREADS", "CGROUP", "OWNER", "BACKEND", "POLICY", "COMPLIANT"]
+# who owns each process's place (its cgroup), and the backend that places it
+# on a fixture tree (never systemd's: the tree is not the host's)
+OWNER = {1000: "cgplace", 1100: "cgplace", 1200: "other", 1300: "cgplace", 1400: "other", 1500: "libvirt",
+         1600: "other"}
 
 for with_policy in (False, True):
     args = ["guests"] + (["-p", WORK + "/policy.conf"] if with_policy else [])
@@ -144,7 +148,7 @@ for with_policy in (False, True):
     check(f"{tag}: exit 0", rc == 0, err)
     lines = out.splitlines()
     check(f"{tag}: header", lines and lines[0].split() == HEAD, out)
-    rows = {int(l.split()[1]): l.split() for l in lines[1:] if len(l.split()) == 8}
+    rows = {int(l.split()[1]): l.split() for l in lines[1:] if len(l.split()) == len(HEAD)}
     check(f"{tag}: one row per QEMU process, bash ignored", sorted(rows) == sorted(PROCS), out)
     check(f"{tag}: rows in pid order", [int(l.split()[1]) for l in lines[1:]] == sorted(PROCS), out)
     for pid, p in PROCS.items():
@@ -152,7 +156,8 @@ for with_policy in (False, True):
         if not with_policy:
             pol = "libvirt" if pol == "libvirt" else "-"
             comp = "-"
-        want = [name, str(pid), vc, io, src, cg, pol, comp]
+        backend = "libvirt" if OWNER[pid] == "libvirt" else "cgroupfs"
+        want = [name, str(pid), vc, io, src, cg, OWNER[pid], backend, pol, comp]
         check(f"{tag}: row {pid}", rows.get(pid) == want, f"got  {rows.get(pid)}\nwant {want}")
     if with_policy:
         check(f"{tag}: conflict reported on stderr", "matches more than one policy guest" in err and "'cx'" in err
@@ -180,7 +185,9 @@ for with_policy in (False, True):
               and g.get("iothreads") == (None if io == "?" else int(io))
               and sorted(t["tid"] for t in g.get("threads", [])) == sorted(p["threads"])
               and g.get("foreign") == (pol == "libvirt")
-              and g.get("managed_by") == ("libvirt" if pol == "libvirt" else None))
+              and g.get("managed_by") == ("libvirt" if pol == "libvirt" else None)
+              and g.get("owner") == OWNER[pid]
+              and g.get("backend") == ("libvirt" if OWNER[pid] == "libvirt" else "cgroupfs"))
         if with_policy:
             exp_pol = pol if pol not in ("libvirt", "-") and not pol.startswith("conflict:") else None
             exp_matches = pol[9:].split(",") if pol.startswith("conflict:") else \
