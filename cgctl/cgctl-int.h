@@ -244,6 +244,11 @@ void cgctl_fs_describe(enum cgctl_act act, enum cgp_op_kind *kind, const char **
                        const char **item);
 extern const struct cgctl_backend_ops cgctl_backend_empty;
 extern const struct cgctl_backend_ops cgctl_backend_systemd;
+extern const struct cgctl_backend_ops cgctl_backend_empty_systemd;   /* its layout on an empty tree */
+int cgctl_sd_place(struct cgctl_backend *be, const struct cgp_host_settings *hs, const char *guest,
+                   struct cgp_arena *a, const char **path, const char **unit);
+void cgctl_sd_describe(enum cgctl_act act, enum cgp_op_kind *kind, const char **file, const char **value,
+                       const char **item);
 
 /* The backend of the host's own guests: hs->backend, `auto` resolved (systemd
  * when it is PID 1 on a unified hierarchy and its bus answers; never for a

@@ -620,3 +620,17 @@ const struct cgctl_backend_ops cgctl_backend_empty = {
     .read_effective = empty_read_effective,
     .task_group = empty_task_group,
 };
+
+/* The systemd layout against an empty tree: the scopes are to be started. */
+const struct cgctl_backend_ops cgctl_backend_empty_systemd = {
+    .name = "systemd",
+    .no_shared = true,
+    .open = empty_open,
+    .close = empty_close,
+    .place = cgctl_sd_place,
+    .read_group = empty_read_group,
+    .describe = cgctl_sd_describe,
+    .act = empty_act,
+    .read_effective = empty_read_effective,
+    .task_group = empty_task_group,
+};

@@ -273,14 +273,17 @@ static int plan_unit(cgp_enforce *e, size_t gi)
     struct cgn *G = &e->cg[g->cg_first];
     struct cgp_arena *a = &e->arena;
     int r;
-    if (!U->live.exists && g->pub.proc) {
-        const char *lcg = process_group(e, gi);
+    if (!U->live.exists) {
+        const char *lcg = g->pub.proc ? process_group(e, gi) : NULL;
         char *cpus CGP_AUTOFREE = cgp_bitmap_format(U->want_cpus);
         char *mems CGP_AUTOFREE = cgp_bitmap_format(U->want_mems);
-        int pid = g->pub.proc->pid;
-        const char *val = cpus && mems ? cgp_arena_printf(a, "PIDs=%d Slice=%s Delegate=yes AllowedCPUs=%s "
-                                                          "AllowedMemoryNodes=%s", pid,
-                                                          cgp_placement_host(e->pl)->slice, cpus, mems) : NULL;
+        int pid = g->pub.proc ? g->pub.proc->pid : 0;
+        /* planned without a process (an empty tree): the pid is the guest's, when it runs */
+        const char *pids = pid ? cgp_arena_printf(a, "%d", pid) : "PID";
+        const char *val = cpus && mems && pids ? cgp_arena_printf(a, "PIDs=%s Slice=%s Delegate=yes AllowedCPUs=%s "
+                                                                  "AllowedMemoryNodes=%s", pids,
+                                                                  cgp_placement_host(e->pl)->slice, cpus, mems)
+                                               : NULL;
         struct eop *o = val ? add_op(e, (int)gi, CGCTL_UNIT_START, U->path, val, NULL) : NULL;
         if ((r = op_undo(o, CGCTL_UNIT_STOP, U->path, cgp_arena_printf(a, "%d /%s", pid, lcg ? lcg : ""))) < 0)
             return r;

@@ -45,7 +45,7 @@ static const char *slice_path(struct cgp_arena *a, const char *slice)
     return p;
 }
 
-static int sd_place(struct cgctl_backend *be, const struct cgp_host_settings *hs, const char *guest,
+int cgctl_sd_place(struct cgctl_backend *be, const struct cgp_host_settings *hs, const char *guest,
                     struct cgp_arena *a, const char **path, const char **unit)
 {
     (void)be;
@@ -59,7 +59,7 @@ static int sd_place(struct cgctl_backend *be, const struct cgp_host_settings *hs
     return 0;
 }
 
-static void sd_describe(enum cgctl_act act, enum cgp_op_kind *kind, const char **file, const char **value,
+void cgctl_sd_describe(enum cgctl_act act, enum cgp_op_kind *kind, const char **file, const char **value,
                         const char **item)
 {
     switch (act) {
@@ -396,9 +396,9 @@ const struct cgctl_backend_ops cgctl_backend_systemd = {
     .no_shared = true,
     .open = sd_open,
     .close = sd_close,
-    .place = sd_place,
+    .place = cgctl_sd_place,
     .read_group = sd_read_group,
-    .describe = sd_describe,
+    .describe = cgctl_sd_describe,
     .act = sd_act,
     .read_effective = sd_read_effective,
     .task_group = sd_task_group,
