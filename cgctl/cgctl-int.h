@@ -211,6 +211,7 @@ struct cgctl_backend {
 struct cgctl_backend_ops {
     const char *name;
     bool no_shared;              /* writes nothing above the guests' places (systemd owns it) */
+    bool host_units;             /* can confine systemd's own units (`confine host`) */
     /* Find and open the hierarchy: -ENOENT/-ENOTDIR/-EOPNOTSUPP as
      * cgp_cgroup_root(), with the context's error set. */
     int (*open)(struct cgctl_backend *be);
@@ -385,6 +386,8 @@ void cgctl_fail_run(cgp_enforce *e, int err, const char *guest, const char *what
 /* readback.c: one guest's effective sets and thread affinities. 0, or
  * -errno with *why (arena). */
 int cgctl_readback(cgp_enforce *e, size_t gi, const char **why);
+/* One group's effective sets against its intent; the same returns. */
+int cgctl_readback_group(cgp_enforce *e, const struct cgn *c, const char **why);
 
 /* migrate.c */
 void cgctl_migrate_leftovers(cgp_enforce *e, size_t gi);

@@ -625,6 +625,7 @@ const struct cgctl_backend_ops cgctl_backend_empty = {
 const struct cgctl_backend_ops cgctl_backend_empty_systemd = {
     .name = "systemd",
     .no_shared = true,
+    .host_units = true,
     .open = empty_open,
     .close = empty_close,
     .place = cgctl_sd_place,

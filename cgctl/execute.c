@@ -131,6 +131,15 @@ static int readback_all(cgp_enforce *e)
         else
             touched[e->op[i].gi] = true;
     }
+    for (size_t i = 0; shared && i < e->n_cg; i++) {
+        const struct cgn *c = &e->cg[i];
+        const char *why = NULL;
+        if (c->unit && c->gi < 0 && c->live.exists && cgctl_readback_group(e, c, &why) < 0) {
+            cgctl_fail_run(e, -EIO, NULL, cgp_arena_printf(&e->arena, "%s; every change was rolled back",
+                                                           why ? why : "read-back failed"));
+            return 0;
+        }
+    }
     for (size_t gi = 0; gi < e->n_g; gi++) {
         struct eguest *g = &e->g[gi];
         if (!g->managed || g->pub.state == CGP_GUEST_VANISHED || !(shared || touched[gi]))

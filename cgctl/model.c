@@ -332,6 +332,19 @@ static int plan_guest(cgp_enforce *e, size_t gi)
     return g->pub.proc ? plan_members(e, gi) : 0;
 }
 
+/* `confine host`: systemd's own units on the reserved CPUs, after the
+ * guests have left them. */
+static int plan_confine(cgp_enforce *e)
+{
+    int r;
+    for (size_t i = 0; i < e->n_cg; i++) {
+        struct cgn *c = &e->cg[i];
+        if (c->unit && c->gi < 0 && c->live.exists && (r = plan_set(e, c, false, c->want_cpus, false)) < 0)
+            return r;
+    }
+    return 0;
+}
+
 static int plan_all(cgp_enforce *e)
 {
     int r;
@@ -339,9 +352,9 @@ static int plan_all(cgp_enforce *e)
     for (size_t i = 0; i < e->n_g; i++)
         any |= e->g[i].managed;
     if (!any)
-        return 0;
+        return plan_confine(e);
     /* shared ancestors: root and PARENT components */
-    for (size_t i = 0; i < e->n_cg && e->cg[i].gi < 0; i++) {
+    for (size_t i = 0; i < e->n_cg && e->cg[i].gi < 0 && !e->cg[i].unit; i++) {
         struct cgn *c = &e->cg[i];
         if ((i > 0 && (r = plan_mkdir(e, c)) < 0) || (r = plan_ctl(e, c)) < 0)
             return r;
@@ -349,7 +362,7 @@ static int plan_all(cgp_enforce *e)
     for (size_t gi = 0; gi < e->n_g; gi++)
         if (e->g[gi].managed && (r = plan_guest(e, gi)) < 0)
             return r;
-    return 0;
+    return plan_confine(e);
 }
 
 /* ------------------------------------------------------------------ */
@@ -380,8 +393,29 @@ static int add_unit_cg(cgp_enforce *e, size_t gi, const struct cgctl_dguest *dg)
     return 0;
 }
 
+/* `confine host`: the units systemd runs the host in, held to the
+ * reserved CPUs (memory stays free: confining the host's memory to a node
+ * would make it run out there first). */
+static int add_host_units(cgp_enforce *e)
+{
+    static const char *const units[] = { "init.scope", "system.slice", "user.slice" };
+    const struct cgp_host_settings *hs = cgp_placement_host(e->pl);
+    if (!hs->confine_host)
+        return 0;
+    if (!e->be.ops->host_units)
+        return cgctl_msgf(&e->msgs, CGP_MSG_WARNING, NULL, 0, "'confine host' needs the systemd backend "
+                          "(the %s backend has no units to confine): ignored", e->be.ops->name);
+    for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
+        int r = add_cg(e, units[i], -1, false, hs->reserved_cpus, NULL, false);
+        if (r < 0)
+            return r;
+        e->cg[e->n_cg - 1].unit = true;
+    }
+    return 0;
+}
+
 /* Shared ancestors, then per managed guest its groups; the tasks with their
- * targets. */
+ * targets; the host's units to confine. */
 static int build_model(cgp_enforce *e)
 {
     const struct cgctl_desired *d = &e->want;
@@ -410,7 +444,7 @@ static int build_model(cgp_enforce *e)
                                             .target = g->cg_first + dg->threads[k].group };
         }
     }
-    return 0;
+    return add_host_units(e);
 }
 
 static void guest_out(struct eguest *g, enum cgp_guest_state st, const char *detail)

@@ -51,6 +51,12 @@ static int check_thread(cgp_enforce *e, int pid, const struct task *t, const cha
     return -EIO;
 }
 
+int cgctl_readback_group(cgp_enforce *e, const struct cgn *c, const char **why)
+{
+    int r = check_set(e, c, false, why);
+    return r < 0 ? r : check_set(e, c, true, why);
+}
+
 int cgctl_readback(cgp_enforce *e, size_t gi, const char **why)
 {
     const struct eguest *g = &e->g[gi];

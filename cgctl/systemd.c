@@ -292,9 +292,11 @@ static int set_prop(struct cgctl_backend *be, const char *path, const char *key,
     sd_bus_message *m = NULL;
     sd_bus_error err = SD_BUS_ERROR_NULL;
     r = sd_bus_message_new_method_call(bus, &m, SD_DEST, SD_PATH, SD_MGR, "SetUnitProperties");
-    /* runtime only: the scope is transient, and so is what it holds */
+    /* runtime only for a guest's scope: it is transient, and so is what it
+     * holds; the host's own units keep their confinement at every boot */
+    bool runtime = !strncmp(unit_of(path), "cgplace-", 8);
     if (r >= 0)
-        r = sd_bus_message_append(m, "sb", unit_of(path), 1);
+        r = sd_bus_message_append(m, "sb", unit_of(path), runtime);
     if (r >= 0)
         r = sd_bus_message_open_container(m, 'a', "(sv)");
     if (r >= 0)
@@ -394,6 +396,7 @@ static int sd_task_group(struct cgctl_backend *be, int pid, int tid, char **path
 const struct cgctl_backend_ops cgctl_backend_systemd = {
     .name = "systemd",
     .no_shared = true,
+    .host_units = true,
     .open = sd_open,
     .close = sd_close,
     .place = cgctl_sd_place,

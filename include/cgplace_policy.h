@@ -154,6 +154,7 @@ struct cgp_host_settings {
     /* Added after the interface was fixed (appended): */
     enum cgp_backend backend;         /* default CGP_BACKEND_AUTO */
     const char *slice;                /* systemd backend: the slice of the guests' scopes, "cgplace.slice" */
+    bool confine_host;                /* `confine host`: systemd's own slices on the reserved CPUs */
 };
 
 typedef struct cgp_placement cgp_placement;

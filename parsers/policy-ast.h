@@ -94,6 +94,8 @@ struct pol_host {
     struct pol_loc backend_loc;
     char *slice;          /* NAME.slice */
     struct pol_loc slice_loc;
+    bool confine_host;
+    struct pol_loc confine_loc;
 };
 
 struct cgp_policy {

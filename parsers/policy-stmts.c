@@ -138,6 +138,17 @@ static bool host_stmt(struct parser *ps)
         ps_advance(ps);
         return ps_end_stmt(ps, "'backend auto|cgroupfs|systemd'");
     }
+    if (ps_is_word(ps, "confine")) {
+        ps_advance(ps);
+        if (!ps_is_word(ps, "host"))
+            return ps_fail(ps, "'host' after 'confine'");
+        if (ps_once(ps, h->confine_host, &loc, "confine host", &h->confine_loc)) {
+            h->confine_host = true;
+            h->confine_loc = loc;
+        }
+        ps_advance(ps);
+        return ps_end_stmt(ps, "'confine host'");
+    }
     if (ps_is_word(ps, "slice")) {
         ps_advance(ps);
         if (!ps_is_value(ps))
@@ -199,7 +210,7 @@ static bool host_stmt(struct parser *ps)
         ps_advance(ps);
         return ps_end_stmt(ps, "'overcommit NUMBER'");
     }
-    return ps_fail(ps, "a host statement (reserve, parent, unmanaged, overcommit, backend or slice)");
+    return ps_fail(ps, "a host statement (reserve, parent, unmanaged, overcommit, backend, slice or confine)");
 }
 
 /* ------------------------------------------------------------------ */

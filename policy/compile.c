@@ -478,6 +478,10 @@ CGP_EXPORT int cgp_policy_compile_running(const cgp_policy *p, const cgp_topolog
     pl->host.overcommit_milli = h->overcommit_milli ? h->overcommit_milli : 1000;
     pl->host.backend = h->backend < 0 ? CGP_BACKEND_AUTO : (enum cgp_backend)h->backend;
     pl->host.slice = pl_strdup(pl, h->slice ? h->slice : "cgplace.slice");
+    pl->host.confine_host = h->confine_host;
+    if (h->confine_host && !h->reserve_cpus)
+        ERR(&c, &h->confine_loc, "'confine host' needs 'reserve cpus LIST': the host is confined to the "
+                 "reserved CPUs");
     if (!pl->host.reserved_cpus || !pl->host.parent || !pl->host.slice) {
         r = -ENOMEM;
         goto done;

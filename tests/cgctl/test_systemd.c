@@ -324,3 +324,50 @@ Test(systemd, nested_slice_path)
     cgp_policy_free(p);
     cgp_diags_free(d);
 }
+
+/* `confine host`: systemd's own units on the reserved CPUs, as unit
+ * properties, after the guest was placed; nothing to do the second time. */
+Test(systemd, confine_host_sets_the_host_units)
+{
+    static const char *const units[] = { "init.scope", "system.slice", "user.slice" };
+    for (size_t i = 0; i < 2; i++)   /* user.slice exists already */
+        fake_mkcg(&F, units[i]);
+    cgp_placement *pl = fake_compile(TOPO, "host { backend systemd; reserve cpus 14-15; confine host; }\n"
+                                           "guest web { vcpus 4; cpus 0-3; memory 1G nodes 0; }\n");
+    cgp_enforce *e = run(pl, 0);
+    cr_assert_eq(cgp_enforce_summary(e)->outcome, CGP_ENFORCE_OK,
+                 "%s", cgp_enforce_n_msgs(e) ? cgp_enforce_msg(e, 0)->text : "");
+    cr_assert(strstr(SDLOG, "start " SCOPE " "), "%s", SDLOG);
+    const char *tail = strstr(SDLOG, "set init.scope");
+    cr_assert(tail, "%s", SDLOG);
+    cr_assert_str_eq(tail, "set init.scope AllowedCPUs=14-15\nset system.slice AllowedCPUs=14-15\n"
+                           "set user.slice AllowedCPUs=14-15\n");
+    for (size_t i = 0; i < 3; i++) {
+        char *eff = fake_read(&F, units[i], "cpuset.cpus.effective");
+        cr_assert(!strncmp(eff, "14-15", 5), "%s: %s", units[i], eff);
+        free(eff);
+    }
+    cgp_enforce_free(e);
+    G.cgroup = "/" SCOPE "/web/emulator";
+    SDLOG[0] = '\0';
+    e = run(pl, 0);
+    cr_assert_eq(cgp_enforce_n_ops(e), 0);
+    cr_assert_str_eq(SDLOG, "");
+    cgp_enforce_free(e);
+    cgp_placement_free(pl);
+}
+
+Test(systemd, confine_host_needs_the_systemd_backend)
+{
+    cgp_placement *pl = fake_compile(TOPO, "host { backend cgroupfs; reserve cpus 14-15; confine host; }\n"
+                                           "guest web { vcpus 4; cpus 0-3; memory 1G nodes 0; }\n");
+    cgp_enforce *e = run(pl, CGP_ENFORCE_DRY_RUN);
+    bool warned = false;
+    for (size_t i = 0; i < cgp_enforce_n_msgs(e); i++)
+        warned |= strstr(cgp_enforce_msg(e, i)->text, "'confine host' needs the systemd backend") != NULL;
+    cr_assert(warned);
+    for (size_t i = 0; i < cgp_enforce_n_ops(e); i++)
+        cr_assert_neq(cgp_enforce_op(e, i)->kind, CGP_OP_DBUS);
+    cgp_enforce_free(e);
+    cgp_placement_free(pl);
+}

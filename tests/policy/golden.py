@@ -266,6 +266,8 @@ CASES = [
     dict(name="e_slice_suffix", fx="one-node", files={"p.conf": "host { slice machine; }\n"}, rc=2,
          err=["p.conf:1:14: error: invalid slice 'machine': expected NAME.slice, NAME made of [A-Za-z0-9_.-] "
               "('-' nests slices: a-b.slice is inside a.slice)"]),
+    dict(name="e_confine_no_reserve", fx="one-node", files={"p.conf": "host {\n  confine host;\n}\n"}, rc=2,
+         err=["p.conf:2:3: error: 'confine host' needs 'reserve cpus LIST': the host is confined to the reserved CPUs"]),
     dict(name="e_dup_stmt", fx="one-node", files={"p.conf": "guest a {\n vcpus 1;\n vcpus 2;\n}\n"}, rc=2,
          err=["p.conf:3:2: error: duplicate 'vcpus' (first given at p.conf:2:2)"]),
 ]
