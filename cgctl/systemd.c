@@ -463,9 +463,7 @@ CGP_EXPORT enum cgp_guest_owner cgp_guest_owner_of(cgp_ctx *ctx, const struct cg
     static const struct cgp_host_settings defaults = { .parent = "cgplace", .slice = "cgplace.slice" };
     if (!hs)
         hs = &defaults;
-    if (!g)
-        return CGP_OWNER_NONE;
-    if (g->foreign) {
+    if (g && g->foreign) {
         if (backend)
             *backend = "libvirt";
         return CGP_OWNER_LIBVIRT;
@@ -474,6 +472,8 @@ CGP_EXPORT enum cgp_guest_owner cgp_guest_owner_of(cgp_ctx *ctx, const struct cg
         const char *warning;
         *backend = ctx ? cgctl_backend_choose(ctx, hs, &warning)->name : cgp_backend_name(hs->backend);
     }
+    if (!g)
+        return CGP_OWNER_NONE;
     struct cgp_arena a = { 0 };
     const char *sp = g->cgroup ? slice_path(&a, hs->slice) : NULL;
     const char *scopes = sp ? cgp_arena_printf(&a, "%s/cgplace-", sp) : NULL;

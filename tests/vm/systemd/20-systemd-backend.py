@@ -82,10 +82,11 @@ def cgroup_of(pid, tid):
     return T.read("/proc/%d/task/%d/cgroup" % (pid, tid), "").split("::", 1)[-1]
 
 
-def write_policy(backend, cpus, node):
+def write_policy(backend, cpus, node, confine=None):
     c0, c1 = cpus
     with open(POLICY, "w") as f:
-        f.write("host { backend %s; }\n" % backend)
+        f.write("host { backend %s; %s}\n" % (backend, "reserve cpus %s; confine host; " % fmt(confine)
+                                              if confine else ""))
         f.write("guest g1 { vcpus 2; cpus %d,%d; memory 64M nodes %d; vcpupin 0 %d; vcpupin 1 %d; "
                 "emulatorpin %d,%d; }\n" % (c0, c1, node, c0, c1, c0, c1))
         f.write("guest g2 { vcpus 2; cpus %d,%d; memory 64M nodes %d; }\n" % (c0, c1, node))
@@ -189,6 +190,23 @@ else:
     rc, out, err = cg("apply", POLICY)
     T.eq(rc, 0, "apply after the rollback (%s)" % (out + err)[-400:])
     T.eq(show("cgplace-g2.scope", "Delegate"), "yes", "g2 placed in its own delegated scope")
+
+# confine host: systemd's own units on the reserved CPUs, persistently
+others = [c for c in T.cpus_online() if c not in bc]
+if others:
+    write_policy("auto", B, big, confine=others[:1])
+    rc, out, err = cg("apply", POLICY)
+    T.eq(rc, 0, "apply with confine host (%s)" % (out + err)[-600:])
+    for unit in ("init.scope", "system.slice", "user.slice"):
+        T.eq(show(unit, "AllowedCPUs"), fmt(others[:1]), "confine host: AllowedCPUs of %s" % unit)
+    T.check(os.path.isdir("/etc/systemd/system.control/system.slice.d"),
+            "confine host is persistent (a drop-in in /etc/systemd/system.control)")
+    T.eq(status(os.getpid(), os.getpid(), "Cpus_allowed_list"), fmt(others[:1]),
+         "this test, in system.slice, now runs on the reserved CPU")
+    rc, out, err = cg("verify", POLICY)
+    T.eq(rc, 0, "verify with confine host (%s)" % (out + err)[-400:])
+else:
+    T.log("  skip: no CPU outside node %d to reserve: confine host not checked" % big)
 
 for p in (pid, pid2):
     try:
