@@ -81,7 +81,10 @@ deps:
 	$(Q)scripts/deps.sh all
 
 # Every test layer lives in its own fragment; each writes $(B)/results/LAYER ("PASSED FAILED").
--include tests/*/*.mk bench/*.mk
+# tests/common/criterion.mk comes first: the rule template the Criterion layers'
+# fragments (tests/lib, tests/topology, tests/parsers, tests/cli) call.
+include tests/common/criterion.mk
+-include $(filter-out tests/common/%,$(wildcard tests/*/*.mk)) $(wildcard bench/*.mk)
 
 check:
 	$(Q)scripts/deps.sh check

@@ -36,4 +36,4 @@ $(CGCTL_FIXDIR)/two-socket-smt/sys: tests/fixtures/mkfixtures.py
 check-cgctl: all $(CGCTL_BIN) $(CGCTL_FIXDIR)/two-socket-smt/sys
 	$(Q)CGCTL_FIXTURE=$(abspath $(CGCTL_FIXDIR))/two-socket-smt \
 	    CGCTL_RELEASE_BINS=$(abspath $(BIN)):$(abspath $(LIBSO)).$(SOVERSION) CGCTL_TESTING_BUILD=$(CGP_TESTING) \
-	    tests/unit/run.sh $(B) cgctl "$(CGCTL_ARGS)" $(CGCTL_BIN)
+	    $(CRITERION_RUN) $(B) cgctl "$(CGCTL_ARGS)" $(CGCTL_BIN)
