@@ -16,7 +16,7 @@ else
 Q := @
 endif
 
-PKGS      := libxml-2.0 json-c libseccomp
+PKGS      := libxml-2.0 json-c libseccomp libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # libxml2 is dlopen()ed by the library (topology/capabilities.c), not linked
@@ -81,7 +81,10 @@ deps:
 	$(Q)scripts/deps.sh all
 
 # Every test layer lives in its own fragment; each writes $(B)/results/LAYER ("PASSED FAILED").
--include tests/*/*.mk bench/*.mk
+# tests/common/criterion.mk comes first: the rule template the Criterion layers'
+# fragments (tests/lib, tests/topology, tests/parsers, tests/cli) call.
+include tests/common/criterion.mk
+-include $(filter-out tests/common/%,$(wildcard tests/*/*.mk)) $(wildcard bench/*.mk)
 
 check:
 	$(Q)scripts/deps.sh check

@@ -212,18 +212,21 @@ struct cgctl_backend {
     char *prefix;                /* the root as /proc/PID/cgroup names it */
     struct cgctl_dirfd *dfd;     /* cgroupfs: directory fds by path */
     size_t n_dfd;
-    void *priv;                  /* a backend's own state (libvirt: connection, domains) */
+    void *priv;                  /* the backend's own state (systemd: the bus; libvirt: connection, domains) */
 };
 
 struct cgctl_backend_ops {
     const char *name;
+    bool no_shared;              /* writes nothing above the guests' places (systemd owns it) */
+    bool host_units;             /* can confine systemd's own units (`confine host`) */
     /* Find and open the hierarchy: -ENOENT/-ENOTDIR/-EOPNOTSUPP as
      * cgp_cgroup_root(), with the context's error set. */
     int (*open)(struct cgctl_backend *be);
     void (*close)(struct cgctl_backend *be);
-    /* The guest's place (its own group) below parent: *out in arena a. */
-    int (*place)(struct cgctl_backend *be, const char *parent, const char *guest, struct cgp_arena *a,
-                 const char **out);
+    /* The guest's group (*path) and the unit group holding it (*unit; NULL
+     * when the backend has none), in arena a. 0 or -ENOMEM. */
+    int (*place)(struct cgctl_backend *be, const struct cgp_host_settings *hs, const char *guest,
+                 struct cgp_arena *a, const char **path, const char **unit);
     /* Live state of a group (what = CGCTL_LIVE_*); absent: exists false. */
     int (*read_group)(struct cgctl_backend *be, const char *path, unsigned what, struct cgctl_live *st);
     /* How the report names an action: its kind, the file written (NULL: a
@@ -248,6 +251,35 @@ extern const struct cgctl_backend_ops cgctl_backend_cgroupfs;
 void cgctl_fs_describe(enum cgctl_act act, enum cgp_op_kind *kind, const char **file, const char **value,
                        const char **item);
 extern const struct cgctl_backend_ops cgctl_backend_empty;
+extern const struct cgctl_backend_ops cgctl_backend_systemd;
+extern const struct cgctl_backend_ops cgctl_backend_empty_systemd;   /* its layout on an empty tree */
+int cgctl_sd_place(struct cgctl_backend *be, const struct cgp_host_settings *hs, const char *guest,
+                   struct cgp_arena *a, const char **path, const char **unit);
+void cgctl_sd_describe(enum cgctl_act act, enum cgp_op_kind *kind, const char **file, const char **value,
+                       const char **item);
+
+/* The backend of the host's own guests: hs->backend, `auto` resolved (systemd
+ * when it is PID 1 on a unified hierarchy and its bus answers; never for a
+ * fixture tree). *warning (static) when the choice deserves one: cgroupfs
+ * forced under systemd, or systemd's bus silent. */
+const struct cgctl_backend_ops *cgctl_backend_choose(cgp_ctx *ctx, const struct cgp_host_settings *hs,
+                                                     const char **warning);
+
+/* The directory fd of a group (cgroupfs and backends built on it): borrowed,
+ * valid until the next call. -errno. */
+int cgctl_fs_dir(struct cgctl_backend *be, const char *path);
+
+/* Test hooks playing systemd's manager for the systemd backend (hidden in
+ * the shared library): when start is set, no bus is used. start gets the
+ * scope's group, the StartTransientUnit properties as the report shows them
+ * and the pid; set a unit property; stop the scope. 0 or -errno. */
+struct cgctl_unit_hooks {
+    int (*start)(void *ud, const char *path, const char *props, int pid);
+    int (*set)(void *ud, const char *path, const char *key, const char *value);
+    int (*stop)(void *ud, const char *path);
+    void *ud;
+};
+extern struct cgctl_unit_hooks cgctl_unit_hooks;
 /* libvirt's guests (libvirt.c): only describe and act are used, for the
  * ops of guests whose eguest.lv is set. */
 extern const struct cgctl_backend_ops cgctl_backend_libvirt;
@@ -272,6 +304,7 @@ struct cgn {                     /* one group of the model */
     const char *path;            /* relative to the root */
     int gi;                      /* guest index, -1 shared ancestor */
     bool threaded_child;
+    bool unit;                   /* a unit's group (systemd scope): sets are unit properties */
     bool want_cpuset_ctl;        /* needs cpuset for its children */
     const cgp_bitmap *want_cpus, *want_mems;   /* NULL: not written */
     /* live state, updated as actions are planned */
@@ -305,8 +338,10 @@ struct eguest {
     struct cgp_enforce_guest pub;
     const struct cgp_guest_placement *gp;
     bool managed;                /* running, ours: planned */
+    size_t cg_first, cg_n;       /* its cgns: its group, then the threaded children */
+    bool has_unit;               /* and the unit's group holding them (systemd) */
+    size_t unit_cg;
     bool lv;                     /* running, libvirt's: planned through libvirt (libvirt.c) */
-    size_t cg_first, cg_n;       /* its cgns */
 };
 
 struct cgp_enforce {
@@ -342,7 +377,8 @@ enum {
 struct eop *cgctl_add_op(cgp_enforce *e, struct cgctl_backend *be, int gi, enum cgctl_act act, const char *path,
                          const char *value, const char *old);
 
-/* model.c: create the engine on backend ops, match, build the model from
+/* model.c: create the engine on backend ops (NULL: the host's choice,
+ * cgctl_backend_choose), match, build the model from
  * the desired state (prepare); read the live tree and plan (start). Both
  * return 0 or -errno; a refused or failed run is recorded in e->sum. */
 int cgctl_prepare(cgp_ctx *ctx, const cgp_placement *pl, const struct cgp_guest *const *guests, size_t n_guests,
@@ -362,6 +398,8 @@ void cgctl_fail_run(cgp_enforce *e, int err, const char *guest, const char *what
 /* readback.c: one guest's effective sets and thread affinities. 0, or
  * -errno with *why (arena). */
 int cgctl_readback(cgp_enforce *e, size_t gi, const char **why);
+/* One group's effective sets against its intent; the same returns. */
+int cgctl_readback_group(cgp_enforce *e, const struct cgn *c, const char **why);
 
 /* libvirt.c */
 /* Why libvirt's API cannot express gp (per-thread memory nodes, an I/O

@@ -301,7 +301,7 @@ static void dirfd_forget(struct cgctl_backend *be, const char *path)
     be->n_dfd = n;
 }
 
-static int cg_dir(struct cgctl_backend *be, const char *path)
+int cgctl_fs_dir(struct cgctl_backend *be, const char *path)
 {
     if (!*path)
         return be->rootfd;
@@ -320,7 +320,7 @@ static int cg_dir(struct cgctl_backend *be, const char *path)
         char *parent = strndup(path, (size_t)(slash - path));
         if (!parent)
             return -ENOMEM;
-        pfd = cg_dir(be, parent);
+        pfd = cgctl_fs_dir(be, parent);
         free(parent);
     } else {
         pfd = be->rootfd;
@@ -365,14 +365,15 @@ static void fs_close(struct cgctl_backend *be)
     be->prefix = NULL;
 }
 
-static int fs_place(struct cgctl_backend *be, const char *parent, const char *guest, struct cgp_arena *a,
-                    const char **out)
+static int fs_place(struct cgctl_backend *be, const struct cgp_host_settings *hs, const char *guest,
+                    struct cgp_arena *a, const char **path, const char **unit)
 {
     (void)be;
-    const char *p = cgp_arena_printf(a, "%s/%s", parent, guest);
+    const char *p = cgp_arena_printf(a, "%s/%s", hs->parent, guest);
     if (!p)
         return -ENOMEM;
-    *out = p;
+    *path = p;
+    *unit = NULL;
     return 0;
 }
 
@@ -411,7 +412,7 @@ static bool has_word(const char *s, const char *w)
  * of a group that needs cpuset for its children, the sets it gets. */
 static int fs_read_group(struct cgctl_backend *be, const char *path, unsigned what, struct cgctl_live *st)
 {
-    int fd = cg_dir(be, path);
+    int fd = cgctl_fs_dir(be, path);
     if (fd == -ENOENT) {
         st->exists = false;
         return 0;
@@ -461,7 +462,7 @@ void cgctl_fs_describe(enum cgctl_act act, enum cgp_op_kind *kind, const char **
 
 static int fs_write(struct cgctl_backend *be, const char *path, const char *file, const char *value)
 {
-    int dfd = cg_dir(be, path);
+    int dfd = cgctl_fs_dir(be, path);
     if (dfd < 0)
         return dfd;
     int fd CGP_AUTOCLOSE = openat(dfd, file, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
@@ -482,7 +483,7 @@ static int fs_dirop(struct cgctl_backend *be, enum cgctl_io io, const char *path
     if (!parent)
         return -ENOMEM;
     const char *base = slash ? slash + 1 : path;
-    int dfd = cg_dir(be, parent);
+    int dfd = cgctl_fs_dir(be, parent);
     free(parent);
     if (dfd < 0)
         return dfd;
@@ -515,7 +516,7 @@ static int fs_act(struct cgctl_backend *be, enum cgctl_act act, const char *path
 
 static int fs_read_effective(struct cgctl_backend *be, const char *path, bool mems, cgp_bitmap **out)
 {
-    int dfd = cg_dir(be, path);
+    int dfd = cgctl_fs_dir(be, path);
     if (dfd < 0)
         return dfd;
     return cgctl_read_set(dfd, mems ? "cpuset.mems.effective" : "cpuset.cpus.effective", out);
@@ -615,6 +616,21 @@ const struct cgctl_backend_ops cgctl_backend_empty = {
     .place = fs_place,
     .read_group = empty_read_group,
     .describe = cgctl_fs_describe,
+    .act = empty_act,
+    .read_effective = empty_read_effective,
+    .task_group = empty_task_group,
+};
+
+/* The systemd layout against an empty tree: the scopes are to be started. */
+const struct cgctl_backend_ops cgctl_backend_empty_systemd = {
+    .name = "systemd",
+    .no_shared = true,
+    .host_units = true,
+    .open = empty_open,
+    .close = empty_close,
+    .place = cgctl_sd_place,
+    .read_group = empty_read_group,
+    .describe = cgctl_sd_describe,
     .act = empty_act,
     .read_effective = empty_read_effective,
     .task_group = empty_task_group,

@@ -33,7 +33,8 @@ static int build_groups(struct cgp_arena *a, struct cgctl_dguest *g)
 {
     const struct cgp_guest_placement *gp = g->gp;
     size_t cap = 0;
-    int r = add_group(g, &cap, g->path, false, gp->cpus, gp->mems);
+    /* a unit's envelope holds the guest's sets: its group inherits them */
+    int r = add_group(g, &cap, g->path, false, g->unit ? NULL : gp->cpus, g->unit ? NULL : gp->mems);
     if (r == 0 && g->split) {
         r = add_group(g, &cap, cgp_arena_printf(a, "%s/emulator", g->path), true, gp->emulator.cpus,
                       gp->emulator.mems);
@@ -128,7 +129,7 @@ int cgctl_desired_build(const cgp_placement *pl, const struct cgctl_match *m, st
     for (size_t i = 0; i < n; i++) {
         struct cgctl_dguest *g = &d->g[i];
         g->gp = cgp_placement_guest(pl, i);
-        if ((r = be->ops->place(be, parent, g->gp->name, a, &g->path)) < 0)
+        if ((r = be->ops->place(be, cgp_placement_host(pl), g->gp->name, a, &g->path, &g->unit)) < 0)
             return r;
         g->planned = m ? m[i].managed : true;
         g->split = m ? m[i].split : true;
@@ -141,7 +142,7 @@ int cgctl_desired_build(const cgp_placement *pl, const struct cgctl_match *m, st
         return 0;
     if (!m && (!cgctl_valid_path(parent)))
         return -EINVAL;
-    if ((r = build_shared(a, parent, d)) < 0)
+    if (!be->ops->no_shared && (r = build_shared(a, parent, d)) < 0)
         return r;
     for (size_t i = 0; i < n; i++) {
         struct cgctl_dguest *g = &d->g[i];

@@ -142,6 +142,15 @@ static int readback_all(cgp_enforce *e)
         else
             touched[e->op[i].gi] = true;
     }
+    for (size_t i = 0; shared && i < e->n_cg; i++) {
+        const struct cgn *c = &e->cg[i];
+        const char *why = NULL;
+        if (c->unit && c->gi < 0 && c->live.exists && cgctl_readback_group(e, c, &why) < 0) {
+            cgctl_fail_run(e, -EIO, NULL, cgp_arena_printf(&e->arena, "%s; every change was rolled back",
+                                                           why ? why : "read-back failed"));
+            return 0;
+        }
+    }
     for (size_t gi = 0; gi < e->n_g; gi++) {
         struct eguest *g = &e->g[gi];
         if (!(g->managed || g->lv) || g->pub.state == CGP_GUEST_VANISHED || !(shared || touched[gi]))
@@ -199,7 +208,8 @@ fail:
 CGP_EXPORT int cgp_enforce_run(cgp_ctx *ctx, const cgp_placement *pl, const struct cgp_guest *const *guests,
                                size_t n_guests, unsigned flags, cgp_enforce **out)
 {
-    if (ctx)
-        cgp_ctx_clear_error(ctx);
-    return cgctl_enforce(ctx, pl, guests, n_guests, flags & ~(unsigned)CGCTL_PLAN_ALL, &cgctl_backend_cgroupfs, out);
+    if (!ctx || !pl)
+        return -EINVAL;
+    cgp_ctx_clear_error(ctx);
+    return cgctl_enforce(ctx, pl, guests, n_guests, flags & ~(unsigned)CGCTL_PLAN_ALL, NULL, out);
 }

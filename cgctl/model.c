@@ -167,7 +167,7 @@ static int plan_set(cgp_enforce *e, struct cgn *c, bool mems, const cgp_bitmap *
         if (!(target = cgp_bitmap_dup(want)))
             return -ENOMEM;
     }
-    enum cgctl_act act = mems ? CGCTL_SET_MEMS : CGCTL_SET_CPUS;
+    enum cgctl_act act = c->unit ? (mems ? CGCTL_UNIT_MEMS : CGCTL_UNIT_CPUS) : mems ? CGCTL_SET_MEMS : CGCTL_SET_CPUS;
     const char *old = cgp_arena_str(&e->arena, *cur ? cgp_bitmap_format(*cur) : strdup(""));
     const char *val = cgp_arena_str(&e->arena, cgp_bitmap_format(target));
     struct eop *o = val ? add_op(e, c->gi, act, c->path, val, old) : NULL;
@@ -197,31 +197,51 @@ static int plan_move(cgp_enforce *e, size_t gi, enum cgctl_act act, const char *
     return op_undo(o, act, back, id);
 }
 
+/* The group the guest's process is in: its leader's, or (the leader is
+ * gone) any thread's; NULL when unknown. */
+static const char *process_group(const cgp_enforce *e, size_t gi)
+{
+    const char *lcg = NULL;
+    for (size_t i = 0; i < e->n_t; i++)
+        if (e->t[i].gi == (int)gi && e->t[i].tid == e->g[gi].pub.proc->pid)
+            lcg = e->t[i].cg;
+    for (size_t i = 0; !lcg && i < e->n_t; i++)
+        if (e->t[i].gi == (int)gi && e->t[i].cg)
+            lcg = e->t[i].cg;
+    return lcg;
+}
+
+/* Every known thread of guest gi is now in group path. */
+static int tasks_now_in(cgp_enforce *e, size_t gi, const char *path)
+{
+    for (size_t i = 0; i < e->n_t; i++) {
+        if (e->t[i].gi != (int)gi || !e->t[i].cg)
+            continue;
+        free(e->t[i].cg);
+        if (!(e->t[i].cg = strdup(path)))
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+/* The process once into the guest's group (never again once there: that
+ * would undo the threads' placement). */
+static int plan_process(cgp_enforce *e, size_t gi)
+{
+    const struct cgn *G = &e->cg[e->g[gi].cg_first];
+    const char *lcg = process_group(e, gi);
+    if (lcg && under(lcg, G->path))
+        return 0;
+    int r = plan_move(e, gi, CGCTL_MOVE_PROCESS, G->path, lcg ? lcg : "", e->g[gi].pub.proc->pid);
+    return r < 0 ? r : tasks_now_in(e, gi, G->path);
+}
+
 /* Memberships: the process once into the guest's group, then each thread. */
 static int plan_members(cgp_enforce *e, size_t gi)
 {
-    struct eguest *g = &e->g[gi];
-    const struct cgn *G = &e->cg[g->cg_first];
-    const struct cgp_guest *p = g->pub.proc;
-    int r;
-    const char *lcg = NULL;
-    for (size_t i = 0; i < e->n_t; i++)
-        if (e->t[i].gi == (int)gi && e->t[i].tid == p->pid)
-            lcg = e->t[i].cg;
-    for (size_t i = 0; !lcg && i < e->n_t; i++)   /* the leader is gone: any thread */
-        if (e->t[i].gi == (int)gi && e->t[i].cg)
-            lcg = e->t[i].cg;
-    if (!lcg || !under(lcg, G->path)) {
-        if ((r = plan_move(e, gi, CGCTL_MOVE_PROCESS, G->path, lcg ? lcg : "", p->pid)) < 0)
-            return r;
-        for (size_t i = 0; i < e->n_t; i++) {
-            if (e->t[i].gi != (int)gi || !e->t[i].cg)
-                continue;
-            free(e->t[i].cg);
-            if (!(e->t[i].cg = strdup(G->path)))
-                return -ENOMEM;
-        }
-    }
+    int r = plan_process(e, gi);
+    if (r < 0)
+        return r;
     for (size_t i = 0; i < e->n_t; i++) {
         struct task *t = &e->t[i];
         if (t->gi != (int)gi || !t->cg)
@@ -244,11 +264,52 @@ static int plan_sets(cgp_enforce *e, struct cgn *c, bool widen)
     return r < 0 ? r : plan_set(e, c, true, c->want_mems, widen);
 }
 
+/* A unit (systemd's scope) is started with the process in it and its
+ * envelope set; the process then goes down into the guest's group at once,
+ * so that cpuset can be enabled for the scope's children (no process may
+ * stay in a group whose children get controllers). */
+static int plan_unit(cgp_enforce *e, size_t gi)
+{
+    struct eguest *g = &e->g[gi];
+    struct cgn *U = &e->cg[g->unit_cg];
+    struct cgn *G = &e->cg[g->cg_first];
+    struct cgp_arena *a = &e->arena;
+    int r;
+    if (!U->live.exists) {
+        const char *lcg = g->pub.proc ? process_group(e, gi) : NULL;
+        char *cpus CGP_AUTOFREE = cgp_bitmap_format(U->want_cpus);
+        char *mems CGP_AUTOFREE = cgp_bitmap_format(U->want_mems);
+        int pid = g->pub.proc ? g->pub.proc->pid : 0;
+        /* planned without a process (an empty tree): the pid is the guest's, when it runs */
+        const char *pids = pid ? cgp_arena_printf(a, "%d", pid) : "PID";
+        const char *val = cpus && mems && pids ? cgp_arena_printf(a, "PIDs=%s Slice=%s Delegate=yes AllowedCPUs=%s "
+                                                                  "AllowedMemoryNodes=%s", pids,
+                                                                  cgp_placement_host(e->pl)->slice, cpus, mems)
+                                               : NULL;
+        struct eop *o = val ? add_op(e, (int)gi, CGCTL_UNIT_START, U->path, val, NULL) : NULL;
+        if ((r = op_undo(o, CGCTL_UNIT_STOP, U->path, cgp_arena_printf(a, "%d /%s", pid, lcg ? lcg : ""))) < 0)
+            return r;
+        o->tid = pid;
+        U->live = (struct cgctl_live){ .exists = true, .cpus = cgp_bitmap_dup(U->want_cpus),
+                                       .mems = cgp_bitmap_dup(U->want_mems) };
+        U->created = true;
+        if (!U->live.cpus || !U->live.mems || (r = tasks_now_in(e, gi, U->path)) < 0)
+            return -ENOMEM;
+    } else if ((r = plan_sets(e, U, true)) < 0) {
+        return r;
+    }
+    if ((r = plan_mkdir(e, G)) < 0 || (g->pub.proc && (r = plan_process(e, gi)) < 0))
+        return r;
+    return plan_ctl(e, U);
+}
+
 static int plan_guest(cgp_enforce *e, size_t gi)
 {
     struct eguest *g = &e->g[gi];
     struct cgn *G = &e->cg[g->cg_first];
     int r;
+    if (g->has_unit && (r = plan_unit(e, gi)) < 0)
+        return r;
     if ((r = plan_mkdir(e, G)) < 0)
         return r;
     /* A group made in this run has no tasks and no children yet: its own
@@ -268,9 +329,22 @@ static int plan_guest(cgp_enforce *e, size_t gi)
     for (size_t k = 1; k < g->cg_n; k++)
         if ((r = plan_sets(e, &e->cg[g->cg_first + k], false)) < 0)
             return r;
-    if ((r = plan_sets(e, G, false)) < 0)
+    if ((r = plan_sets(e, G, false)) < 0 || (g->has_unit && (r = plan_sets(e, &e->cg[g->unit_cg], false)) < 0))
         return r;
     return g->pub.proc ? plan_members(e, gi) : 0;
+}
+
+/* `confine host`: systemd's own units on the reserved CPUs, after the
+ * guests have left them. */
+static int plan_confine(cgp_enforce *e)
+{
+    int r;
+    for (size_t i = 0; i < e->n_cg; i++) {
+        struct cgn *c = &e->cg[i];
+        if (c->unit && c->gi < 0 && c->live.exists && (r = plan_set(e, c, false, c->want_cpus, false)) < 0)
+            return r;
+    }
+    return 0;
 }
 
 static int plan_all(cgp_enforce *e)
@@ -280,9 +354,9 @@ static int plan_all(cgp_enforce *e)
     for (size_t i = 0; i < e->n_g; i++)
         any |= e->g[i].managed;
     if (!any)
-        return 0;
+        return plan_confine(e);
     /* shared ancestors: root and PARENT components */
-    for (size_t i = 0; i < e->n_cg && e->cg[i].gi < 0; i++) {
+    for (size_t i = 0; i < e->n_cg && e->cg[i].gi < 0 && !e->cg[i].unit; i++) {
         struct cgn *c = &e->cg[i];
         if ((i > 0 && (r = plan_mkdir(e, c)) < 0) || (r = plan_ctl(e, c)) < 0)
             return r;
@@ -290,7 +364,7 @@ static int plan_all(cgp_enforce *e)
     for (size_t gi = 0; gi < e->n_g; gi++)
         if (e->g[gi].managed && (r = plan_guest(e, gi)) < 0)
             return r;
-    return 0;
+    return plan_confine(e);
 }
 
 /* ------------------------------------------------------------------ */
@@ -307,8 +381,43 @@ static int add_cg(cgp_enforce *e, const char *path, int gi, bool threaded, const
     return 0;
 }
 
+/* The unit's group, after the guest's own groups: it holds the guest's
+ * sets and enables cpuset for the guest's group. */
+static int add_unit_cg(cgp_enforce *e, size_t gi, const struct cgctl_dguest *dg)
+{
+    struct eguest *g = &e->g[gi];
+    int r = add_cg(e, dg->unit, (int)gi, false, dg->gp->cpus, dg->gp->mems, true);
+    if (r < 0)
+        return r;
+    g->has_unit = true;
+    g->unit_cg = e->n_cg - 1;
+    e->cg[g->unit_cg].unit = true;
+    return 0;
+}
+
+/* `confine host`: the units systemd runs the host in, held to the
+ * reserved CPUs (memory stays free: confining the host's memory to a node
+ * would make it run out there first). */
+static int add_host_units(cgp_enforce *e)
+{
+    static const char *const units[] = { "init.scope", "system.slice", "user.slice" };
+    const struct cgp_host_settings *hs = cgp_placement_host(e->pl);
+    if (!hs->confine_host)
+        return 0;
+    if (!e->be.ops->host_units)
+        return cgctl_msgf(&e->msgs, CGP_MSG_WARNING, NULL, 0, "'confine host' needs the systemd backend "
+                          "(the %s backend has no units to confine): ignored", e->be.ops->name);
+    for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
+        int r = add_cg(e, units[i], -1, false, hs->reserved_cpus, NULL, false);
+        if (r < 0)
+            return r;
+        e->cg[e->n_cg - 1].unit = true;
+    }
+    return 0;
+}
+
 /* Shared ancestors, then per managed guest its groups; the tasks with their
- * targets. */
+ * targets; the host's units to confine. */
 static int build_model(cgp_enforce *e)
 {
     const struct cgctl_desired *d = &e->want;
@@ -328,6 +437,8 @@ static int build_model(cgp_enforce *e)
                 return r;
         }
         g->cg_n = e->n_cg - g->cg_first;
+        if (dg->unit && (r = add_unit_cg(e, gi, dg)) < 0)
+            return r;
         for (size_t k = 0; k < dg->n_threads; k++) {
             if (!CGP_GROW(e->t, e->n_t, e->cap_t))
                 return -ENOMEM;
@@ -335,7 +446,7 @@ static int build_model(cgp_enforce *e)
                                             .target = g->cg_first + dg->threads[k].group };
         }
     }
-    return 0;
+    return add_host_units(e);
 }
 
 static void guest_out(struct eguest *g, enum cgp_guest_state st, const char *detail)
@@ -516,8 +627,13 @@ int cgctl_prepare(cgp_ctx *ctx, const cgp_placement *pl, const struct cgp_guest 
     e->ctx = ctx;
     e->pl = pl;
     e->msgs.arena = &e->arena;
+    const char *warning = NULL;
+    if (!ops)
+        ops = cgctl_backend_choose(ctx, cgp_placement_host(pl), &warning);
     e->be = (struct cgctl_backend){ .ops = ops, .ctx = ctx, .rootfd = -1 };
-    int r = ops->open(&e->be);
+    int r = warning ? cgctl_msgf(&e->msgs, CGP_MSG_WARNING, NULL, 0, "%s", warning) : 0;
+    if (r == 0)
+        r = ops->open(&e->be);
     if (r == 0)
         r = match_and_model(e, guests, n_guests, flags);
     if (r < 0) {

@@ -54,17 +54,21 @@ static int copy_tree(cgp_plan *plan)
     const struct cgctl_desired *d = &plan->e->want;
     size_t n = d->n_shared;
     for (size_t i = 0; i < d->n; i++)
-        n += d->g[i].n_groups;
+        n += d->g[i].n_groups + (d->g[i].unit != NULL);
     if (!(plan->cg = calloc(n ? n : 1, sizeof *plan->cg)))
         return -ENOMEM;
     for (size_t i = 1; i < d->n_shared; i++)   /* [0] is the root */
         plan->cg[plan->n_cg++] = (struct cgp_cgroup_spec){ d->shared[i], NULL, false, NULL, NULL };
-    for (size_t i = 0; i < d->n; i++)
+    for (size_t i = 0; i < d->n; i++) {
+        const struct cgp_guest_placement *gp = d->g[i].gp;
+        if (d->g[i].unit)   /* systemd's scope: its envelope holds the guest's sets */
+            plan->cg[plan->n_cg++] = (struct cgp_cgroup_spec){ d->g[i].unit, gp->name, false, gp->cpus, gp->mems };
         for (size_t k = 0; k < d->g[i].n_groups; k++) {
             const struct cgctl_dgroup *w = &d->g[i].groups[k];
-            plan->cg[plan->n_cg++] = (struct cgp_cgroup_spec){ w->path, d->g[i].gp->name, w->threaded, w->cpus,
+            plan->cg[plan->n_cg++] = (struct cgp_cgroup_spec){ w->path, gp->name, w->threaded, w->cpus,
                                                                w->mems };
         }
+    }
     return 0;
 }
 
@@ -78,8 +82,9 @@ CGP_EXPORT int cgp_plan_from_empty(const cgp_placement *placement, cgp_plan **ou
     cgp_plan *plan = calloc(1, sizeof *plan);
     if (!plan)
         return -ENOMEM;
-    int r = cgctl_enforce(&ctx, placement, NULL, 0, CGP_ENFORCE_DRY_RUN | CGCTL_PLAN_ALL, &cgctl_backend_empty,
-                          &plan->e);
+    const struct cgctl_backend_ops *ops = cgp_placement_host(placement)->backend == CGP_BACKEND_SYSTEMD
+                                              ? &cgctl_backend_empty_systemd : &cgctl_backend_empty;
+    int r = cgctl_enforce(&ctx, placement, NULL, 0, CGP_ENFORCE_DRY_RUN | CGCTL_PLAN_ALL, ops, &plan->e);
     if (r == 0 && cgp_enforce_summary(plan->e)->outcome != CGP_ENFORCE_OK)
         r = cgp_enforce_summary(plan->e)->error < 0 ? cgp_enforce_summary(plan->e)->error : -EINVAL;
     if (r == 0) {

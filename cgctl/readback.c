@@ -51,12 +51,18 @@ static int check_thread(cgp_enforce *e, int pid, const struct task *t, const cha
     return -EIO;
 }
 
+int cgctl_readback_group(cgp_enforce *e, const struct cgn *c, const char **why)
+{
+    int r = check_set(e, c, false, why);
+    return r < 0 ? r : check_set(e, c, true, why);
+}
+
 int cgctl_readback(cgp_enforce *e, size_t gi, const char **why)
 {
     const struct eguest *g = &e->g[gi];
     int r;
-    for (size_t k = 0; k < g->cg_n; k++) {
-        const struct cgn *c = &e->cg[g->cg_first + k];
+    for (size_t k = 0; k < g->cg_n + g->has_unit; k++) {
+        const struct cgn *c = &e->cg[k < g->cg_n ? g->cg_first + k : g->unit_cg];
         if ((r = check_set(e, c, false, why)) < 0 || (r = check_set(e, c, true, why)) < 0)
             return r;
     }

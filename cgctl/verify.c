@@ -62,12 +62,15 @@ static const cgp_bitmap *effective(cgp_enforce *e, const char *path, bool mems, 
 
 static int audit_cgroups(cgp_enforce *e, const struct eguest *g, struct vguest *vg)
 {
-    if (!(vg->cg = calloc(g->cg_n ? g->cg_n : 1, sizeof *vg->cg)))
+    size_t n = g->cg_n + g->has_unit;
+    if (!(vg->cg = calloc(n ? n : 1, sizeof *vg->cg)))
         return -ENOMEM;
     vg->pub.cgroups = vg->cg;
-    vg->pub.n_cgroups = g->cg_n;
-    for (size_t k = 0; k < g->cg_n; k++) {
-        const struct cgn *c = &e->cg[g->cg_first + k];
+    vg->pub.n_cgroups = n;
+    /* the unit's group (systemd's scope) first: it holds the others */
+    for (size_t k = 0; k < n; k++) {
+        size_t ci = !g->has_unit ? g->cg_first + k : k == 0 ? g->unit_cg : g->cg_first + k - 1;
+        const struct cgn *c = &e->cg[ci];
         struct cgp_verify_cgroup *vc = &vg->cg[k];
         vc->path = c->path;
         vc->cpus_want = c->want_cpus;
@@ -232,7 +235,7 @@ CGP_EXPORT int cgp_verify_run(cgp_ctx *ctx, const cgp_placement *pl, const struc
     cgp_verify *v = calloc(1, sizeof *v);
     if (!v)
         return -ENOMEM;
-    int r = cgctl_prepare(ctx, pl, guests, n_guests, 0, &cgctl_backend_cgroupfs, &v->e);
+    int r = ctx && pl ? cgctl_prepare(ctx, pl, guests, n_guests, 0, NULL, &v->e) : -EINVAL;
     if (r == 0)
         r = audit(v, pl);
     if (r < 0) {

@@ -36,6 +36,7 @@ struct cli {
     const char *cgroup_root;
     bool json;
     bool no_sandbox;
+    bool sandbox_unix;          /* the filter lets AF_UNIX sockets through (systemd's bus, libvirt) */
     bool help, version;
     int verbose;        /* -v count; -q sets -1 */
     const char *cmd;

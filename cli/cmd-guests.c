@@ -1,7 +1,6 @@
 /* cgplace guests [-p POLICY] [--no-qmp] — running QEMU guests, how their
- * threads were told apart, their cgroup and who owns it, the policy guest
- * each matches and whether every thread is where the policy wants it
- * (docs/guests.md). */
+ * threads were told apart, their cgroup, the policy guest each matches and
+ * whether every thread is where the policy wants it (docs/guests.md). */
 #include "cli.h"
 
 #include <errno.h>
@@ -19,19 +18,8 @@ struct row {
     enum compliance comp;
     size_t n_off;                           /* threads not where the policy wants them */
     enum cgp_guest_owner owner;
+    const char *backend;
 };
-
-/* Who owns the process's place: libvirt (its cgroups), cgplace (PARENT/...,
- * the policy's or the default one), anyone else. */
-static enum cgp_guest_owner owner_of(const struct cgp_guest *g, const cgp_placement *pl)
-{
-    if (g->foreign)
-        return CGP_OWNER_LIBVIRT;
-    const char *parent = pl ? cgp_placement_host(pl)->parent : "cgplace";
-    size_t n = strlen(parent);
-    const char *cg = g->cgroup ? g->cgroup : "";
-    return cg[0] == '/' && !strncmp(cg + 1, parent, n) && cg[1 + n] == '/' ? CGP_OWNER_CGPLACE : CGP_OWNER_OTHER;
-}
 
 /* The policy's I/O thread for an id read from a comm: "IO " + id is cut at
  * 15 bytes, so a 12-byte id may be the prefix of the policy's. */
@@ -148,6 +136,7 @@ static struct json_object *guest_json(const struct row *r, bool have_policy)
     json_object_object_add(o, "foreign", json_object_new_boolean(g->foreign));
     json_object_object_add(o, "managed_by", g->foreign ? json_object_new_string("libvirt") : NULL);
     json_object_object_add(o, "owner", json_object_new_string(cgp_guest_owner_name(r->owner)));
+    json_object_object_add(o, "backend", str_or_null(r->backend));
     json_object_object_add(o, "thread_source", json_object_new_string(cgp_thread_source_name(g->thread_source)));
     json_object_object_add(o, "vcpus", cli_json_int_or_null(r->vcpus, r->vcpus >= 0));
     json_object_object_add(o, "iothreads", cli_json_int_or_null(r->iothreads, r->iothreads >= 0));
@@ -207,7 +196,7 @@ static int guests_json(const struct row *rows, size_t n, bool have_policy)
     return cli_print_json(o);
 }
 
-enum { NCOL = 9 };
+enum { NCOL = 10 };
 
 /* The cells of one row; false when out of memory (then none is set). */
 static bool row_cells(const struct row *rw, bool have_policy, char **cl)
@@ -220,8 +209,9 @@ static bool row_cells(const struct row *rw, bool have_policy, char **cl)
     oom |= asprintf(&cl[4], "%s", cgp_thread_source_name(rw->g->thread_source)) < 0;
     oom |= asprintf(&cl[5], "%s", rw->g->cgroup ? rw->g->cgroup : "-") < 0;
     oom |= asprintf(&cl[6], "%s", cgp_guest_owner_name(rw->owner)) < 0;
-    oom |= !(cl[7] = policy_str(rw, have_policy));
-    oom |= asprintf(&cl[8], "%s", comp_str(rw->comp)) < 0;
+    oom |= asprintf(&cl[7], "%s", rw->backend ? rw->backend : "-") < 0;
+    oom |= !(cl[8] = policy_str(rw, have_policy));
+    oom |= asprintf(&cl[9], "%s", comp_str(rw->comp)) < 0;
     if (oom)
         for (size_t c = 0; c < NCOL; c++)
             cl[c] = NULL;      /* asprintf leaves them undefined on failure */
@@ -232,7 +222,7 @@ static bool row_cells(const struct row *rw, bool have_policy, char **cl)
 static int guests_text(struct cli *cli, const struct row *rows, size_t n, bool have_policy)
 {
     static const char *const head[NCOL] = { "NAME", "PID", "VCPUS", "IOTHREADS", "THREADS", "CGROUP",
-                                            "OWNER", "POLICY", "COMPLIANT" };
+                                            "OWNER", "BACKEND", "POLICY", "COMPLIANT" };
     char **cells = calloc((n + 1) * NCOL, sizeof *cells);
     if (!cells)
         return cli_error(EXIT_RUNTIME, "guests", "%s", strerror(ENOMEM));
@@ -276,7 +266,7 @@ int cmd_guests(struct cli *cli, struct cli_env *env)
         rw->g = env->g[i];
         rw->matched = mbuf + i * np;
         rw->comp = COMP_UNKNOWN;
-        rw->owner = owner_of(rw->g, pl);
+        rw->owner = cgp_guest_owner_of(env->ctx, pl ? cgp_placement_host(pl) : NULL, rw->g, &rw->backend);
         count_threads(rw);
         /* the matching the compiler made of these very processes */
         const struct cgp_proc_match *pm = pl ? cgp_placement_proc(pl, i) : NULL;

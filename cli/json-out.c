@@ -3,7 +3,7 @@
  * formats every integer with snprintf and frees the whole tree object by
  * object: on a 1024-CPU host that was two thirds of `topology --json`.
  * One formatter, the streaming writer cli_jw_*; cli_json_format walks a
- * json-c tree through it. tests/unit/test_json_out.c compares both entry
+ * json-c tree through it. tests/cli/test_json_out.c compares both entry
  * points with json-c's printer on random trees. */
 #include "cli.h"
 

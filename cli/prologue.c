@@ -116,6 +116,19 @@ static int keep_guests(struct cli_env *env, const char *what)
     return EXIT_OK;
 }
 
+/* The run will talk to systemd's bus or to libvirtd: the host's backend is
+ * systemd, or a guest is libvirt's. */
+static bool needs_daemons(const struct cli_env *env)
+{
+    const struct cgp_host_settings *hs = env->pl ? cgp_placement_host(env->pl) : NULL;
+    const char *backend = NULL;
+    cgp_guest_owner_of(env->ctx, hs, NULL, &backend);
+    bool any = backend && strcmp(backend, "cgroupfs");
+    for (size_t i = 0; !any && i < env->n; i++)
+        any = cgp_guest_owner_of(env->ctx, hs, env->g[i], NULL) == CGP_OWNER_LIBVIRT;
+    return any;
+}
+
 int cli_prologue(struct cli *cli, struct cli_env *env)
 {
     const char *what = cli->cmd;
@@ -144,5 +157,6 @@ int cli_prologue(struct cli *cli, struct cli_env *env)
      * after it); a failure is the engine's to report, per guest */
     if (env->needs.libvirt && env->pl && !env->empty_tree)
         (void)cgp_libvirt_prepare(env->ctx, env->pl);
+    cli->sandbox_unix = env->needs.guests == CLI_GUESTS_KEEP && needs_daemons(env);
     return env->needs.sandbox == CLI_SANDBOX_PROLOGUE ? cli_sandbox(cli, what) : EXIT_OK;
 }

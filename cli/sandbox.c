@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -37,6 +38,8 @@ static const char *const allowed[] = {
     /* libc internals: locks, clocks, randomness (json-c's hash seed), qsort */
     "futex", "clock_gettime", "clock_nanosleep", "nanosleep", "gettimeofday", "time",
     "getpid", "gettid", "getrandom", "sysinfo", "uname",
+    /* which cgroup hierarchy systemd runs (statfs magic), read-only */
+    "statfs", "fstatfs",
     /* signals: the stop-before-write test aid, SIGCONT, abort() */
     "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "restart_syscall",
     "exit", "exit_group",
@@ -50,11 +53,24 @@ static int add(scmp_filter_ctx f, const char *name, unsigned n, const struct scm
     return seccomp_rule_add_array(f, SCMP_ACT_ALLOW, nr, n, c);
 }
 
-static int build(scmp_filter_ctx f)
+/* A client of a local daemon (systemd's bus, libvirtd): a unix socket, and
+ * the credentials its authentication sends; no other address family. */
+static const char *const unix_client[] = {
+    "connect", "sendmsg", "recvmsg", "sendto", "recvfrom", "getsockopt", "setsockopt",
+    "getsockname", "getpeername", "shutdown", "getuid", "geteuid", "getgid", "getegid",
+};
+
+static int build(scmp_filter_ctx f, bool unix_sockets)
 {
     int r = 0;
     for (size_t i = 0; r == 0 && i < sizeof allowed / sizeof *allowed; i++)
         r = add(f, allowed[i], 0, NULL);
+    if (unix_sockets) {
+        const struct scmp_arg_cmp af_unix = SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0);
+        r = r ? r : add(f, "socket", 1, &af_unix);
+        for (size_t i = 0; r == 0 && i < sizeof unix_client / sizeof *unix_client; i++)
+            r = add(f, unix_client[i], 0, NULL);
+    }
     /* No new code: a mapping is never executable (no dlopen after this). */
     const struct scmp_arg_cmp noexec = SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
     /* Signals only to this process (raise() is tgkill(getpid(), tid, sig)). */
@@ -86,7 +102,7 @@ int cli_sandbox(struct cli *cli, const char *what)
     /* The kernel's errno, not libseccomp's ECANCELED. NNP stays on (default). */
     int r = seccomp_attr_set(f, SCMP_FLTATR_API_SYSRAWRC, 1);
     if (r == 0)
-        r = build(f);
+        r = build(f, cli->sandbox_unix);
     if (r < 0) {
         seccomp_release(f);
         return cli_error(EXIT_RUNTIME, what, "seccomp sandbox: building the filter: %s", strerror(-r));

@@ -79,6 +79,14 @@ enum cgp_guest_owner {
 /* "none", "cgplace", "libvirt", "other". */
 CGP_EXPORT const char *cgp_guest_owner_name(enum cgp_guest_owner o);
 
+/* Who owns process g's place, by its cgroup (hs: the host settings of a
+ * policy, for PARENT and the slice; NULL: the defaults), and into *backend
+ * (may be NULL) the backend that places it: "libvirt" for libvirt's, else
+ * the host's choice ("cgroupfs" or "systemd"; ctx decides `auto`). g NULL:
+ * CGP_OWNER_NONE, and the host's backend. */
+CGP_EXPORT enum cgp_guest_owner cgp_guest_owner_of(cgp_ctx *ctx, const struct cgp_host_settings *hs,
+                                                   const struct cgp_guest *g, const char **backend);
+
 struct cgp_enforce_guest {
     const char *name;              /* policy block */
     const struct cgp_guest *proc;  /* the matching process (borrowed from the caller's list), or NULL */

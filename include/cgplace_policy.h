@@ -95,6 +95,14 @@ CGP_EXPORT const char *cgp_mem_mode_name(enum cgp_mem_mode m);
 
 enum cgp_unmanaged { CGP_UNMANAGED_IGNORE, CGP_UNMANAGED_WARN, CGP_UNMANAGED_DENY };
 
+/* Which cgroup backend places guests that libvirt does not own (spec §6). */
+enum cgp_backend {
+    CGP_BACKEND_AUTO,      /* systemd when it is PID 1 and its bus answers, else cgroupfs */
+    CGP_BACKEND_CGROUPFS,  /* PARENT/GUEST at the cgroup root */
+    CGP_BACKEND_SYSTEMD,   /* a transient, delegated scope per guest in SLICE */
+};
+CGP_EXPORT const char *cgp_backend_name(enum cgp_backend b);
+
 enum cgp_match_kind { CGP_MATCH_NAME, CGP_MATCH_UUID, CGP_MATCH_PIDFILE, CGP_MATCH_QMP };
 
 struct cgp_match {
@@ -144,6 +152,9 @@ struct cgp_host_settings {
     enum cgp_unmanaged unmanaged;     /* default CGP_UNMANAGED_IGNORE */
     unsigned overcommit_milli;        /* vCPUs per host CPU x 1000; default 1000 */
     /* Added after the interface was fixed (appended): */
+    enum cgp_backend backend;         /* default CGP_BACKEND_AUTO */
+    const char *slice;                /* systemd backend: the slice of the guests' scopes, "cgplace.slice" */
+    bool confine_host;                /* `confine host`: systemd's own slices on the reserved CPUs */
     bool libvirt_persist;             /* `libvirt persist;`: libvirt's guests get their placement in the
                                        * persistent definition too (VIR_DOMAIN_AFFECT_CONFIG) */
 };

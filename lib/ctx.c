@@ -23,6 +23,7 @@ CGP_EXPORT int cgp_ctx_new(const char *sysroot, const char *cgroup_root, cgp_ctx
     }
     c->sysroot = strdup(sysroot);
     c->cgroup_root = cgroup_root ? strdup(cgroup_root) : NULL;
+    c->real_host = !cgroup_root && !strcmp(sysroot, "/");
     if (!c->sysroot || (cgroup_root && !c->cgroup_root)) {
         cgp_ctx_free(c);
         return -ENOMEM;

@@ -27,6 +27,7 @@ struct cgp_ctx {
     int root_fd;        /* sysroot */
     char *sysroot;
     char *cgroup_root;  /* NULL until known */
+    bool real_host;     /* sysroot "/" and no --cgroup-root: the host's own cgroups and services */
     char err[512];
     /* A connection an upper layer keeps for the context's life (cgctl:
      * libvirt's, opened before a sandbox), released by conn_free. */

@@ -90,6 +90,12 @@ struct pol_host {
     struct pol_loc unmanaged_loc;
     unsigned overcommit_milli; /* 0 unset */
     struct pol_loc overcommit_loc;
+    int backend;          /* enum cgp_backend; -1 unset */
+    struct pol_loc backend_loc;
+    char *slice;          /* NAME.slice */
+    struct pol_loc slice_loc;
+    bool confine_host;
+    struct pol_loc confine_loc;
     int libvirt;          /* -1 unset, 0 live, 1 persist */
     struct pol_loc libvirt_loc;
 };

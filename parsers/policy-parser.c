@@ -48,6 +48,7 @@ CGP_EXPORT void cgp_policy_free(cgp_policy *p)
     free(p->files);
     cgp_bitmap_free(p->host.reserve_cpus);
     free(p->host.parent);
+    free(p->host.slice);
     free(p);
 }
 
@@ -538,6 +539,7 @@ static int parse_top(const char *name, const char *buf, size_t len, const struct
     if (!p)
         return -ENOMEM;
     p->host.unmanaged = -1;
+    p->host.backend = -1;
     p->host.libvirt = -1;
     p->total_bytes = len;
     struct incframe stack[CGP_POLICY_MAX_INCLUDE_DEPTH + 2];

@@ -2,6 +2,7 @@
  * the parser in policy-parser.c; and freeing what they build. */
 #include "policy-parse.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 
@@ -119,6 +120,59 @@ static bool host_stmt(struct parser *ps)
         ps_advance(ps);
         return ps_end_stmt(ps, "'unmanaged MODE'");
     }
+    if (ps_is_word(ps, "backend")) {
+        ps_advance(ps);
+        int v = -1;
+        if (ps_is_word(ps, "auto"))
+            v = CGP_BACKEND_AUTO;
+        else if (ps_is_word(ps, "cgroupfs"))
+            v = CGP_BACKEND_CGROUPFS;
+        else if (ps_is_word(ps, "systemd"))
+            v = CGP_BACKEND_SYSTEMD;
+        else
+            return ps_fail(ps, "'auto', 'cgroupfs' or 'systemd' after 'backend'");
+        if (ps_once(ps, h->backend >= 0, &loc, "backend", &h->backend_loc)) {
+            h->backend = v;
+            h->backend_loc = loc;
+        }
+        ps_advance(ps);
+        return ps_end_stmt(ps, "'backend auto|cgroupfs|systemd'");
+    }
+    if (ps_is_word(ps, "confine")) {
+        ps_advance(ps);
+        if (!ps_is_word(ps, "host"))
+            return ps_fail(ps, "'host' after 'confine'");
+        if (ps_once(ps, h->confine_host, &loc, "confine host", &h->confine_loc)) {
+            h->confine_host = true;
+            h->confine_loc = loc;
+        }
+        ps_advance(ps);
+        return ps_end_stmt(ps, "'confine host'");
+    }
+    if (ps_is_word(ps, "slice")) {
+        ps_advance(ps);
+        if (!ps_is_value(ps))
+            return ps_fail(ps, "a slice unit name after 'slice'");
+        /* NAME.slice, NAME made of [A-Za-z0-9_.-] plus systemd's '-' nesting */
+        const char *v = ps->tok.text;
+        size_t n = ps->tok.len;
+        bool ok = n > 6 && n < 200 && !strcmp(v + n - 6, ".slice") && v[0] != '-' && v[n - 7] != '-' &&
+                  !strstr(v, "--") && strcmp(v, "-.slice");
+        for (size_t i = 0; ok && i < n - 6; i++)
+            ok = isalnum((unsigned char)v[i]) || v[i] == '_' || v[i] == '.' || v[i] == '-';
+        if (!ok) {
+            ERR(ps, &ps->tok.loc, "invalid slice '%s': expected NAME.slice, NAME made of [A-Za-z0-9_.-] "
+                "('-' nests slices: a-b.slice is inside a.slice)", v);
+            ps_sync_stmt(ps);
+            return false;
+        }
+        if (ps_once(ps, h->slice != NULL, &loc, "slice", &h->slice_loc)) {
+            h->slice = CGP_STEAL(ps->tok.text);
+            h->slice_loc = loc;
+        }
+        ps_advance(ps);
+        return ps_end_stmt(ps, "'slice NAME.slice'");
+    }
     if (ps_is_word(ps, "libvirt")) {
         ps_advance(ps);
         int v = ps_is_word(ps, "live") ? 0 : ps_is_word(ps, "persist") ? 1 : -1;
@@ -168,7 +222,8 @@ static bool host_stmt(struct parser *ps)
         ps_advance(ps);
         return ps_end_stmt(ps, "'overcommit NUMBER'");
     }
-    return ps_fail(ps, "a host statement (reserve, parent, unmanaged, overcommit or libvirt)");
+    return ps_fail(ps, "a host statement (reserve, parent, unmanaged, overcommit, backend, slice, confine or "
+                   "libvirt)");
 }
 
 /* ------------------------------------------------------------------ */

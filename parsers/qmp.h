@@ -3,7 +3,7 @@
  * The protocol state machine is pure (no I/O): feed it the bytes the server
  * sends; it tells which command to send next and collects the vCPU and I/O
  * thread ids. guests/qmp-client.c drives it over a unix socket; the fuzzer
- * and the unit tests drive it over recorded transcripts.
+ * and tests/parsers/test_qmp.c drive it over recorded transcripts.
  *
  * Conversation: greeting {"QMP":...} → qmp_capabilities → query-cpus-fast
  * (QEMU >= 2.12; on an error reply, the older query-cpus) → query-iothreads

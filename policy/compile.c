@@ -16,6 +16,16 @@ CGP_EXPORT const char *cgp_mem_mode_name(enum cgp_mem_mode m)
     return "?";
 }
 
+CGP_EXPORT const char *cgp_backend_name(enum cgp_backend b)
+{
+    switch (b) {
+    case CGP_BACKEND_AUTO: return "auto";
+    case CGP_BACKEND_CGROUPFS: return "cgroupfs";
+    case CGP_BACKEND_SYSTEMD: return "systemd";
+    }
+    return "?";
+}
+
 cgp_bitmap *pl_own(cgp_placement *pl, cgp_bitmap *b)
 {
     return cgp_arena_bitmap(&pl->arena, b);
@@ -467,7 +477,13 @@ CGP_EXPORT int cgp_policy_compile_running(const cgp_policy *p, const cgp_topolog
     pl->host.unmanaged = h->unmanaged < 0 ? CGP_UNMANAGED_WARN : (enum cgp_unmanaged)h->unmanaged;
     pl->host.overcommit_milli = h->overcommit_milli ? h->overcommit_milli : 1000;
     pl->host.libvirt_persist = h->libvirt == 1;
-    if (!pl->host.reserved_cpus || !pl->host.parent) {
+    pl->host.backend = h->backend < 0 ? CGP_BACKEND_AUTO : (enum cgp_backend)h->backend;
+    pl->host.slice = pl_strdup(pl, h->slice ? h->slice : "cgplace.slice");
+    pl->host.confine_host = h->confine_host;
+    if (h->confine_host && !h->reserve_cpus)
+        ERR(&c, &h->confine_loc, "'confine host' needs 'reserve cpus LIST': the host is confined to the "
+                 "reserved CPUs");
+    if (!pl->host.reserved_cpus || !pl->host.parent || !pl->host.slice) {
         r = -ENOMEM;
         goto done;
     }

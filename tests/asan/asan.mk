@@ -1,7 +1,7 @@
 # tests/asan/asan.mk - the sanitizer layer, included by the top Makefile.
-#   make check-asan    build library + CLI + unit tests with SAN=1
-#                      (-fsanitize=address,undefined) into $(B)/asan, run the
-#                      unit tests, the golden CLI tests (tests/golden/run.py)
+#   make check-asan    build library + CLI + unit tests (tests/common/criterion.mk)
+#                      with SAN=1 (-fsanitize=address,undefined) into $(B)/asan,
+#                      run the unit tests, the golden CLI tests (tests/golden/run.py)
 #                      and a CLI smoke run over the oracle dumps
 #                      (/work/shared/oracles or ASAN_ORACLES, when present)
 #                      with the sanitized binary; writes $(B)/results/asan.

@@ -1,7 +1,8 @@
 #!/bin/sh
 # tests/asan/run.sh BUILD ASAN_BUILD [ORACLES_DIR]
 # Runs, with ASan+UBSan binaries from ASAN_BUILD (make B=ASAN_BUILD SAN=1):
-#   1. the Criterion unit tests (ASAN_BUILD/unit/test_*);
+#   1. the Criterion unit tests of lib, topology, parsers and cli
+#      (make check-unit: ASAN_BUILD/PART/test_*);
 #   2. tests/golden/run.py with the sanitized cgplace;
 #   3. a smoke run of every read-only command of the sanitized cgplace over
 #      each oracle dump (hwloc/util-linux tarballs), if ORACLES_DIR is given:
@@ -17,8 +18,9 @@ tp=0; tf=0; ts=0; rc_all=0
 
 # ---------------------------------------------------------------- 1 unit
 echo "--- asan: unit tests"
-tests/unit/run.sh "$AB" asan-unit "" "$AB"/unit/test_* || rc_all=1
-if read -r p f s < "$AB/results/asan-unit"; then
+rm -f "$AB/results/unit"
+make --no-print-directory B="$AB" SAN=1 UNIT_ARGS= check-unit || rc_all=1
+if read -r p f s < "$AB/results/unit"; then
     tp=$((tp + p)); tf=$((tf + f)); ts=$((ts + s))
 else
     tf=$((tf + 1))

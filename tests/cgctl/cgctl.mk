@@ -17,7 +17,7 @@ CGCTL_BIN     := $(B)/cgctl/test_cgctl
 CGCTL_FIXDIR  := $(B)/cgctl/fixtures
 CGCTL_ARGS    ?=
 CGCTL_TOBJS   := $(patsubst %.c,$(B)/cgctl/testing-obj/%.o,$(wildcard cgctl/*.c))
-CGCTL_TSRCS   := tests/cgctl/test_cgctl.c tests/cgctl/test_virt.c tests/cgctl/test_libvirt.c tests/cgctl/fakecg.c
+CGCTL_TESTS   := $(wildcard tests/cgctl/test_*.c)
 CGCTL_FAKEVIRT_DIR := $(B)/cgctl/fakevirt
 CGCTL_FAKEVIRT := $(CGCTL_FAKEVIRT_DIR)/libvirt.so.0
 CGCTL_NOVIRT  := $(B)/cgctl/novirt/libvirt.so.0
@@ -39,11 +39,11 @@ $(B)/cgctl/testing-obj/%.o: %.c
 
 -include $(CGCTL_TOBJS:.o=.d)
 
-$(CGCTL_BIN): $(CGCTL_TSRCS) tests/cgctl/fakecg.h cgctl/cgctl-int.h cgctl/virt.h \
+$(CGCTL_BIN): $(CGCTL_TESTS) tests/cgctl/fakecg.c tests/cgctl/fakecg.h cgctl/cgctl-int.h cgctl/virt.h \
               include/cgplace_cgctl.h $(CGCTL_TOBJS) $(LIBA)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(WFLAGS) -Icgctl $(PKG_CFLAGS) $(CFLAGS) -o $@ $(CGCTL_TSRCS) \
+	$(Q)$(CC) $(WFLAGS) -Icgctl $(PKG_CFLAGS) $(CFLAGS) -o $@ $(CGCTL_TESTS) tests/cgctl/fakecg.c \
 	    $(CGCTL_TOBJS) $(LIBA) $(LDFLAGS) -lcriterion $(PKG_LIBS)
 
 $(CGCTL_FIXDIR)/two-socket-smt/sys: tests/fixtures/mkfixtures.py

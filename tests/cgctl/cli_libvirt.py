@@ -226,7 +226,7 @@ check("apply without a daemon: exit 1, the guest failed with libvirt's message",
 reset_state()
 r = run("guests", "-p", POL)
 row = [l.split() for l in r.out.splitlines() if l.startswith("g1 ")]
-check("guests: owner libvirt, block g1, compliance checked", r.rc == 0 and row and row[0][6:] == ["libvirt", "g1", "no"],
+check("guests: owner libvirt, block g1, compliance checked", r.rc == 0 and row and row[0][6:] == ["libvirt", "libvirt", "g1", "no"],
       r.out + r.err)
 
 for binary in CRITERION_BINS:

@@ -455,6 +455,21 @@ static void after(void *ud, enum cgctl_io io, const char *path, const char *file
     }
 }
 
+int fake_play(struct fake *f, enum cgctl_io io, const char *path, const char *file, const char *value)
+{
+    if (io == CGCTL_IO_RMDIR) {
+        int r = before(f, io, path, file, value, true);
+        f->n_undo--;
+        char p[1024];
+        cgpath(f, p, sizeof p, path, NULL);
+        return r < 0 ? r : rmdir(p) < 0 ? -errno : 0;
+    }
+    if (io == CGCTL_IO_WRITE && strcmp(file, "cgroup.procs") && strcmp(file, "cgroup.threads"))
+        fput(f, path, file, value);
+    after(f, io, path, file, value, true);
+    return 0;
+}
+
 void fake_hook(struct fake *f)
 {
     hooked = f;
@@ -558,6 +573,22 @@ const char *fake_check_transients(struct fake *f)
         }
     }
     return NULL;
+}
+
+cgp_placement *fake_compile(const cgp_topology *t, const char *text)
+{
+    cgp_diags *d = cgp_diags_new();
+    cgp_policy *p = NULL;
+    cr_assert(cgp_policy_parse_buffer("test.conf", text, strlen(text), d, &p) == 0);
+    cgp_placement *pl = NULL;
+    int r = cgp_policy_compile(p, t, d, &pl);
+    if (r < 0)
+        for (size_t i = 0; i < cgp_diags_count(d); i++)
+            fprintf(stderr, "%s\n", cgp_diags_get(d, i)->msg);
+    cr_assert(r == 0, "compile failed");
+    cgp_policy_free(p);
+    cgp_diags_free(d);
+    return pl;
 }
 
 char *fake_virt_setters(const char *log, bool clear)

@@ -20,6 +20,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cgctl-int.h"
+
 #define FAKE_MAX_TASKS 512
 
 struct fake_task {
@@ -54,6 +56,9 @@ void fake_write(struct fake *f, const char *rel, const char *file, const char *v
 void fake_add_process(struct fake *f, int pid, const int *tids, size_t n, const char *rel);
 void fake_remove_process(struct fake *f, int pid);
 void fake_recompute(struct fake *f);
+/* Another manager's own operation (systemd's, say): done as the kernel
+ * would, without the fault injection and not in the log. 0 or -errno. */
+int fake_play(struct fake *f, enum cgctl_io io, const char *path, const char *file, const char *value);
 /* Install the hooks / remove them. */
 void fake_hook(struct fake *f);
 void fake_unhook(void);
@@ -75,5 +80,8 @@ char *fake_rfile(const char *path);
  * libvirt's log (tests/cgctl/fakevirt.c), one a line ("" when none);
  * caller frees. clear: empty the log afterwards. */
 char *fake_virt_setters(const char *log, bool clear);
+
+/* Parse and compile a policy text on topology t (asserts success). */
+cgp_placement *fake_compile(const cgp_topology *t, const char *text);
 
 #endif

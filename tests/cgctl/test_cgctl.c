@@ -118,18 +118,7 @@ static void teardown(void)
 
 static cgp_placement *compile(const char *text)
 {
-    cgp_diags *d = cgp_diags_new();
-    cgp_policy *p = NULL;
-    cr_assert(cgp_policy_parse_buffer("test.conf", text, strlen(text), d, &p) == 0);
-    cgp_placement *pl = NULL;
-    int r = cgp_policy_compile(p, TOPO, d, &pl);
-    if (r < 0)
-        for (size_t i = 0; i < cgp_diags_count(d); i++)
-            fprintf(stderr, "%s\n", cgp_diags_get(d, i)->msg);
-    cr_assert(r == 0, "compile failed");
-    cgp_policy_free(p);
-    cgp_diags_free(d);
-    return pl;
+    return fake_compile(TOPO, text);
 }
 
 static cgp_enforce *run(const cgp_placement *pl, const struct cgp_guest *const *g, size_t n, unsigned flags)

@@ -142,14 +142,7 @@ TestSuite(libvirt, .init = setup, .fini = teardown);
 
 static cgp_placement *compile(const char *text)
 {
-    cgp_diags *d = cgp_diags_new();
-    cgp_policy *p = NULL;
-    cr_assert(cgp_policy_parse_buffer("test.conf", text, strlen(text), d, &p) == 0);
-    cgp_placement *pl = NULL;
-    cr_assert(cgp_policy_compile(p, TOPO, d, &pl) == 0);
-    cgp_policy_free(p);
-    cgp_diags_free(d);
-    return pl;
+    return fake_compile(TOPO, text);
 }
 
 static cgp_enforce *run(const cgp_placement *pl, unsigned flags)

@@ -4,8 +4,8 @@ or Criterion binaries and count results.
 
 Used by tests/golden/run.py (+ check.py), tests/policy/golden.py,
 tests/guests/golden.py, tests/sandbox/cli.py and tests/oracle/run.py, and,
-through its command line, by tests/unit/run.sh (the Criterion layers unit,
-cgctl and asan).
+through its command line, by tests/common/criterion.sh (the Criterion layers
+lib, topology, parsers, cli and cgctl, make check-unit, and asan).
 
     import harness as H
     cli = H.Cli(BIN)                                   # or H.Cli(BIN, "--no-sandbox")

@@ -44,7 +44,7 @@ guest cy { match uuid "u-both"; vcpus 1; cpus 3; memory 64M nodes 0; }
 guest lv { vcpus 1; cpus 3; memory 64M nodes 0; }
 """
 
-# pid: argv, cgroup, threads {tid: (comm, cpus, mems)}, owner, expected row
+# pid: argv, cgroup, threads {tid: (comm, cpus, mems)}, expected row
 # (name, vcpus, iothreads, source, cgroup, policy, compliant) with -p.
 LV_CG = "/machine.slice/machine-qemu\\x2d1\\x2dlv.scope/libvirt/emulator"
 PROCS = {
@@ -54,30 +54,30 @@ PROCS = {
                         1004: ("worker", "0-1", "0"), 1005: ("IO iothread7", "0", "0")},
                # every thread's sets equal the policy's for its role (iothread7 is
                # libvirt's name of the policy's I/O thread 7: CPU 0, not the emulator's 0-1)
-               owner="cgplace", want=("web1", "2", "2", "names", "/cgplace/web1", "web1", "yes")),
+               want=("web1", "2", "2", "names", "/cgplace/web1", "web1", "yes")),
     1100: dict(argv=[QEMU, "-name", "web2,debug-threads=on"], cgroup="/cgplace/web2",
                threads={1100: ("qemu-system-x86", "2-3", "0"), 1101: ("CPU 0/KVM", "2", "0"),
                         1102: ("CPU 1/KVM", "2", "0")},
                # vCPU 1 runs on 2, the policy pins it to 3
-               owner="cgplace", want=("web2", "2", "0", "names", "/cgplace/web2", "web2", "no")),
+               want=("web2", "2", "0", "names", "/cgplace/web2", "web2", "no")),
     1200: dict(argv=[QEMU, "-name", "db"], cgroup="/",
                threads={1200: ("qemu-system-x86", "0-3", "0"), 1201: ("qemu-system-x86", "0-3", "0")},
                # whole-guest placement wants 2-3, the threads may use 0-3
-               owner="other", want=("db", "?", "?", "unknown", "/", "db", "no")),
+               want=("db", "?", "?", "unknown", "/", "db", "no")),
     1300: dict(argv=[QEMU, "-uuid", "ABCD-1300"], cgroup="/cgplace/byuuid",
                threads={1300: ("qemu-system-x86", "2", "0")},
                # no name; the uuid matches case-insensitively; 2 / 0 as the policy says
-               owner="cgplace", want=("-", "?", "?", "unknown", "/cgplace/byuuid", "byuuid", "yes")),
+               want=("-", "?", "?", "unknown", "/cgplace/byuuid", "byuuid", "yes")),
     1400: dict(argv=[QEMU, "-name", "both", "-uuid", "u-both"], cgroup="/",
                threads={1400: ("qemu-system-x86", "0-3", "0")},
-               owner="other", want=("both", "?", "?", "unknown", "/", "conflict:cx,cy", "-")),
+               want=("both", "?", "?", "unknown", "/", "conflict:cx,cy", "-")),
     1500: dict(argv=[QEMU, "-name", "lv"], cgroup=LV_CG,
                threads={1500: ("qemu-system-x86", "3", "0")},
                # libvirt's: matched and checked like any other (libvirt places it)
-               owner="libvirt", want=("lv", "?", "?", "unknown", LV_CG, "lv", "yes")),
+               want=("lv", "?", "?", "unknown", LV_CG, "lv", "yes")),
     1600: dict(argv=[QEMU, "-name", "stray"], cgroup="/",
                threads={1600: ("qemu-system-x86", "0-3", "0")},
-               owner="other", want=("stray", "?", "?", "unknown", "/", "-", "-")),
+               want=("stray", "?", "?", "unknown", "/", "-", "-")),
 }
 NOT_QEMU = {1700: ("/usr/bin/bash", "bash", ["bash", "-c", "qemu-system-x86_64 -name x"])}
 
@@ -136,7 +136,11 @@ def run(*args, sysroot=None):
 
 
 ROOT = build()
-HEAD = ["NAME", "PID", "VCPUS", "IOTHREADS", "THREADS", "CGROUP", "OWNER", "POLICY", "COMPLIANT"]
+HEAD = ["NAME", "PID", "VCPUS", "IOTHREADS", "THREADS", "CGROUP", "OWNER", "BACKEND", "POLICY", "COMPLIANT"]
+# who owns each process's place (its cgroup), and the backend that places it
+# on a fixture tree (never systemd's: the tree is not the host's)
+OWNER = {1000: "cgplace", 1100: "cgplace", 1200: "other", 1300: "cgplace", 1400: "other", 1500: "libvirt",
+         1600: "other"}
 
 for with_policy in (False, True):
     args = ["guests"] + (["-p", WORK + "/policy.conf"] if with_policy else [])
@@ -151,8 +155,10 @@ for with_policy in (False, True):
     for pid, p in PROCS.items():
         name, vc, io, src, cg, pol, comp = p["want"]
         if not with_policy:
-            pol = comp = "-"
-        want = [name, str(pid), vc, io, src, cg, p["owner"], pol, comp]
+            pol = "-"
+            comp = "-"
+        backend = "libvirt" if OWNER[pid] == "libvirt" else "cgroupfs"
+        want = [name, str(pid), vc, io, src, cg, OWNER[pid], backend, pol, comp]
         check(f"{tag}: row {pid}", rows.get(pid) == want, f"got  {rows.get(pid)}\nwant {want}")
     if with_policy:
         check(f"{tag}: conflict reported on stderr", "matches more than one policy guest" in err and "'cx'" in err
@@ -179,11 +185,14 @@ for with_policy in (False, True):
               and g.get("vcpus") == (None if vc == "?" else int(vc))
               and g.get("iothreads") == (None if io == "?" else int(io))
               and sorted(t["tid"] for t in g.get("threads", [])) == sorted(p["threads"])
-              and g.get("foreign") == (p["owner"] == "libvirt") and g.get("owner") == p["owner"]
-              and g.get("managed_by") == ("libvirt" if p["owner"] == "libvirt" else None))
+              and g.get("foreign") == (OWNER[pid] == "libvirt")
+              and g.get("managed_by") == ("libvirt" if OWNER[pid] == "libvirt" else None)
+              and g.get("owner") == OWNER[pid]
+              and g.get("backend") == ("libvirt" if OWNER[pid] == "libvirt" else "cgroupfs"))
         if with_policy:
             exp_pol = pol if pol != "-" and not pol.startswith("conflict:") else None
-            exp_matches = pol[9:].split(",") if pol.startswith("conflict:") else ([] if pol == "-" else [pol])
+            exp_matches = pol[9:].split(",") if pol.startswith("conflict:") else \
+                ([] if pol == "-" else [pol])
             ok = ok and g.get("policy") == exp_pol and g.get("matches") == exp_matches \
                 and g.get("conflict") == pol.startswith("conflict:") \
                 and g.get("compliant") == {"yes": True, "no": False, "-": None}[comp]

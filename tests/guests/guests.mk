@@ -8,10 +8,10 @@ B ?= build
 CHECK_LAYERS += guests
 GUESTS_SRCS   := $(wildcard tests/guests/test_*.c)
 GUESTS_BINS   := $(GUESTS_SRCS:tests/guests/%.c=$(B)/guests/%)
-GUESTS_CFLAGS := $(WFLAGS) -Wno-format-truncation -Iguests -Iparsers $(PKG_CFLAGS)
+GUESTS_CFLAGS := $(WFLAGS) -Wno-format-truncation -Iguests -Iparsers -Itests/common $(PKG_CFLAGS)
 GUESTS_ARGS   ?=
 
-$(B)/guests/%: tests/guests/%.c tests/guests/fakeproc.h $(LIBA)
+$(B)/guests/%: tests/guests/%.c tests/guests/fakeproc.h tests/common/qmp_replies.h $(LIBA)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(GUESTS_CFLAGS) $(CFLAGS) -o $@ $< $(LIBA) $(LDFLAGS) -lcriterion -lpthread $(PKG_LIBS)

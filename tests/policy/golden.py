@@ -252,6 +252,22 @@ CASES = [
          err=["p.conf:1:1: error: guest 'a' has no 'vcpus N;' statement (the number of vCPUs is required)"]),
     dict(name="e_bad_list", fx="one-node", files={"p.conf": "guest a { vcpus 1; cpus 0-x; }\n"}, rc=2,
          err=["p.conf:1:27: error: invalid list '0-x': expected items N, N-M, ^N or ^N-M separated by commas"]),
+    # the host's backend and the slice of its scopes
+    dict(name="s_backend_systemd", fx="one-node",
+         files={"p.conf": 'host { backend systemd; slice "vm-numa.slice"; }\nguest a { vcpus 1; cpus 0; }\n'}, rc=0,
+         guests=[{"name": "a", "cpus": "0"}]),
+    dict(name="e_backend_word", fx="one-node", files={"p.conf": "host { backend libvirt; }\n"}, rc=2,
+         err=["p.conf:1:16: error: expected 'auto', 'cgroupfs' or 'systemd' after 'backend', got 'libvirt'"]),
+    dict(name="e_backend_twice", fx="one-node", files={"p.conf": "host {\n backend auto;\n backend systemd;\n}\n"},
+         rc=2, err=["p.conf:3:2: error: duplicate 'backend' (first given at p.conf:2:2)"]),
+    dict(name="e_slice_name", fx="one-node", files={"p.conf": 'host { slice "a--b.slice"; }\n'}, rc=2,
+         err=["p.conf:1:14: error: invalid slice 'a--b.slice': expected NAME.slice, NAME made of [A-Za-z0-9_.-] "
+              "('-' nests slices: a-b.slice is inside a.slice)"]),
+    dict(name="e_slice_suffix", fx="one-node", files={"p.conf": "host { slice machine; }\n"}, rc=2,
+         err=["p.conf:1:14: error: invalid slice 'machine': expected NAME.slice, NAME made of [A-Za-z0-9_.-] "
+              "('-' nests slices: a-b.slice is inside a.slice)"]),
+    dict(name="e_confine_no_reserve", fx="one-node", files={"p.conf": "host {\n  confine host;\n}\n"}, rc=2,
+         err=["p.conf:2:3: error: 'confine host' needs 'reserve cpus LIST': the host is confined to the reserved CPUs"]),
     dict(name="e_dup_stmt", fx="one-node", files={"p.conf": "guest a {\n vcpus 1;\n vcpus 2;\n}\n"}, rc=2,
          err=["p.conf:3:2: error: duplicate 'vcpus' (first given at p.conf:2:2)"]),
 ]
@@ -342,6 +358,27 @@ def plan_cases(cli, fixdir):
                                                       "expected ops", "actual ops"))
         if not any("interleave" in (o.get("note") or "") for o in ops):
             fails.append("plan: no op notes that interleave needs exec")
+        # systemd: the scope is started over D-Bus with its envelope; cgplace
+        # writes only below it (nothing at the root or in the slice)
+        write_files(d, {"s.conf": "host { backend systemd; slice \"vm-numa.slice\"; }\n"
+                                  "guest g { vcpus 1; cpus 1-2; memory 1G nodes 0; }\n"})
+        r = cli.run("--json", "plan", "s.conf", sysroot=os.path.join(fixdir, "one-node"), cwd=d, timeout=20)
+        if r.rc != 0:
+            return fails + ["plan (systemd): exit %s: %s" % (r.rc, r.err)]
+        ops = json.loads(r.out)["ops"]
+        seq = [(o["op"], o.get("call") or o["path"], o.get("unit") or o.get("file"), o.get("value")) for o in ops]
+        S = "vm.slice/vm-numa.slice/cgplace-g.scope"
+        exp = [("dbus", "StartTransientUnit", "cgplace-g.scope",
+                "PIDs=PID Slice=vm-numa.slice Delegate=yes AllowedCPUs=1-2 AllowedMemoryNodes=0"),
+               M(S + "/g"), W(S, "cgroup.subtree_control", "+cpuset"),
+               M(S + "/g/emulator"), W(S + "/g/emulator", "cgroup.type", "threaded"),
+               M(S + "/g/vcpu0"), W(S + "/g/vcpu0", "cgroup.type", "threaded"),
+               W(S + "/g", "cgroup.subtree_control", "+cpuset"),
+               W(S + "/g/emulator", "cpuset.cpus", "1-2"), W(S + "/g/emulator", "cpuset.mems", "0"),
+               W(S + "/g/vcpu0", "cpuset.cpus", "1-2"), W(S + "/g/vcpu0", "cpuset.mems", "0")]
+        if seq != exp:
+            fails.append("plan (systemd) ops differ:\n" + H.diff([repr(x) for x in exp], [repr(x) for x in seq],
+                                                                "expected ops", "actual ops"))
     return fails
 
 

@@ -20,11 +20,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 static int report_fd = -1;
+static bool child_unix;   /* the child's filter lets unix sockets through */
 
 /* In the child: record a failed expectation (write(2) stays allowed). */
 static void fail(const char *fmt, ...)
@@ -109,7 +111,7 @@ static void in_child(bool no_sandbox, void (*body)(void), int want_status)
     if (pid == 0) {
         close(p[0]);
         report_fd = p[1];
-        struct cli cli = { .no_sandbox = no_sandbox, .cmd = "test" };
+        struct cli cli = { .no_sandbox = no_sandbox, .sandbox_unix = child_unix, .cmd = "test" };
         int rc = cli_sandbox(&cli, "test");
         if (rc != 0) {
             fail("cli_sandbox returned %d", rc);
@@ -189,6 +191,37 @@ static void body_sockets_unsandboxed(void)
         fail("socket(AF_UNIX) without the sandbox: %s", strerror(errno));
     else
         close(fd);
+}
+
+/* systemd's bus, libvirtd: a unix socket and its calls; no other family,
+ * and still no process, no exec */
+static void body_unix_client(void)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        fail("socket(AF_UNIX) with unix sockets allowed: %s", strerror(errno));
+    } else {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = "/nonexistent/cgp-test.sock" };
+        errno = 0;
+        if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 || errno == EPERM)
+            fail("connect to a missing socket: want ENOENT, got %s", strerror(errno));
+        int one = 1;
+        EXPECT_OK(setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one));
+        EXPECT_OK(geteuid());
+        close(fd);
+    }
+    EXPECT_EPERM(socket(AF_INET, SOCK_STREAM, 0));
+    EXPECT_EPERM(socket(AF_INET6, SOCK_DGRAM, 0));
+    EXPECT_EPERM(socket(AF_NETLINK, SOCK_RAW, 0));
+    EXPECT_EPERM(fork());
+    EXPECT_EPERM(execve(sh_argv[0], sh_argv, NULL));
+}
+
+Test(sandbox, unix_client_allows_unix_sockets_only)
+{
+    child_unix = true;
+    in_child(false, body_unix_client, 0);
+    child_unix = false;
 }
 
 Test(sandbox, no_sandbox_socket_succeeds)

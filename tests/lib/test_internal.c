@@ -1,9 +1,8 @@
-/* Internal helpers (lib/internal.h, topology/topology.h): file reading with
- * sysfs quirks, integer parsing, /proc/meminfo. */
+/* Internal helpers of lib/ (lib/internal.h): file reading with sysfs quirks,
+ * integer parsing, the context's error and directory opening. */
 #include "unit_helpers.h"
 
 #include "internal.h"
-#include "topology.h"
 
 #include <stdint.h>
 
@@ -142,25 +141,6 @@ Test(io, parse_integers)
     cr_expect_eq(cgp_parse_u64("18446744073709551616", &u), -ERANGE);
     cr_expect_eq(cgp_parse_u64("4k", &u), -EINVAL);
     cr_expect_eq(u, 9u);
-}
-
-Test(io, proc_meminfo)
-{
-    cgp_ctx *ctx = NULL;
-    cr_assert_eq(cgp_ctx_new(tree_root, NULL, &ctx), 0);
-    uint64_t tot = 1, fr = 1;
-    cr_expect_eq(cgp_proc_meminfo(ctx, &tot, &fr), -ENOENT);
-    tree_write("MemTotal:       32768000 kB\nMemFree:         1000 kB\nMemAvailable:   2000 kB\n"
-               "Buffers:             0 kB\n",
-               "proc/meminfo");
-    cr_expect_eq(cgp_proc_meminfo(ctx, &tot, &fr), 0);
-    cr_expect_eq(tot, 32768000u);
-    cr_expect_eq(fr, 1000u);
-    tree_write("Buffers: 0 kB\n", "proc/meminfo");
-    tot = fr = 5;
-    cr_expect_eq(cgp_proc_meminfo(ctx, &tot, &fr), -EIO, "no MemTotal");
-    cr_expect_eq(tot, 5u);
-    cgp_ctx_free(ctx);
 }
 
 Test(io, ctx_error_and_open_dir)
