@@ -42,7 +42,7 @@ struct cgp_guest {
     const char *pidfile;       /* -pidfile; NULL */
     const char *qmp;           /* QMP unix socket path (-qmp unix:PATH or -chardev+-mon mode=control); NULL */
     const char *cgroup;        /* cgroup v2 path of the process ("/cgplace/web1"), from /proc/PID/cgroup "0::" */
-    bool foreign;              /* under machine.slice or machine/: libvirt/machined owns it, never moved */
+    bool foreign;              /* under machine.slice or machine/: libvirt owns it (placed through its API) */
     enum cgp_thread_source thread_source;
     size_t n_threads;
     const struct cgp_guest_thread *threads;   /* ascending tid */
