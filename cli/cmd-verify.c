@@ -114,8 +114,6 @@ static void guest_head_text(const struct cgp_verify_guest *g, const struct cgp_e
         printf(" (pid %d%s)", g->proc->pid, eg->owner == CGP_OWNER_LIBVIRT ? ", placed through libvirt" : "");
     if (!g->proc)
         printf(": not running\n");
-    else if (g->foreign)
-        printf(": managed by libvirt/machined, not checked\n");
     else if (eg->state == CGP_GUEST_INVALID || eg->state == CGP_GUEST_FAILED || eg->state == CGP_GUEST_VANISHED)
         printf(": %s%s%s\n", cgp_guest_state_name(eg->state), eg->detail ? ": " : "", eg->detail ? eg->detail : "");
     else

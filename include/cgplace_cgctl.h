@@ -200,9 +200,9 @@ struct cgp_verify_cgroup {
 struct cgp_verify_guest {
     const char *name;
     const struct cgp_guest *proc;  /* NULL: not running */
-    bool foreign;
+    bool foreign;                  /* state CGP_GUEST_FOREIGN: no longer (libvirt's guests are audited) */
     bool drift;
-    size_t n_cgroups;
+    size_t n_cgroups;              /* 0 for libvirt's guests: their cgroups are libvirt's */
     const struct cgp_verify_cgroup *cgroups;
     size_t n_threads;
     const struct cgp_verify_thread *threads;

@@ -268,6 +268,14 @@ CASES = [
               "('-' nests slices: a-b.slice is inside a.slice)"]),
     dict(name="e_confine_no_reserve", fx="one-node", files={"p.conf": "host {\n  confine host;\n}\n"}, rc=2,
          err=["p.conf:2:3: error: 'confine host' needs 'reserve cpus LIST': the host is confined to the reserved CPUs"]),
+    # how libvirt's guests are placed
+    dict(name="s_libvirt_persist", fx="one-node",
+         files={"p.conf": "host { libvirt persist; }\nguest a { vcpus 1; cpus 0; }\n"}, rc=0,
+         guests=[{"name": "a", "cpus": "0"}]),
+    dict(name="e_libvirt_word", fx="one-node", files={"p.conf": "host { libvirt config; }\n"}, rc=2,
+         err=["p.conf:1:16: error: expected 'live' or 'persist' after 'libvirt', got 'config'"]),
+    dict(name="e_libvirt_twice", fx="one-node", files={"p.conf": "host {\n libvirt live;\n libvirt persist;\n}\n"},
+         rc=2, err=["p.conf:3:2: error: duplicate 'libvirt' (first given at p.conf:2:2)"]),
     dict(name="e_dup_stmt", fx="one-node", files={"p.conf": "guest a {\n vcpus 1;\n vcpus 2;\n}\n"}, rc=2,
          err=["p.conf:3:2: error: duplicate 'vcpus' (first given at p.conf:2:2)"]),
 ]
