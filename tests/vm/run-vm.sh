@@ -199,9 +199,11 @@ q() { printf '%q' "$1"; }
     for a in "$@"; do printf ' %q' "$a"; done
     echo
 } > "$RES/.job.sh"
-boot_append=
+boot_append= LVCAPS=
 if [ "$VM_BOOT" = systemd ]; then
-    "$VMDIR/systemd-root.sh" "$RES/.sdroot" || die "cannot prepare the systemd overlay tree"
+    LVCAPS=$CACHE/libvirt-qemu-caps
+    [ "${CGPLACE_VM_LIBVIRT_CAPS:-1}" = 1 ] || LVCAPS=
+    "$VMDIR/systemd-root.sh" "$RES/.sdroot" ${LVCAPS:+"$LVCAPS"} || die "cannot prepare the systemd overlay tree"
     boot_append="cgp_boot=systemd"
 fi
 
@@ -238,6 +240,12 @@ t1=$(date +%s.%N)
 secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')
 
 [ -f "$RES/.output" ] && cat "$RES/.output"
+# libvirt's QEMU capabilities, probed in this boot: for the next one
+if [ "$VM_BOOT" = systemd ] && [ -n "$LVCAPS" ] && ls "$RES"/.libvirt-caps/*.xml > /dev/null 2>&1; then
+    mkdir -p "$LVCAPS" && for f in "$RES"/.libvirt-caps/*.xml; do
+        cp "$f" "$LVCAPS/.${f##*/}.tmp" && mv "$LVCAPS/.${f##*/}.tmp" "$LVCAPS/${f##*/}"
+    done
+fi
 if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
     echo "$ME: error: VM '$VM_NAME' timed out after ${TIMEOUT}s (CGPLACE_VM_TIMEOUT); console tail:" >&2
     tail -n 30 "$CONSOLE" | sed 's/^/  | /' >&2

@@ -1,9 +1,11 @@
 #!/bin/bash
-# systemd-root.sh DIR - host side of `run-vm.sh --systemd`.
+# systemd-root.sh DIR [CAPS_DIR] - host side of `run-vm.sh --systemd`.
 #
 # Writes into DIR (in the result share) the tree the VM's /init copies over the
 # tmpfs overlay of the host root before it switches to /lib/systemd/systemd:
 #   etc/systemd/system/cgp-vm-test.service  the job (.job.sh) as a unit; powers off after
+#   usr/local/libexec/cgp-vm-test           what it runs: the job, its output and status
+#                                           into the result share
 #   etc/systemd/system/cgp-vm-test.target   wants basic.target and the test unit only
 #   etc/systemd/system/default.target       -> cgp-vm-test.target (systemd.unit= on the
 #                                           kernel command line was not honoured here)
@@ -11,10 +13,15 @@
 #   etc/fstab, etc/crypttab                 empty: no mount or swap unit for the host's disks
 #   etc/machine-id                          only if the host has none (else: first boot,
 #                                           preset-all)
+#   var/cache/libvirt/qemu/capabilities/    libvirt's QEMU capabilities from CAPS_DIR (the
+#                                           run-vm.sh cache), if any: probing them costs
+#                                           8-10 s under TCG; libvirt re-probes on its own
+#                                           when they no longer match the binaries or kernel
 # Everything is decided here, on the host, from the host's unit files: the VM
 # boots the same files over 9p.
 set -eu
 D=$1
+CAPS=${2:-}
 U=$D/etc/systemd/system
 mkdir -p "$U" "$D/etc"
 
@@ -31,7 +38,7 @@ FailureAction=poweroff-immediate
 # exec, not oneshot: the boot transaction ends when the test starts, so that
 # `systemctl is-system-running` says running (or degraded) while it runs
 Type=exec
-ExecStart=/bin/sh -c '/bin/sh /run/vm-results/.job.sh > /run/vm-results/.output 2>&1; echo $$? > /run/vm-results/.status.tmp; mv /run/vm-results/.status.tmp /run/vm-results/.status; sync'
+ExecStart=/usr/local/libexec/cgp-vm-test
 StandardInput=null
 StandardOutput=journal+console
 StandardError=journal+console
@@ -47,6 +54,26 @@ Wants=cgp-vm-test.service
 AllowIsolate=yes
 EOF
 ln -sfn cgp-vm-test.target "$U/default.target"
+
+mkdir -p "$D/usr/local/libexec"
+cat > "$D/usr/local/libexec/cgp-vm-test" <<'EOF'
+#!/bin/sh
+# written by tests/vm/systemd-root.sh: runs the job of run-vm.sh, keeps libvirt's QEMU
+# capabilities for the next boot (run-vm.sh caches them), exit status last
+R=/run/vm-results
+/bin/sh $R/.job.sh > $R/.output 2>&1
+echo $? > $R/.status.tmp
+if ls /var/cache/libvirt/qemu/capabilities/*.xml > /dev/null 2>&1; then
+    mkdir -p $R/.libvirt-caps && cp /var/cache/libvirt/qemu/capabilities/*.xml $R/.libvirt-caps/
+fi
+mv $R/.status.tmp $R/.status
+sync
+EOF
+chmod 755 "$D/usr/local/libexec/cgp-vm-test"
+if [ -n "$CAPS" ] && ls "$CAPS"/*.xml > /dev/null 2>&1; then
+    mkdir -p "$D/var/cache/libvirt/qemu/capabilities"
+    cp "$CAPS"/*.xml "$D/var/cache/libvirt/qemu/capabilities/"
+fi
 
 # --- masks -----------------------------------------------------------------------------
 # Only basic.target (sysinit, sockets, timers, paths, slices) and the test are pulled
@@ -92,6 +119,19 @@ mask systemd-modules-load.service ldconfig.service systemd-hwdb-update.service \
      rsyslog.service ssh.service ssh.socket unattended-upgrades.service \
      libvirt-guests.service docker.service docker.socket containerd.service \
      postgresql.service e2scrub_reap.service
+# 4. early-boot units that cost a fork+exec each under TCG and give the tests nothing:
+#    module loading (the VM has no /lib/modules for its kernel), users that the host's
+#    /etc/passwd already has, utmp, the random seed, the journal flush (the journal is
+#    volatile, see below), debugfs/tracefs/hugetlbfs/mqueue/fuse/configfs/binfmt mounts
+mask modprobe@.service kmod-static-nodes.service systemd-sysusers.service \
+     systemd-update-utmp.service systemd-random-seed.service systemd-journal-flush.service \
+     sys-kernel-debug.mount sys-kernel-tracing.mount dev-hugepages.mount dev-mqueue.mount \
+     sys-fs-fuse-connections.mount sys-kernel-config.mount \
+     proc-sys-fs-binfmt_misc.automount systemd-binfmt.service
+
+# the journal in /run only: nothing to flush to /var/log
+mkdir -p "$D/etc/systemd/journald.conf.d"
+printf '[Journal]\nStorage=volatile\n' > "$D/etc/systemd/journald.conf.d/cgp-vm.conf"
 
 # --- files ------------------------------------------------------------------------------
 echo "# cgplace test VM: no file system of the host's fstab" > "$D/etc/fstab"
