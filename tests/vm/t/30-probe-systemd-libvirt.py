@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import time
+import xml.etree.ElementTree as ET
 import vmtest as T
 import vmlibvirt as L
 
@@ -20,6 +21,7 @@ def sh(*cmd, timeout=60):
 
 
 # --- systemd -----------------------------------------------------------------------------
+T.log("  uptime at the start of the probe: %s s" % (T.read("/proc/uptime") or "?").split()[0])
 comm = T.read("/proc/1/comm")
 T.log("  PID 1: %s (%s)" % (comm, os.path.realpath("/proc/1/exe")))
 T.eq(comm, "systemd", "PID 1 is systemd")
@@ -85,6 +87,9 @@ T.check(cg and cg.startswith("/machine.slice/machine-qemu\\x2d") and ".scope/lib
         "QEMU is in machine.slice/machine-qemu\\x2d...scope/libvirt/ (%s)" % cg)
 vcpus = d.vcpu_tids()
 T.log("  vCPU threads (libvirt/vcpuN/cgroup.threads): %s" % vcpus)
+mi = dict((l.split(":")[0], int(l.split()[1]) // 1024) for l in open("/proc/meminfo"))
+T.log("  memory with the guest up: MemTotal %d MiB, MemAvailable %d MiB, QEMU RSS %s"
+      % (mi["MemTotal"], mi["MemAvailable"], T.task_status(d.pid).get("VmRSS")))
 T.check(sorted(vcpus) == [0, 1] and all(vcpus.values()), "one libvirt/vcpuN cgroup with threads per vCPU")
 
 cpu = 1
@@ -98,6 +103,13 @@ memonly = [n for n in T.nodes_online() if T.node_kind(n) == "memory-only"]
 T.log("  memory-only nodes: %s" % memonly)
 if T.check(memonly, "the topology has a memory-only node"):
     n = memonly[0]
+    # libvirt's own view of that node: a cell with memory and no CPU
+    caps = ET.fromstring(L.virsh("capabilities").stdout or "<x/>")
+    cell = caps.find(".//topology/cells/cell[@id='%d']" % n)
+    mem = int(cell.findtext("memory", "0")) if cell is not None else 0
+    ncpus = cell.find("cpus").get("num") if cell is not None and cell.find("cpus") is not None else None
+    T.log("  virsh capabilities, cell %d: memory %d KiB, cpus num=%s" % (n, mem, ncpus))
+    T.check(mem > 0 and ncpus == "0", "libvirt reports node %d as a cell with memory and no CPU" % n)
     r = L.virsh("numatune", d.name, "--live", "--nodeset", n)
     T.check(r.returncode == 0, "virsh numatune %s --live --nodeset %d (memory-only): rc %d %s"
             % (d.name, n, r.returncode, r.stderr.strip()))
