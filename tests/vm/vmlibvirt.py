@@ -19,8 +19,10 @@ Shell tests:
     python3 tests/vm/vmlibvirt.py destroy NAME
 
 All timings (seconds) are kept in `timings` ({"libvirtd": s, "define NAME": s, ...}).
-Under TCG inside TCG, expect libvirtd 3-4 s, the first define 8-11 s (libvirt probes
-QEMU's capabilities), start 5-13 s, destroy about 1 s.
+Under TCG inside TCG (2-core host, load 3-5): libvirtd 4-8 s until it answers (15-20 s
+when libvirt has to probe QEMU's capabilities, which run-vm.sh caches across boots), define
+0.5-2 s, start 6-12 s, destroy 2-4 s, sometimes 14 s: libvirt sends SIGTERM and SIGKILLs
+a QEMU still alive after 10 s; log_tail() shows when QEMU got the signal.
 """
 import atexit
 import os
@@ -138,6 +140,14 @@ class Domain:
                 with open("%s/%s/cgroup.threads" % (base, e)) as f:
                     out[int(m.group(1))] = [int(x) for x in f.read().split()]
         return out
+
+    def log_tail(self, n=5):
+        """The last n lines of libvirt's log of this guest's QEMU (its stderr, timestamped)."""
+        try:
+            with open("/var/log/libvirt/qemu/%s.log" % self.name) as f:
+                return "".join(f.readlines()[-n:])
+        except OSError as e:
+            return str(e)
 
     def destroy(self):
         """virsh destroy + undefine; returns None or an error message."""
