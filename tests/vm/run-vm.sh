@@ -13,12 +13,14 @@
 #                  or $CGPLACE_PROJECT), CGPLACE = $CGPLACE_BIN or PROJECT/$B/cgplace,
 #                  RESULTS = a writable directory shared with the host,
 #                  VM_TOPO = the topology's name, VM_EXPECT_* from the topology file,
+#                  VM_BOOT = initramfs or systemd,
 #                  /tmp and /run are tmpfs.
 # Environment:     CGPLACE_VM_CACHE (default ~/.cache/cgplace-vm), CGPLACE_VM_TIMEOUT
 #                  (seconds, default 180), CGPLACE_VM_KEEP=1 keeps the result dir,
 #                  CGPLACE_VM_RESULTS=DIR uses DIR as the result share (kept),
 #                  CGPLACE_VM_ACCEL (default tcg,thread=single; e.g. tcg or kvm),
-#                  CGPLACE_VM_VERBOSE=1 streams the serial console, B (build dir, default build).
+#                  CGPLACE_VM_VERBOSE=1 streams the serial console, B (build dir, default build),
+#                  CGPLACE_VM_LIBVIRT_CAPS=0: no cached libvirt QEMU capabilities (--systemd).
 # Exit status:     the test's, or 124 on timeout, 125 if the VM could not run the test.
 set -u
 ME=run-vm
@@ -168,7 +170,7 @@ exec 9>&-
 # --- the job ---------------------------------------------------------------------
 if [ -n "${CGPLACE_VM_RESULTS:-}" ]; then
     RES=$CGPLACE_VM_RESULTS; mkdir -p "$RES" || die "cannot create $RES"
-    rm -rf "$RES/.job.sh" "$RES/.output" "$RES/.status" "$RES/.console" "$RES/.sdroot"
+    rm -rf "$RES/.job.sh" "$RES/.output" "$RES/.status" "$RES/.console" "$RES/.sdroot" "$RES/.libvirt-caps"
     KEEP=1
 else
     RES=$(mktemp -d "${TMPDIR:-/tmp}/cgplace-vm.XXXXXX") || die "mktemp"
