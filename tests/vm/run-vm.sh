@@ -197,7 +197,10 @@ q() { printf '%q' "$1"; }
         /tmp/*|/run/*) cp -p "$SCRIPT" "$RES/.script"; SCRIPT=$RES/.script; GSCRIPT=/run/vm-results/.script ;;
         *) GSCRIPT=$SCRIPT ;;
     esac
-    if [ -x "$SCRIPT" ]; then printf 'exec %q' "$GSCRIPT"; else printf 'exec /bin/sh %q' "$GSCRIPT"; fi
+    if [ -x "$SCRIPT" ]; then printf 'exec %q' "$GSCRIPT"
+    elif [ "${SCRIPT%.py}" != "$SCRIPT" ]; then   # python3, with vmtest and vmlibvirt at hand
+        printf 'export PYTHONPATH=%q PYTHONDONTWRITEBYTECODE=1\nexec python3 %q' "$VMDIR" "$GSCRIPT"
+    else printf 'exec /bin/sh %q' "$GSCRIPT"; fi
     for a in "$@"; do printf ' %q' "$a"; done
     echo
 } > "$RES/.job.sh"

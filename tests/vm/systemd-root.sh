@@ -6,7 +6,8 @@
 #   etc/systemd/system/cgp-vm-test.service  the job (.job.sh) as a unit; powers off after
 #   usr/local/libexec/cgp-vm-test           what it runs: the job, its output and status
 #                                           into the result share
-#   etc/systemd/system/cgp-vm-test.target   wants basic.target and the test unit only
+#   etc/systemd/system/cgp-vm-test.target   wants basic.target, logind, machined and the
+#                                           test unit only
 #   etc/systemd/system/default.target       -> cgp-vm-test.target (systemd.unit= on the
 #                                           kernel command line was not honoured here)
 #   etc/systemd/system/UNIT -> /dev/null    masks: the host's own services (see below)
@@ -29,7 +30,7 @@ cat > "$U/cgp-vm-test.service" <<'EOF'
 # written by tests/vm/systemd-root.sh
 [Unit]
 Description=cgplace VM test (run-vm.sh --systemd)
-After=basic.target dbus.socket
+After=basic.target dbus.socket systemd-logind.service systemd-machined.service
 # the result share is cache=none: the host has everything once the job wrote it
 SuccessAction=poweroff-immediate
 FailureAction=poweroff-immediate
@@ -51,6 +52,9 @@ Description=cgplace VM test target
 Requires=basic.target
 After=basic.target
 Wants=cgp-vm-test.service
+# up before the test, as on a booted host: dbus, logind with user.slice, machined with
+# machine.slice (systemd's own units are what a backend confines)
+Wants=systemd-logind.service systemd-machined.service
 AllowIsolate=yes
 EOF
 ln -sfn cgp-vm-test.target "$U/default.target"

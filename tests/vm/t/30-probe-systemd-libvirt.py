@@ -36,6 +36,11 @@ T.check(not unexpected, "no unexpected failed unit: %s" % " ".join(unexpected))
 for u in unexpected:
     T.log("    " + sh("systemctl", "status", "--no-pager", "-n", "5", u).stdout.replace("\n", "\n    "))
 
+units = ["dbus.service", "systemd-logind.service", "systemd-machined.service", "user.slice", "machine.slice"]
+states = sh("systemctl", "is-active", *units).stdout.split()
+T.log("  up before the test: %s" % ", ".join("%s %s" % us for us in zip(units, states)))
+T.check(states == ["active"] * len(units), "dbus, logind, machined, user.slice, machine.slice are active: %s" % states)
+
 r = sh("busctl", "--system", "call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
        "org.freedesktop.DBus.Properties", "Get", "ss", "org.freedesktop.systemd1.Manager", "Version")
 T.log("  system bus: systemd1 Manager.Version = %s" % r.stdout.strip())
