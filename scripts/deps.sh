@@ -7,13 +7,18 @@ what=${1:-all}
 build="gcc libc6-dev make pkg-config libxml2-dev libxml2-utils libjson-c-dev libseccomp-dev libnuma-dev libsystemd-dev"
 check="python3 libcriterion-dev clang libclang-rt-14-dev hwloc libvirt0 util-linux bzip2 gzip xz-utils strace"
 vm="qemu-system-x86 busybox-static cpio numactl cgroup-tools apt dpkg kmod"
+# the VM test bed's systemd mode (tests/vm/run-vm.sh --systemd): systemd as PID 1
+# with dbus, logind, machined and libvirtd running nested TCG domains.  All of it
+# runs only inside the VM (it boots the host's root over 9p); the host's own
+# services are not started, see policy-rc.d below.
+vmsd="systemd systemd-container dbus libvirt-daemon-system libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients dmidecode"
 bench="strace valgrind time hwloc util-linux"
 case "$what" in
     build) pkgs="$build" ;;
-    check) pkgs="$build $check $vm" ;;
-    vm) pkgs="$build $vm" ;;
+    check) pkgs="$build $check $vm $vmsd" ;;
+    vm) pkgs="$build $vm $vmsd" ;;
     bench) pkgs="$build $check $vm $bench" ;;
-    all) pkgs="$build $check $vm $bench" ;;
+    all) pkgs="$build $check $vm $vmsd $bench" ;;
     *) echo "usage: $0 [build|check|vm|bench|all]" >&2; exit 2 ;;
 esac
 missing=""
@@ -26,5 +31,17 @@ if [ "$(id -u)" -ne 0 ]; then
         echo "deps: missing packages:$missing (run as root to install)" >&2; exit 1; fi
 else SUDO=""; fi
 echo "deps: installing$missing" >&2
+# No package may start a service on this host (libvirtd, virtlogd, dbus ...: they
+# are for the test VMs): a policy-rc.d that says 101 ("action forbidden") for the
+# duration of the install, honoured by invoke-rc.d and deb-systemd-invoke.  One
+# that is already there is left alone; the one written here is removed after.
+POLICY=/usr/sbin/policy-rc.d
+if [ ! -e "$POLICY" ]; then
+    printf '#!/bin/sh\n# written by cgplace scripts/deps.sh for the duration of an install\nexit 101\n' \
+        | $SUDO tee "$POLICY" >/dev/null
+    $SUDO chmod 755 "$POLICY"
+    trap '$SUDO rm -f "$POLICY"' EXIT
+    trap 'exit 130' INT TERM
+fi
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >&2

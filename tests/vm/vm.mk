@@ -1,7 +1,7 @@
 # tests/vm/vm.mk - real-kernel VM tests (QEMU/TCG, cgroup v2, NUMA topologies).
 # Included by the top Makefile.  See tests/vm/README.md.
 #   make check-vm                  boot every topology, run its tests, write $(B)/results/vm
-#   make check-vm VM_TOPOS=asym    only some topologies
+#   make check-vm VM_TOPOS=asym    only some topologies (asym-systemd: the systemd mode, libvirt)
 #   CGPLACE_SKIP_VM=1 make check   skip (loudly; counted as skipped)
 B ?= build
 CHECK_LAYERS += vm
