@@ -321,7 +321,9 @@ static int stop_scope(struct cgctl_backend *be, const char *path, const char *va
     if (sscanf(value, "%d %4095s", &pid, old) < 1)
         return -EINVAL;
     const char *back = old[0] == '/' ? old + 1 : old;
-    int r = cgctl_backend_cgroupfs.act(be, CGCTL_MOVE_PROCESS, back, value, true);
+    char pids[16];
+    snprintf(pids, sizeof pids, "%d", pid);
+    int r = cgctl_backend_cgroupfs.act(be, CGCTL_MOVE_PROCESS, back, pids, true);
     if (r < 0 && r != -ESRCH)
         return r;
     char *procs CGP_AUTOFREE = NULL;

@@ -352,6 +352,13 @@ static int before(void *ud, enum cgctl_io io, const char *path, const char *file
         if (*path && populated_direct(f, path) && !has_threaded_child(f, path))
             return -EBUSY;
     }
+    if (!strcmp(file, "cgroup.procs") || !strcmp(file, "cgroup.threads")) {
+        /* the kernel takes one decimal id */
+        char *end;
+        long id = strtol(value, &end, 10);
+        if (end == value || *end || id <= 0)
+            return -EINVAL;
+    }
     if (!strcmp(file, "cgroup.procs")) {
         char *ty = fake_read(f, path, "cgroup.type");
         bool thr = !strcmp(ty, "threaded");

@@ -16,5 +16,7 @@ $(B)/vm/vmhelper: tests/vm/helpers/vmhelper.c
 .PHONY: check-vm vm-helpers
 vm-helpers: $(VM_HELPERS)
 
+# the test build (CGP_TESTING=1: fault points) for the rollback checks of the backends
 check-vm: all $(VM_HELPERS)
-	@tests/vm/check.sh $(B) $(VM_TOPOS)
+	@$(MAKE) --no-print-directory B=$(B)/test CGP_TESTING=1 all
+	@CGPLACE_TEST_FAULTBIN=$(abspath $(B))/test/cgplace tests/vm/check.sh $(B) $(VM_TOPOS)
