@@ -281,11 +281,12 @@ static char *list_or(const cgp_bitmap *b, const char *dflt)
     return b ? cgp_bitmap_format(b) : strdup(dflt);
 }
 
+/* dflt: what an unset item means live; dconf: in the definition (NULL: the same). */
 static int plan_set(struct lvp *p, enum cgctl_act act, const char *item, const cgp_bitmap *want,
-                    const cgp_bitmap *live, const cgp_bitmap *conf, const char *dflt)
+                    const cgp_bitmap *live, const cgp_bitmap *conf, const char *dflt, const char *dconf)
 {
     char *w CGP_AUTOFREE = list_or(want, dflt), *l CGP_AUTOFREE = list_or(live, dflt);
-    char *c CGP_AUTOFREE = p->persist ? list_or(conf, dflt) : NULL;
+    char *c CGP_AUTOFREE = p->persist ? list_or(conf, dconf ? dconf : dflt) : NULL;
     if (!w || !l || (p->persist && !c))
         return -ENOMEM;
     return plan_item(p, act, item, w, l, c);
@@ -305,9 +306,12 @@ static const char *mode_word(int m)
 }
 
 /* Memory: the mode, then the nodeset. A domain without a nodeset has the
- * nodes its threads have now: that is what a rollback restores. */
+ * nodes its threads have now: that is what a rollback restores. Its
+ * definition without one has every node with memory (no <numatune>: no
+ * restriction), so a nodeset set live only still differs from it, and a
+ * rollback writes that "every node" back. */
 static int plan_numa(struct lvp *p, const struct cgctl_vpins *live, const struct cgctl_vpins *conf,
-                     const char *now)
+                     const char *now, const char *allmem)
 {
     const struct cgp_guest_placement *gp = p->e->g[p->gi].gp;
     if (!gp->mems)
@@ -315,7 +319,8 @@ static int plan_numa(struct lvp *p, const struct cgctl_vpins *live, const struct
     const char *wm = cgp_mem_mode_name(gp->mode);
     int r = plan_item(p, CGCTL_LV_NUMA, "numatune mode", wm, mode_word(live->mode), conf ? mode_word(conf->mode) : NULL);
     return r < 0 ? r
-                 : plan_set(p, CGCTL_LV_NUMA, "numatune", gp->mems, live->nodeset, conf ? conf->nodeset : NULL, now);
+                 : plan_set(p, CGCTL_LV_NUMA, "numatune", gp->mems, live->nodeset, conf ? conf->nodeset : NULL, now,
+                            allmem);
 }
 
 static int plan_pins(struct lvp *p, const struct cgctl_vpins *live, const struct cgctl_vpins *conf, const char *all)
@@ -327,17 +332,17 @@ static int plan_pins(struct lvp *p, const struct cgctl_vpins *live, const struct
         const cgp_bitmap *w = v < gp->n_vcpus ? gp->vcpu[v].cpus : gp->emulator.cpus;
         const char *item = cgp_arena_printf(a, "vcpu %u", v);
         r = item ? plan_set(p, CGCTL_LV_VCPU, item, w, live->vcpu[v], conf && v < conf->n_vcpus ? conf->vcpu[v] : NULL,
-                            all)
+                            all, NULL)
                  : -ENOMEM;
     }
     if (r == 0)
         r = plan_set(p, CGCTL_LV_EMULATOR, "emulator", gp->emulator.cpus, live->emulator, conf ? conf->emulator : NULL,
-                     all);
+                     all, NULL);
     for (size_t k = 0; r == 0 && k < live->n_iothreads; k++) {
         unsigned id = live->iothread_id[k];
         const char *item = cgp_arena_printf(a, "iothread %u", id);
         r = item ? plan_set(p, CGCTL_LV_IOTHREAD, item, iothread_cpus(gp, id), live->iothread[k],
-                            iothread_of(conf, id), all)
+                            iothread_of(conf, id), all, NULL)
                  : -ENOMEM;
     }
     for (size_t k = 0; r == 0 && k < gp->n_iothreads; k++) {
@@ -384,9 +389,12 @@ static int plan_guest(cgp_enforce *e, size_t gi, struct lv_state *st)
     }
     const char *every = cgp_arena_printf(&e->arena, "0-%u", cgctl_virt_ncpus(st->v) - 1);
     char *now CGP_AUTOFREE = mems_now(e, proc);
-    r = every && now ? plan_pins(&p, &live, p.persist ? &conf : NULL, every) : -ENOMEM;
+    char *allmem CGP_AUTOFREE = NULL;
+    if (p.persist && cgp_read_one(e->ctx->root_fd, "sys/devices/system/node/has_memory", 4096, &allmem) < 0)
+        allmem = strdup(now ? now : "");
+    r = every && now && (!p.persist || allmem) ? plan_pins(&p, &live, p.persist ? &conf : NULL, every) : -ENOMEM;
     if (r == 0)
-        r = plan_numa(&p, &live, p.persist ? &conf : NULL, now);
+        r = plan_numa(&p, &live, p.persist ? &conf : NULL, now, allmem);
     cgctl_vpins_clear(&live);
     cgctl_vpins_clear(&conf);
     return r;
