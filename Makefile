@@ -50,7 +50,7 @@ LIBSO     := $(B)/libcgplace.so
 LIBA      := $(B)/libcgplace.a
 BIN       := $(B)/cgplace
 
-.PHONY: all check check-fast demo install uninstall clean deps
+.PHONY: all check check-fast demo demo-systemd install uninstall clean deps
 all: $(BIN) $(LIBSO)
 
 $(B)/obj/cli/%.o: cli/%.c
@@ -106,6 +106,12 @@ demo:
 	$(Q)scripts/deps.sh all
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh $(B)
+
+# the same host with systemd as PID 1 and libvirtd: a libvirt guest and a plain one side by side
+demo-systemd:
+	$(Q)scripts/deps.sh all
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)B=$(B) tests/vm/demo-systemd.sh
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(MANDIR)/man1 \
