@@ -445,7 +445,7 @@ def part2():
     pol, reset_pol = WORK + "/policy-libvirt.conf", WORK + "/policy-libvirt-reset.conf"
     for path, sp in ((pol, specs), (reset_pol, everything)):
         with open(path, "w") as f:
-            f.write(V.policy_text(sp, LV_VCPUS, "unmanaged warn;", memory="64M", mode="restrictive"))
+            f.write(V.policy_text(sp, LV_VCPUS, "unmanaged warn;", mode="restrictive"))
     loop = WORK + "/virsh-loop.sh"
     with open(loop, "w") as f:
         f.write("#!/bin/sh\n# the same placement, one virsh command at a time\nset -e\n"
