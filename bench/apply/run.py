@@ -24,7 +24,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lib"))
-from hostside import REPO, med, mn, n, ratio, s, splice  # noqa: E402
+from hostside import REPO, errors_section, med, mn, n, ratio, s, splice  # noqa: E402
 import hostside  # noqa: E402
 
 
@@ -282,12 +282,7 @@ def render(d, prof):
           "changed (not built yet)."
           % (ncg, nth, "%.0f ms" % (tr * us / 1000) if us else "n/a"))
         w("")
-    if d.get("errors"):
-        w("### Errors during the run")
-        w("")
-        for e in d["errors"][:10]:
-            w("* %s" % e.replace("|", "\\|"))
-        w("")
+    L += errors_section(d)
     return "\n".join(L)
 
 

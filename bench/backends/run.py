@@ -22,7 +22,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lib"))
-from hostside import REPO, boot, med, mn, n, s, splice  # noqa: E402
+from hostside import REPO, errors_section, boot, med, mn, n, s, splice  # noqa: E402
 
 
 def cpu_med(rows, key):
@@ -317,12 +317,7 @@ def render(d):
       "Needs what `make check-vm` needs for the systemd mode (`scripts/deps.sh vm`: QEMU, libvirt, "
       "systemd-container, dbus) and strace.")
     w("")
-    if d.get("errors"):
-        w("### Errors during the run")
-        w("")
-        for e in d["errors"][:10]:
-            w("* %s" % e.replace("|", "\\|"))
-        w("")
+    L += errors_section(d)
     return "\n".join(L)
 
 

@@ -59,6 +59,13 @@ def ratio(a, b):
     return "%.1f×" % (a / b) if a and b else "n/a"
 
 
+def errors_section(d):
+    """The lines of an "Errors during the run" subsection (none when the run had no error)."""
+    if not d.get("errors"):
+        return []
+    return ["### Errors during the run", ""] + ["* %s" % e.replace("|", "\\|") for e in d["errors"][:10]] + [""]
+
+
 def splice(path, name, text):
     """Rewrite the text between <!-- BEGIN NAME --> and <!-- END NAME --> of path (the pair
     is added at the end of the file if absent); nothing else in the file is touched."""
