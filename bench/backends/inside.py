@@ -101,7 +101,9 @@ TCK = os.sysconf("SC_CLK_TCK")
 def cpu_now(pids):
     """CPU seconds (user + system) of each daemon, and of this script's waited-for children."""
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    res = {"command": ru.ru_utime + ru.ru_stime}
+    cpu = [int(x) for x in T.read("/proc/stat", "").splitlines()[0].split()[1:]]
+    # "vm": every vCPU's time out of idle and iowait, the kernel's workers included
+    res = {"command": ru.ru_utime + ru.ru_stime, "vm": (sum(cpu) - cpu[3] - cpu[4]) / TCK}
     for name, pid in pids.items():
         st = T.read("/proc/%d/stat" % pid, "")
         if st:
@@ -310,36 +312,61 @@ def bus_window(msgs):
 
 MARKERS = set()
 SYSBUS = "/run/dbus/system_bus_socket"
+LVSOCK = "/run/libvirt/libvirt-sock"
 
 
-def strace_bus(path):
-    """Calls on cgplace's system-bus socket, from strace -f -e trace=connect,close,sendmsg,recvmsg,
-    ppoll,poll,writev,readv -T: the socket is the fd connected to /run/dbus/system_bus_socket;
-    poll_wait_s is the time cgplace spent blocked in those polls (waiting for the bus)."""
-    fds = {}        # pid -> bus fd
-    c = {"connect": 0, "sendmsg": 0, "recvmsg": 0, "recvmsg_data": 0, "recvmsg_eagain": 0, "poll_waits": 0,
-         "writev": 0, "readv": 0, "poll_wait_s": 0.0}
+STRACE_SET = "trace=connect,close,sendmsg,recvmsg,sendto,recvfrom,read,write,readv,writev,ppoll,poll"
+
+
+def strace_sock(path, sock):
+    """Calls on the fd a command connected to the unix socket SOCK, from strace -f -T -e STRACE_SET
+    (the process's threads share the fd): messages out (sendmsg, write...), reads (with data /
+    EAGAIN), waits (ppoll/poll on it) and the time blocked in them (waiting for the daemon)."""
+    fd = None
+    c = {"connect": 0, "out": 0, "in": 0, "in_data": 0, "in_eagain": 0, "poll_waits": 0, "poll_wait_s": 0.0}
+    pending = set()   # threads whose poll on the socket strace shows as <unfinished ...>
     for line in open(path):
+        r = re.match(r"^(\d+)\s+<\.\.\. p?poll resumed>.*<([\d.]+)>\s*$", line)
+        if r and r.group(1) in pending:
+            pending.discard(r.group(1))
+            c["poll_wait_s"] += float(r.group(2))
+            continue
+        u = re.match(r"^(\d+)\s+p?poll\(.*<unfinished \.\.\.>", line)
+        if u and fd is not None and "fd=%s," % fd in line:
+            pending.add(u.group(1))
+            c["poll_waits"] += 1
+            continue
         m = re.match(r"^(\d+)\s+(\w+)\((\d+)?(.*)\)\s+=\s+(-?\d+)", line)
-        dur = re.search(r"<([\d.]+)>\s*$", line)
         if not m:
             continue
-        pid, call, fd, rest, ret = m.group(1), m.group(2), m.group(3), m.group(4), int(m.group(5))
-        if call == "connect" and SYSBUS in rest and ret == 0:
-            fds[pid] = fd
+        call, f, rest, ret = m.group(2), m.group(3), m.group(4), int(m.group(5))
+        dur = re.search(r"<([\d.]+)>\s*$", line)
+        if call == "connect" and '"%s"' % sock in rest and ret == 0:
+            fd = f
             c["connect"] += 1
-        elif call == "close" and fds.get(pid) == fd:
-            del fds[pid]
-        elif call in ("sendmsg", "writev", "readv") and fds.get(pid) == fd:
-            c[call] += 1
-        elif call == "recvmsg" and fds.get(pid) == fd:
-            c["recvmsg"] += 1
-            c["recvmsg_data" if ret > 0 else "recvmsg_eagain"] += 1
-        elif call in ("ppoll", "poll") and pid in fds and "fd=%s," % fds[pid] in line:
-            c["poll_waits"] += 1
-            c["poll_wait_s"] += float(dur.group(1)) if dur else 0.0
+        elif f is None or fd is None:
+            if call in ("ppoll", "poll") and fd is not None and "fd=%s," % fd in line:
+                c["poll_waits"] += 1
+                c["poll_wait_s"] += float(dur.group(1)) if dur else 0.0
+        elif f != fd:
+            continue
+        elif call == "close":
+            fd = None
+        elif call in ("sendmsg", "sendto", "write", "writev"):
+            c["out"] += 1
+        elif call in ("recvmsg", "recvfrom", "read", "readv"):
+            c["in"] += 1
+            c["in_data" if ret > 0 else "in_eagain"] += 1
     c["poll_wait_s"] = round(c["poll_wait_s"], 3)
     return c
+
+
+def traced(cmd, sock, tag):
+    """(seconds, CompletedProcess, strace_sock counts) of cmd under strace."""
+    st = WORK + "/strace-%s.txt" % tag
+    t = time.perf_counter()
+    p = sh("strace", "-f", "-T", "-o", st, "-e", STRACE_SET, *cmd, timeout=300)
+    return round(time.perf_counter() - t, 3), p, strace_sock(st, sock)
 
 
 def count_dbus():
@@ -350,18 +377,14 @@ def count_dbus():
     res = {}
     if mon.mark():
         for tag in ("first", "reapply"):
-            st = WORK + "/strace-%s.txt" % tag
-            t = time.perf_counter()
-            p = sh("strace", "-f", "-T", "-o", st, "-e", "trace=connect,close,sendmsg,recvmsg,ppoll,poll,writev,readv",
-                   CGPLACE, "--json", "apply", POLICY["systemd"], timeout=300)
+            dt, p, counts = traced([CGPLACE, "--json", "apply", POLICY["systemd"]], SYSBUS, tag)
             try:
                 j = json.loads(p.stdout)
             except ValueError:
                 j = {}
             if p.returncode != 0:
                 err("apply under strace and dbus-monitor (%s): exit %d: %s" % (tag, p.returncode, p.stderr[-400:]))
-            res[tag] = {"strace": strace_bus(st), "report_ops": op_kinds(j) if j else {},
-                        "seconds_traced": round(time.perf_counter() - t, 3),
+            res[tag] = {"strace": counts, "report_ops": op_kinds(j) if j else {}, "seconds_traced": dt,
                         "report_writes": j.get("writes")}
             mon.mark()
     mon.stop()
@@ -507,11 +530,6 @@ def part2():
     dt, j, _ = apply_json(pol, "libvirt first placement")
     lv["first_placement_seconds"] = round(dt, 3)
     check("libvirt first placement", specs)
-    floor = {"virsh_version": [], "cgplace_version": []}
-    for _ in range(3):
-        floor["virsh_version"].append(timed(["virsh", "-q", "-c", "qemu:///system", "version"])[0])
-        floor["cgplace_version"].append(timed([CGPLACE, "--version"])[0])
-    lv["floor"] = floor
     t1, durs = time.time(), []
     for rnd in range(LV_RUNS):
         if rnd and time.time() - t1 + max(durs) > LV_BUDGET:
@@ -525,6 +543,21 @@ def part2():
         log("part 2 round %d (%.0f s): %s" % (rnd, durs[-1], {k: round(v[-1], 3) for k, v in out["samples"].items()
                                                               if k.startswith("lv_")}))
         R.save()
+    floor = {"virsh_version": [], "cgplace_version": []}
+    for _ in range(3):
+        floor["virsh_version"].append(timed(["virsh", "-q", "-c", "qemu:///system", "version"])[0])
+        floor["cgplace_version"].append(timed([CGPLACE, "--version"])[0])
+    lv["floor"] = floor
+    # where cgplace's time goes: one more run (not timed) under strace, and one virsh command
+    reset("before strace")
+    dt, p, counts = traced([CGPLACE, "--json", "apply", pol], LVSOCK, "libvirt-cgplace")
+    lv["strace_cgplace"] = dict(counts, seconds_traced=dt, rc=p.returncode)
+    check("libvirt cgplace under strace", specs)
+    g = specs[0]
+    dt, p, counts = traced(["virsh", "-q", "-c", "qemu:///system", "vcpupin", g["name"], "0", fmt(H.ALL), "--live"],
+                           LVSOCK, "libvirt-virsh")
+    lv["strace_virsh"] = dict(counts, seconds_traced=dt, rc=p.returncode)
+    log("libvirt under strace: %s" % {k: lv[k] for k in ("strace_cgplace", "strace_virsh")})
     # the VM powers off after the test: no need to wait for libvirt to destroy the domains
     L._domains.clear()
 

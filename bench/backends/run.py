@@ -79,8 +79,12 @@ def render(d):
          vm.get("systemd", "?"), vm.get("system_state", "?"), lv.get("version", "not reached"), nodes,
          vm.get("uptime_at_start", 0), d.get("vm_seconds", 0)))
     w("* Times are wall time (`time.perf_counter()` around starting the command and waiting for it), "
-      "median with the minimum in brackets. CPU seconds come from `/proc/PID/stat` of the daemons and "
-      "`getrusage(RUSAGE_CHILDREN)` for the command, before and after each timed run.")
+      "median with the minimum in brackets. CPU seconds come from `/proc/PID/stat` of the daemons, "
+      "`getrusage(RUSAGE_CHILDREN)` for the command and `/proc/stat` for the whole VM (every vCPU's "
+      "non-idle time, the kernel's workers included), before and after each timed run. The VM runs "
+      "single-threaded TCG: its 6 vCPUs take turns on one host thread while the guest's clock is the "
+      "host's, so a task's CPU seconds inside the VM overstate its real cost when several vCPUs are "
+      "busy; compare them with each other, not with wall time.")
     w("")
     # ---------------------------------------------------------------- part 1
     w("### 1. `apply` of %d plain guests: systemd backend against cgroupfs" % G)
@@ -123,7 +127,7 @@ def render(d):
             "%.2f×" % (m_ / fs) if m_ and fs else "n/a", opsum(b)))
     w("")
     cpu = d.get("cpu", {})
-    who = [("command", "cgplace itself"), ("systemd", "systemd (PID 1)"), ("dbus-daemon", "dbus-daemon"),
+    who = [("vm", "whole VM"), ("command", "cgplace itself"), ("systemd", "systemd (PID 1)"), ("dbus-daemon", "dbus-daemon"),
            ("systemd-machine", "machined"), ("systemd-logind", "logind"), ("systemd-journal", "journald")]
     w("CPU seconds during the first apply (median over the runs):")
     w("")
@@ -146,7 +150,7 @@ def render(d):
       "and after each apply. cgplace's connection is the sender of `StartTransientUnit` (clients: %s). "
       "A round trip is a method call of cgplace answered by a reply or error addressed to it."
       % (", ".join(mon.get("clients", [])) or "none"))
-    w("* **`strace -f -T -e trace=connect,close,sendmsg,recvmsg,ppoll,poll,writev,readv`** on cgplace: "
+    w("* **`strace -f -T -e trace=connect,close,sendmsg,recvmsg,read,write,...,ppoll,poll`** on cgplace: "
       "the calls on the file descriptor it connected to `/run/dbus/system_bus_socket`, and the time it "
       "spent blocked in `ppoll` on it.")
     w("* cgplace's own report: the ops of kind `dbus` in `apply --json`.")
@@ -169,10 +173,9 @@ def render(d):
           % (mon.get("total_messages", 0), mon.get("total_messages", 0) / G))
         if st:
             w("| strace: `sendmsg` on the bus socket (messages out, with the auth line) | %d | %.2f |"
-              % (st.get("sendmsg", 0), st.get("sendmsg", 0) / G))
+              % (st.get("out", 0), st.get("out", 0) / G))
             w("| strace: `recvmsg` on it (with data / `EAGAIN`) | %d (%d / %d) | %.2f |"
-              % (st.get("recvmsg", 0), st.get("recvmsg_data", 0), st.get("recvmsg_eagain", 0),
-                 st.get("recvmsg", 0) / G))
+              % (st.get("in", 0), st.get("in_data", 0), st.get("in_eagain", 0), st.get("in", 0) / G))
             w("| strace: waits for the bus (`ppoll` on it) | %d | %.2f |" % (st.get("poll_waits", 0),
                                                                             st.get("poll_waits", 0) / G))
             w("| strace: time blocked in those waits, of the whole traced apply | %s of %s | %s |"
@@ -240,7 +243,7 @@ def render(d):
         fl = lv.get("floor", {})
         vv, cv = (statistics.median(fl[k]) if fl.get(k) else None for k in ("virsh_version", "cgplace_version"))
         w("")
-        lw = [("command", "the command (cgplace, or sh + virsh)"), ("libvirtd", "libvirtd"),
+        lw = [("vm", "whole VM"), ("command", "the command (cgplace, or sh + virsh)"), ("libvirtd", "libvirtd"),
               ("systemd", "systemd (PID 1)"), ("systemd-machine", "machined"), ("dbus-daemon", "dbus-daemon")]
         w("CPU seconds during a run (median):")
         w("")
@@ -253,6 +256,19 @@ def render(d):
         w("Starting a process in this VM (medians of 3): `virsh -c qemu:///system version` (start, connect, "
           "one call) %s, `cgplace --version` %s." % (s(vv), s(cv)))
         w("")
+        sc, sv = lv.get("strace_cgplace"), lv.get("strace_virsh")
+        if sc and sv:
+            w("Under `strace -f -T` (one more run each, not timed; strace slows every system call, so read the "
+              "shares): the calls on the socket to libvirtd (`/run/libvirt/libvirt-sock`) and the time spent "
+              "blocked waiting for libvirtd's answers.")
+            w("")
+            w("| traced run | connections | messages out | reads (with data) | waits | blocked in waits, of the whole run |")
+            w("|---|---|---|---|---|---|")
+            for label, x in (("cgplace apply, %d domains" % nd, sc), ("one `virsh vcpupin --live`", sv)):
+                w("| %s | %d | %d | %d (%d) | %d | %s of %s |" % (label, x.get("connect", 0), x.get("out", 0), x.get("in", 0),
+                                                              x.get("in_data", 0), x.get("poll_waits", 0),
+                                                              s(x.get("poll_wait_s")), s(x.get("seconds_traced"))))
+            w("")
     # ---------------------------------------------------------------- goals
     w("### Goals")
     w("")
@@ -277,7 +293,10 @@ def render(d):
               "subscribers. Under TCG each of those is many times slower than on hardware, but cgplace "
               "cannot make systemd's part smaller than one job per guest; what it could still do is send "
               "the %d calls without waiting for each job in turn (pipelining), which would overlap cgplace's "
-              "own writes with systemd's work but not shorten systemd's."
+              "own writes with systemd's work but not shorten systemd's. One round trip of the two per guest "
+              "is cgplace's own: it adds a `JobRemoved` match (`AddMatch`, answered) and removes it "
+              "(`RemoveMatch`, one-way) around every `StartTransientUnit`; one match for the whole run would "
+              "leave one round trip per guest, and two messages fewer for dbus-daemon to route."
               % (G, sum((ops.get("systemd") or [{}])[0].values()), sum((ops.get("cgroupfs") or [{}])[0].values()),
                  "%.2f" % own_sd if own_sd is not None else "n/a", "%.2f" % own_fs if own_fs is not None else "n/a",
                  "%.2f" % pid1 if pid1 is not None else "n/a", "%.2f" % dbusd if dbusd is not None else "n/a",
@@ -290,19 +309,35 @@ def render(d):
         lvd_c, lvd_v = cpu_med(cc, "libvirtd"), cpu_med(cv_, "libvirtd")
         calls = sum((lv.get("ops") or [{}])[0].values())
         vv = statistics.median(lv["floor"]["virsh_version"]) if lv.get("floor", {}).get("virsh_version") else None
+
         w("* libvirt: at least 5× faster than the virsh loop: **%s**: %.1f× (%s against %s for %d domains)."
           % ("met" if lvv / lc >= 5 else "not met", lvv / lc, s(lc), s(lvv), nd))
-        w("  Where the time goes: the virsh loop starts %d processes, each connecting to libvirtd "
-          "(`virsh version` alone: %s) before its one call; cgplace connects once and makes %d calls. "
-          "libvirtd's own work per call is the same for both: it used %s s of CPU for cgplace's run and %s s "
-          "for the loop's. A cgplace re-apply, which makes no call (start, discovery, connect, the pins read "
-          "back, `/proc` checked), takes %s, so about %s of a first apply is libvirtd carrying out the %d calls "
-          "(%s per call). The ratio is bounded by that: with N domains it tends to (N × 4 × (virsh start + "
-          "connect + call)) / (fixed + N × 4 × call)."
-          % (lv.get("virsh_commands", 0), s(vv), calls,
+        ra = med(d, "lv_cgplace_reapply") or 0
+        per_call = max(0.0, lc - ra) / max(1, calls)
+        per_cmd = lvv / max(1, lv.get("virsh_commands", 1))
+        w("  Where the time goes: the loop starts %d `virsh` processes (%s each on average; `virsh version` "
+          "alone, start + connect + one call: %s), which used %s s of CPU in all; cgplace starts once, "
+          "connects once and makes %d calls. libvirtd's own work is not what separates them: %s s of CPU "
+          "for cgplace's run, %s s for the loop's. A cgplace re-apply (start, discovery, connect, the pins "
+          "read, `/proc` checked, no call) takes %s; the rest of a first apply, %s, is the %d calls: %s "
+          "each%s. libvirtd carries each call out by writing the cgroup files of the vCPU or emulator (a "
+          "nodeset: of each of them), and the kernel, for a `cpuset.mems` write, walks QEMU's memory "
+          "synchronously to migrate it (nothing left to move here, but the walk is made; the whole VM's "
+          "CPU during cgplace's run was %s s). So the ratio has a ceiling of about one virsh command "
+          "over one libvirt call, %.1f×, which more domains only approach (with %d domains cgplace's fixed "
+          "%s weighs in): %s"
+          % (lv.get("virsh_commands", 0), s(per_cmd), s(vv), "%.2f" % cpu_med(cv_, "command")
+             if cpu_med(cv_, "command") is not None else "n/a", calls,
              "%.2f" % lvd_c if lvd_c is not None else "n/a", "%.2f" % lvd_v if lvd_v is not None else "n/a",
-             s(med(d, "lv_cgplace_reapply")), s(max(0.0, lc - (med(d, "lv_cgplace_reapply") or 0))), calls,
-             s(max(0.0, lc - (med(d, "lv_cgplace_reapply") or 0)) / max(1, calls), "ms")))
+             s(ra), s(max(0.0, lc - ra)), calls, s(per_call, "ms"),
+             "; under strace, cgplace spent %s of its %s blocked waiting for libvirtd's answers"
+             % (s(lv["strace_cgplace"].get("poll_wait_s")), s(lv["strace_cgplace"].get("seconds_traced")))
+             if lv.get("strace_cgplace") else "",
+             "%.2f" % cpu_med(cc, "vm") if cpu_med(cc, "vm") is not None else "n/a",
+             per_cmd / per_call if per_call else 0, nd, s(ra),
+             "5× needs many more domains than fit in this VM."
+             if per_call and per_cmd / per_call >= 5 else
+             "5× is out of reach in this VM whatever cgplace does around its calls."))
     w("")
     w("### Reproduce")
     w("")
