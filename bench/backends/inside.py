@@ -311,15 +311,15 @@ def bus_window(msgs):
 
 
 MARKERS = set()
-SYSBUS = "/run/dbus/system_bus_socket"
-LVSOCK = "/run/libvirt/libvirt-sock"
+SYSBUS = "(/var)?/run/dbus/system_bus_socket"
+LVSOCK = "(/var)?/run/libvirt/(libvirt|virtqemud)-sock"   # libvirtd, or the modular daemon
 
 
 STRACE_SET = "trace=connect,close,sendmsg,recvmsg,sendto,recvfrom,read,write,readv,writev,ppoll,poll"
 
 
 def strace_sock(path, sock):
-    """Calls on the fd a command connected to the unix socket SOCK, from strace -f -T -e STRACE_SET
+    """Calls on the fd a command connected to a unix socket whose path matches the regex SOCK, from strace -f -T -e STRACE_SET
     (the process's threads share the fd): messages out (sendmsg, write...), reads (with data /
     EAGAIN), waits (ppoll/poll on it) and the time blocked in them (waiting for the daemon)."""
     fd = None
@@ -341,7 +341,7 @@ def strace_sock(path, sock):
             continue
         call, f, rest, ret = m.group(2), m.group(3), m.group(4), int(m.group(5))
         dur = re.search(r"<([\d.]+)>\s*$", line)
-        if call == "connect" and '"%s"' % sock in rest and ret == 0:
+        if call == "connect" and re.search(r'sun_path="%s"' % sock, rest) and ret == 0:
             fd = f
             c["connect"] += 1
         elif f is None or fd is None:
@@ -463,27 +463,32 @@ def part2():
     lv.update(domains=len(doms), mem_available_mib_after=meminfo("MemAvailable"), timings=dict(L.timings),
               setup_seconds=round(time.time() - t0, 1))
     specs = [H.guest_spec(i, LV_VCPUS, name="lv") for i in range(len(doms))]
-    everything = [{"name": g["name"], "cpus": H.ALL, "mems": H.mem_nodes, "emu": H.ALL,
-                   "pins": [H.ALL] * LV_VCPUS} for g in specs]
-    pol, reset_pol = WORK + "/policy-libvirt.conf", WORK + "/policy-libvirt-reset.conf"
-    for path, sp in ((pol, specs), (reset_pol, everything)):
+    everything = [dict(g, cpus=H.ALL, mems=H.mem_nodes, emu=H.ALL, pins=[H.ALL] * LV_VCPUS) for g in specs]
+    cpus_only = [dict(g, cpus=H.ALL, emu=H.ALL, pins=[H.ALL] * LV_VCPUS) for g in specs]   # nodes kept
+    pol = WORK + "/policy-libvirt.conf"
+    resets = {"": (WORK + "/policy-libvirt-reset.conf", everything),
+              "_pins": (WORK + "/policy-libvirt-reset-cpus.conf", cpus_only)}
+    for path, sp in [(pol, specs)] + list(resets.values()):
         with open(path, "w") as f:
             f.write(V.policy_text(sp, LV_VCPUS, "unmanaged warn;", mode="restrictive"))
-    loop = WORK + "/virsh-loop.sh"
-    with open(loop, "w") as f:
-        f.write("#!/bin/sh\n# the same placement, one virsh command at a time\nset -e\n"
-                "while read -r dom v0 v1 emu nodes; do\n"
-                "    virsh -q -c qemu:///system vcpupin \"$dom\" 0 \"$v0\" --live >/dev/null\n"
-                "    virsh -q -c qemu:///system vcpupin \"$dom\" 1 \"$v1\" --live >/dev/null\n"
-                "    virsh -q -c qemu:///system emulatorpin \"$dom\" \"$emu\" --live >/dev/null\n"
-                "    virsh -q -c qemu:///system numatune \"$dom\" --nodeset \"$nodes\" --live >/dev/null\n"
-                "done <<EOF\n")
-        for g in specs:
-            f.write("%s %s %s %s %s\n" % (g["name"], fmt(g["pins"][0]), fmt(g["pins"][1]), fmt(g["emu"]),
-                                          fmt(g["mems"])))
-        f.write("EOF\n")
+    loops = {"": WORK + "/virsh-loop.sh", "_pins": WORK + "/virsh-loop-pins.sh"}
+    for key, loop in loops.items():
+        with open(loop, "w") as f:
+            f.write("#!/bin/sh\n# the same placement, one virsh command at a time\nset -e\n"
+                    "while read -r dom v0 v1 emu nodes; do\n"
+                    "    virsh -q -c qemu:///system vcpupin \"$dom\" 0 \"$v0\" --live >/dev/null\n"
+                    "    virsh -q -c qemu:///system vcpupin \"$dom\" 1 \"$v1\" --live >/dev/null\n"
+                    "    virsh -q -c qemu:///system emulatorpin \"$dom\" \"$emu\" --live >/dev/null\n" +
+                    ("" if key else
+                     "    virsh -q -c qemu:///system numatune \"$dom\" --nodeset \"$nodes\" --live >/dev/null\n") +
+                    "done <<EOF\n")
+            for g in specs:
+                f.write("%s %s %s %s %s\n" % (g["name"], fmt(g["pins"][0]), fmt(g["pins"][1]), fmt(g["emu"]),
+                                              fmt(g["mems"])))
+            f.write("EOF\n")
     lv["virsh_commands"] = 4 * len(doms)
-    for path in (pol, reset_pol, loop):
+    lv["virsh_commands_pins"] = 3 * len(doms)
+    for path in [pol] + [x[0] for x in resets.values()] + list(loops.values()):
         os.system("cp %s %s/" % (path, RESULTS))
 
     def check(tag, sp):
@@ -492,36 +497,36 @@ def part2():
             want += lv_threads(d, g)
         return V.check_threads(R, tag, want)
 
-    def reset(tag):
-        dt, j, _ = apply_json(reset_pol, "libvirt reset " + tag)
+    def reset(tag, key=""):
+        dt, j, _ = apply_json(resets[key][0], "libvirt reset " + tag)
         add("lv_reset", dt)
-        check("libvirt reset " + tag, everything)
+        check("libvirt reset " + tag, resets[key][1])
 
-    def by_cgplace(rnd):
-        reset("before cgplace %d" % rnd)
-        dt, j, cpu = apply_json(pol, "libvirt cgplace round %d" % rnd, pids)
+    def by_cgplace(rnd, key):
+        reset("before cgplace%s %d" % (key, rnd), key)
+        dt, j, cpu = apply_json(pol, "libvirt cgplace%s round %d" % (key, rnd), pids)
         if j is None:
             return
-        add("lv_cgplace", dt)
-        lv.setdefault("cpu_cgplace", []).append(cpu)
-        lv.setdefault("ops", []).append(op_kinds(j))
-        check("libvirt cgplace round %d" % rnd, specs)
-        for k in range(2):
+        add("lv_cgplace" + key, dt)
+        lv.setdefault("cpu_cgplace" + key, []).append(cpu)
+        lv.setdefault("ops" + key, []).append(op_kinds(j))
+        check("libvirt cgplace%s round %d" % (key, rnd), specs)
+        for k in range(0 if key else 2):
             dt2, j2, _ = apply_json(pol, "libvirt re-apply")
             if j2 is not None:
                 if j2.get("ops"):
                     err("libvirt round %d: a re-apply made calls: %s" % (rnd, op_kinds(j2)))
                 add("lv_cgplace_reapply", dt2)
 
-    def by_virsh(rnd):
-        reset("before virsh %d" % rnd)
-        dt, p, cpu = timed_cpu(["/bin/sh", loop], pids)
+    def by_virsh(rnd, key):
+        reset("before virsh%s %d" % (key, rnd), key)
+        dt, p, cpu = timed_cpu(["/bin/sh", loops[key]], pids)
         if p.returncode != 0:
-            err("virsh loop round %d: exit %d: %s" % (rnd, p.returncode, p.stderr.strip()[-400:]))
+            err("virsh loop%s round %d: exit %d: %s" % (key, rnd, p.returncode, p.stderr.strip()[-400:]))
             return
-        add("lv_virsh", dt)
-        lv.setdefault("cpu_virsh", []).append(cpu)
-        check("libvirt virsh loop round %d" % rnd, specs)
+        add("lv_virsh" + key, dt)
+        lv.setdefault("cpu_virsh" + key, []).append(cpu)
+        check("libvirt virsh loop%s round %d" % (key, rnd), specs)
 
     # the first placement after start moves the domains' pages to their nodes (slow and erratic
     # under TCG); later resets only widen the nodes and the pages stay: so it is not a sample
@@ -530,19 +535,22 @@ def part2():
     dt, j, _ = apply_json(pol, "libvirt first placement")
     lv["first_placement_seconds"] = round(dt, 3)
     check("libvirt first placement", specs)
-    t1, durs = time.time(), []
-    for rnd in range(LV_RUNS):
-        if rnd and time.time() - t1 + max(durs) > LV_BUDGET:
-            log("part 2: time budget reached after %d rounds" % rnd)
-            break
-        t = time.time()
-        for fn in ((by_cgplace, by_virsh) if rnd % 2 == 0 else (by_virsh, by_cgplace)):
-            fn(rnd)
-        durs.append(time.time() - t)
-        lv["rounds"] = rnd + 1
-        log("part 2 round %d (%.0f s): %s" % (rnd, durs[-1], {k: round(v[-1], 3) for k, v in out["samples"].items()
-                                                              if k.startswith("lv_")}))
-        R.save()
+    # rounds of the whole placement, then of the pins alone (the nodeset already right: no
+    # numatune call, no cpuset.mems write, no memory walk), each within its budget
+    for key, runs, budget in (("", LV_RUNS, LV_BUDGET), ("_pins", 3, LV_BUDGET / 2)):
+        t1, durs = time.time(), []
+        for rnd in range(runs):
+            if rnd and time.time() - t1 + max(durs) > budget:
+                log("part 2%s: time budget reached after %d rounds" % (key, rnd))
+                break
+            t = time.time()
+            for fn in ((by_cgplace, by_virsh) if rnd % 2 == 0 else (by_virsh, by_cgplace)):
+                fn(rnd, key)
+            durs.append(time.time() - t)
+            lv["rounds" + key] = rnd + 1
+            log("part 2%s round %d (%.0f s): %s" % (key, rnd, durs[-1], {
+                k: round(v[-1], 3) for k, v in out["samples"].items() if k.startswith("lv_")}))
+            R.save()
     floor = {"virsh_version": [], "cgplace_version": []}
     for _ in range(3):
         floor["virsh_version"].append(timed(["virsh", "-q", "-c", "qemu:///system", "version"])[0])
@@ -557,6 +565,7 @@ def part2():
     dt, p, counts = traced(["virsh", "-q", "-c", "qemu:///system", "vcpupin", g["name"], "0", fmt(H.ALL), "--live"],
                            LVSOCK, "libvirt-virsh")
     lv["strace_virsh"] = dict(counts, seconds_traced=dt, rc=p.returncode)
+    os.system("cp %s/strace-libvirt-*.txt %s/ 2>/dev/null" % (WORK, RESULTS))
     log("libvirt under strace: %s" % {k: lv[k] for k in ("strace_cgplace", "strace_virsh")})
     # the VM powers off after the test: no need to wait for libvirt to destroy the domains
     L._domains.clear()

@@ -224,7 +224,10 @@ def render(d):
           "The domains' first placement after their start (%s) moved their pages onto their nodes; it is "
           "not a sample: later resets only widen the nodes, so the pages stay and no run migrates memory. "
           "The methods take turns, the first alternating: %d rounds; after each cgplace apply, 2 "
-          "re-applies (no call, checked)." % (s(lv.get("first_placement_seconds")), lv.get("rounds", 0)))
+          "re-applies (no call, checked). Then %d rounds of the **pins only**: the reset keeps each "
+          "domain's nodeset as the policy has it, so cgplace makes no `virDomainSetNumaParameters` call "
+          "and the loop has no `numatune` command: no `cpuset.mems` write, so no memory walk by the kernel."
+          % (s(lv.get("first_placement_seconds")), lv.get("rounds", 0), lv.get("rounds_pins", 0)))
         w("* After every run, every QEMU thread is checked from `/proc/PID/task/TID/status`: a vCPU thread "
           "(`CPU N/TCG`) on its pin, every other thread on the emulator's CPUs, all on the domain's nodes "
           "(`Cpus_allowed_list`, `Mems_allowed_list`): cgplace: %s; virsh: %s; resets: %s."
@@ -240,6 +243,14 @@ def render(d):
                                                             s(mn(d, "lv_cgplace_reapply")), n(d, "lv_cgplace_reapply")))
         w("| virsh loop | %d commands | %s (%s) | %d | 1.0× |" % (lv.get("virsh_commands", 0), s(lvv),
                                                                  s(mn(d, "lv_virsh")), n(d, "lv_virsh")))
+        lcp, lvp = med(d, "lv_cgplace_pins"), med(d, "lv_virsh_pins")
+        if lcp and lvp:
+            op = (lv.get("ops_pins") or [{}])[0]
+            w("| cgplace apply, pins only | %s | %s (%s) | %d | **%.1f×** |" % (
+                ", ".join("`%s` %d" % (k.split()[-1], v) for k, v in sorted(op.items())), s(lcp),
+                s(mn(d, "lv_cgplace_pins")), n(d, "lv_cgplace_pins"), lvp / lcp))
+            w("| virsh loop, pins only | %d commands | %s (%s) | %d | 1.0× |" % (
+                lv.get("virsh_commands_pins", 0), s(lvp), s(mn(d, "lv_virsh_pins")), n(d, "lv_virsh_pins")))
         fl = lv.get("floor", {})
         vv, cv = (statistics.median(fl[k]) if fl.get(k) else None for k in ("virsh_version", "cgplace_version"))
         w("")
@@ -249,7 +260,10 @@ def render(d):
         w("")
         w("| method | %s |" % " | ".join(x[1] for x in lw))
         w("|---|%s" % ("---|" * len(lw)))
-        for k, label in (("cpu_cgplace", "cgplace apply"), ("cpu_virsh", "virsh loop")):
+        for k, label in (("cpu_cgplace", "cgplace apply"), ("cpu_virsh", "virsh loop"),
+                         ("cpu_cgplace_pins", "cgplace apply, pins only"), ("cpu_virsh_pins", "virsh loop, pins only")):
+            if not lv.get(k):
+                continue
             w("| %s | %s |" % (label, " | ".join("%.2f" % cpu_med(lv.get(k), x) if cpu_med(lv.get(k), x) is not None
                                                  else "n/a" for x, _ in lw)))
         w("")
@@ -257,7 +271,7 @@ def render(d):
           "one call) %s, `cgplace --version` %s." % (s(vv), s(cv)))
         w("")
         sc, sv = lv.get("strace_cgplace"), lv.get("strace_virsh")
-        if sc and sv:
+        if sc and sv and sc.get("connect"):
             w("Under `strace -f -T` (one more run each, not timed; strace slows every system call, so read the "
               "shares): the calls on the socket to libvirtd (`/run/libvirt/libvirt-sock`) and the time spent "
               "blocked waiting for libvirtd's answers.")
@@ -284,8 +298,8 @@ def render(d):
                            sdr / fsr if sdr and fsr else 0))
         if sd / fs > 1.5:
             w("  What dominates is systemd's side of the %d `StartTransientUnit` jobs, not cgplace: cgplace "
-              "makes the same cgroup writes under both backends (%s ops against %s) and uses about the same "
-              "CPU (%s against %s s); during the systemd apply PID 1 used %s s of CPU, dbus-daemon %s s and "
+              "makes the same cgroup writes under both backends (%s ops against %s) and its own CPU is %s "
+              "against %s s; during the systemd apply PID 1 used %s s of CPU, dbus-daemon %s s and "
               "machined %s s (it follows every unit over D-Bus), about %s per guest all told; under strace, "
               "cgplace spent %s of %s blocked waiting for the bus. Each scope costs systemd a unit, its cgroup "
               "with `cpuset` enabled down the slice, the PID moved (the guest's pages migrate to its nodes "
@@ -332,12 +346,20 @@ def render(d):
              s(ra), s(max(0.0, lc - ra)), calls, s(per_call, "ms"),
              "; under strace, cgplace spent %s of its %s blocked waiting for libvirtd's answers"
              % (s(lv["strace_cgplace"].get("poll_wait_s")), s(lv["strace_cgplace"].get("seconds_traced")))
-             if lv.get("strace_cgplace") else "",
+             if lv.get("strace_cgplace", {}).get("connect") else "",
              "%.2f" % cpu_med(cc, "vm") if cpu_med(cc, "vm") is not None else "n/a",
              per_cmd / per_call if per_call else 0, nd, s(ra),
              "5× needs many more domains than fit in this VM."
              if per_call and per_cmd / per_call >= 5 else
              "5× is out of reach in this VM whatever cgplace does around its calls."))
+        lcp, lvp = med(d, "lv_cgplace_pins"), med(d, "lv_virsh_pins")
+        if lcp and lvp:
+            vmc, vmp = cpu_med(cc, "vm"), cpu_med(lv.get("cpu_cgplace_pins"), "vm")
+            w("  The pins alone (the nodeset already right, %d calls against %d commands): **%.1f×** (%s "
+              "against %s)%s."
+              % (sum((lv.get("ops_pins") or [{}])[0].values()), lv.get("virsh_commands_pins", 0), lvp / lcp,
+                 s(lcp), s(lvp), "; the whole VM's CPU during cgplace's run: %.2f s with the nodeset change, %.2f s "
+                 "without it" % (vmc, vmp) if vmc and vmp else ""))
     w("")
     w("### Reproduce")
     w("")
