@@ -320,46 +320,50 @@ def render(d):
                  sum(mon.get("broadcast_signals", {}).values()) / G if mon else 0, G))
     if lc and lvv:
         cc, cv_ = lv.get("cpu_cgplace"), lv.get("cpu_virsh")
-        lvd_c, lvd_v = cpu_med(cc, "libvirtd"), cpu_med(cv_, "libvirtd")
-        calls = sum((lv.get("ops") or [{}])[0].values())
-        vv = statistics.median(lv["floor"]["virsh_version"]) if lv.get("floor", {}).get("virsh_version") else None
-
-        w("* libvirt: at least 5× faster than the virsh loop: **%s**: %.1f× (%s against %s for %d domains)."
-          % ("met" if lvv / lc >= 5 else "not met", lvv / lc, s(lc), s(lvv), nd))
-        ra = med(d, "lv_cgplace_reapply") or 0
-        per_call = max(0.0, lc - ra) / max(1, calls)
-        per_cmd = lvv / max(1, lv.get("virsh_commands", 1))
-        w("  Where the time goes: the loop starts %d `virsh` processes (%s each on average; `virsh version` "
-          "alone, start + connect + one call: %s), which used %s s of CPU in all; cgplace starts once, "
-          "connects once and makes %d calls. libvirtd's own work is not what separates them: %s s of CPU "
-          "for cgplace's run, %s s for the loop's. A cgplace re-apply (start, discovery, connect, the pins "
-          "read, `/proc` checked, no call) takes %s; the rest of a first apply, %s, is the %d calls: %s "
-          "each%s. libvirtd carries each call out by writing the cgroup files of the vCPU or emulator (a "
-          "nodeset: of each of them), and the kernel, for a `cpuset.mems` write, walks QEMU's memory "
-          "synchronously to migrate it (nothing left to move here, but the walk is made; the whole VM's "
-          "CPU during cgplace's run was %s s). So the ratio has a ceiling of about one virsh command "
-          "over one libvirt call, %.1f×, which more domains only approach (with %d domains cgplace's fixed "
-          "%s weighs in): %s"
-          % (lv.get("virsh_commands", 0), s(per_cmd), s(vv), "%.2f" % cpu_med(cv_, "command")
-             if cpu_med(cv_, "command") is not None else "n/a", calls,
-             "%.2f" % lvd_c if lvd_c is not None else "n/a", "%.2f" % lvd_v if lvd_v is not None else "n/a",
-             s(ra), s(max(0.0, lc - ra)), calls, s(per_call, "ms"),
-             "; under strace, cgplace spent %s of its %s blocked waiting for libvirtd's answers"
-             % (s(lv["strace_cgplace"].get("poll_wait_s")), s(lv["strace_cgplace"].get("seconds_traced")))
-             if lv.get("strace_cgplace", {}).get("connect") else "",
-             "%.2f" % cpu_med(cc, "vm") if cpu_med(cc, "vm") is not None else "n/a",
-             per_cmd / per_call if per_call else 0, nd, s(ra),
-             "5× needs many more domains than fit in this VM."
-             if per_call and per_cmd / per_call >= 5 else
-             "5× is out of reach in this VM whatever cgplace does around its calls."))
+        cp_ = lv.get("cpu_cgplace_pins")
         lcp, lvp = med(d, "lv_cgplace_pins"), med(d, "lv_virsh_pins")
-        if lcp and lvp:
-            vmc, vmp = cpu_med(cc, "vm"), cpu_med(lv.get("cpu_cgplace_pins"), "vm")
-            w("  The pins alone (the nodeset already right, %d calls against %d commands): **%.1f×** (%s "
-              "against %s)%s."
-              % (sum((lv.get("ops_pins") or [{}])[0].values()), lv.get("virsh_commands_pins", 0), lvp / lcp,
-                 s(lcp), s(lvp), "; the whole VM's CPU during cgplace's run: %.2f s with the nodeset change, %.2f s "
-                 "without it" % (vmc, vmp) if vmc and vmp else ""))
+        ops_all, ops_pins = (lv.get("ops") or [{}])[0], (lv.get("ops_pins") or [{}])[0]
+        n_numa = sum(v for k, v in ops_all.items() if k.endswith("SetNumaParameters"))
+        sc, sv = lv.get("strace_cgplace") or {}, lv.get("strace_virsh") or {}
+
+        def c(rows, k):
+            v = cpu_med(rows, k)
+            return "%.2f" % v if v is not None else "n/a"
+        w("* libvirt: at least 5× faster than the virsh loop: **%s** for the whole placement, %.1f× (%s against "
+          "%s, %d domains)%s."
+          % ("met" if lvv / lc >= 5 else "not met", lvv / lc, s(lc), s(lvv), nd,
+             "; **%s** for the pins alone, %.1f× (%s against %s)" % ("met" if lvp / lcp >= 5 else "not met",
+                                                                  lvp / lcp, s(lcp), s(lvp)) if lcp and lvp else ""))
+        w("  Where the time goes. The loop starts %d `virsh` processes, %s each on average (%s s of CPU in "
+          "all)%s: a virsh command is mostly its own start and connection, once per pin. cgplace starts once, "
+          "connects once and makes %d calls%s."
+          % (lv.get("virsh_commands", 0), s(lvv / max(1, lv.get("virsh_commands", 1))), c(cv_, "command"),
+             "; under strace one `virsh vcpupin --live` waited %s of its %s for libvirtd"
+             % (s(sv.get("poll_wait_s")), s(sv.get("seconds_traced"))) if sv.get("connect") else "",
+             sum(ops_all.values()),
+             "; under strace it waited %s of its %s for libvirtd's answers" % (s(sc.get("poll_wait_s")),
+                                                                              s(sc.get("seconds_traced")))
+             if sc.get("connect") else ""))
+        if lcp and lvp and n_numa:
+            w("  What holds the whole placement under 5× is the nodeset: the %d `virDomainSetNumaParameters` "
+              "calls make the difference between cgplace's two runs, %s (%s each), and the whole VM's CPU goes "
+              "from %s s (pins alone) to %s s, while cgplace's own CPU (%s → %s s) and libvirtd's (%s → %s s) "
+              "change little. The rest is outside both, most likely the kernel's (not broken down further here): "
+              "libvirtd writes `cpuset.mems` of the emulator's and of each vCPU's cgroup, and for each write "
+              "the kernel migrates QEMU's memory to the new nodes, synchronously, in its workers (probe (d) of "
+              "tests/vm/README.md), walking QEMU's mappings even when little or nothing is left to move, as "
+              "here after the domains' first placement (which had pages to move and took %s). The virsh loop pays the same kernel time (%s against %s for its "
+              "pins alone), so the ratio of the whole placement is roughly (virsh's pins + the kernel's walks + "
+              "%d more virsh starts) / (cgplace's pins + the same walks). cgplace cannot skip the walk: it is "
+              "what a live nodeset change is. Without it, cgplace is %.1f× faster."
+              % (n_numa, s(lc - lcp), s((lc - lcp) / n_numa, "ms"), c(cp_, "vm"), c(cc, "vm"),
+                 c(cp_, "command"), c(cc, "command"), c(cp_, "libvirtd"), c(cc, "libvirtd"),
+                 s(lv.get("first_placement_seconds")), s(lvv), s(lvp),
+                 lv.get("virsh_commands", 0) - lv.get("virsh_commands_pins", 0), lvp / lcp))
+        w("  A cgplace re-apply (start, discovery, connect, every pin and nodeset read, `/proc` checked, no "
+          "call) takes %s; it runs right after a first apply, while the kernel may still be busy with "
+          "that apply's aftermath, so it is not a clean measure of the fixed cost (the pins-alone apply, "
+          "with %d calls, took %s)." % (s(med(d, "lv_cgplace_reapply")), sum(ops_pins.values()), s(lcp)))
     w("")
     w("### Reproduce")
     w("")
