@@ -62,25 +62,25 @@ with open(POLICY_PROCS, "w") as f:
     f.write(re.sub(r" (vcpupin|emulatorpin) [^;]*;", "", policy_text(PARENT)))
 
 # ---- the stand-in guests -------------------------------------------------------------------
-S = V.StandIns(R, WORK, N_VCPUS)
-procs = S.procs
+GUESTS = V.StandIns(R, WORK, N_VCPUS)
+procs = GUESTS.procs
 
 
 def start_guests(named):
     """(Re)start the stand-ins: with thread names (debug-threads=on) or without."""
-    S.start(SPECS, named)
+    GUESTS.start(SPECS, named)
 
 
-stop_guests = S.stop
+stop_guests = GUESTS.stop
 tids = V.tids
-want_threads = S.threads
+want_threads = GUESTS.threads
 
 
 # ---- the minimum writes, counted from the placement and the live tree -------------------
 def min_writes():
     """[(kind, path, file, value)] in spec §6 order: the fewest writes that create the placement
     from the start state (every process in the root cgroup, no PARENT)."""
-    named = S.named
+    named = GUESTS.named
     w = []
     if not cpuset_ctl(""):
         w.append(("write", "", "cgroup.subtree_control", "+cpuset"))
@@ -164,7 +164,7 @@ quiesce = V.quiesce
 
 def check_placement(method):
     """Every thread where the placement says, per the kernel. Returns the number of mismatches."""
-    return V.check_standins(R, S, SPECS, method, lambda g: "/" + PARENT)
+    return V.check_standins(R, GUESTS, SPECS, method, lambda g: "/" + PARENT)
 
 
 def plan_vs_minimum(tag, policy, minimum):
