@@ -14,7 +14,6 @@ time goes (with BUILD/bench-apply/syscost, run on the host, for a native estimat
 boots only that one. --no-boot only re-renders from the JSON files already there.
 Standard library only.
 """
-import argparse
 import datetime
 import json
 import os
@@ -310,14 +309,8 @@ def syscost_text(sc):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default=os.path.join(REPO, "docs/PERFORMANCE.md"))
-    ap.add_argument("--build", default="build", help="build directory (cgplace, bench-apply/fakeqemu)")
-    ap.add_argument("--budget", type=float, default=165.0, help="seconds of measurement inside the VM")
-    ap.add_argument("--runs", type=int, default=5, help="rounds per phase at most")
-    ap.add_argument("--guests", type=int, default=50)
+    ap = hostside.arguments(165.0, "seconds of measurement inside the VM", 5, "rounds per phase at most", 50)
     ap.add_argument("--profile", action="store_true")
-    ap.add_argument("--no-boot", action="store_true")
     ap.add_argument("--only-profile", action="store_true", help="boot only the profile VM; keep the timings")
     a = ap.parse_args()
     bdir = a.build if os.path.isabs(a.build) else os.path.join(REPO, a.build)

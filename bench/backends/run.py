@@ -12,7 +12,6 @@ BUILD/bench-backends/vm-results/bench-backends.json and rewrites the section bet
 <!-- BEGIN backends --> and <!-- END backends --> of --out. --no-boot only re-renders.
 Standard library only.
 """
-import argparse
 import datetime
 import json
 import os
@@ -22,6 +21,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lib"))
+import hostside  # noqa: E402
 from hostside import REPO, errors_section, boot, med, mn, n, s, splice  # noqa: E402
 
 
@@ -383,16 +383,11 @@ def render(d):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default=os.path.join(REPO, "docs/PERFORMANCE.md"))
-    ap.add_argument("--build", default="build", help="build directory (cgplace, bench-apply/fakeqemu)")
-    ap.add_argument("--budget", type=float, default=150.0, help="seconds of part 1 (systemd/cgroupfs) in the VM")
-    ap.add_argument("--runs", type=int, default=9, help="first applies per backend at most")
-    ap.add_argument("--guests", type=int, default=20)
+    ap = hostside.arguments(150.0, "seconds of part 1 (systemd/cgroupfs) in the VM", 9,
+                            "first applies per backend at most", 20)
     ap.add_argument("--domains", type=int, default=4, help="libvirt domains")
     ap.add_argument("--lv-runs", type=int, default=5, help="rounds of part 2 at most")
     ap.add_argument("--lv-budget", type=float, default=120.0, help="seconds of part 2's rounds")
-    ap.add_argument("--no-boot", action="store_true")
     a = ap.parse_args()
     bdir = a.build if os.path.isabs(a.build) else os.path.join(REPO, a.build)
     resdir = os.path.join(bdir, "bench-backends", "vm-results")

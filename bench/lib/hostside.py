@@ -2,6 +2,7 @@
 one boot of the test VM that writes a JSON result, the figures' formatting, and the rewrite
 of one generated section of docs/PERFORMANCE.md. Standard library only.
 """
+import argparse
 import json
 import os
 import statistics
@@ -9,6 +10,19 @@ import subprocess
 import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def arguments(budget, budget_help, runs, runs_help, guests):
+    """The options every VM benchmark's host side takes: --out, --build, --budget, --runs,
+    --guests, --no-boot (only re-render from the last run's JSON)."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default=os.path.join(REPO, "docs/PERFORMANCE.md"))
+    ap.add_argument("--build", default="build", help="build directory (cgplace, bench-apply/fakeqemu)")
+    ap.add_argument("--budget", type=float, default=budget, help=budget_help)
+    ap.add_argument("--runs", type=int, default=runs, help=runs_help)
+    ap.add_argument("--guests", type=int, default=guests)
+    ap.add_argument("--no-boot", action="store_true")
+    return ap
 
 
 def boot(tag, topo, script, resdir, result, env_extra, timeout, systemd=False):
