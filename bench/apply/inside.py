@@ -28,13 +28,10 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "vm"))
-import vmtest as T  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import vmside as V  # noqa: E402
+from vmside import CG, CGPLACE, RESULTS, T, cgw, cpuset_ctl, fmt, timed  # noqa: E402
 
-CG = "/sys/fs/cgroup"
-CGPLACE = os.environ.get("CGPLACE", "build/cgplace")
-B = os.environ.get("B", "build")
-RESULTS = os.environ.get("RESULTS", "/tmp")
 N_GUESTS = int(os.environ.get("CGPLACE_TEST_BENCH_GUESTS", "50"))
 N_VCPUS = 4
 RUNS = int(os.environ.get("CGPLACE_TEST_BENCH_RUNS", "5"))          # at most, per phase
@@ -45,98 +42,16 @@ PARENT = "cgbench"
 WORK = "/tmp/bench-apply"
 os.makedirs(WORK, exist_ok=True)
 os.environ["CGPLACE_LOCK"] = WORK + "/lock"
-out = {"guests": N_GUESTS, "vcpus": N_VCPUS, "errors": [], "checks": [], "mode": "profile" if PROFILE else "bench"}
-T0 = time.time()
+R = V.Results("bench-apply.json", guests=N_GUESTS, vcpus=N_VCPUS, mode="profile" if PROFILE else "bench")
+out, log, err, save = R.out, R.log, R.err, R.save
 
-
-def log(msg):
-    print("[%6.1fs] %s" % (time.time() - T0, msg), flush=True)
-
-
-def err(msg):
-    out["errors"].append(msg)
-    log("ERROR: " + msg)
-
-
-def fmt(ids):
-    ids = sorted(set(ids))
-    res, i = [], 0
-    while i < len(ids):
-        j = i
-        while j + 1 < len(ids) and ids[j + 1] == ids[j] + 1:
-            j += 1
-        res.append(str(ids[i]) if i == j else "%d-%d" % (ids[i], ids[j]))
-        i = j + 1
-    return ",".join(res)
-
-
-def save():
-    out["vm_seconds"] = round(time.time() - T0, 1)
-    tmp = RESULTS + "/bench-apply.json.tmp"
-    with open(tmp, "w") as f:
-        json.dump(out, f, indent=1, sort_keys=True)
-    os.replace(tmp, RESULTS + "/bench-apply.json")
-
-
-def timed(cmd, **kw):
-    t = time.perf_counter()
-    p = subprocess.run(cmd, capture_output=True, text=True, **kw)
-    return time.perf_counter() - t, p
-
-
-def cgw(path, value):
-    with open(path, "w") as f:
-        f.write(value)
-
-
-# ---- the host as the kernel sees it ----------------------------------------------------
-nodes = T.nodes_online()
-kinds = {n: T.node_kind(n) for n in nodes}
-cpumem = [n for n in nodes if kinds[n] == "cpu+memory"]
-cpuonly = [n for n in nodes if kinds[n] == "cpu-only"]
-memonly = [n for n in nodes if kinds[n] == "memory-only"]
-if len(cpumem) < 2 or not cpuonly or not memonly:
-    err("needs the asym topology (2 cpu+memory nodes, a cpu-only and a memory-only node); got %r" % kinds)
-    save()
-    sys.exit(1)
-big = max(cpumem, key=lambda n: len(T.node_cpus(n)))
-small = [n for n in cpumem if n != big][0]
-BC, SC, CC = T.node_cpus(big), T.node_cpus(small), T.node_cpus(cpuonly[0])
-MO = memonly[0]
-ALL = sorted(set(BC + SC + CC))
-out["vm"] = {"nodes": {str(n): {"kind": kinds[n], "cpus": fmt(T.node_cpus(n))} for n in nodes},
-             "kernel": os.uname().release, "cpus": len(ALL)}
-log("nodes: %r" % out["vm"]["nodes"])
-
-
-# ---- the placement: four patterns over the asym nodes ------------------------------------
-def guest_spec(i):
-    """cpus, mems, vcpu pins, emulator pin of guest gI (independent of cgplace)."""
-    k = i % 4
-    if k == 0:      # big node, its own memory
-        cpus, mems = BC, [big]
-    elif k == 1:    # small node + the CPU-only node, memory on the small node
-        cpus, mems = SC + CC, [small]
-    elif k == 2:    # CPU-only node, memory on the memory-only node
-        cpus, mems = CC, [MO]
-    else:           # everything, memory on both cpu+memory nodes
-        cpus, mems = ALL, sorted([big, small])
-    cpus = sorted(cpus)
-    pins = [[cpus[(i + v) % len(cpus)]] for v in range(N_VCPUS)]
-    emu = [cpus[(i + N_VCPUS) % len(cpus)]]
-    return {"name": "g%d" % i, "cpus": cpus, "mems": mems, "pins": pins, "emu": emu}
-
-
-SPECS = [guest_spec(i) for i in range(N_GUESTS)]
+# ---- the host as the kernel sees it; the placement: four patterns over the asym nodes ------
+H = V.Host(R)
+SPECS = [H.guest_spec(i, N_VCPUS) for i in range(N_GUESTS)]
 
 
 def policy_text(parent):
-    s = ['host { parent "%s"; unmanaged warn; }' % parent]
-    for g in SPECS:
-        s.append("guest %s { vcpus %d; cpus %s; memory 1M nodes %s; %s emulatorpin %s; }" % (
-            g["name"], N_VCPUS, fmt(g["cpus"]), fmt(g["mems"]),
-            " ".join("vcpupin %d %s;" % (v, fmt(p)) for v, p in enumerate(g["pins"])), fmt(g["emu"])))
-    return "\n".join(s) + "\n"
+    return V.policy_text(SPECS, N_VCPUS, 'parent "%s"; unmanaged warn;' % parent)
 
 
 POLICY = WORK + "/policy.conf"
@@ -147,77 +62,25 @@ with open(POLICY_PROCS, "w") as f:
     f.write(re.sub(r" (vcpupin|emulatorpin) [^;]*;", "", policy_text(PARENT)))
 
 # ---- the stand-in guests -------------------------------------------------------------------
-FAKE = os.path.join(B, "bench-apply", "fakeqemu")
-if not os.access(FAKE, os.X_OK):
-    err("%s missing (make bench-apply builds it on the host)" % FAKE)
-    save()
-    sys.exit(1)
-EXE = WORK + "/bin/qemu-system-x86_64"
-os.makedirs(WORK + "/bin", exist_ok=True)
-shutil.copy(FAKE, EXE)   # a copy, not a symlink: /proc/PID/exe resolves symlinks
-procs = {}
-NAMED = [True]
+GUESTS = V.StandIns(R, WORK, N_VCPUS)
+procs = GUESTS.procs
 
 
 def start_guests(named):
     """(Re)start the stand-ins: with thread names (debug-threads=on) or without."""
-    stop_guests()
-    NAMED[0] = named
-    for g in SPECS:
-        r, w = os.pipe()
-        cmd = [EXE, "-name", "guest=%s%s" % (g["name"], ",debug-threads=on" if named else ""),
-               "-machine", "pc,accel=kvm", "-cpu", "host", "-m", "1024", "-smp", str(N_VCPUS),
-               "-nodefaults", "-display", "none", "-uuid", "00000000-0000-4000-8000-%012d" % int(g["name"][1:])]
-        p = subprocess.Popen(cmd, pass_fds=(w,), stdin=subprocess.DEVNULL,
-                             env=dict(os.environ, FAKEQEMU_READY_FD=str(w)))
-        os.close(w)
-        with os.fdopen(r) as f:
-            if f.readline().strip() != "ready":
-                err("stand-in guest %s did not start" % g["name"])
-        procs[g["name"]] = p
+    GUESTS.start(SPECS, named)
 
 
-def stop_guests():
-    for p in procs.values():
-        p.kill()
-    for p in procs.values():
-        p.wait()
-    procs.clear()
-
-
-def tids(pid):
-    res = {}
-    for t in sorted(int(x) for x in os.listdir("/proc/%d/task" % pid)):
-        res[t] = T.read("/proc/%d/task/%d/comm" % (pid, t), "")
-    return res
-
-
-def want_threads(g):
-    """[(tid, cgroup below PARENT, cpus, mems)] the placement asks for: per thread when the
-    threads are named, else every thread in the guest's cgroup with the guest's sets."""
-    pid = procs[g["name"]].pid
-    res = []
-    for t, comm in tids(pid).items():
-        if not NAMED[0]:
-            res.append((t, g["name"], g["cpus"], g["mems"]))
-        elif comm.startswith("CPU ") and comm.endswith("/KVM"):
-            v = int(comm[4:-4])
-            res.append((t, "%s/vcpu%d" % (g["name"], v), g["pins"][v], g["mems"]))
-        else:
-            res.append((t, "%s/emulator" % g["name"], g["emu"], g["mems"]))
-    return res
-
-
-def cpuset_ctl(rel):
-    ctl = T.read((CG + "/" + rel).rstrip("/") + "/cgroup.subtree_control", "") or ""
-    return "cpuset" in ctl.split()
+stop_guests = GUESTS.stop
+tids = V.tids
+want_threads = GUESTS.threads
 
 
 # ---- the minimum writes, counted from the placement and the live tree -------------------
 def min_writes():
     """[(kind, path, file, value)] in spec §6 order: the fewest writes that create the placement
     from the start state (every process in the root cgroup, no PARENT)."""
-    named = NAMED[0]
+    named = GUESTS.named
     w = []
     if not cpuset_ctl(""):
         w.append(("write", "", "cgroup.subtree_control", "+cpuset"))
@@ -296,44 +159,12 @@ def reset():
                 err("rmdir %s: %s" % (root, e))
 
 
-def quiesce(limit=20.0):
-    """Wait until the kernel has finished destroying the removed cgroups (root cgroup.stat
-    nr_dying_descendants 0): offlining hundreds of cgroups runs in kworkers that, under TCG,
-    would otherwise slow down whichever method runs next. Returns the seconds waited."""
-    t = time.time()
-    while time.time() - t < limit:
-        st = dict(l.split() for l in (T.read(CG + "/cgroup.stat", "") or "").splitlines() if l.strip())
-        if st.get("nr_dying_descendants", "0") == "0":
-            break
-        time.sleep(0.1)
-    time.sleep(0.2)
-    return time.time() - t
-
-
-def task_cg(pid, tid):
-    return T.read("/proc/%d/task/%d/cgroup" % (pid, tid), "").split("::", 1)[-1]
+quiesce = V.quiesce
 
 
 def check_placement(method):
     """Every thread where the placement says, per the kernel. Returns the number of mismatches."""
-    bad = []
-    n = 0
-    for g in SPECS:
-        pid = procs[g["name"]].pid
-        for t, cg, cpus, mems in want_threads(g):
-            n += 1
-            st = T.task_status(pid, t)
-            want = ("/%s/%s" % (PARENT, cg), cpus, mems)
-            have = (task_cg(pid, t), T.parse_list(st["Cpus_allowed_list"]), T.parse_list(st["Mems_allowed_list"]))
-            if have != want:
-                bad.append("%s tid %d: have %r want %r" % (g["name"], t, have, want))
-    out["checks"].append({"method": method, "threads": n, "mismatches": len(bad), "first": bad[:3]})
-    if bad:
-        err("%s: %d of %d threads misplaced, e.g. %s" % (method, len(bad), n, bad[0]))
-    else:
-        log("%s: all %d threads where the placement says (cgroup, Cpus_allowed_list, Mems_allowed_list)"
-            % (method, n))
-    return len(bad)
+    return V.check_standins(R, GUESTS, SPECS, method, lambda g: "/" + PARENT)
 
 
 def plan_vs_minimum(tag, policy, minimum):
@@ -455,7 +286,7 @@ def rounds(phase, steps, deadline):
     dur = {}
     for i in range(RUNS):
         todo = [st for st in steps if i == 0 or not st[2]]
-        if i > 0 and time.time() - T0 + sum(dur.get(st[0], 0) for st in todo) > deadline:
+        if i > 0 and R.elapsed() + sum(dur.get(st[0], 0) for st in todo) > deadline:
             log("%s: time budget reached after %d rounds" % (phase, i))
             break
         t_round = time.time()
@@ -524,9 +355,7 @@ def strace_profile(cmd, tag):
 
 
 # =========================================================================================
-# page cache from 9p fills the nodes and makes page migration erratic under TCG (tests/vm/README)
-with open("/proc/sys/vm/drop_caches", "w") as f:
-    f.write("3")
+V.drop_caches()
 # cpuset in the root's subtree_control belongs to the start state of every method
 if not cpuset_ctl(""):
     cgw(CG + "/cgroup.subtree_control", "+cpuset")

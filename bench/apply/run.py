@@ -14,7 +14,6 @@ time goes (with BUILD/bench-apply/syscost, run on the host, for a native estimat
 boots only that one. --no-boot only re-renders from the JSON files already there.
 Standard library only.
 """
-import argparse
 import datetime
 import json
 import os
@@ -23,53 +22,14 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-BEGIN, END = "<!-- BEGIN apply -->", "<!-- END apply -->"
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lib"))
+from hostside import REPO, errors_section, med, mn, n, ratio, s, splice  # noqa: E402
+import hostside  # noqa: E402
 
 
 def boot(resdir, env_extra, timeout):
-    os.makedirs(resdir, exist_ok=True)
-    for f in os.listdir(resdir):
-        p = os.path.join(resdir, f)
-        if os.path.isfile(p):
-            os.unlink(p)
-    env = dict(os.environ, CGPLACE_VM_RESULTS=os.path.abspath(resdir), CGPLACE_VM_TIMEOUT=str(timeout))
-    env.update(env_extra)
-    print("bench-apply: booting the asym VM (results in %s, timeout %ds)" % (resdir, timeout), flush=True)
-    rc = subprocess.call([os.path.join(REPO, "tests/vm/run-vm.sh"), os.path.join(REPO, "tests/vm/topos/asym.topo"),
-                          os.path.join(HERE, "inside.sh")], env=env, cwd=REPO)
-    path = os.path.join(resdir, "bench-apply.json")
-    if not os.path.exists(path):
-        sys.exit("bench-apply: the VM run wrote no %s (exit %d)" % (path, rc))
-    if rc != 0:
-        print("bench-apply: warning: the VM run exited %d; using what it saved" % rc, file=sys.stderr)
-    return json.load(open(path))
-
-
-def med(d, k):
-    v = d.get("samples", {}).get(k)
-    return statistics.median(v) if v else None
-
-
-def mn(d, k):
-    v = d.get("samples", {}).get(k)
-    return min(v) if v else None
-
-
-def n(d, k):
-    return len(d.get("samples", {}).get(k) or [])
-
-
-def s(x, unit="s"):
-    if x is None:
-        return "n/a"
-    if unit == "ms":
-        return "%.0f ms" % (x * 1000) if x >= 0.1 else "%.1f ms" % (x * 1000)
-    return "%.2f s" % x if x < 10 else "%.1f s" % x
-
-
-def ratio(a, b):
-    return "%.1f×" % (a / b) if a and b else "n/a"
+    return hostside.boot("bench-apply", "asym", os.path.join(HERE, "inside.sh"), resdir, "bench-apply.json",
+                         env_extra, timeout)
 
 
 def render(d, prof):
@@ -321,12 +281,7 @@ def render(d, prof):
           "changed (not built yet)."
           % (ncg, nth, "%.0f ms" % (tr * us / 1000) if us else "n/a"))
         w("")
-    if d.get("errors"):
-        w("### Errors during the run")
-        w("")
-        for e in d["errors"][:10]:
-            w("* %s" % e.replace("|", "\\|"))
-        w("")
+    L += errors_section(d)
     return "\n".join(L)
 
 
@@ -353,29 +308,9 @@ def syscost_text(sc):
             % (syscost_us(sc), ", ".join("`%s` %.1f" % (k, v) for k, v in sorted(sc.items()))))
 
 
-def splice(path, text):
-    cur = open(path).read() if os.path.exists(path) else ""
-    block = BEGIN + "\n" + text.rstrip("\n") + "\n" + END
-    if BEGIN in cur and END in cur and cur.index(BEGIN) < cur.index(END):
-        a, b = cur.index(BEGIN), cur.index(END) + len(END)
-        new = cur[:a] + block + cur[b:]
-    else:
-        new = cur.rstrip("\n") + ("\n\n" if cur else "") + block + "\n"
-    tmp = path + ".apply.tmp"
-    with open(tmp, "w") as f:
-        f.write(new)
-    os.replace(tmp, path)
-
-
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default=os.path.join(REPO, "docs/PERFORMANCE.md"))
-    ap.add_argument("--build", default="build", help="build directory (cgplace, bench-apply/fakeqemu)")
-    ap.add_argument("--budget", type=float, default=165.0, help="seconds of measurement inside the VM")
-    ap.add_argument("--runs", type=int, default=5, help="rounds per phase at most")
-    ap.add_argument("--guests", type=int, default=50)
+    ap = hostside.arguments(165.0, "seconds of measurement inside the VM", 5, "rounds per phase at most", 50)
     ap.add_argument("--profile", action="store_true")
-    ap.add_argument("--no-boot", action="store_true")
     ap.add_argument("--only-profile", action="store_true", help="boot only the profile VM; keep the timings")
     a = ap.parse_args()
     bdir = a.build if os.path.isabs(a.build) else os.path.join(REPO, a.build)
@@ -399,7 +334,7 @@ def main():
         json.dump(prof, open(os.path.join(profdir, "bench-apply.json"), "w"), indent=1, sort_keys=True)
     elif os.path.exists(os.path.join(profdir, "bench-apply.json")):
         prof = json.load(open(os.path.join(profdir, "bench-apply.json")))
-    splice(a.out, render(d, prof))
+    splice(a.out, "apply", render(d, prof))
     print("bench-apply: wrote the apply section of %s" % a.out)
     return 1 if d.get("errors") else 0
 
