@@ -85,10 +85,13 @@ void cgctl_sd_describe(enum cgctl_act act, enum cgp_op_kind *kind, const char **
 
 struct sd_state {
     sd_bus *bus;
+    sd_bus_slot *jobs;   /* the JobRemoved match, once per connection */
     const char *job;     /* the job being waited for */
     char *job_result;
     bool job_done;
 };
+
+static int on_job_removed(sd_bus_message *m, void *ud, sd_bus_error *err);
 
 static int bus_fail(struct cgctl_backend *be, int r, const sd_bus_error *err, const char *what)
 {
@@ -105,6 +108,10 @@ static int bus_get(struct cgctl_backend *be, sd_bus **out)
         int r = sd_bus_open_system(&st->bus);
         if (r < 0)
             return bus_fail(be, r, NULL, "cannot connect to the system bus");
+        /* before any job is queued, so that no JobRemoved can be missed */
+        r = sd_bus_match_signal(st->bus, &st->jobs, SD_DEST, SD_PATH, SD_MGR, "JobRemoved", on_job_removed, st);
+        if (r < 0)
+            return bus_fail(be, r, NULL, "subscribing to systemd's JobRemoved");
     }
     *out = st->bus;
     return 0;
@@ -173,12 +180,9 @@ static int call_job(struct cgctl_backend *be, sd_bus_message *m, const char *wha
     if (r < 0)
         return r;
     struct sd_state *st = be->priv;
-    sd_bus_slot *slot = NULL;
     sd_bus_error err = SD_BUS_ERROR_NULL;
     sd_bus_message *reply = NULL;
-    r = sd_bus_match_signal(bus, &slot, SD_DEST, SD_PATH, SD_MGR, "JobRemoved", on_job_removed, st);
-    if (r >= 0)
-        r = sd_bus_call(bus, m, JOB_TIMEOUT_US, &err, &reply);
+    r = sd_bus_call(bus, m, JOB_TIMEOUT_US, &err, &reply);
     const char *job = NULL;
     if (r >= 0)
         r = sd_bus_message_read(reply, "o", &job);
@@ -215,7 +219,6 @@ static int call_job(struct cgctl_backend *be, sd_bus_message *m, const char *wha
         r = cgp_ctx_errorf(be->ctx, -EIO, "systemd: %s: job %s", what, st->job_result ? st->job_result : "failed");
 out:
     st->job = NULL;
-    sd_bus_slot_unref(slot);
     sd_bus_message_unref(reply);
     sd_bus_error_free(&err);
     return r;
@@ -367,6 +370,7 @@ static void sd_close(struct cgctl_backend *be)
 {
     struct sd_state *st = be->priv;
     if (st) {
+        sd_bus_slot_unref(st->jobs);
         sd_bus_flush_close_unref(st->bus);
         free(st->job_result);
         free(st);
