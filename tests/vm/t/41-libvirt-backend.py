@@ -158,6 +158,21 @@ T.check("<numatune>" in xml and "nodeset='%d'" % M in xml, "the inactive XML has
 rc, out, e = cg("verify", POLICY)
 T.eq(rc, 0, "verify after the persistent change (%s)" % (out + e)[-400:])
 
+# a second live nodeset change of a domain in mode strict: libvirt 9.0 refuses it ("requires
+# restrictive numa mode"); then the run must fail whole and leave everything as it was
+with open(POLICY) as f:
+    text = f.read()
+with open(POLICY, "w") as f:
+    f.write(text.replace("memory 64M nodes %d;" % M, "memory 64M nodes %d;" % BIG, 1))
+rc, out, e = cg("apply", POLICY)
+if rc == 0:
+    T.log("  libvirt accepted a second live nodeset change in mode strict")
+    T.eq(numatune("lv1").get("numa_nodeset"), str(BIG), "the second nodeset change reached libvirt")
+else:
+    T.eq(rc, 1, "a nodeset change libvirt refuses fails the run (%s)" % (out + e)[-400:])
+    T.check("restrictive" in out + e, "the failure carries libvirt's reason: %s" % (out + e)[-400:])
+    check_lv(d, B, M, "after the refused change (rolled back)")
+
 try:
     os.kill(p1, 9)
 except ProcessLookupError:
