@@ -307,17 +307,17 @@ def render(d):
               "subscribers. Under TCG each of those is many times slower than on hardware, but cgplace "
               "cannot make systemd's part smaller than one job per guest; what it could still do is send "
               "the %d calls without waiting for each job in turn (pipelining), which would overlap cgplace's "
-              "own writes with systemd's work but not shorten systemd's. One round trip of the two per guest "
-              "is cgplace's own: it adds a `JobRemoved` match (`AddMatch`, answered) and removes it "
-              "(`RemoveMatch`, one-way) around every `StartTransientUnit`; one match for the whole run would "
-              "leave one round trip per guest, and two messages fewer for dbus-daemon to route."
+              "own writes with systemd's work but not shorten systemd's. cgplace's own share of the bus is "
+              "%.2f round trips per guest: its `StartTransientUnit` (the `JobRemoved` match is added once "
+              "per connection)."
               % (G, sum((ops.get("systemd") or [{}])[0].values()), sum((ops.get("cgroupfs") or [{}])[0].values()),
                  "%.2f" % own_sd if own_sd is not None else "n/a", "%.2f" % own_fs if own_fs is not None else "n/a",
                  "%.2f" % pid1 if pid1 is not None else "n/a", "%.2f" % dbusd if dbusd is not None else "n/a",
                  "%.2f" % mach if mach is not None else "n/a",
                  s(((pid1 or 0) + (dbusd or 0) + (mach or 0)) / G, "ms"),
                  s(wait), s(f.get("seconds_traced")),
-                 sum(mon.get("broadcast_signals", {}).values()) / G if mon else 0, G))
+                 sum(mon.get("broadcast_signals", {}).values()) / G if mon else 0, G,
+                 (mon.get("replies", 0) + mon.get("errors", 0) - 1) / G if mon else 0))
     if lc and lvv:
         cc, cv_ = lv.get("cpu_cgplace"), lv.get("cpu_virsh")
         cp_ = lv.get("cpu_cgplace_pins")
