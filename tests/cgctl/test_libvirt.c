@@ -153,10 +153,17 @@ static cgp_enforce *run(const cgp_placement *pl, unsigned flags)
     return e;
 }
 
-/* The setters in the fake's log since the last call, and clear it. */
+/* The setters in the fake's log since the last call, and clear it (the
+ * caller frees the text). */
 static char *calls(void)
 {
     return fake_virt_setters(LOG, true);
+}
+
+/* Forget the setters logged so far. */
+static void forget_calls(void)
+{
+    free(calls());
 }
 
 static bool has_msg(const cgp_enforce *e, const char *text)
@@ -398,7 +405,7 @@ Test(libvirt, hand_pin_is_drift_and_apply_repairs_it)
     cr_assert_eq(vg->n_threads, 7);
     cr_assert_eq(vg->n_cgroups, 0);
     cgp_verify_free(v);
-    calls();
+    forget_calls();
     /* virsh vcpupin lv 2 0-3, as libvirt would do it */
     struct cgctl_virt *c = NULL;
     struct cgctl_vdom *d = NULL;
@@ -409,7 +416,7 @@ Test(libvirt, hand_pin_is_drift_and_apply_repairs_it)
     cgp_bitmap_free(b);
     cgctl_vdom_free(d);
     cgctl_virt_close(c);
-    calls();
+    forget_calls();
     cr_assert(cgp_verify_run(CTX, pl, BOTH, 2, &v) == 0);
     cr_assert(cgp_verify_drift(v));
     vg = cgp_verify_guest(v, 1);
