@@ -52,17 +52,7 @@ class Results:
         sys.exit(1)
 
 
-def fmt(ids):
-    """[0, 1, 2, 5] -> "0-2,5" (cpulist syntax)."""
-    ids = sorted(set(ids))
-    res, i = [], 0
-    while i < len(ids):
-        j = i
-        while j + 1 < len(ids) and ids[j + 1] == ids[j] + 1:
-            j += 1
-        res.append(str(ids[i]) if i == j else "%d-%d" % (ids[i], ids[j]))
-        i = j + 1
-    return ",".join(res)
+fmt = T.fmt_list   # [0, 1, 2, 5] -> "0-2,5"
 
 
 def timed(cmd, **kw):

@@ -43,23 +43,10 @@ def skip(msg):
 
 
 def cgplace(*args, env=None):
-    e = dict(os.environ)
-    if env:
-        e.update(env)
-    p = subprocess.run([CGPLACE] + list(args), capture_output=True, text=True, env=e)
-    return p.returncode, p.stdout, p.stderr
+    return T.run_cgplace(*args, env=env, binary=CGPLACE, timeout=None)
 
 
-def fmt(ids):
-    ids = sorted(set(ids))
-    out, i = [], 0
-    while i < len(ids):
-        j = i
-        while j + 1 < len(ids) and ids[j + 1] == ids[j] + 1:
-            j += 1
-        out.append(str(ids[i]) if i == j else "%d-%d" % (ids[i], ids[j]))
-        i = j + 1
-    return ",".join(out)
+fmt = T.fmt_list
 
 
 # ---- the host as the kernel sees it ---------------------------------------------------

@@ -73,6 +73,18 @@ def parse_list(s):
     return sorted(set(out))
 
 
+def fmt_list(ids):
+    """[0, 1, 2, 5] -> '0-2,5' (the kernel's and cgplace's list syntax; parse_list's inverse)"""
+    ids, out, i = sorted(set(ids)), [], 0
+    while i < len(ids):
+        j = i
+        while j + 1 < len(ids) and ids[j + 1] == ids[j] + 1:
+            j += 1
+        out.append(str(ids[i]) if i == j else "%d-%d" % (ids[i], ids[j]))
+        i = j + 1
+    return ",".join(out)
+
+
 def read(path, default=None):
     try:
         with open(path) as f:
@@ -232,6 +244,16 @@ def cgplace(*args, want_rc=0):
     if want_rc is not None and p.returncode != want_rc:
         fatal("cgplace %s: exit %d, want %d; stderr: %s" % (" ".join(args), p.returncode, want_rc, p.stderr.strip()))
     return p
+
+
+def run_cgplace(*args, env=None, binary=None, prefix=(), timeout=300):
+    """(exit status, stdout, stderr) of cgplace ARGS, whatever the status; env adds to the
+    environment, binary replaces CGPLACE (the test build), prefix goes before it (strace)."""
+    e = dict(os.environ)
+    e.update(env or {})
+    p = subprocess.run(list(prefix) + [binary or CGPLACE] + list(args), capture_output=True, text=True, env=e,
+                       timeout=timeout)
+    return p.returncode, p.stdout, p.stderr
 
 
 def cgplace_json(*args):

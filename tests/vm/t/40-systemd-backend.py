@@ -34,22 +34,8 @@ def show(unit, prop):
     return sh("systemctl", "show", "-p", prop, "--value", unit)[1]
 
 
-def cg(*args, env=None, binary=None):
-    e = dict(os.environ)
-    e.update(env or {})
-    p = subprocess.run([binary or T.CGPLACE] + list(args), capture_output=True, text=True, env=e, timeout=300)
-    return p.returncode, p.stdout, p.stderr
-
-
-def fmt(ids):
-    ids, out, i = sorted(set(ids)), [], 0
-    while i < len(ids):
-        j = i
-        while j + 1 < len(ids) and ids[j + 1] == ids[j] + 1:
-            j += 1
-        out.append(str(ids[i]) if i == j else "%d-%d" % (ids[i], ids[j]))
-        i = j + 1
-    return ",".join(out)
+cg = T.run_cgplace
+fmt = T.fmt_list
 
 
 def start_qemu(name):
@@ -75,10 +61,7 @@ def threads(pid):
 
 
 def status(pid, tid, key):
-    for line in T.read("/proc/%d/task/%d/status" % (pid, tid), "").splitlines():
-        if line.startswith(key + ":"):
-            return line.split(":", 1)[1].strip()
-    return None
+    return T.task_status(pid, tid).get(key)
 
 
 def cgroup_of(pid, tid):

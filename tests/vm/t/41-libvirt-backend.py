@@ -14,7 +14,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import vmtest as T  # noqa: E402
@@ -27,29 +26,15 @@ POLICY = RUN + "/policy.conf"
 
 
 def cg(*args, trace=None):
-    cmd = [T.CGPLACE] + list(args)
-    if trace:
-        cmd = [shutil.which("strace"), "-f", "-qq", "-o", trace, "-e", "trace=openat,mkdirat,mkdir"] + cmd
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    return p.returncode, p.stdout, p.stderr
+    return T.run_cgplace(*args, prefix=[shutil.which("strace"), "-f", "-qq", "-o", trace, "-e",
+                                        "trace=openat,mkdirat,mkdir"] if trace else ())
 
 
-def fmt(ids):
-    ids, out, i = sorted(set(ids)), [], 0
-    while i < len(ids):
-        j = i
-        while j + 1 < len(ids) and ids[j + 1] == ids[j] + 1:
-            j += 1
-        out.append(str(ids[i]) if i == j else "%d-%d" % (ids[i], ids[j]))
-        i = j + 1
-    return ",".join(out)
+fmt = T.fmt_list
 
 
 def status(pid, tid, key):
-    for line in T.read("/proc/%d/task/%d/status" % (pid, tid), "").splitlines():
-        if line.startswith(key + ":"):
-            return line.split(":", 1)[1].strip()
-    return None
+    return T.task_status(pid, tid).get(key)
 
 
 def vcpupins(dom):
