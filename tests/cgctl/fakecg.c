@@ -611,3 +611,44 @@ char *fake_virt_setters(const char *log, bool clear)
         fake_wfile(log, "");
     return out;
 }
+
+void fake_session_open(struct fake *f, cgp_ctx **topo_ctx, cgp_topology **topo, cgp_ctx **ctx)
+{
+    const char *fx = getenv("CGCTL_FIXTURE");
+    cr_assert(fx, "CGCTL_FIXTURE not set (run through make check-cgctl)");
+    cr_assert(cgp_ctx_new(fx, NULL, topo_ctx) == 0);
+    cr_assert(cgp_topology_read(*topo_ctx, topo) == 0);
+    fake_init(f, "0-15", "0-1");
+    fake_mkcg(f, "user.slice");
+    cr_assert(cgp_ctx_new(f->sys, f->root, ctx) == 0);
+    char lock[400];
+    snprintf(lock, sizeof lock, "%s/lock", f->dir);
+    setenv("CGPLACE_LOCK", lock, 1);
+    fake_hook(f);
+}
+
+void fake_session_close(struct fake *f, cgp_ctx *topo_ctx, cgp_topology *topo, cgp_ctx *ctx)
+{
+    fake_unhook();
+    fake_destroy(f);
+    cgp_ctx_free(ctx);
+    cgp_topology_free(topo);
+    cgp_ctx_free(topo_ctx);
+}
+
+void fake_qemu(struct fake *f, struct cgp_guest *g, struct cgp_guest_thread th[FAKE_QEMU_THREADS], int pid,
+               const char *name)
+{
+    int tids[FAKE_QEMU_THREADS];
+    for (int i = 0; i < FAKE_QEMU_THREADS; i++)
+        tids[i] = pid + i;
+    fake_add_process(f, pid, tids, FAKE_QEMU_THREADS, "user.slice");
+    th[0] = (struct cgp_guest_thread){ pid, CGP_THREAD_EMULATOR, -1, NULL };
+    th[1] = (struct cgp_guest_thread){ pid + 1, CGP_THREAD_EMULATOR, -1, NULL };
+    for (int v = 0; v < 4; v++)
+        th[2 + v] = (struct cgp_guest_thread){ pid + 2 + v, CGP_THREAD_VCPU, v, NULL };
+    th[6] = (struct cgp_guest_thread){ pid + 6, CGP_THREAD_IOTHREAD, -1, "io1" };
+    *g = (struct cgp_guest){ .pid = pid, .pidfd = -1, .start_time = (uint64_t)pid * 10, .name = name,
+                             .cgroup = "/user.slice", .thread_source = CGP_THREADS_NAMES,
+                             .n_threads = FAKE_QEMU_THREADS, .threads = th };
+}

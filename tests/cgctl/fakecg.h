@@ -81,6 +81,19 @@ char *fake_rfile(const char *path);
  * caller frees. clear: empty the log afterwards. */
 char *fake_virt_setters(const char *log, bool clear);
 
+/* The start of an engine test: the topology of the two-socket-smt fixture
+ * (CGCTL_FIXTURE) in *topo_ctx and *topo, a fake tree (CPUs 0-15, nodes 0-1)
+ * with an empty user.slice, *ctx on it, the lock file in it, the hooks on.
+ * close undoes all of it. */
+void fake_session_open(struct fake *f, cgp_ctx **topo_ctx, cgp_topology **topo, cgp_ctx **ctx);
+void fake_session_close(struct fake *f, cgp_ctx *topo_ctx, cgp_topology *topo, cgp_ctx *ctx);
+
+/* A QEMU process pid in user.slice with named threads pid..pid+6: two
+ * emulator threads, vCPUs 0-3, I/O thread io1; g describes it. */
+#define FAKE_QEMU_THREADS 7
+void fake_qemu(struct fake *f, struct cgp_guest *g, struct cgp_guest_thread th[FAKE_QEMU_THREADS], int pid,
+               const char *name);
+
 /* Parse and compile a policy text on topology t (asserts success). */
 cgp_placement *fake_compile(const cgp_topology *t, const char *text);
 

@@ -59,61 +59,24 @@ static const struct want WANT_B[] = {
 #define NW(a) (sizeof(a) / sizeof *(a))
 
 /* ---- guests, built by hand (the discovery layer is tested elsewhere) ---- */
-static struct cgp_guest_thread TH_WEB[7], TH_DB[7];
+static struct cgp_guest_thread TH_WEB[FAKE_QEMU_THREADS], TH_DB[FAKE_QEMU_THREADS];
 static struct cgp_guest G_WEB, G_DB;
-
-static void mk_threads(struct cgp_guest_thread *th, int pid)
-{
-    th[0] = (struct cgp_guest_thread){ pid, CGP_THREAD_EMULATOR, -1, NULL };
-    th[1] = (struct cgp_guest_thread){ pid + 1, CGP_THREAD_EMULATOR, -1, NULL };
-    for (int v = 0; v < 4; v++)
-        th[2 + v] = (struct cgp_guest_thread){ pid + 2 + v, CGP_THREAD_VCPU, v, NULL };
-    th[6] = (struct cgp_guest_thread){ pid + 6, CGP_THREAD_IOTHREAD, -1, "io1" };
-}
 
 static struct fake F;
 static cgp_ctx *TOPO_CTX, *CTX;
 static cgp_topology *TOPO;
 
-static void mk_guest(struct cgp_guest *g, struct cgp_guest_thread *th, int pid, const char *name)
-{
-    mk_threads(th, pid);
-    *g = (struct cgp_guest){ .pid = pid, .pidfd = -1, .start_time = (uint64_t)pid * 10, .name = name,
-                             .cgroup = "/user.slice", .thread_source = CGP_THREADS_NAMES, .n_threads = 7,
-                             .threads = th };
-}
-
 static void setup(void)
 {
-    const char *fx = getenv("CGCTL_FIXTURE");
-    cr_assert(fx, "CGCTL_FIXTURE not set (run through make check-cgctl)");
-    cr_assert(cgp_ctx_new(fx, NULL, &TOPO_CTX) == 0);
-    cr_assert(cgp_topology_read(TOPO_CTX, &TOPO) == 0);
-    fake_init(&F, "0-15", "0-1");
-    fake_mkcg(&F, "user.slice");
-    int tw[7], td[7];
-    for (int i = 0; i < 7; i++) {
-        tw[i] = 1000 + i;
-        td[i] = 2000 + i;
-    }
-    fake_add_process(&F, 1000, tw, 7, "user.slice");
-    fake_add_process(&F, 2000, td, 7, "user.slice");
-    mk_guest(&G_WEB, TH_WEB, 1000, "web");
-    mk_guest(&G_DB, TH_DB, 2000, "db");
-    cr_assert(cgp_ctx_new(F.sys, F.root, &CTX) == 0);
-    char lock[400];
-    snprintf(lock, sizeof lock, "%s/lock", F.dir);
-    setenv("CGPLACE_LOCK", lock, 1);
+    fake_session_open(&F, &TOPO_CTX, &TOPO, &CTX);
+    fake_qemu(&F, &G_WEB, TH_WEB, 1000, "web");
+    fake_qemu(&F, &G_DB, TH_DB, 2000, "db");
     unsetenv("CGPLACE_FAULT_WRITE");
-    fake_hook(&F);
 }
 
 static void teardown(void)
 {
-    fake_destroy(&F);
-    cgp_ctx_free(CTX);
-    cgp_topology_free(TOPO);
-    cgp_ctx_free(TOPO_CTX);
+    fake_session_close(&F, TOPO_CTX, TOPO, CTX);
 }
 
 static cgp_placement *compile(const char *text)

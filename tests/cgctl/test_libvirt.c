@@ -101,13 +101,10 @@ static void state(const char *extra)
 
 static void setup(void)
 {
-    const char *fx = getenv("CGCTL_FIXTURE"), *lib = getenv("CGCTL_FAKEVIRT");
-    cr_assert(fx && lib, "CGCTL_FIXTURE/CGCTL_FAKEVIRT not set (run through make check-cgctl)");
+    const char *lib = getenv("CGCTL_FAKEVIRT");
+    cr_assert(lib, "CGCTL_FAKEVIRT not set (run through make check-cgctl)");
     cgctl_virt_hooks.lib = lib;
-    cr_assert(cgp_ctx_new(fx, NULL, &TOPO_CTX) == 0);
-    cr_assert(cgp_topology_read(TOPO_CTX, &TOPO) == 0);
-    fake_init(&F, "0-15", "0-1");
-    fake_mkcg(&F, "user.slice");
+    fake_session_open(&F, &TOPO_CTX, &TOPO, &CTX);
     int tw[4] = { 1000, 1001, 1002, 1003 };
     fake_add_process(&F, 1000, tw, 4, "user.slice");
     TH_WEB[0] = (struct cgp_guest_thread){ 1000, CGP_THREAD_EMULATOR, -1, NULL };
@@ -122,20 +119,11 @@ static void setup(void)
     setenv("FAKEVIRT_STATE", STATE, 1);
     setenv("FAKEVIRT_LOG", LOG, 1);
     state("");
-    cr_assert(cgp_ctx_new(F.sys, F.root, &CTX) == 0);
-    char lock[400];
-    snprintf(lock, sizeof lock, "%s/lock", F.dir);
-    setenv("CGPLACE_LOCK", lock, 1);
-    fake_hook(&F);
 }
 
 static void teardown(void)
 {
-    fake_unhook();
-    fake_destroy(&F);
-    cgp_ctx_free(CTX);
-    cgp_topology_free(TOPO);
-    cgp_ctx_free(TOPO_CTX);
+    fake_session_close(&F, TOPO_CTX, TOPO, CTX);
 }
 
 TestSuite(libvirt, .init = setup, .fini = teardown);

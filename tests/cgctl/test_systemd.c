@@ -32,7 +32,7 @@ static const char *POL_2 =
 static struct fake F;
 static cgp_ctx *TOPO_CTX, *CTX;
 static cgp_topology *TOPO;
-static struct cgp_guest_thread TH[7];
+static struct cgp_guest_thread TH[FAKE_QEMU_THREADS];
 static struct cgp_guest G;
 static const struct cgp_guest *GS[1] = { &G };
 
@@ -94,28 +94,8 @@ static int sd_stop(void *ud, const char *path)
 
 static void setup(void)
 {
-    const char *fx = getenv("CGCTL_FIXTURE");
-    cr_assert(fx, "CGCTL_FIXTURE not set (run through make check-cgctl)");
-    cr_assert(cgp_ctx_new(fx, NULL, &TOPO_CTX) == 0);
-    cr_assert(cgp_topology_read(TOPO_CTX, &TOPO) == 0);
-    fake_init(&F, "0-15", "0-1");
-    fake_mkcg(&F, "user.slice");
-    int tids[7];
-    for (int i = 0; i < 7; i++)
-        tids[i] = 1000 + i;
-    fake_add_process(&F, 1000, tids, 7, "user.slice");
-    TH[0] = (struct cgp_guest_thread){ 1000, CGP_THREAD_EMULATOR, -1, NULL };
-    TH[1] = (struct cgp_guest_thread){ 1001, CGP_THREAD_EMULATOR, -1, NULL };
-    for (int v = 0; v < 4; v++)
-        TH[2 + v] = (struct cgp_guest_thread){ 1002 + v, CGP_THREAD_VCPU, v, NULL };
-    TH[6] = (struct cgp_guest_thread){ 1006, CGP_THREAD_IOTHREAD, -1, "io1" };
-    G = (struct cgp_guest){ .pid = 1000, .pidfd = -1, .start_time = 10000, .name = "web", .cgroup = "/user.slice",
-                            .thread_source = CGP_THREADS_NAMES, .n_threads = 7, .threads = TH };
-    cr_assert(cgp_ctx_new(F.sys, F.root, &CTX) == 0);
-    char lock[400];
-    snprintf(lock, sizeof lock, "%s/lock", F.dir);
-    setenv("CGPLACE_LOCK", lock, 1);
-    fake_hook(&F);
+    fake_session_open(&F, &TOPO_CTX, &TOPO, &CTX);
+    fake_qemu(&F, &G, TH, 1000, "web");
     cgctl_unit_hooks = (struct cgctl_unit_hooks){ sd_start, sd_set, sd_stop, &F };
     SDLOG[0] = '\0';
     stop_calls = 0;
@@ -124,11 +104,7 @@ static void setup(void)
 static void teardown(void)
 {
     memset(&cgctl_unit_hooks, 0, sizeof cgctl_unit_hooks);
-    fake_unhook();
-    fake_destroy(&F);
-    cgp_ctx_free(CTX);
-    cgp_topology_free(TOPO);
-    cgp_ctx_free(TOPO_CTX);
+    fake_session_close(&F, TOPO_CTX, TOPO, CTX);
 }
 
 static cgp_placement *compile(const char *text)
