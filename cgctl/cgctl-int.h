@@ -265,6 +265,15 @@ void cgctl_sd_describe(enum cgctl_act act, enum cgp_op_kind *kind, const char **
 const struct cgctl_backend_ops *cgctl_backend_choose(cgp_ctx *ctx, const struct cgp_host_settings *hs,
                                                      const char **warning);
 
+/* The cgroupfs backend's entries, for the backends built on it (systemd
+ * writes below its scopes as cgroupfs does). */
+int cgctl_fs_open(struct cgctl_backend *be);
+void cgctl_fs_close(struct cgctl_backend *be);
+int cgctl_fs_read_group(struct cgctl_backend *be, const char *path, unsigned what, struct cgctl_live *st);
+int cgctl_fs_act(struct cgctl_backend *be, enum cgctl_act act, const char *path, const char *value, bool undo);
+int cgctl_fs_read_effective(struct cgctl_backend *be, const char *path, bool mems, cgp_bitmap **out);
+int cgctl_fs_task_group(struct cgctl_backend *be, int pid, int tid, char **path, bool *inside);
+
 /* The directory fd of a group (cgroupfs and backends built on it): borrowed,
  * valid until the next call. -errno. */
 int cgctl_fs_dir(struct cgctl_backend *be, const char *path);

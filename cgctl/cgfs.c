@@ -348,12 +348,12 @@ int cgctl_fs_dir(struct cgctl_backend *be, const char *path)
 /* The cgroupfs backend                                                 */
 /* ------------------------------------------------------------------ */
 
-static int fs_open(struct cgctl_backend *be)
+int cgctl_fs_open(struct cgctl_backend *be)
 {
     return cgctl_open_root(be->ctx, &be->rootfd, &be->prefix);
 }
 
-static void fs_close(struct cgctl_backend *be)
+void cgctl_fs_close(struct cgctl_backend *be)
 {
     dirfd_flush(be);
     free(be->dfd);
@@ -410,7 +410,7 @@ static bool has_word(const char *s, const char *w)
 
 /* Only what planning looks at: the type of a threaded child, the controllers
  * of a group that needs cpuset for its children, the sets it gets. */
-static int fs_read_group(struct cgctl_backend *be, const char *path, unsigned what, struct cgctl_live *st)
+int cgctl_fs_read_group(struct cgctl_backend *be, const char *path, unsigned what, struct cgctl_live *st)
 {
     int fd = cgctl_fs_dir(be, path);
     if (fd == -ENOENT) {
@@ -495,7 +495,7 @@ static int fs_dirop(struct cgctl_backend *be, enum cgctl_io io, const char *path
     return 0;
 }
 
-static int fs_act(struct cgctl_backend *be, enum cgctl_act act, const char *path, const char *value, bool undo)
+int cgctl_fs_act(struct cgctl_backend *be, enum cgctl_act act, const char *path, const char *value, bool undo)
 {
     if ((size_t)act >= sizeof fs_acts / sizeof *fs_acts)
         return -EOPNOTSUPP;
@@ -514,7 +514,7 @@ static int fs_act(struct cgctl_backend *be, enum cgctl_act act, const char *path
     return r;
 }
 
-static int fs_read_effective(struct cgctl_backend *be, const char *path, bool mems, cgp_bitmap **out)
+int cgctl_fs_read_effective(struct cgctl_backend *be, const char *path, bool mems, cgp_bitmap **out)
 {
     int dfd = cgctl_fs_dir(be, path);
     if (dfd < 0)
@@ -522,7 +522,7 @@ static int fs_read_effective(struct cgctl_backend *be, const char *path, bool me
     return cgctl_read_set(dfd, mems ? "cpuset.mems.effective" : "cpuset.cpus.effective", out);
 }
 
-static int fs_task_group(struct cgctl_backend *be, int pid, int tid, char **path, bool *inside)
+int cgctl_fs_task_group(struct cgctl_backend *be, int pid, int tid, char **path, bool *inside)
 {
     char *v = NULL;
     int r = cgp_task_cgroup(be->ctx->root_fd, pid, tid, &v);
@@ -545,14 +545,14 @@ static int fs_task_group(struct cgctl_backend *be, int pid, int tid, char **path
 
 const struct cgctl_backend_ops cgctl_backend_cgroupfs = {
     .name = "cgroupfs",
-    .open = fs_open,
-    .close = fs_close,
+    .open = cgctl_fs_open,
+    .close = cgctl_fs_close,
     .place = fs_place,
-    .read_group = fs_read_group,
+    .read_group = cgctl_fs_read_group,
     .describe = cgctl_fs_describe,
-    .act = fs_act,
-    .read_effective = fs_read_effective,
-    .task_group = fs_task_group,
+    .act = cgctl_fs_act,
+    .read_effective = cgctl_fs_read_effective,
+    .task_group = cgctl_fs_task_group,
 };
 
 /* ------------------------------------------------------------------ */

@@ -148,7 +148,7 @@ static int append_mask(sd_bus_message *m, const char *list)
     return sd_bus_message_append_array(m, 'y', mask, n);
 }
 
-static int append_prop(sd_bus_message *m, const char *key, const char *val, int pid)
+static int append_prop(sd_bus_message *m, const char *key, const char *val)
 {
     int r;
     if ((r = sd_bus_message_open_container(m, 'r', "sv")) < 0 || (r = sd_bus_message_append(m, "s", key)) < 0)
@@ -160,7 +160,7 @@ static int append_prop(sd_bus_message *m, const char *key, const char *val, int 
         r = sd_bus_message_append(m, "v", "b", 1);
         return r < 0 ? r : sd_bus_message_close_container(m);
     } else if (!strcmp(key, "PIDs")) {
-        r = sd_bus_message_append(m, "v", "au", 1, (uint32_t)pid);
+        r = sd_bus_message_append(m, "v", "au", 1, (uint32_t)atoi(val));
         return r < 0 ? r : sd_bus_message_close_container(m);
     } else {
         r = sd_bus_message_append(m, "v", "s", val);
@@ -234,15 +234,13 @@ static const char *unit_of(const char *path)
  * report's text: "PIDs=N Slice=S Delegate=yes AllowedCPUs=L ...". */
 static int start_scope(struct cgctl_backend *be, const char *path, const char *value)
 {
+    if (cgctl_unit_hooks.start) {
+        const char *pids = strstr(value, "PIDs=");
+        return cgctl_unit_hooks.start(cgctl_unit_hooks.ud, path, value, pids ? atoi(pids + 5) : 0);
+    }
     char *props CGP_AUTOFREE = strdup(value);
     if (!props)
         return -ENOMEM;
-    int pid = 0;
-    for (char *save = NULL, *kv = strtok_r(props, " ", &save); kv; kv = strtok_r(NULL, " ", &save))
-        if (!strncmp(kv, "PIDs=", 5))
-            pid = atoi(kv + 5);
-    if (cgctl_unit_hooks.start)
-        return cgctl_unit_hooks.start(cgctl_unit_hooks.ud, path, value, pid);
     sd_bus *bus;
     int r = bus_get(be, &bus);
     if (r < 0)
@@ -253,22 +251,21 @@ static int start_scope(struct cgctl_backend *be, const char *path, const char *v
         r = sd_bus_message_append(m, "ss", unit_of(path), "fail");
     if (r >= 0)
         r = sd_bus_message_open_container(m, 'a', "(sv)");
-    strcpy(props, value);
     for (char *save = NULL, *kv = strtok_r(props, " ", &save); r >= 0 && kv; kv = strtok_r(NULL, " ", &save)) {
         char *eq = strchr(kv, '=');
         if (!eq)
             continue;
         *eq = '\0';
-        r = append_prop(m, kv, eq + 1, pid);
+        r = append_prop(m, kv, eq + 1);
     }
     /* named for `systemctl status`; collected even when it fails */
     char desc[320];
     snprintf(desc, sizeof desc, "cgplace guest %.*s", (int)(strlen(unit_of(path)) - strlen("cgplace-.scope")),
              unit_of(path) + strlen("cgplace-"));
     if (r >= 0)
-        r = append_prop(m, "Description", desc, 0);
+        r = append_prop(m, "Description", desc);
     if (r >= 0)
-        r = append_prop(m, "CollectMode", "inactive-or-failed", 0);
+        r = append_prop(m, "CollectMode", "inactive-or-failed");
     if (r >= 0)
         r = sd_bus_message_close_container(m);
     if (r >= 0)
@@ -303,7 +300,7 @@ static int set_prop(struct cgctl_backend *be, const char *path, const char *key,
     if (r >= 0)
         r = sd_bus_message_open_container(m, 'a', "(sv)");
     if (r >= 0)
-        r = append_prop(m, key, value, 0);
+        r = append_prop(m, key, value);
     if (r >= 0)
         r = sd_bus_message_close_container(m);
     if (r >= 0)
@@ -326,7 +323,7 @@ static int stop_scope(struct cgctl_backend *be, const char *path, const char *va
     const char *back = old[0] == '/' ? old + 1 : old;
     char pids[16];
     snprintf(pids, sizeof pids, "%d", pid);
-    int r = cgctl_backend_cgroupfs.act(be, CGCTL_MOVE_PROCESS, back, pids, true);
+    int r = cgctl_fs_act(be, CGCTL_MOVE_PROCESS, back, pids, true);
     if (r < 0 && r != -ESRCH)
         return r;
     char *procs CGP_AUTOFREE = NULL;
@@ -362,7 +359,7 @@ static int sd_act(struct cgctl_backend *be, enum cgctl_act act, const char *path
     case CGCTL_UNIT_MEMS:
         return set_prop(be, path, "AllowedMemoryNodes", value);
     default:
-        return cgctl_backend_cgroupfs.act(be, act, path, value, undo);
+        return cgctl_fs_act(be, act, path, value, undo);
     }
 }
 
@@ -376,41 +373,21 @@ static void sd_close(struct cgctl_backend *be)
         free(st);
         be->priv = NULL;
     }
-    cgctl_backend_cgroupfs.close(be);
-}
-
-static int sd_open(struct cgctl_backend *be)
-{
-    return cgctl_backend_cgroupfs.open(be);
-}
-
-static int sd_read_group(struct cgctl_backend *be, const char *path, unsigned what, struct cgctl_live *st)
-{
-    return cgctl_backend_cgroupfs.read_group(be, path, what, st);
-}
-
-static int sd_read_effective(struct cgctl_backend *be, const char *path, bool mems, cgp_bitmap **out)
-{
-    return cgctl_backend_cgroupfs.read_effective(be, path, mems, out);
-}
-
-static int sd_task_group(struct cgctl_backend *be, int pid, int tid, char **path, bool *inside)
-{
-    return cgctl_backend_cgroupfs.task_group(be, pid, tid, path, inside);
+    cgctl_fs_close(be);
 }
 
 const struct cgctl_backend_ops cgctl_backend_systemd = {
     .name = "systemd",
     .no_shared = true,
     .host_units = true,
-    .open = sd_open,
+    .open = cgctl_fs_open,
     .close = sd_close,
     .place = cgctl_sd_place,
-    .read_group = sd_read_group,
+    .read_group = cgctl_fs_read_group,
     .describe = cgctl_sd_describe,
     .act = sd_act,
-    .read_effective = sd_read_effective,
-    .task_group = sd_task_group,
+    .read_effective = cgctl_fs_read_effective,
+    .task_group = cgctl_fs_task_group,
 };
 
 /* ------------------------------------------------------------------ */
@@ -423,9 +400,22 @@ const struct cgctl_backend_ops cgctl_backend_systemd = {
 static bool systemd_owns_tree(cgp_ctx *ctx)
 {
     struct statfs fs;
-    if (!ctx->real_host || sd_booted() <= 0)
-        return false;
-    return statfs("/sys/fs/cgroup", &fs) == 0 && (unsigned long)fs.f_type == CGROUP2_SUPER_MAGIC;
+    if (!ctx->systemd_tree)
+        ctx->systemd_tree = ctx->real_host && sd_booted() > 0 && statfs("/sys/fs/cgroup", &fs) == 0 &&
+                                    (unsigned long)fs.f_type == CGROUP2_SUPER_MAGIC ? 2 : 1;
+    return ctx->systemd_tree == 2;
+}
+
+/* Its system bus takes a connection. */
+static bool systemd_bus_answers(cgp_ctx *ctx)
+{
+    if (!ctx->systemd_bus) {
+        sd_bus *bus = NULL;
+        int r = sd_bus_open_system(&bus);
+        sd_bus_flush_close_unref(bus);
+        ctx->systemd_bus = r < 0 ? 1 : 2;
+    }
+    return ctx->systemd_bus == 2;
 }
 
 const struct cgctl_backend_ops *cgctl_backend_choose(cgp_ctx *ctx, const struct cgp_host_settings *hs,
@@ -447,10 +437,7 @@ const struct cgctl_backend_ops *cgctl_backend_choose(cgp_ctx *ctx, const struct 
     }
     if (!systemd_owns_tree(ctx))
         return &cgctl_backend_cgroupfs;
-    sd_bus *bus = NULL;
-    int r = sd_bus_open_system(&bus);
-    sd_bus_flush_close_unref(bus);
-    if (r < 0) {
+    if (!systemd_bus_answers(ctx)) {
         *warning = "systemd is PID 1 but its system bus does not answer: falling back to the cgroupfs backend";
         return &cgctl_backend_cgroupfs;
     }

@@ -28,6 +28,9 @@ struct cgp_ctx {
     char *sysroot;
     char *cgroup_root;  /* NULL until known */
     bool real_host;     /* sysroot "/" and no --cgroup-root: the host's own cgroups and services */
+    /* Host facts the backend choice asks for, found once per context
+     * (cgctl/systemd.c): 0 not yet known, 1 no, 2 yes. */
+    unsigned char systemd_tree, systemd_bus;
     char err[512];
     /* A connection an upper layer keeps for the context's life (cgctl:
      * libvirt's, opened before a sandbox), released by conn_free. */
