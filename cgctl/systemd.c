@@ -316,13 +316,13 @@ static int set_prop(struct cgctl_backend *be, const char *path, const char *key,
  * but only once nothing runs in it (stopping a scope kills what it holds). */
 static int stop_scope(struct cgctl_backend *be, const char *path, const char *value)
 {
-    int pid = 0;
-    char old[4096] = "";
-    if (sscanf(value, "%d %4095s", &pid, old) < 1)
-        return -EINVAL;
-    const char *back = old[0] == '/' ? old + 1 : old;
+    /* the old group is the rest of the value: a cgroup name may hold spaces */
+    const char *sp = strchr(value, ' ');
     char pids[16];
-    snprintf(pids, sizeof pids, "%d", pid);
+    if (!sp || sp == value || (size_t)(sp - value) >= sizeof pids)
+        return -EINVAL;
+    snprintf(pids, sizeof pids, "%.*s", (int)(sp - value), value);
+    const char *back = sp[1] == '/' ? sp + 2 : sp + 1;
     int r = cgctl_fs_act(be, CGCTL_MOVE_PROCESS, back, pids, true);
     if (r < 0 && r != -ESRCH)
         return r;

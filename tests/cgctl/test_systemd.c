@@ -347,3 +347,22 @@ Test(systemd, confine_host_needs_the_systemd_backend)
     cgp_enforce_free(e);
     cgp_placement_free(pl);
 }
+
+/* The undo of a start puts the process back in its old cgroup even when that
+ * cgroup's name has a space in it. */
+Test(systemd, rollback_returns_to_a_cgroup_with_a_space)
+{
+    fake_mkcg(&F, "my vms");
+    fake_play(&F, CGCTL_IO_WRITE, "my vms", "cgroup.procs", "1000");
+    G.cgroup = "/my vms";
+    cgp_placement *pl = compile(POL_1);
+    F.fail_at = 1;   /* the first cgroupfs action, right after the scope's start */
+    cgp_enforce *e = run(pl, 0);
+    cr_assert_eq(cgp_enforce_summary(e)->outcome, CGP_ENFORCE_FAILED);
+    cr_assert(!cgp_enforce_summary(e)->rollback_incomplete);
+    cr_assert_eq(stop_calls, 1);
+    for (int t = 1000; t < 1000 + FAKE_QEMU_THREADS; t++)
+        cr_assert_str_eq(fake_task_cg(&F, t), "my vms", "thread %d", t);
+    cgp_enforce_free(e);
+    cgp_placement_free(pl);
+}
