@@ -89,6 +89,38 @@ CGP_EXPORT const char *cgp_thread_role_name(enum cgp_thread_role r);
 /* "unknown", "names", "qmp". */
 CGP_EXPORT const char *cgp_thread_source_name(enum cgp_thread_source s);
 
+
+/* ---- Runtime tuning (vcpuinfo, vcpupin, numatune; appended) ---- */
+
+/* One thread of a guest as it is now. */
+struct cgp_thread_info {
+    int tid;
+    enum cgp_thread_role role;
+    int vcpu;                  /* vCPU index, else -1 */
+    const char *iothread;      /* borrowed from the guest, else NULL */
+    int cpu;                   /* host CPU it last ran on (task/TID/stat field 39), -1 unknown */
+    char state;                /* stat state letter ('R', 'S', ...), '?' unknown */
+    uint64_t cpu_time_ms;      /* utime + stime */
+    cgp_bitmap *cpus, *mems;   /* Cpus_allowed_list / Mems_allowed_list (owned by the array) */
+};
+
+/* Every thread of g still alive, in g's order (ascending tid), read from
+ * SYSROOT/proc/PID/task/TID/{stat,status}. *out (cgp_thread_info_free) and
+ * *n on success. Returns 0, -EIO (a file that does not parse: the context's
+ * last error names it), -ENOMEM, -EINVAL (NULL arguments). */
+CGP_EXPORT int cgp_guest_threads_info(cgp_ctx *ctx, const struct cgp_guest *g,
+                                      struct cgp_thread_info **out, size_t *n);
+CGP_EXPORT void cgp_thread_info_free(struct cgp_thread_info *v, size_t n);
+/* "running", "sleeping", "disk sleep", "stopped", ... for a stat state letter. */
+CGP_EXPORT const char *cgp_task_state_name(char state);
+/* The possible CPUs (SYSROOT/sys/devices/system/cpu/possible): the width of
+ * an affinity map. *out (caller frees). 0, -ENOENT, -EIO, -ENOMEM. */
+CGP_EXPORT int cgp_cpus_possible(cgp_ctx *ctx, cgp_bitmap **out);
+/* The guest an operator names by key: a pid (all digits), else its -name or
+ * -uuid (case-insensitive). *out borrowed from l. Returns 0, -ENOENT (none),
+ * -EEXIST (several processes carry that name), -EINVAL. */
+CGP_EXPORT int cgp_guests_find(const cgp_guest_list *l, const char *key, const struct cgp_guest **out);
+
 #ifdef __cplusplus
 }
 #endif

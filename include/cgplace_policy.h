@@ -273,6 +273,45 @@ CGP_EXPORT const struct cgp_cgroup_spec *cgp_plan_cgroup(const cgp_plan *plan, s
  * true when given), -ERANGE, into KiB. Used by the CLI for --memory. */
 CGP_EXPORT int cgp_parse_size_kib(const char *s, uint64_t *kib, bool *needs_unit);
 
+
+/* ------------------------------------------------------------------ */
+/* Runtime tuning: one guest, one change (appended)                     */
+/* ------------------------------------------------------------------ */
+
+enum cgp_change_kind {
+    CGP_CHANGE_NONE,       /* the guest as it is (numatune without --nodeset) */
+    CGP_CHANGE_VCPU,       /* vcpupin: vCPU `vcpu` gets CPUs `set` */
+    CGP_CHANGE_EMULATOR,   /* emulatorpin: the emulator threads get CPUs `set` */
+    CGP_CHANGE_IOTHREAD,   /* iothreadpin: I/O thread `iothread` gets CPUs `set` */
+    CGP_CHANGE_MEMS,       /* numatune: the guest and every thread get nodes `set` */
+};
+
+struct cgp_runtime_change {
+    enum cgp_change_kind what;
+    int vcpu;
+    const char *iothread;      /* as in the policy: "io1", "1" (= libvirt's iothread1) */
+    const cgp_bitmap *set;     /* borrowed; copied into the placement */
+    bool set_mode;             /* CGP_CHANGE_MEMS: also change the mode */
+    enum cgp_mem_mode mode;
+};
+
+/* A one-guest placement for running guest g with one change, for
+ * cgp_enforce_run(): the guest's block of base when base was compiled with
+ * g and a block matches it, else the guest as its threads run now (each
+ * thread's Cpus_allowed_list / Mems_allowed_list, the emulator the main
+ * thread's; named after the cgroup cgplace gave it, else -name, else
+ * qemu-PID), with base's host settings (base NULL: the defaults). The
+ * guest's own sets become the union of its threads'. The change is checked
+ * against t and the host settings first. Returns 0 and *out (caller frees),
+ * or, with the context's last error saying why: -EINVAL (CPUs not present,
+ * offline or reserved; nodes absent, offline or without memory; an empty
+ * set), -ERANGE (vCPU index out of range), -ENOENT (no such I/O thread),
+ * -ENXIO (vCPU/I/O threads cannot be told apart: needs debug-threads=on or
+ * QMP), -ESRCH (the process is gone), -ENOMEM. */
+CGP_EXPORT int cgp_placement_runtime(cgp_ctx *ctx, const cgp_placement *base, const cgp_topology *t,
+                                     const struct cgp_guest *g, const struct cgp_runtime_change *chg,
+                                     cgp_placement **out);
+
 #ifdef __cplusplus
 }
 #endif
