@@ -24,6 +24,8 @@ struct cli_args {
     const char *cellno;         /* freecell --cellno */
     const char *vcpus, *memory; /* suggest */
     bool all, libvirt, no_qmp;
+    const char *nodeset, *mode; /* numatune */
+    bool persist;               /* vcpupin, emulatorpin, iothreadpin, numatune */
     char **operands;
     int n_operands;
     long cell;                  /* freecell: the cell, -1 for none */
@@ -60,6 +62,7 @@ struct cli_opt {
 };
 #define CLI_OPT_END { NULL, 0, CLI_OPT_FLAG, 0, NULL, NULL }
 
+struct cli_env;
 /* What a verb needs read before it runs; cli_prologue does it all. */
 enum cli_policy_use {
     CLI_POLICY_NONE,
@@ -84,6 +87,10 @@ struct cli_needs {
     bool json_warnings;         /* --json: policy warnings go in the document, not on stderr */
     enum cli_sandbox_at sandbox;
     bool libvirt;               /* connect to libvirt before the sandbox when its guests are in the policy */
+    /* After the guests are read, before libvirt and the sandbox: a verb that
+     * makes its own placement (runtime tuning) puts it in env->pl, and its
+     * guest alone in env->g. Returns an exit code. */
+    int (*derive)(struct cli *cli, struct cli_env *env);
 };
 
 /* What cli_prologue read for a verb; cli_env_free releases it. */
@@ -99,6 +106,9 @@ struct cli_env {
     size_t n;
     bool empty_tree;            /* plan: no cgroup v2 hierarchy, plan against an empty one */
     int root_err;               /* plan: the cgroup root lookup's error, 0 when found */
+    const struct cgp_guest *guest;  /* runtime verbs: the GUEST operand */
+    cgp_bitmap *set;                /* ... the CPULIST / --nodeset of a change */
+    unsigned long vcpu;             /* ... vcpupin's VCPU */
 };
 
 struct command {
@@ -191,6 +201,21 @@ int prep_freecell(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int prep_suggest(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int prep_plan(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int prep_guests(struct cli *cli, struct cli_env *env) __attribute__((weak));
+/* Runtime tuning (cli/cmd-vcpuinfo.c, cmd-vcpupin.c, cmd-numatune.c). */
+int cmd_vcpuinfo(struct cli *cli, struct cli_env *env) __attribute__((weak));
+int cmd_vcpupin(struct cli *cli, struct cli_env *env) __attribute__((weak));
+int cmd_numatune(struct cli *cli, struct cli_env *env) __attribute__((weak));
+int prep_vcpuinfo(struct cli *cli, struct cli_env *env) __attribute__((weak));
+int prep_vcpupin(struct cli *cli, struct cli_env *env) __attribute__((weak));
+int prep_numatune(struct cli *cli, struct cli_env *env) __attribute__((weak));
+int derive_guest(struct cli *cli, struct cli_env *env) __attribute__((weak));
+int derive_runtime(struct cli *cli, struct cli_env *env) __attribute__((weak));
+/* Shared by the runtime verbs (cli/cmd-vcpupin.c): untrusted bytes as
+ * printable text (malloc'd); a list operand (exit 2 naming the bad item);
+ * apply env->pl and report (exit 3 when the read-back differs). */
+char *cli_escape(const char *s);
+int cli_parse_list(const char *what, const char *s, cgp_bitmap **out);
+int cli_runtime_apply(struct cli *cli, struct cli_env *env);
 
 /* The ops of a plan or of an enforcement run, whichever made them
  * (cli/report.c): one text printer and one JSON printer for plan, apply and

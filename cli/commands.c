@@ -35,6 +35,23 @@ static const struct cli_opt policy_opts[] = {
     CLI_OPT_END,
 };
 
+static const struct cli_opt vcpuinfo_opts[] = {
+    { "all", 'a', CLI_OPT_FLAG, ARG(all), NULL, "the emulator and I/O threads too" },
+    CLI_OPT_END,
+};
+
+static const struct cli_opt pin_opts[] = {
+    OPT_POLICY("the guest's block, the host's reserved CPUs and cgroup parent"),
+    CLI_OPT_END,
+};
+
+static const struct cli_opt numatune_opts[] = {
+    { "nodeset", 0, CLI_OPT_VALUE, ARG(nodeset), "LIST", "move the guest's memory to these nodes" },
+    { "mode", 0, CLI_OPT_VALUE, ARG(mode), "MODE", "strict (default) or restrictive" },
+    OPT_POLICY("the guest's block, the host's reserved CPUs and cgroup parent"),
+    CLI_OPT_END,
+};
+
 /* The host alone; the sandbox once it is read. */
 #define HOST_ONLY { .topology = true }
 /* A policy operand, compiled knowing which of its guests run. */
@@ -46,6 +63,11 @@ static const struct cli_opt policy_opts[] = {
 #define POLICY_KEEP { .policy = CLI_POLICY_ARG, .policy_default = DEFAULT_POLICY, \
                       .guests = CLI_GUESTS_KEEP, .discover = CGP_DISCOVER_QMP, .json_warnings = true, \
                       .libvirt = true }
+
+/* Runtime tuning of one guest: -p optional, the guests with QMP, libvirt
+ * connected when the guest is libvirt's. */
+#define RUNTIME { .policy = CLI_POLICY_OPTION, .topology = true, .guests = CLI_GUESTS_KEEP, \
+                  .discover = CGP_DISCOVER_QMP, .libvirt = true, .derive = derive_runtime }
 
 const struct command cli_commands[] = {
     { "nodeinfo", cmd_nodeinfo, NULL, "", "host summary (like virsh nodeinfo)", no_opts, 0, HOST_ONLY },
@@ -68,5 +90,17 @@ const struct command cli_commands[] = {
     { "apply", cmd_apply, NULL, "POLICY", "enforce the policy on the running guests", policy_opts, 1, POLICY_KEEP },
     { "verify", cmd_verify, NULL, "POLICY", "drift audit of every guest thread (exit 3 on drift)", policy_opts, 1,
       POLICY_KEEP },
+    /* runtime tuning of one running guest: the engine with a placement made
+     * for it (derive_runtime), after the scan and before the sandbox */
+    { "vcpuinfo", cmd_vcpuinfo, prep_vcpuinfo, "GUEST [--all]", "where each vCPU runs now (like virsh vcpuinfo)",
+      vcpuinfo_opts, 1, { .guests = CLI_GUESTS_KEEP, .discover = CGP_DISCOVER_QMP, .derive = derive_guest } },
+    { "vcpupin", cmd_vcpupin, prep_vcpupin, "GUEST [VCPU CPULIST] [-p POLICY]",
+      "show, or change live, the CPUs of each vCPU", pin_opts, 3, RUNTIME },
+    { "emulatorpin", cmd_vcpupin, prep_vcpupin, "GUEST [CPULIST] [-p POLICY]",
+      "show, or change live, the emulator threads' CPUs", pin_opts, 2, RUNTIME },
+    { "iothreadpin", cmd_vcpupin, prep_vcpupin, "GUEST [ID CPULIST] [-p POLICY]",
+      "show, or change live, an I/O thread's CPUs", pin_opts, 3, RUNTIME },
+    { "numatune", cmd_numatune, prep_numatune, "GUEST [--nodeset LIST] [--mode MODE] [-p POLICY]",
+      "show, or change live, the guest's memory nodes (pages move)", numatune_opts, 1, RUNTIME },
     { NULL, NULL, NULL, NULL, NULL, NULL, 0, { 0 } },
 };

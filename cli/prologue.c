@@ -14,6 +14,7 @@ void cli_env_free(struct cli_env *env)
     cgp_topology_free(env->topo);
     cgp_ctx_free(env->ctx);
     json_object_put(env->warnings);
+    cgp_bitmap_free(env->set);
     memset(env, 0, sizeof *env);
 }
 
@@ -152,6 +153,8 @@ int cli_prologue(struct cli *cli, struct cli_env *env)
         policy_warnings(cli, env, d);
     }
     if (env->needs.guests == CLI_GUESTS_KEEP && (rc = keep_guests(env, what)))
+        return rc;
+    if (env->needs.derive && (rc = env->needs.derive(cli, env)))
         return rc;
     /* libvirt.so.0 and its socket before the filter (no dlopen, no socket
      * after it); a failure is the engine's to report, per guest */

@@ -233,6 +233,15 @@ CGP_EXPORT const struct cgp_verify_guest *cgp_verify_guest(const cgp_verify *v, 
  * as in the enforce report. */
 CGP_EXPORT const cgp_enforce *cgp_verify_plan(const cgp_verify *v);
 
+
+/* ---- Runtime tuning (appended) ---- */
+
+/* Where guest g's memory is now (SYSROOT/proc/PID/numa_maps): *pages
+ * (caller frees) holds 2 * *n_nodes counts, first the pages on each node id
+ * 0..n-1, then the anonymous ones (as in cgp_verify_guest). Returns 0,
+ * -ENOENT/-ESRCH (gone), -EACCES, -ENOMEM. */
+CGP_EXPORT int cgp_guest_numa_pages(cgp_ctx *ctx, const struct cgp_guest *g, uint64_t **pages, size_t *n_nodes);
+
 #ifdef __cplusplus
 }
 #endif
