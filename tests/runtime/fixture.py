@@ -24,6 +24,12 @@ THREADS = {
     5005: ("CPU 3/KVM", "D", 45, 5, 7, "7", "vcpu3"),
     5006: ("IO io1", "S", 12, 8, 5, "4-7", "iothread-io1"),
 }
+# a guest libvirt owns (fake libvirt.so.0: tests/cgctl/fakevirt.c)
+LV, LV_UUID = 7000, "5b5f3e58-0000-4000-8000-000000000007"
+LV_SCOPE = "/machine.slice/machine-qemu\\x2d1\\x2dlv1.scope/libvirt"
+LV_THREADS = {7000: ("qemu-system-x86", "S", 1, 1, 0, "0-7", "emulator"),
+              7001: ("CPU 0/KVM", "S", 1, 1, 1, "0-7", "vcpu0"),
+              7002: ("CPU 1/KVM", "S", 1, 1, 2, "0-7", "vcpu1")}
 ANON_THREADS = {6000: "qemu-system-x86", 6001: "qemu-system-x86", 6002: "qemu-system-x86"}
 NUMA_MAPS = ("7f0000000000 default anon=262144 dirty=262144 N1=262100 N3=44 kernelpagesize_kB=4\n"
              "55d000000000 default file=/usr/bin/qemu-system-x86_64 mapped=900 N0=900 kernelpagesize_kB=4\n"
@@ -66,13 +72,13 @@ def process(fx, pid, argv, threads, cgroup):
     w(d + "/comm", "qemu-system-x86\n")
     w(d + "/cmdline", "".join(a + "\0" for a in argv))
     w(d + "/stat", stat(pid, "qemu-system-x86", "S", 1, 1, 0))
-    w(d + "/cgroup", f"0::{cgroup}/emulator\n")
+    w(d + "/cgroup", f"0::{cgroup}/emulator\n" if threads[pid][6] else f"0::{cgroup}\n")
     w(d + "/numa_maps", NUMA_MAPS)
     for tid, (comm, state, ut, st, cpu, cpus, group) in threads.items():
         t = f"{d}/task/{tid}"
         w(t + "/comm", comm + "\n")
         w(t + "/stat", stat(tid, comm, state, ut, st, cpu))
-        w(t + "/cgroup", f"0::{cgroup}/{group}\n")
+        w(t + "/cgroup", f"0::{cgroup}/{group}\n" if group else f"0::{cgroup}\n")
         w(t + "/status", f"Name:\t{comm}\nTgid:\t{pid}\nPid:\t{tid}\nCpus_allowed_list:\t{cpus}\n"
           "Mems_allowed_list:\t1\n")
 
@@ -106,7 +112,14 @@ def build(work):
                       "-object", "iothread,id=io1"], THREADS, "/cgplace/rhel5xen")
     process(fx, ANON, [QEMU, "-name", "anon", "-smp", "2"],
             {t: (c, "S", 1, 1, 0, "0-7", "") for t, c in ANON_THREADS.items()}, "/user.slice")
+    process(fx, LV, [QEMU, "-name", "guest=lv1,debug-threads=on", "-uuid", LV_UUID], LV_THREADS, LV_SCOPE)
     cg = work + "/cg"
     cgroup_tree(cg)
     w(work + "/policy.conf", POLICY)
     return fx, cg
+
+
+def virt_state(fx):
+    """libvirt's view of lv1 for the fake: nothing pinned, no numatune."""
+    return (f"proc {fx}/proc\nncpus 8\ndomain lv1 {LV_UUID}\npid {LV}\n"
+            "vcpu 0 0-7 7001\nvcpu 1 0-7 7002\nemulator 0-7 7000\n")

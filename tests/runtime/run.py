@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""tests/runtime/run.py [--update] CGPLACE FAKEVIRT_DIR WORKDIR RESULTS
+-- the runtime verbs (vcpuinfo, vcpupin, emulatorpin, iothreadpin, numatune)
+on a fake /proc and cgroup tree (tests/runtime/fixture.py), sandboxed as
+shipped:
+  1. every case of tests/runtime/cases against expected/NAME.{out,err,rc};
+  2. a guest named by pid or UUID is the guest named by name;
+  3. every error case and every rolled-back change leaves the cgroup tree
+     and the threads' affinity as they were;
+  4. a libvirt guest (fake libvirt.so.0 of FAKEVIRT_DIR) is pinned with
+     one libvirt call and nothing under the cgroup root, and vcpuinfo then
+     shows the new map.
+--update rewrites expected/ from the current output (review every diff).
+Writes "PASSED FAILED SKIPPED" to RESULTS."""
+import json
+import os
+import shutil
+import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "golden"))
+sys.path.insert(0, HERE)
+import harness as H  # noqa: E402
+import fixture as F  # noqa: E402
+
+UPDATE = "--update" in sys.argv
+BIN, FAKEVIRT, WORK, RESULTS = [a for a in sys.argv[1:] if a != "--update"]
+WORK = os.path.abspath(WORK)
+LAYER = H.Layer("runtime", RESULTS)
+EXP = os.path.join(HERE, "expected")
+
+
+def tree(root):
+    out = []
+    for dirpath, dirs, files in os.walk(root):
+        for f in sorted(files):
+            p = os.path.join(dirpath, f)
+            out.append((os.path.relpath(p, root), open(p).read()))
+        out.extend((os.path.relpath(os.path.join(dirpath, d), root) + "/", "") for d in dirs)
+    return sorted(out)
+
+
+def statuses():
+    return {p: open(os.path.join(dp, p)).read() for dp, _, fs in os.walk(FX + "/proc") for p in fs
+            if p == "status" for p in [os.path.join(dp, p)]}
+
+
+def run(*args, env=None):
+    e = {"CGPLACE_LOCK": WORK + "/cgplace.lock", "LD_LIBRARY_PATH": FAKEVIRT,
+         "FAKEVIRT_STATE": WORK + "/virt-state", "FAKEVIRT_LOG": WORK + "/virt-log"}
+    e.update(env or {})
+    args = [a.replace("@WORK@", WORK) for a in args]
+    r = H.run([BIN, "--sysroot", FX, "--cgroup-root", CG] + args, env=e, timeout=60)
+    r.out, r.err = r.out.replace(WORK, "@WORK@"), r.err.replace(WORK, "@WORK@")
+    return r
+
+
+shutil.rmtree(WORK, ignore_errors=True)
+os.makedirs(WORK)
+FX, CG = F.build(WORK)
+H.write_text(WORK + "/virt-state", F.virt_state(FX))
+H.write_text(WORK + "/virt-log", "")
+TREE0, STATUS0 = tree(CG), statuses()
+
+# ---------------------------------------------------------------- 1, 3: the cases
+with open(os.path.join(HERE, "cases")) as f:
+    cases = [l.split(None, 1) for l in f.read().splitlines() if l.strip() and not l.startswith("#")]
+for name, args in cases:
+    r = run(*args.split())
+    base = os.path.join(EXP, name)
+    if UPDATE:
+        for ext, text in (("out", r.out), ("err", r.err), ("rc", "%d\n" % r.rc)):
+            H.write_text(base + "." + ext, text)
+    if not all(os.path.isfile(base + "." + e) for e in ("out", "err", "rc")):
+        LAYER.fail(name, "no expected/%s.{out,err,rc} (run with --update, then review)" % name)
+        continue
+    LAYER.expect(name, r, rc=int(H.read_text(base + ".rc")), out=H.read_text(base + ".out"),
+                 err=H.read_text(base + ".err"), out_label="expected/%s.out" % name)
+    if name.startswith(("err-", "readback-")):
+        LAYER.check(name + ": exit 2 or 3 with a reason", r.rc in (2, 3) and r.err.startswith("cgplace: "), r.err)
+        LAYER.check(name + ": cgroup tree unchanged", tree(CG) == TREE0,
+                    H.diff(repr(TREE0), repr(tree(CG))))
+        LAYER.check(name + ": threads unchanged", statuses() == STATUS0)
+
+# ---------------------------------------------------------------- 2: by pid, by UUID
+by_name = run("vcpuinfo", "--all", "rhel5xen")
+for key in (str(F.PID), F.UUID, F.UUID.upper()):
+    r = run("vcpuinfo", "--all", key)
+    LAYER.check("vcpuinfo %s: the same guest as by name" % key, bool(r.rc == 0 and r.out == by_name.out and by_name.out),
+                r.out + r.err)
+
+# ---------------------------------------------------------------- 4: a libvirt guest
+r = run("vcpupin", "lv1", "1", "4-5")
+calls = [l for l in H.read_text(WORK + "/virt-log").splitlines() if l.startswith(("virDomainPin", "virDomainSetNuma"))]
+LAYER.check("vcpupin of a libvirt guest: exit 0, one libvirt call",
+            r.rc == 0 and calls == ["virDomainPinVcpuFlags lv1 vcpu=1 cpus=4-5 flags=1"], r.out + r.err + repr(calls))
+LAYER.check("vcpupin of a libvirt guest: nothing under the cgroup root", tree(CG) == TREE0)
+r = run("vcpuinfo", "lv1")
+LAYER.check("vcpuinfo of the libvirt guest: the new map read from /proc",
+            r.rc == 0 and "VCPU:           1\nCPU:            2\nState:          sleeping\nCPU time:       0.0s\n"
+            "CPU Affinity:   ----yy--\n" in r.out, r.out + r.err)
+r = run("--json", "vcpupin", "lv1")
+try:
+    doc = json.loads(r.out)
+except ValueError:
+    doc = {}
+LAYER.check("vcpupin --json of the libvirt guest", doc.get("vcpus") == [{"vcpu": 0, "cpus": "0-7"},
+                                                                        {"vcpu": 1, "cpus": "4-5"}], r.out + r.err)
+
+sys.exit(LAYER.finish())
