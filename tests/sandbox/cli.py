@@ -64,6 +64,8 @@ for tid, comm in ((4242, "qemu-system-x86"), (4243, "CPU 0/KVM"), (4244, "CPU 1/
     w(f"{d}/task/{tid}/cgroup", "0::/\n")
     w(f"{d}/task/{tid}/status", f"Name:\t{comm}\nTgid:\t{PID}\nPid:\t{tid}\n"
       "Cpus_allowed_list:\t0-7\nMems_allowed_list:\t0-3\n")
+    w(f"{d}/task/{tid}/stat", f"{tid} ({comm}) S " + " ".join(["0"] * 49) + "\n")   # the runtime verbs
+w(d + "/numa_maps", "7f0000000000 default anon=16 dirty=16 N0=16 kernelpagesize_kB=4\n")
 
 POLICY = WORK + "/policy.conf"
 w(POLICY, "guest g1 { vcpus 2; cpus 0-1; memory 64M nodes 0; vcpupin 0 0; vcpupin 1 1; }\n"
@@ -190,6 +192,15 @@ sbx = case("apply", ["-v", "apply", POLICY], 1, cgroot=True)
 check("apply: wrote, then rolled back, sandboxed", "rolled back" in sbx.out and "write" in sbx.out,
       sbx.out + sbx.err)
 case("apply-json", ["--json", "apply", POLICY], 1, cgroot=True)
+# the runtime verbs: a change creates the guest's groups and rolls back
+# when a plain file refuses a write (exit 1), as apply does
+case("vcpuinfo", ["vcpuinfo", "--all", "g1"], 0)
+case("vcpupin-show", ["vcpupin", "g1"], 0)
+case("emulatorpin-show", ["--json", "emulatorpin", "g1"], 0)
+case("numatune-show", ["numatune", "g1"], 0)
+case("vcpupin", ["-v", "vcpupin", "g1", "0", "1"], 1, cgroot=True)
+case("emulatorpin", ["emulatorpin", "-p", POLICY, "g1", "0-1"], 1, cgroot=True)
+case("numatune", ["numatune", "g1", "--nodeset", "3"], 1, cgroot=True)
 
 # ----------------------------------------------------------- guests golden, sandboxed
 wrap = WORK + "/cgplace-sandboxed"
