@@ -106,15 +106,6 @@ def cgroot():
     return root
 
 
-def tree(root):
-    out = []
-    for dirpath, dirs, files in os.walk(root):
-        for f in sorted(files):
-            p = os.path.join(dirpath, f)
-            out.append((os.path.relpath(p, root), open(p).read()))
-    return sorted(out)
-
-
 def run(*args, libdir=None):
     env = {"LD_LIBRARY_PATH": libdir or FAKEVIRT, "FAKEVIRT_STATE": STATE, "FAKEVIRT_LOG": LOG,
            "CGPLACE_LOCK": WORK + "/cgplace.lock"}
@@ -137,7 +128,7 @@ STATE, LOG = WORK + "/virt-state", WORK + "/virt-log"
 CG = cgroot()
 POL = WORK + "/policy.conf"
 w(POL, POLICY)
-TREE0 = tree(CG)
+TREE0 = H.file_tree(CG)
 
 # ---------------------------------------------------------------- plan
 reset_state()
@@ -168,7 +159,7 @@ check("apply: -v shows the calls and what they replaced",
 check("apply: exactly the planned calls", setters() == CALLS, "\n".join(setters()))
 check("apply: every thread's affinity read back as placed",
       all(allowed(t) == (c, "1") for t, c in PLACED.items()), {t: allowed(t) for t in PLACED})
-check("apply: nothing written under the cgroup root", tree(CG) == TREE0, tree(CG))
+check("apply: nothing written under the cgroup root", H.file_tree(CG) == TREE0, H.file_tree(CG))
 w(LOG, "")
 r = run("apply", POL)
 check("apply again: exit 0, nothing to do", r.rc == 0 and "0 writes: the host already complies" in r.out,

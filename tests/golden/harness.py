@@ -72,6 +72,18 @@ def write_text(path, text):
         f.write(text)
 
 
+def file_tree(root):
+    """Every file below root as sorted (relative path, content) pairs, and
+    every directory as (path + "/", ""): a cgroup tree of plain files to
+    compare before and after a command."""
+    out = []
+    for dirpath, dirs, files in os.walk(root):
+        out.extend((os.path.relpath(os.path.join(dirpath, d), root) + "/", "") for d in dirs)
+        out.extend((os.path.relpath(os.path.join(dirpath, f), root), read_text(os.path.join(dirpath, f)))
+                   for f in files)
+    return sorted(out)
+
+
 def indent(text, prefix="    ", limit=None):
     lines = text.splitlines() if isinstance(text, str) else list(text)
     if limit is not None and len(lines) > limit:

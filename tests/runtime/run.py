@@ -31,16 +31,6 @@ LAYER = H.Layer("runtime", RESULTS)
 EXP = os.path.join(HERE, "expected")
 
 
-def tree(root):
-    out = []
-    for dirpath, dirs, files in os.walk(root):
-        for f in sorted(files):
-            p = os.path.join(dirpath, f)
-            out.append((os.path.relpath(p, root), open(p).read()))
-        out.extend((os.path.relpath(os.path.join(dirpath, d), root) + "/", "") for d in dirs)
-    return sorted(out)
-
-
 def statuses():
     return {p: open(os.path.join(dp, p)).read() for dp, _, fs in os.walk(FX + "/proc") for p in fs
             if p == "status" for p in [os.path.join(dp, p)]}
@@ -61,7 +51,7 @@ os.makedirs(WORK)
 FX, CG = F.build(WORK)
 H.write_text(WORK + "/virt-state", F.virt_state(FX))
 H.write_text(WORK + "/virt-log", "")
-TREE0, STATUS0 = tree(CG), statuses()
+TREE0, STATUS0 = H.file_tree(CG), statuses()
 
 # ---------------------------------------------------------------- 1, 3: the cases
 with open(os.path.join(HERE, "cases")) as f:
@@ -79,8 +69,8 @@ for name, args in cases:
                  err=H.read_text(base + ".err"), out_label="expected/%s.out" % name)
     if name.startswith(("err-", "readback-")):
         LAYER.check(name + ": exit 2 or 3 with a reason", r.rc in (2, 3) and r.err.startswith("cgplace: "), r.err)
-        LAYER.check(name + ": cgroup tree unchanged", tree(CG) == TREE0,
-                    H.diff(repr(TREE0), repr(tree(CG))))
+        LAYER.check(name + ": cgroup tree unchanged", H.file_tree(CG) == TREE0,
+                    H.diff(repr(TREE0), repr(H.file_tree(CG))))
         LAYER.check(name + ": threads unchanged", statuses() == STATUS0)
 
 # ---------------------------------------------------------------- 2: by pid, by UUID
@@ -95,7 +85,7 @@ r = run("vcpupin", "lv1", "1", "4-5")
 calls = [l for l in H.read_text(WORK + "/virt-log").splitlines() if l.startswith(("virDomainPin", "virDomainSetNuma"))]
 LAYER.check("vcpupin of a libvirt guest: exit 0, one libvirt call",
             r.rc == 0 and calls == ["virDomainPinVcpuFlags lv1 vcpu=1 cpus=4-5 flags=1"], r.out + r.err + repr(calls))
-LAYER.check("vcpupin of a libvirt guest: nothing under the cgroup root", tree(CG) == TREE0)
+LAYER.check("vcpupin of a libvirt guest: nothing under the cgroup root", H.file_tree(CG) == TREE0)
 r = run("vcpuinfo", "lv1")
 LAYER.check("vcpuinfo of the libvirt guest: the new map read from /proc",
             r.rc == 0 and "VCPU:           1\nCPU:            2\nState:          sleeping\nCPU time:       0.0s\n"
