@@ -39,6 +39,7 @@ struct cli {
     bool json;
     bool no_sandbox;
     bool sandbox_unix;          /* the filter lets AF_UNIX sockets through (systemd's bus, libvirt) */
+    bool sandbox_persist;       /* ... and rename + fsync (--persist puts its policy file in place) */
     bool help, version;
     int verbose;        /* -v count; -q sets -1 */
     const char *cmd;
@@ -109,6 +110,7 @@ struct cli_env {
     const struct cgp_guest *guest;  /* runtime verbs: the GUEST operand */
     cgp_bitmap *set;                /* ... the CPULIST / --nodeset of a change */
     unsigned long vcpu;             /* ... vcpupin's VCPU */
+    cgp_persist *persist;           /* ... --persist: the policy rewritten, to commit after the change */
 };
 
 struct command {

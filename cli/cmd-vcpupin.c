@@ -72,6 +72,32 @@ static enum cgp_change_kind change_of(const struct cli *cli)
          : !strcmp(cli->cmd, "emulatorpin") ? CGP_CHANGE_EMULATOR : CGP_CHANGE_IOTHREAD;
 }
 
+/* --persist: the policy's block of the guest rewritten and checked now,
+ * before the sandbox; put in place once the change holds. */
+static int prepare_persist(struct cli *cli, struct cli_env *env, const struct cgp_runtime_change *chg)
+{
+    const char *block = NULL;
+    for (size_t i = 0; env->pl && i < cgp_placement_n_guests(env->pl) && !block; i++)
+        if (cgp_placement_guest(env->pl, i)->proc == env->guest)
+            block = cgp_placement_guest(env->pl, i)->name;
+    if (!block)
+        return cli_error(EXIT_USAGE, cli->cmd, "--persist: no guest block of %s matches process %d",
+                         env->policy_path, env->guest->pid);
+    cgp_diags *d CLI_AUTO_DIAGS = cgp_diags_new();
+    int r = d ? cgp_persist_prepare(env->policy_path, block, chg, env->topo, d, &env->persist) : -ENOMEM;
+    for (size_t i = 0; d && i < cgp_diags_count(d); i++) {
+        char *s = cgp_diag_format(cgp_diags_get(d, i));
+        fprintf(stderr, "%s\n", s ? s : cgp_diags_get(d, i)->msg);
+        free(s);
+    }
+    if (r < 0)
+        return cli_error(r == -EINVAL || r == -ENOENT ? EXIT_USAGE : EXIT_RUNTIME, cli->cmd,
+                         "--persist: %s not rewritten, nothing changed%s%s", env->policy_path,
+                         r == -EINVAL || r == -ENOENT ? "" : ": ", r == -EINVAL || r == -ENOENT ? "" : strerror(-r));
+    cli->sandbox_persist = true;
+    return EXIT_OK;
+}
+
 /* A change: the guest's placement with it, for the engine, and the guest
  * alone as its process list. */
 int derive_runtime(struct cli *cli, struct cli_env *env)
@@ -92,6 +118,10 @@ int derive_runtime(struct cli *cli, struct cli_env *env)
         const char *d = cgp_ctx_last_error(env->ctx);
         bool usage = r == -EINVAL || r == -ERANGE || r == -ENOENT || r == -ENXIO;
         return cli_error(usage ? EXIT_USAGE : EXIT_RUNTIME, cli->cmd, "%s", *d ? d : strerror(-r));
+    }
+    if (cli->args.persist && (rc = prepare_persist(cli, env, &chg))) {
+        cgp_placement_free(pl);
+        return rc;
     }
     cgp_placement_free(env->pl);
     env->pl = pl;
@@ -165,7 +195,11 @@ int cli_runtime_apply(struct cli *cli, struct cli_env *env)
     int r = cgp_enforce_run(env->ctx, env->pl, env->g, env->n, 0, &e);
     if (r < 0)
         return cli_engine_error(env->ctx, cli->cmd, r);
-    return cli_runtime_result(cli, env, e);
+    int rc = cli_runtime_result(cli, env, e);
+    if (rc == EXIT_OK && env->persist && (r = cgp_persist_commit(env->persist)) < 0)
+        rc = cli_error(EXIT_RUNTIME, cli->cmd, "the change holds, but %s could not be replaced: %s",
+                       cgp_persist_file(env->persist), strerror(-r));
+    return rc;
 }
 
 /* The union of the affinities of the threads of one role (and id). */

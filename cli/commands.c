@@ -40,8 +40,10 @@ static const struct cli_opt vcpuinfo_opts[] = {
     CLI_OPT_END,
 };
 
+#define OPT_PERSIST { "persist", 0, CLI_OPT_FLAG, ARG(persist), NULL, "also write the change into the -p policy" }
 static const struct cli_opt pin_opts[] = {
     OPT_POLICY("the guest's block, the host's reserved CPUs and cgroup parent"),
+    OPT_PERSIST,
     CLI_OPT_END,
 };
 
@@ -49,6 +51,7 @@ static const struct cli_opt numatune_opts[] = {
     { "nodeset", 0, CLI_OPT_VALUE, ARG(nodeset), "LIST", "move the guest's memory to these nodes" },
     { "mode", 0, CLI_OPT_VALUE, ARG(mode), "MODE", "strict (default) or restrictive" },
     OPT_POLICY("the guest's block, the host's reserved CPUs and cgroup parent"),
+    OPT_PERSIST,
     CLI_OPT_END,
 };
 
@@ -94,13 +97,13 @@ const struct command cli_commands[] = {
      * for it (derive_runtime), after the scan and before the sandbox */
     { "vcpuinfo", cmd_vcpuinfo, prep_vcpuinfo, "GUEST [--all]", "where each vCPU runs now (like virsh vcpuinfo)",
       vcpuinfo_opts, 1, { .guests = CLI_GUESTS_KEEP, .discover = CGP_DISCOVER_QMP, .derive = derive_guest } },
-    { "vcpupin", cmd_vcpupin, prep_vcpupin, "GUEST [VCPU CPULIST] [-p POLICY]",
+    { "vcpupin", cmd_vcpupin, prep_vcpupin, "GUEST [VCPU CPULIST] [-p POLICY [--persist]]",
       "show, or change live, the CPUs of each vCPU", pin_opts, 3, RUNTIME },
-    { "emulatorpin", cmd_vcpupin, prep_vcpupin, "GUEST [CPULIST] [-p POLICY]",
+    { "emulatorpin", cmd_vcpupin, prep_vcpupin, "GUEST [CPULIST] [-p POLICY [--persist]]",
       "show, or change live, the emulator threads' CPUs", pin_opts, 2, RUNTIME },
-    { "iothreadpin", cmd_vcpupin, prep_vcpupin, "GUEST [ID CPULIST] [-p POLICY]",
+    { "iothreadpin", cmd_vcpupin, prep_vcpupin, "GUEST [ID CPULIST] [-p POLICY [--persist]]",
       "show, or change live, an I/O thread's CPUs", pin_opts, 3, RUNTIME },
-    { "numatune", cmd_numatune, prep_numatune, "GUEST [--nodeset LIST] [--mode MODE] [-p POLICY]",
+    { "numatune", cmd_numatune, prep_numatune, "GUEST [--nodeset LIST] [--mode MODE] [-p POLICY [--persist]]",
       "show, or change live, the guest's memory nodes (pages move)", numatune_opts, 1, RUNTIME },
     { NULL, NULL, NULL, NULL, NULL, NULL, 0, { 0 } },
 };

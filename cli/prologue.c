@@ -15,6 +15,7 @@ void cli_env_free(struct cli_env *env)
     cgp_ctx_free(env->ctx);
     json_object_put(env->warnings);
     cgp_bitmap_free(env->set);
+    cgp_persist_free(env->persist);
     memset(env, 0, sizeof *env);
 }
 

@@ -60,11 +60,17 @@ static const char *const unix_client[] = {
     "getsockname", "getpeername", "shutdown", "getuid", "geteuid", "getgid", "getegid",
 };
 
-static int build(scmp_filter_ctx f, bool unix_sockets)
+/* --persist: the checked policy, written and fsync'd before the filter,
+ * renamed over the file once the change holds. */
+static const char *const persist[] = { "renameat", "renameat2", "rename", "fsync" };
+
+static int build(scmp_filter_ctx f, bool unix_sockets, bool persisting)
 {
     int r = 0;
     for (size_t i = 0; r == 0 && i < sizeof allowed / sizeof *allowed; i++)
         r = add(f, allowed[i], 0, NULL);
+    for (size_t i = 0; r == 0 && persisting && i < sizeof persist / sizeof *persist; i++)
+        r = add(f, persist[i], 0, NULL);
     if (unix_sockets) {
         const struct scmp_arg_cmp af_unix = SCMP_A0(SCMP_CMP_EQ, AF_UNIX, 0);
         r = r ? r : add(f, "socket", 1, &af_unix);
@@ -102,7 +108,7 @@ int cli_sandbox(struct cli *cli, const char *what)
     /* The kernel's errno, not libseccomp's ECANCELED. NNP stays on (default). */
     int r = seccomp_attr_set(f, SCMP_FLTATR_API_SYSRAWRC, 1);
     if (r == 0)
-        r = build(f, cli->sandbox_unix);
+        r = build(f, cli->sandbox_unix, cli->sandbox_persist);
     if (r < 0) {
         seccomp_release(f);
         return cli_error(EXIT_RUNTIME, what, "seccomp sandbox: building the filter: %s", strerror(-r));

@@ -312,6 +312,30 @@ CGP_EXPORT int cgp_placement_runtime(cgp_ctx *ctx, const cgp_placement *base, co
                                      const struct cgp_guest *g, const struct cgp_runtime_change *chg,
                                      cgp_placement **out);
 
+/* --persist: the change also written into the policy file. */
+typedef struct cgp_persist cgp_persist;
+
+/* Rewrite the block of guest `guest` in the policy at path (or in the file
+ * it includes that holds the block) with change chg (a CPU or node change):
+ * the statement it changes is edited in place (vcpupin N / emulatorpin /
+ * iothreadpin ID: the CPU list; memory: the nodes, and the mode when
+ * chg->set_mode), else one statement is added before the block's '}';
+ * comments, layout and includes stay. The new text must parse and compile
+ * against t (the file holding the block is checked whole); then it is
+ * written to a temporary file in the same directory and fsync'd. Nothing
+ * replaces the policy until cgp_persist_commit(); cgp_persist_free()
+ * without a commit removes the temporary file. Returns 0 and *out, -EINVAL
+ * (the new text is invalid: errors in diags; or bad arguments), -ENOENT (no
+ * such block: in diags), -errno of the file, -ENOMEM. */
+CGP_EXPORT int cgp_persist_prepare(const char *path, const char *guest, const struct cgp_runtime_change *chg,
+                                   const cgp_topology *t, cgp_diags *diags, cgp_persist **out);
+/* Rename the temporary file over the policy file and fsync the directory.
+ * 0 or -errno (the policy file is then unchanged). */
+CGP_EXPORT int cgp_persist_commit(cgp_persist *ps);
+/* The file rewritten (borrowed). */
+CGP_EXPORT const char *cgp_persist_file(const cgp_persist *ps);
+CGP_EXPORT void cgp_persist_free(cgp_persist *ps);
+
 #ifdef __cplusplus
 }
 #endif

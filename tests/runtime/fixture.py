@@ -51,6 +51,13 @@ guest rhel5xen {
     iothreadpin io1 4-7;
 }
 """
+LV_POLICY = """# the libvirt guest
+guest lv1 {
+    vcpus 2;
+    cpus 1-7;
+    memory 64M nodes 0;
+}
+"""
 
 
 def w(path, data):
@@ -116,6 +123,7 @@ def build(work):
     cg = work + "/cg"
     cgroup_tree(cg)
     w(work + "/policy.conf", POLICY)
+    w(work + "/lv.conf", LV_POLICY)
     return fx, cg
 
 

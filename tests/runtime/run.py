@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tests/runtime/run.py [--update] CGPLACE FAKEVIRT_DIR WORKDIR RESULTS
+"""tests/runtime/run.py [--update] CGPLACE FAKEVIRT_DIR WORKDIR RESULTS [UNIT...]
 -- the runtime verbs (vcpuinfo, vcpupin, emulatorpin, iothreadpin, numatune)
 on a fake /proc and cgroup tree (tests/runtime/fixture.py), sandboxed as
 shipped:
@@ -9,7 +9,8 @@ shipped:
      and the threads' affinity as they were;
   4. a libvirt guest (fake libvirt.so.0 of FAKEVIRT_DIR) is pinned with
      one libvirt call and nothing under the cgroup root, and vcpuinfo then
-     shows the new map.
+     shows the new map;
+  5. every UNIT (Criterion: tests/runtime/test_persist.c) on the fixture.
 --update rewrites expected/ from the current output (review every diff).
 Writes "PASSED FAILED SKIPPED" to RESULTS."""
 import json
@@ -25,7 +26,7 @@ import harness as H  # noqa: E402
 import fixture as F  # noqa: E402
 
 UPDATE = "--update" in sys.argv
-BIN, FAKEVIRT, WORK, RESULTS = [a for a in sys.argv[1:] if a != "--update"]
+BIN, FAKEVIRT, WORK, RESULTS, *UNITS = [a for a in sys.argv[1:] if a != "--update"]
 WORK = os.path.abspath(WORK)
 LAYER = H.Layer("runtime", RESULTS)
 EXP = os.path.join(HERE, "expected")
@@ -37,7 +38,7 @@ def statuses():
 
 
 def run(*args, env=None):
-    e = {"CGPLACE_LOCK": WORK + "/cgplace.lock", "LD_LIBRARY_PATH": FAKEVIRT,
+    e = {"CGPLACE_LOCK": WORK + "/asym/cgplace.lock", "LD_LIBRARY_PATH": FAKEVIRT,
          "FAKEVIRT_STATE": WORK + "/virt-state", "FAKEVIRT_LOG": WORK + "/virt-log"}
     e.update(env or {})
     args = [a.replace("@WORK@", WORK) for a in args]
@@ -52,6 +53,7 @@ FX, CG = F.build(WORK)
 H.write_text(WORK + "/virt-state", F.virt_state(FX))
 H.write_text(WORK + "/virt-log", "")
 TREE0, STATUS0 = H.file_tree(CG), statuses()
+POLICIES = sorted(os.listdir(WORK)), H.read_text(WORK + "/policy.conf"), H.read_text(WORK + "/lv.conf")
 
 # ---------------------------------------------------------------- 1, 3: the cases
 with open(os.path.join(HERE, "cases")) as f:
@@ -68,10 +70,13 @@ for name, args in cases:
     LAYER.expect(name, r, rc=int(H.read_text(base + ".rc")), out=H.read_text(base + ".out"),
                  err=H.read_text(base + ".err"), out_label="expected/%s.out" % name)
     if name.startswith(("err-", "readback-")):
-        LAYER.check(name + ": exit 2 or 3 with a reason", r.rc in (2, 3) and r.err.startswith("cgplace: "), r.err)
+        LAYER.check(name + ": exit 2 or 3 with a reason", r.rc in (2, 3) and "\ncgplace: " in "\n" + r.err, r.err)
         LAYER.check(name + ": cgroup tree unchanged", H.file_tree(CG) == TREE0,
                     H.diff(repr(TREE0), repr(H.file_tree(CG))))
         LAYER.check(name + ": threads unchanged", statuses() == STATUS0)
+        LAYER.check(name + ": policies unchanged, no temporary file left",
+                    (sorted(os.listdir(WORK)), H.read_text(WORK + "/policy.conf"), H.read_text(WORK + "/lv.conf"))
+                    == POLICIES, repr(sorted(os.listdir(WORK))))
 
 # ---------------------------------------------------------------- 2: by pid, by UUID
 by_name = run("vcpuinfo", "--all", "rhel5xen")
@@ -97,5 +102,21 @@ except ValueError:
     doc = {}
 LAYER.check("vcpupin --json of the libvirt guest", doc.get("vcpus") == [{"vcpu": 0, "cpus": "0-7"},
                                                                         {"vcpu": 1, "cpus": "4-5"}], r.out + r.err)
+
+# --persist through libvirt: the change holds, then the block gets the line
+H.write_text(WORK + "/virt-log", "")
+r = run("vcpupin", "-p", "@WORK@/lv.conf", "--persist", "lv1", "0", "2-3")
+calls = [l for l in H.read_text(WORK + "/virt-log").splitlines() if l.startswith(("virDomainPin", "virDomainSetNuma"))]
+LAYER.check("vcpupin -p --persist of the libvirt guest: the guest brought to its block plus the change",
+            r.rc == 0 and "virDomainPinVcpuFlags lv1 vcpu=0 cpus=2-3 flags=1" in calls
+            and "virDomainPinEmulator lv1 cpus=1-7 flags=1" in calls, r.err + repr(calls))
+LAYER.check("vcpupin --persist: the statement added, the comment and layout kept",
+            H.read_text(WORK + "/lv.conf") == F.LV_POLICY.replace("nodes 0;\n", "nodes 0;\n    vcpupin 0 2-3;\n"),
+            H.read_text(WORK + "/lv.conf"))
+LAYER.check("vcpupin --persist: no temporary file left", sorted(os.listdir(WORK)) == POLICIES[0])
+
+# ---------------------------------------------------------------- 5: Criterion (--persist)
+for unit in UNITS:
+    LAYER.criterion(unit, env={"RUNTIME_FIXTURE": FX})
 
 sys.exit(LAYER.finish())
