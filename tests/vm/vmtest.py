@@ -367,6 +367,11 @@ def task_status(pid, tid=None):
     return d
 
 
+def task_comms(pid):
+    """{tid: comm} of every thread of pid."""
+    return {int(t): read("/proc/%d/task/%s/comm" % (pid, t), "") for t in os.listdir("/proc/%d/task" % pid)}
+
+
 def task_cgroup(pid, tid=None):
     f = "/proc/%d/cgroup" % pid if tid is None else "/proc/%d/task/%d/cgroup" % (pid, tid)
     for line in open(f):

@@ -46,18 +46,13 @@ def start_qemu(name):
         T.fatal("qemu %s: %s" % (name, err))
     pid = int(open(pidfile).read())
     for _ in range(200):   # the vCPU threads come after exec
-        comms = [T.read("/proc/%d/task/%s/comm" % (pid, t), "") for t in os.listdir("/proc/%d/task" % pid)]
-        if sum(c.startswith("CPU ") for c in comms) == 2:
+        if sum(c.startswith("CPU ") for c in T.task_comms(pid).values()) == 2:
             break
         time.sleep(0.05)
     return pid
 
 
-def threads(pid):
-    out = {}
-    for t in os.listdir("/proc/%d/task" % pid):
-        out[int(t)] = T.read("/proc/%d/task/%s/comm" % (pid, t), "")
-    return out
+threads = T.task_comms
 
 
 def status(pid, tid, key):

@@ -52,11 +52,7 @@ def start_qemu(name, named=True, extra=()):
     return pid
 
 
-def threads(pid):
-    out = {}
-    for t in os.listdir("/proc/%d/task" % pid):
-        out[int(t)] = T.read("/proc/%d/task/%s/comm" % (pid, t), "")
-    return out
+threads = T.task_comms
 
 
 def tid_of(pid, comm):
