@@ -1,7 +1,9 @@
 # vm-topos: asym
 """Runtime tuning on a real kernel: vcpuinfo, vcpupin, emulatorpin, iothreadpin and
-numatune on a nested QEMU guest (-name guest=rhel5xen,debug-threads=on, an I/O thread
-io1, -mem-prealloc) that nothing placed before, through the cgroupfs backend.
+numatune on a nested 32 MiB QEMU guest (-name guest=rhel5xen,debug-threads=on, an I/O
+thread io1, -mem-prealloc) that nothing placed before, through the cgroupfs backend. 32 MiB
+because the asym VM's memory-only node has about 75 MiB free: a 64 MiB guest and QEMU's
+own heap do not fit there (migrate_pages says ENOMEM for the rest).
 
 Every effect is read from /proc/PID/task/*/status, /proc/PID/task/*/cgroup, the cgroup
 files and numa_maps, never from cgplace's own report: the walkthrough's four pins and
@@ -37,7 +39,7 @@ QEMUS = []
 
 def start_qemu(name, named=True, extra=()):
     pidfile = "%s/%s.pid" % (RUN, name)
-    argv = ["qemu-system-x86_64", "-accel", "tcg,thread=multi", "-S", "-m", "64", "-smp", "4", "-nodefaults",
+    argv = ["qemu-system-x86_64", "-accel", "tcg,thread=multi", "-S", "-m", "32", "-smp", "4", "-nodefaults",
             "-display", "none", "-daemonize", "-pidfile", pidfile, "-mem-prealloc",
             "-name", ("guest=%s,debug-threads=on" % name) if named else name] + list(extra)
     p = subprocess.run(argv, capture_output=True, text=True, timeout=120)
@@ -181,7 +183,7 @@ T.check(re.search(r"moved in \d+\.\d+ s", out), "numatune prints the time it too
 # ---------------------------------------------------------------- verify, --persist
 POL = RUN + "/policy.conf"
 with open(POL, "w") as f:
-    f.write("# the walkthrough\nguest rhel5xen {\n    vcpus 4;\n    cpus %s;\n    memory 64M nodes %d;\n"
+    f.write("# the walkthrough\nguest rhel5xen {\n    vcpus 4;\n    cpus %s;\n    memory 32M nodes %d;\n"
             % (fmt(cpus[:4]), X))
     for v in range(4):
         f.write("    vcpupin %d %d;   # pinned\n" % (v, pins[v]))
