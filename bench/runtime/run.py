@@ -20,6 +20,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lib"))
 from hostside import REPO, errors_section, med, mn, n, s, splice  # noqa: E402
 
 
+def by_count(c):
+    return sorted(c.get("top", {}).items(), key=lambda kv: (-kv[1], kv[0]))
+
+
 def render(d):
     L = []
     w = L.append
@@ -57,7 +61,7 @@ def render(d):
             "shell": "`sh -c 'echo C > .../vcpu0/cpuset.cpus'`: one write, nothing read back"}
     for m in ("cgplace", "taskset", "shell"):
         c = sc.get(m, {})
-        top = ", ".join("%s %d" % kv for kv in list(c.get("top", {}).items())[:6])
+        top = ", ".join("%s %d" % kv for kv in by_count(c)[:6])
         w("| %s | %s | %s (%s) | %d | %s | %s |" % (m, what[m], s(med(d, m), "ms"), s(mn(d, m), "ms"), n(d, m),
                                                   c.get("total", "n/a"), top))
     w("")
@@ -66,11 +70,18 @@ def render(d):
         r = cg / sh
         w("**Goal: within 2× of the shell write's system calls: %s** (cgplace %d, the shell %d: %.1f×). %s"
           % ("met" if r <= 2 else "not met", cg, sh, r,
-             "" if r <= 2 else "What cgplace does beyond the one write: it loads its libraries, reads the "
-             "host's topology from sysfs (to check the CPUs), scans /proc for QEMU processes and their "
-             "threads, reads the vCPU cgroup's current sets, takes the lock, installs the seccomp filter, "
-             "writes, then reads back `cpuset.*.effective` and every thread's status; the counts above "
-             "show where the calls go."))
+             "" if r <= 2 else "Where the calls go: loading the shared libraries (as taskset does: "
+             "%d calls for taskset, which changes no cgroup and reads nothing back); reading the host's "
+             "topology from sysfs (to check the CPUs are present, online and not reserved); scanning "
+             "every process of /proc for QEMU (`readlinkat` of each `exe`: %d calls in this VM, which "
+             "runs few processes — a busy host has more); the guest's threads and their status; the "
+             "lock; the seccomp filter; the one write; the read-back of `cpuset.*.effective` and of "
+             "every thread's `Cpus_allowed_list`. What would bring it near the goal, and is not done: "
+             "a discovery of the one guest named (its pid, or a name match stopping at the first "
+             "`cmdline` hit) instead of the whole scan, and the topology's CPU lists alone instead of "
+             "the whole topology. The read-back cannot go: it is what tells a granted pin from a "
+             "silent fallback." % (sc.get("taskset", {}).get("total", 0),
+                                   sc.get("cgplace", {}).get("top", {}).get("readlinkat", 0))))
         w("")
     w("### numatune of a 256 MiB guest onto the memory-only node")
     w("")
@@ -96,7 +107,7 @@ def render(d):
     c = sc.get("numatune", {})
     if c:
         w("`cgplace numatune` made %s system calls (%s)." % (c.get("total"), ", ".join(
-            "%s %d" % kv for kv in list(c.get("top", {}).items())[:6])))
+            "%s %d" % kv for kv in by_count(c)[:6])))
         w("")
     L += errors_section(d)
     return "\n".join(L)
