@@ -214,10 +214,11 @@ int derive_guest(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int derive_runtime(struct cli *cli, struct cli_env *env) __attribute__((weak));
 /* Shared by the runtime verbs (cli/cmd-vcpupin.c): untrusted bytes as
  * printable text (malloc'd); a list operand (exit 2 naming the bad item);
- * apply env->pl and report (exit 3 when the read-back differs). */
+ * apply env->pl and report (exit 3 when the read-back differs; with --json
+ * and doc, the document is left in *doc for the verb to add to and print). */
 char *cli_escape(const char *s);
 int cli_parse_list(const char *what, const char *s, cgp_bitmap **out);
-int cli_runtime_apply(struct cli *cli, struct cli_env *env);
+int cli_runtime_apply(struct cli *cli, struct cli_env *env, struct json_object **doc);
 
 /* The ops of a plan or of an enforcement run, whichever made them
  * (cli/report.c): one text printer and one JSON printer for plan, apply and

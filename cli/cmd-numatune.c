@@ -76,27 +76,38 @@ int cmd_numatune(struct cli *cli, struct cli_env *env)
     if (r < 0)
         return cli_engine_error(env->ctx, cli->cmd, r == -EINVAL ? -EIO : r);
     cgp_bitmap *mems CLI_AUTO_BITMAP = NULL;
+    struct json_object *doc = NULL;
     double secs = 0;
     int rc = EXIT_OK;
     if (env->set) {
         struct timespec t0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        rc = cli_runtime_apply(cli, env);
+        rc = cli_runtime_apply(cli, env, &doc);
         secs = since(&t0);
         if (rc == EXIT_OK && cgp_guest_numa_pages(env->ctx, env->guest, &after.v, &after.n) < 0)
             rc = cli_engine_error(env->ctx, cli->cmd, -EIO);
     }
     if (rc == EXIT_OK && (r = cgp_guest_thread_affinity(env->ctx, env->guest, env->guest->pid, NULL, &mems)) < 0)
         rc = cli_engine_error(env->ctx, cli->cmd, r);
-    if (rc == EXIT_OK && cli->json && !env->set) {
-        struct json_object *o = json_object_new_object();
-        char *l CLI_AUTO_FREE = cgp_bitmap_format(mems);
-        cli_jadd(o, "pid", json_object_new_int(env->guest->pid));
-        cli_jadd(o, "mode", json_object_new_string(mode_of(env)));
-        cli_jadd(o, "nodeset", json_object_new_string(l ? l : ""));
-        cli_jadd(o, "pages", pages_json(&before, false));
-        cli_jadd(o, "anon_pages", pages_json(&before, true));
-        rc = cli_print_json(o);
+    if (cli->json && (rc == EXIT_OK || doc)) {
+        /* a change: the engine's report, then the pages before and after */
+        struct json_object *o = doc ? doc : json_object_new_object();
+        char *l CLI_AUTO_FREE = mems ? cgp_bitmap_format(mems) : NULL;
+        if (!doc)
+            cli_jadd(o, "pid", json_object_new_int(env->guest->pid));
+        cli_jadd(o, "mode", json_object_new_string(cli->args.mode ? cli->args.mode : mode_of(env)));
+        cli_jadd(o, "nodeset", l ? json_object_new_string(l) : NULL);
+        cli_jadd(o, doc ? "pages_before" : "pages", pages_json(&before, false));
+        cli_jadd(o, doc ? "anon_pages_before" : "anon_pages", pages_json(&before, true));
+        if (doc) {
+            cli_jadd(o, "pages_after", after.v ? pages_json(&after, false) : NULL);
+            cli_jadd(o, "anon_pages_after", after.v ? pages_json(&after, true) : NULL);
+            char t[32];
+            snprintf(t, sizeof t, "%.3f", secs);
+            cli_jadd(o, "seconds", json_object_new_double_s(secs, t));
+        }
+        int prc = cli_print_json(o);
+        rc = rc == EXIT_OK ? prc : rc;
     } else if (rc == EXIT_OK && !cli->json) {
         char *l CLI_AUTO_FREE = cgp_bitmap_format(mems);
         printf("%-15s: %s\n%-15s: %s\n", "numa_mode", cli->args.mode ? cli->args.mode : mode_of(env),

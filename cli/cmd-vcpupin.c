@@ -157,7 +157,7 @@ int prep_vcpupin(struct cli *cli, struct cli_env *env)
 /* After a change: nothing on success (as virsh), the ops with -v; the
  * engine's messages on stderr. A read-back that found another set than the
  * one asked for (everything rolled back) is exit 3. */
-static int cli_runtime_result(struct cli *cli, struct cli_env *env, const cgp_enforce *e)
+static int cli_runtime_result(struct cli *cli, struct cli_env *env, const cgp_enforce *e, struct json_object **doc)
 {
     const struct cgp_enforce_summary *s = cgp_enforce_summary(e);
     struct cli_ops ops = cli_ops_of_enforce(e);
@@ -172,7 +172,10 @@ static int cli_runtime_result(struct cli *cli, struct cli_env *env, const cgp_en
         cli_jadd(o, "undone", json_object_new_int64((int64_t)s->n_undone));
         cli_jadd(o, "ops", cli_ops_json(&ops));
         cli_jadd(o, "messages", cli_msgs_json(e));
-        cli_print_json(o);
+        if (doc)
+            *doc = o;
+        else
+            cli_print_json(o);
     } else {
         cli_msgs_text(cli, e);
         if (cli->verbose > 0)
@@ -189,13 +192,13 @@ static int cli_runtime_result(struct cli *cli, struct cli_env *env, const cgp_en
 }
 
 /* Apply env->pl (the guest with its change) and report. */
-int cli_runtime_apply(struct cli *cli, struct cli_env *env)
+int cli_runtime_apply(struct cli *cli, struct cli_env *env, struct json_object **doc)
 {
     cgp_enforce *e CLI_AUTO_ENFORCE = NULL;
     int r = cgp_enforce_run(env->ctx, env->pl, env->g, env->n, 0, &e);
     if (r < 0)
         return cli_engine_error(env->ctx, cli->cmd, r);
-    int rc = cli_runtime_result(cli, env, e);
+    int rc = cli_runtime_result(cli, env, e, doc);
     if (rc == EXIT_OK && env->persist && (r = cgp_persist_commit(env->persist)) < 0)
         rc = cli_error(EXIT_RUNTIME, cli->cmd, "the change holds, but %s could not be replaced: %s",
                        cgp_persist_file(env->persist), strerror(-r));
@@ -268,5 +271,5 @@ static int show(struct cli *cli, struct cli_env *env)
 
 int cmd_vcpupin(struct cli *cli, struct cli_env *env)
 {
-    return change_of(cli) == CGP_CHANGE_NONE ? show(cli, env) : cli_runtime_apply(cli, env);
+    return change_of(cli) == CGP_CHANGE_NONE ? show(cli, env) : cli_runtime_apply(cli, env, NULL);
 }

@@ -78,6 +78,15 @@ for name, args in cases:
                     (sorted(os.listdir(WORK)), H.read_text(WORK + "/policy.conf"), H.read_text(WORK + "/lv.conf"))
                     == POLICIES, repr(sorted(os.listdir(WORK))))
 
+r = run("--json", "numatune", "rhel5xen", "--nodeset", "3")
+try:
+    doc = json.loads(r.out)
+except ValueError:
+    doc = {}
+LAYER.check("numatune --json of a change: the engine's report and the pages before and after, one document",
+            r.rc == 3 and doc.get("state") == "failed" and doc.get("anon_pages_before", {}).get("1") == 262133
+            and "pages_after" in doc and isinstance(doc.get("seconds"), float), r.out + r.err)
+
 # ---------------------------------------------------------------- 2: by pid, by UUID
 by_name = run("vcpuinfo", "--all", "rhel5xen")
 for key in (str(F.PID), F.UUID, F.UUID.upper()):
