@@ -3,7 +3,7 @@
 # Runs, with ASan+UBSan binaries from ASAN_BUILD (make B=ASAN_BUILD SAN=1):
 #   1. the Criterion unit tests of lib, topology, parsers and cli
 #      (make check-unit: ASAN_BUILD/PART/test_*);
-#   2. tests/golden/run.py with the sanitized cgplace;
+#   2. tests/golden/run.py and tests/runtime/run.py with the sanitized cgplace;
 #   3. a smoke run of every read-only command of the sanitized cgplace over
 #      each oracle dump (hwloc/util-linux tarballs), if ORACLES_DIR is given:
 #      one test per tree, failing on any sanitizer report or a signal.
@@ -70,6 +70,23 @@ else
 fi
 san_reports golden; n=$?
 [ "$n" -gt 0 ] && { echo "golden: $n sanitizer report(s), each counted as a failure"; tf=$((tf + n)); }
+
+# ---------------------------------------------------------------- 2b runtime verbs
+# tests/runtime/run.py (fake /proc and cgroup tree, the fake libvirt of tests/cgctl)
+echo "--- asan: tests/runtime/run.py with $AB/cgplace"
+rm -f "$AB/results/asan-runtime"
+make --no-print-directory B="$B" "$B/cgctl/fakevirt/libvirt.so.0" > /dev/null
+( san_env runtime; python3 tests/runtime/run.py "$AB/wrap/cgplace" "$(cd "$B" && pwd)/cgctl/fakevirt" "$AB/runtime" \
+      "$AB/results/asan-runtime" ) > "$AB/runtime.log" 2>&1
+grep -E '^FAIL|^runtime: ' "$AB/runtime.log"
+if read -r rp rf rs < "$AB/results/asan-runtime"; then
+    tp=$((tp + rp)); tf=$((tf + rf)); ts=$((ts + rs))
+else
+    echo "runtime: no result written; counted as one failure; log $AB/runtime.log"
+    tf=$((tf + 1))
+fi
+san_reports runtime; n=$?
+[ "$n" -gt 0 ] && { echo "runtime: $n sanitizer report(s), each counted as a failure"; tf=$((tf + n)); }
 
 # ---------------------------------------------------------------- 3 oracle smoke
 if [ "${ASAN_SMOKE:-1}" = 0 ]; then
