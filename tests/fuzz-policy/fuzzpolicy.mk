@@ -10,5 +10,6 @@ $(B)/fuzz/fuzz_policy: tests/fuzz-policy/fuzz_policy.c $(LIB_SRCS) tests/fuzz/fu
 	$(fuzz-link)
 
 .PHONY: check-fuzzpolicy
-check-fuzzpolicy: $(FUZZ_FIXTURE)
+# the fixture by its path: this file is read before tests/fuzz/fuzz.mk defines FUZZ_FIXTURE
+check-fuzzpolicy: $(B)/fuzz/fixtures/asym
 	$(Q)$(FUZZ_RUN) check fuzzpolicy $(B) $(FUZZ_MAKE) $(filter $(B)/fuzz/fuzz_policy:%,$(FUZZ_SPECS))
