@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cgplace_policy.h"
+#include "../fuzz/fuzz_host.h"
 
 static cgp_topology *topo;
 static char dir[64], path[96];
@@ -28,13 +29,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    const char *root = getenv("FUZZ_POLICY_SYSROOT");
-    cgp_ctx *ctx = NULL;
-    if (root && cgp_ctx_new(root, NULL, &ctx) == 0) {
-        if (cgp_topology_read(ctx, &topo) < 0)
-            topo = NULL;
-        cgp_ctx_free(ctx);
-    }
+    topo = fuzz_host();
     snprintf(dir, sizeof dir, "/tmp/cgp-fuzz-persist-%d", (int)getpid());
     mkdir(dir, 0700);
     snprintf(path, sizeof path, "%s/p.conf", dir);

@@ -5,7 +5,7 @@ CHECK_LAYERS += fuzzpersist
 FUZZ_RUNS_persist ?= 5000
 FUZZ_SPECS += $(B)/fuzz/fuzz_persist:tests/fuzz-persist/corpus:4096:$(FUZZ_RUNS_persist)
 
-$(B)/fuzz/fuzz_persist: tests/fuzz-persist/fuzz_persist.c $(LIB_SRCS) tests/fuzz/fuzz.mk \
+$(B)/fuzz/fuzz_persist: tests/fuzz-persist/fuzz_persist.c tests/fuzz/fuzz_host.h $(LIB_SRCS) tests/fuzz/fuzz.mk \
     $(wildcard include/*.h lib/*.h topology/*.h parsers/*.h policy/*.h cgctl/*.h guests/*.h)
 	$(fuzz-link)
 

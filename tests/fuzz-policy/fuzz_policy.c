@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cgplace_policy.h"
+#include "../fuzz/fuzz_host.h"
 
 static cgp_topology *topo;
 
@@ -15,13 +16,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    const char *root = getenv("FUZZ_POLICY_SYSROOT");
-    cgp_ctx *ctx = NULL;
-    if (root && cgp_ctx_new(root, NULL, &ctx) == 0) {
-        if (cgp_topology_read(ctx, &topo) < 0)
-            topo = NULL;
-        cgp_ctx_free(ctx);
-    }
+    topo = fuzz_host();
     return 0;
 }
 

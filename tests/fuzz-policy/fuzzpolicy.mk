@@ -5,7 +5,7 @@ CHECK_LAYERS += fuzzpolicy
 FUZZ_RUNS_policy ?= 120000
 FUZZ_SPECS += $(B)/fuzz/fuzz_policy:tests/fuzz-policy/corpus:8192:$(FUZZ_RUNS_policy)
 
-$(B)/fuzz/fuzz_policy: tests/fuzz-policy/fuzz_policy.c $(LIB_SRCS) tests/fuzz/fuzz.mk \
+$(B)/fuzz/fuzz_policy: tests/fuzz-policy/fuzz_policy.c tests/fuzz/fuzz_host.h $(LIB_SRCS) tests/fuzz/fuzz.mk \
     $(wildcard include/*.h lib/*.h topology/*.h parsers/*.h policy/*.h cgctl/*.h guests/*.h)
 	$(fuzz-link)
 
