@@ -11,12 +11,19 @@
 #include <stdio.h>
 #include <string.h>
 
+/* libvirt numbers I/O threads (N, iothreadN); QEMU's own "IO mon_iothread"
+ * is not one of them, and libvirt pins it with the emulator. */
+static bool libvirt_numbered(const char *id)
+{
+    const char *n = strncmp(id, "iothread", 8) ? id : id + 8;
+    return *n && strspn(n, "0123456789") == strlen(n);
+}
+
+/* One I/O thread: the same id, or the same libvirt number ("1" is "iothread1"). */
 static bool same_iothread(const char *a, const char *b)
 {
-    if (!strcmp(a, b))
-        return true;
-    const char *na = !strncmp(a, "iothread", 8) ? a + 8 : a, *nb = !strncmp(b, "iothread", 8) ? b + 8 : b;
-    return *na && !strcmp(na, nb) && strspn(na, "0123456789") == strlen(na);
+    const char *na = strncmp(a, "iothread", 8) ? a : a + 8, *nb = strncmp(b, "iothread", 8) ? b : b + 8;
+    return !strcmp(a, b) || (libvirt_numbered(a) && libvirt_numbered(b) && !strcmp(na, nb));
 }
 
 static bool valid_name(const char *s)
@@ -104,7 +111,7 @@ static int from_live(cgp_ctx *ctx, cgp_placement *pl, struct gp_priv *o, const s
         const struct cgp_guest_thread *t = &g->threads[i];
         if (t->role == CGP_THREAD_VCPU && t->vcpu >= 0 && (unsigned)t->vcpu + 1 > nv)
             nv = (unsigned)t->vcpu + 1;
-        nio += t->role == CGP_THREAD_IOTHREAD && t->iothread;
+        nio += t->role == CGP_THREAD_IOTHREAD && t->iothread;   /* an upper bound */
     }
     if (nv > CGP_POLICY_MAX_VCPUS)
         return cgp_ctx_errorf(ctx, -EINVAL, "process %d: vCPU index %u is beyond %u", g->pid, nv - 1,
@@ -127,7 +134,8 @@ static int from_live(cgp_ctx *ctx, cgp_placement *pl, struct gp_priv *o, const s
         o->vcpu[v] = p->emulator;   /* a hole in the indexes runs with the emulator */
     for (size_t i = 0; i < g->n_threads; i++) {
         const struct cgp_guest_thread *t = &g->threads[i];
-        if (t->role == CGP_THREAD_EMULATOR || (t->role == CGP_THREAD_IOTHREAD && !t->iothread))
+        if (t->role == CGP_THREAD_EMULATOR || (t->role == CGP_THREAD_IOTHREAD && !t->iothread) ||
+            (t->role == CGP_THREAD_IOTHREAD && g->foreign && !libvirt_numbered(t->iothread)))
             continue;
         if ((r = cgp_guest_thread_affinity(ctx, g, t->tid, &c, &m)) == -ESRCH)
             continue;   /* ended since discovery */

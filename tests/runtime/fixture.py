@@ -29,7 +29,8 @@ LV, LV_UUID = 7000, "5b5f3e58-0000-4000-8000-000000000007"
 LV_SCOPE = "/machine.slice/machine-qemu\\x2d1\\x2dlv1.scope/libvirt"
 LV_THREADS = {7000: ("qemu-system-x86", "S", 1, 1, 0, "0-7", "emulator"),
               7001: ("CPU 0/KVM", "S", 1, 1, 1, "0-7", "vcpu0"),
-              7002: ("CPU 1/KVM", "S", 1, 1, 2, "0-7", "vcpu1")}
+              7002: ("CPU 1/KVM", "S", 1, 1, 2, "0-7", "vcpu1"),
+              7003: ("IO mon_iothread", "S", 1, 1, 3, "0-7", "emulator")}   # QEMU's, not libvirt's
 ANON_THREADS = {6000: "qemu-system-x86", 6001: "qemu-system-x86", 6002: "qemu-system-x86"}
 NUMA_MAPS = ("7f0000000000 default anon=262144 dirty=262144 N1=262100 N3=44 kernelpagesize_kB=4\n"
              "55d000000000 default file=/usr/bin/qemu-system-x86_64 mapped=900 N0=900 kernelpagesize_kB=4\n"
@@ -130,4 +131,4 @@ def build(work):
 def virt_state(fx):
     """libvirt's view of lv1 for the fake: nothing pinned, no numatune."""
     return (f"proc {fx}/proc\nncpus 8\ndomain lv1 {LV_UUID}\npid {LV}\n"
-            "vcpu 0 0-7 7001\nvcpu 1 0-7 7002\nemulator 0-7 7000\n")
+            "vcpu 0 0-7 7001\nvcpu 1 0-7 7002\nemulator 0-7 7000,7003\n")
