@@ -55,8 +55,9 @@ static void block_text(const struct cgp_thread_info *t, const char *map)
     else
         printf("%-16s%s\n", "CPU:", "unknown");
     printf("%-16s%s\n", "State:", cgp_task_state_name(t->state));
-    printf("%-16s%llu.%llus\n", "CPU time:", (unsigned long long)(t->cpu_time_ms / 1000),
-           (unsigned long long)(t->cpu_time_ms % 1000 / 100));
+    /* rounded to a tenth, as virsh's %.1lf */
+    uint64_t tenths = t->cpu_time_ms / 100 + (t->cpu_time_ms % 100 >= 50);
+    printf("%-16s%llu.%llus\n", "CPU time:", (unsigned long long)(tenths / 10), (unsigned long long)(tenths % 10));
     printf("%-16s%s\n\n", "CPU Affinity:", map ? map : "?");
 }
 
