@@ -234,7 +234,10 @@ static int show(struct cli *cli, struct cli_env *env)
         char *l CLI_AUTO_FREE = affinity_of(v, n, role, -1, NULL);
         if (!cli->json)
             printf("        *: %s\n", l ? l : "?");
-        json_object_array_add(a, json_object_new_string(l ? l : ""));
+        struct json_object *o = json_object_new_object();
+        cli_jadd(o, "cpus", json_object_new_string(l ? l : ""));
+        json_object_put(a);
+        a = o;   /* one set for all the emulator's threads */
     }
     for (size_t i = 0; i < n; i++) {
         bool first = v[i].role == role && role != CGP_THREAD_EMULATOR;
