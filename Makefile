@@ -16,7 +16,7 @@ else
 Q := @
 endif
 
-PKGS      := libxml-2.0 json-c libseccomp libsystemd
+PKGS      := libxml-2.0 json-c libseccomp libsystemd numa
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # libxml2 is dlopen()ed by the library (topology/capabilities.c), not linked

@@ -133,6 +133,8 @@ static int getopt_pass(const struct optset *s, int argc, char **argv, struct cli
             break;
         }
     }
+    if (c && optind > 1 && optind <= argc && !strcmp(argv[optind - 1], "--"))
+        cli->args.dashdash = cli->args.n_operands + 1;
     if (c)  /* after "--" */
         while (optind < argc)
             cli->args.operands[cli->args.n_operands++] = argv[optind++];

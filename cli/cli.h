@@ -28,6 +28,7 @@ struct cli_args {
     bool persist;               /* vcpupin, emulatorpin, iothreadpin, numatune */
     char **operands;
     int n_operands;
+    int dashdash;               /* 1 + the operands before "--"; 0: no "--" */
     long cell;                  /* freecell: the cell, -1 for none */
     unsigned long n_vcpus;      /* suggest */
     uint64_t memory_kib;
@@ -40,6 +41,7 @@ struct cli {
     bool no_sandbox;
     bool sandbox_unix;          /* the filter lets AF_UNIX sockets through (systemd's bus, libvirt) */
     bool sandbox_persist;       /* ... and rename + fsync (--persist puts its policy file in place) */
+    int sandbox_child;          /* exec: ... and waiting for this child, and signalling it */
     bool help, version;
     int verbose;        /* -v count; -q sets -1 */
     const char *cmd;
@@ -198,6 +200,8 @@ int cmd_plan(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int cmd_suggest(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int cmd_guests(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int cmd_apply(struct cli *cli, struct cli_env *env) __attribute__((weak));
+int cmd_exec(struct cli *cli, struct cli_env *env) __attribute__((weak));
+int prep_exec(struct cli *cli, struct cli_env *env);
 int cmd_verify(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int prep_freecell(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int prep_suggest(struct cli *cli, struct cli_env *env) __attribute__((weak));

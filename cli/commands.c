@@ -55,6 +55,11 @@ static const struct cli_opt numatune_opts[] = {
     CLI_OPT_END,
 };
 
+static const struct cli_opt exec_opts[] = {
+    OPT_POLICY("the policy holding GUEST's block"),
+    CLI_OPT_END,
+};
+
 /* The host alone; the sandbox once it is read. */
 #define HOST_ONLY { .topology = true }
 /* A policy operand, compiled knowing which of its guests run. */
@@ -93,6 +98,11 @@ const struct command cli_commands[] = {
     { "apply", cmd_apply, NULL, "POLICY", "enforce the policy on the running guests", policy_opts, 1, POLICY_KEEP },
     { "verify", cmd_verify, NULL, "POLICY", "drift audit of every guest thread (exit 3 on drift)", policy_opts, 1,
       POLICY_KEEP },
+    /* fork + exec before the sandbox, which the verb installs once CMD runs */
+    { "exec", cmd_exec, prep_exec, "[-p POLICY] GUEST -- CMD...",
+      "start CMD (QEMU) inside the guest's placement and memory policy", exec_opts, 1 << 20,
+      { .policy = CLI_POLICY_OPTION, .policy_default = DEFAULT_POLICY, .guests = CLI_GUESTS_MARK,
+        .sandbox = CLI_SANDBOX_VERB } },
     /* runtime tuning of one running guest: the engine with a placement made
      * for it (derive_runtime), after the scan and before the sandbox */
     { "vcpuinfo", cmd_vcpuinfo, prep_vcpuinfo, "GUEST [--all]", "where each vCPU runs now (like virsh vcpuinfo)",

@@ -64,7 +64,7 @@ static const char *const unix_client[] = {
  * renamed over the file once the change holds. */
 static const char *const persist[] = { "renameat", "renameat2", "rename", "fsync" };
 
-static int build(scmp_filter_ctx f, bool unix_sockets, bool persisting)
+static int build(scmp_filter_ctx f, bool unix_sockets, bool persisting, int child)
 {
     int r = 0;
     for (size_t i = 0; r == 0 && i < sizeof allowed / sizeof *allowed; i++)
@@ -91,6 +91,14 @@ static int build(scmp_filter_ctx f, bool unix_sockets, bool persisting)
         r = add(f, "tgkill", 1, &self);
     if (r == 0)
         r = add(f, "kill", 1, &self);
+    if (child > 0) {
+        /* exec's supervisor: QEMU's exit status, and the signals it passes on */
+        const struct scmp_arg_cmp to_child = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)child, 0);
+        r = r ? r : add(f, "kill", 1, &to_child);
+        r = r ? r : add(f, "wait4", 0, NULL);
+        r = r ? r : add(f, "waitid", 0, NULL);
+        r = r ? r : add(f, "pidfd_open", 0, NULL);
+    }
     if (r == 0)
         r = add(f, "ioctl", 1, &tcgets);
     return r;
@@ -108,7 +116,7 @@ int cli_sandbox(struct cli *cli, const char *what)
     /* The kernel's errno, not libseccomp's ECANCELED. NNP stays on (default). */
     int r = seccomp_attr_set(f, SCMP_FLTATR_API_SYSRAWRC, 1);
     if (r == 0)
-        r = build(f, cli->sandbox_unix, cli->sandbox_persist);
+        r = build(f, cli->sandbox_unix, cli->sandbox_persist, cli->sandbox_child);
     if (r < 0) {
         seccomp_release(f);
         return cli_error(EXIT_RUNTIME, what, "seccomp sandbox: building the filter: %s", strerror(-r));

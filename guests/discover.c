@@ -478,6 +478,9 @@ static int fix_iothread_ids(struct cgp_guest *g, const struct cgp_qmp_threads *q
 /* 1 found, 0 not a guest / vanished, -ENOMEM. */
 static int read_guest(cgp_ctx *ctx, int pid, unsigned flags, bool live, struct cgp_guest *g)
 {
+    /* CGP_DISCOVER_ANY: the caller vouches for the process (exec's child
+     * before its execve is still cgplace) */
+    bool any = flags & CGP_DISCOVER_ANY;
     int root_fd = ctx->root_fd;
     char *img CGP_AUTOFREE = NULL;
     char *stat CGP_AUTOFREE = NULL;     /* above every goto: freed on each exit */
@@ -487,7 +490,7 @@ static int read_guest(cgp_ctx *ctx, int pid, unsigned flags, bool live, struct c
     g->pid = pid;
     char pdir[32];
     snprintf(pdir, sizeof pdir, "proc/%d", pid);
-    if (!is_qemu(root_fd, pdir, live))
+    if (!any && !is_qemu(root_fd, pdir, live))
         goto skip;
     if (live) {
         /* Pin the process: everything read below belongs to it while the
@@ -497,7 +500,7 @@ static int read_guest(cgp_ctx *ctx, int pid, unsigned flags, bool live, struct c
         if (g->pidfd < 0 && errno == ESRCH)
             return 0;
         if (g->pidfd >= 0) {        /* pidfd_open(2) sets close-on-exec itself */
-            if (!is_qemu(root_fd, pdir, live))
+            if (!any && !is_qemu(root_fd, pdir, live))
                 goto skip;
         }
     }
@@ -649,6 +652,25 @@ CGP_EXPORT int cgp_guests_discover(cgp_ctx *ctx, unsigned flags, cgp_guest_list 
     }
     if (l->n)
         qsort(l->g, l->n, sizeof *l->g, cmp_guest);
+    *out = l;
+    return 0;
+}
+
+CGP_EXPORT int cgp_guests_read_pid(cgp_ctx *ctx, int pid, unsigned flags, cgp_guest_list **out)
+{
+    if (!ctx || !out || pid <= 0)
+        return -EINVAL;
+    cgp_guest_list *l = calloc(1, sizeof *l);
+    if (!l || !(l->sysroot = strdup(ctx->sysroot)) || !(l->g = calloc(1, sizeof *l->g))) {
+        cgp_guests_free(l);
+        return -ENOMEM;
+    }
+    int k = read_guest(ctx, pid, flags, live_root(ctx->root_fd), &l->g[0]);
+    if (k <= 0) {
+        cgp_guests_free(l);
+        return k < 0 ? k : -ESRCH;
+    }
+    l->n = l->cap = 1;
     *out = l;
     return 0;
 }

@@ -147,6 +147,16 @@ CGP_EXPORT const struct cgp_enforce_guest *cgp_enforce_guest(const cgp_enforce *
 CGP_EXPORT size_t cgp_enforce_n_msgs(const cgp_enforce *e);
 CGP_EXPORT const struct cgp_enforce_msg *cgp_enforce_msg(const cgp_enforce *e, size_t i);
 
+/* `exec`: set the calling thread's memory policy (kept across fork and
+ * execve) to gp's mode over gp->mems: strict → MPOL_BIND, interleave →
+ * MPOL_INTERLEAVE, preferred → MPOL_PREFERRED_MANY (one node:
+ * MPOL_PREFERRED; a kernel before 5.15: MPOL_PREFERRED on the first node,
+ * and *note, if not NULL, says so; else *note is NULL); restrictive: the
+ * default policy, the per-vCPU cgroups restrict. Returns 0, -EINVAL (an
+ * empty node set, or nodes the kernel refuses), -errno of set_mempolicy(2),
+ * -ENOMEM. */
+CGP_EXPORT int cgp_mempolicy_set(const struct cgp_guest_placement *gp, const char **note);
+
 /* ------------------------------------------------------------------ */
 /* libvirt's guests (spec §5)                                           */
 /* ------------------------------------------------------------------ */

@@ -54,6 +54,7 @@ typedef struct cgp_guest_list cgp_guest_list;
 
 enum {
     CGP_DISCOVER_QMP = 1u << 0,   /* ask QMP for thread ids when thread names are missing */
+    CGP_DISCOVER_ANY = 1u << 1,   /* cgp_guests_read_pid: the process even if it is no QEMU (yet) */
 };
 
 /* Scan SYSROOT/proc for QEMU processes (executable or comm qemu-system-* /
@@ -61,6 +62,12 @@ enum {
  * -ENOENT (no proc under the sysroot), -ENOMEM. */
 CGP_EXPORT int cgp_guests_discover(cgp_ctx *ctx, unsigned flags, cgp_guest_list **out);
 CGP_EXPORT void cgp_guests_free(cgp_guest_list *l);
+/* The one process pid, read as discovery reads a guest (its command line,
+ * cgroup, threads; QMP with CGP_DISCOVER_QMP), into a list of one (caller
+ * frees). A process that is no QEMU counts only with CGP_DISCOVER_ANY
+ * (`exec` reads its own child before the execve). Returns 0, -ESRCH (no
+ * such process, a zombie, or no QEMU), -EINVAL, -ENOMEM. */
+CGP_EXPORT int cgp_guests_read_pid(cgp_ctx *ctx, int pid, unsigned flags, cgp_guest_list **out);
 CGP_EXPORT size_t cgp_guests_count(const cgp_guest_list *l);
 CGP_EXPORT const struct cgp_guest *cgp_guests_get(const cgp_guest_list *l, size_t i);
 

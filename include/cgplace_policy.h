@@ -312,6 +312,16 @@ CGP_EXPORT int cgp_placement_runtime(cgp_ctx *ctx, const cgp_placement *base, co
                                      const struct cgp_guest *g, const struct cgp_runtime_change *chg,
                                      cgp_placement **out);
 
+/* `exec`: a one-guest placement of block `name` of base for process g
+ * (paired with it whatever the block's match lines say). whole_guest: every
+ * thread gets the guest's own sets (before QEMU starts its vCPU threads, the
+ * process is one thread: it goes into the guest's group, not a thread's);
+ * else the block's per-thread placement. Returns 0 and *out (caller frees),
+ * -ENOENT (no such block; the context's last error says so), -EINVAL,
+ * -ENOMEM. */
+CGP_EXPORT int cgp_placement_exec(cgp_ctx *ctx, const cgp_placement *base, const char *name,
+                                  const struct cgp_guest *g, bool whole_guest, cgp_placement **out);
+
 /* --persist: the change also written into the policy file. */
 typedef struct cgp_persist cgp_persist;
 

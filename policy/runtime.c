@@ -287,6 +287,71 @@ static int defaults(const cgp_topology *t, cgp_placement **out)
     return r;
 }
 
+/* Process g runs as the one guest of pl, whatever its match lines say. */
+static int pair_one(cgp_placement *pl, struct gp_priv *o, const struct cgp_guest *g)
+{
+    pl->procs = calloc(1, sizeof *pl->procs);
+    pl->proc_guests = calloc(1, sizeof *pl->proc_guests);
+    if (!pl->procs || !pl->proc_guests)
+        return -ENOMEM;
+    pl->procs[0] = (struct cgp_proc_match){ g, 1, pl->proc_guests };
+    pl->n_procs = 1;
+    o->pub.proc = g;
+    o->pub.running = true;
+    return 0;
+}
+
+/* Every thread of the guest gets the guest's own sets. */
+static void whole(struct gp_priv *o)
+{
+    struct cgp_guest_placement *p = &o->pub;
+    struct cgp_thread_placement all = { p->cpus, p->mems };
+    p->emulator = all;
+    for (unsigned v = 0; v < p->n_vcpus; v++)
+        o->vcpu[v] = all;
+    for (size_t k = 0; k < p->n_iothreads; k++)
+        o->io[k].cpus = all.cpus, o->io[k].mems = all.mems;
+}
+
+CGP_EXPORT int cgp_placement_exec(cgp_ctx *ctx, const cgp_placement *base, const char *name,
+                                  const struct cgp_guest *g, bool whole_guest, cgp_placement **out)
+{
+    if (!ctx || !base || !name || !g || !out)
+        return -EINVAL;
+    cgp_ctx_clear_error(ctx);
+    const struct cgp_guest_placement *block = NULL;
+    for (size_t i = 0; i < base->n && !block; i++)
+        if (!strcmp(base->g[i].pub.name, name))
+            block = &base->g[i].pub;
+    if (!block)
+        return cgp_ctx_errorf(ctx, -ENOENT, "the policy has no guest '%s'", name);
+    cgp_placement *pl = calloc(1, sizeof *pl);
+    struct gp_priv *o = calloc(1, sizeof *o);
+    int r = pl && o ? 0 : -ENOMEM;
+    if (pl)
+        pl->g = o, pl->n = o ? 1 : 0;
+    else
+        free(o);
+    if (r == 0 && (r = copy_host(pl, &base->host)) == 0 && (r = from_block(pl, o, block)) == 0) {
+        /* the block's own envelope, as apply gives it */
+        struct cgp_guest_placement *p = &o->pub;
+        p->cpus = own_dup(pl, block->cpus);
+        p->mems = own_dup(pl, block->mems);
+        p->vcpu = o->vcpu;
+        p->iothreads = o->io;
+        p->matches = o->matches;
+        if (!p->cpus || !p->mems)
+            r = -ENOMEM;
+        else if (whole_guest)
+            whole(o);
+        r = r ? r : pair_one(pl, o, g);
+    }
+    if (r == 0)
+        *out = CGP_STEAL(pl);
+    cgp_placement_free(pl);
+    return r;
+}
+
 CGP_EXPORT int cgp_placement_runtime(cgp_ctx *ctx, const cgp_placement *base, const cgp_topology *t,
                                      const struct cgp_guest *g, const struct cgp_runtime_change *chg,
                                      cgp_placement **out)
@@ -315,17 +380,8 @@ CGP_EXPORT int cgp_placement_runtime(cgp_ctx *ctx, const cgp_placement *base, co
     if ((r = copy_host(pl, &b->host)) < 0 || (r = block ? from_block(pl, o, block) : from_live(ctx, pl, o, g)) < 0 ||
         (r = apply_change(ctx, t, pl, o, g, chg)) < 0 || (r = unions(pl, o)) < 0)
         goto done;
-    pl->procs = calloc(1, sizeof *pl->procs);
-    pl->proc_guests = calloc(1, sizeof *pl->proc_guests);
-    if (!pl->procs || !pl->proc_guests) {
-        r = -ENOMEM;
-        goto done;
-    }
-    pl->procs[0] = (struct cgp_proc_match){ g, 1, pl->proc_guests };
-    pl->n_procs = 1;
-    o->pub.proc = g;
-    o->pub.running = true;
-    *out = CGP_STEAL(pl);
+    if ((r = pair_one(pl, o, g)) == 0)
+        *out = CGP_STEAL(pl);
 done:
     cgp_placement_free(pl);
     cgp_placement_free(dflt);
