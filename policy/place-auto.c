@@ -1,0 +1,321 @@
+/* `auto` placement of a policy's guests (spec §3): one guest at a time with
+ * solve_place() (solver.c), in order of memory, then vCPUs (both
+ * descending), then name; the bounded search over all of them
+ * (solve_all(), solver-all.c) where that leaves a guest without a place;
+ * then guests are moved, one at a time, wherever a placement strictly
+ * nearer (or in a better CPU tier) fits with every other guest where it is,
+ * until none moves (bounded): the result is locally optimal. */
+#include "compile-int.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* rounds of moves, and re-solves per auto guest in all */
+#define MOVE_ROUNDS 4
+
+struct pa {
+    size_t gi;
+    struct solve_req rq;
+    cgp_bitmap *fixed_cpu_nodes;   /* explicit CPUs: their nodes */
+    cgp_bitmap *cell_nodes;        /* cells without `nodes`: their union */
+    struct solved s;
+    struct hv_loads rec;
+    struct solve_trace tr;
+    bool placed;
+};
+
+static int cmp_auto(const void *a, const void *b, void *arg)
+{
+    const cgp_policy *p = arg;
+    const struct pol_guest *x = &p->guests[((const struct pa *)a)->gi];
+    const struct pol_guest *y = &p->guests[((const struct pa *)b)->gi];
+    uint64_t mx = cc_guest_mem(x), my = cc_guest_mem(y);
+    if (mx != my)
+        return mx > my ? -1 : 1;
+    if (x->vcpus != y->vcpus)
+        return x->vcpus > y->vcpus ? -1 : 1;
+    int r = strcmp(x->name, y->name);
+    if (r)
+        return r;
+    size_t ia = ((const struct pa *)a)->gi, ib = ((const struct pa *)b)->gi;
+    return (ia > ib) - (ia < ib);
+}
+
+void cc_guest_mem_parts(const struct pol_guest *g, const cgp_bitmap *mems,
+                        void (*cb)(void *, const cgp_bitmap *, uint64_t, const struct pol_loc *),
+                        void *arg)
+{
+    if (g->n_cells) {
+        for (size_t i = 0; i < g->n_cells; i++)
+            if (g->cells[i].nodes)
+                cb(arg, g->cells[i].nodes, g->cells[i].memory_kib, &g->cells[i].mem_loc);
+    } else if (g->has_memory && mems) {
+        cb(arg, mems, g->memory_kib, &g->mem_loc);
+    }
+}
+
+void cc_commit_mem_cb(void *arg, const cgp_bitmap *nodes, uint64_t kib, const struct pol_loc *loc)
+{
+    (void)loc;
+    hv_commit_mem(arg, nodes, kib, +1);
+}
+
+static void uncommit_mem_cb(void *arg, const cgp_bitmap *nodes, uint64_t kib, const struct pol_loc *loc)
+{
+    (void)loc;
+    hv_commit_mem(arg, nodes, kib, -1);
+}
+
+/* The memory nodes a's guest gets from s. */
+static const cgp_bitmap *pa_mems(const struct cc *c, const struct pa *a)
+{
+    const struct pol_guest *g = &c->p->guests[a->gi];
+    return g->nodes_kind == POL_NODES_LIST ? g->nodes : a->s.mem_nodes;
+}
+
+static int pa_commit(struct cc *c, struct pa *a)
+{
+    const struct pol_guest *g = &c->p->guests[a->gi];
+    a->rec.n = 0;
+    if (a->s.cpus) {
+        int r = hv_commit_auto(&c->hv, a->s.cpu_nodes, a->s.cpus, (unsigned)g->vcpus, &a->rec);
+        if (r < 0)
+            return r;
+    }
+    cc_guest_mem_parts(g, pa_mems(c, a), cc_commit_mem_cb, &c->hv);
+    a->placed = true;
+    return 0;
+}
+
+static void pa_uncommit(struct cc *c, struct pa *a)
+{
+    const struct pol_guest *g = &c->p->guests[a->gi];
+    hv_uncommit(&c->hv, &a->rec);
+    a->rec.n = 0;
+    cc_guest_mem_parts(g, pa_mems(c, a), uncommit_mem_cb, &c->hv);
+    a->placed = false;
+}
+
+/* Move each guest where it is strictly better off, the others staying. */
+static int move_pass(struct cc *c, struct pa *v, size_t na)
+{
+    for (int round = 0; round < MOVE_ROUNDS; round++) {
+        bool moved = false;
+        for (size_t k = 0; k < na; k++) {
+            struct pa *a = &v[k];
+            if (a->s.tier == 0 && a->s.dist <= (uint64_t)c->hv.min_pair)
+                continue; /* nothing is nearer */
+            pa_uncommit(c, a);
+            struct solved s = { 0 };
+            struct solve_trace tr;
+            int r = solve_place(&c->hv, &a->rq, &s, &tr);
+            if (r < 0 && r != -ENOSPC)
+                return r;
+            if (r == 0 && (s.tier < a->s.tier || (s.tier == a->s.tier && s.dist < a->s.dist))) {
+                solved_clear(&a->s);
+                a->s = s;
+                a->tr = tr;
+                moved = true;
+            } else if (r == 0) {
+                solved_clear(&s);
+            }
+            if ((r = pa_commit(c, a)) < 0)
+                return r;
+        }
+        if (!moved)
+            break;
+    }
+    return 0;
+}
+
+/* The fallback: every auto guest at once (cells commit memory per cell,
+ * which it does not model). Replaces the first pass's placements. */
+static int place_all(struct cc *c, struct pa *v, size_t na, const struct hv_saved *before, bool *found)
+{
+    cgp_bitmap **cn CGP_AUTOFREE = calloc(na, sizeof *cn);
+    cgp_bitmap **mn CGP_AUTOFREE = calloc(na, sizeof *mn);
+    struct solve_req *rq CGP_AUTOFREE = calloc(na, sizeof *rq);
+    struct hv_saved after = { 0 };
+    int r = cn && mn && rq ? hv_save(&c->hv, &after) : -ENOMEM;
+    if (r < 0)
+        return r;
+    for (size_t k = 0; k < na; k++)
+        rq[k] = v[k].rq;
+    hv_restore(&c->hv, before);
+    hv_set_tier(&c->hv, 2);
+    r = solve_all(&c->hv, rq, na, SOLVE_ALL_BUDGET, cn, mn);
+    *found = r == 0;
+    if (r == -ENOSPC) {
+        hv_set_tier(&c->hv, 0);
+        hv_restore(&c->hv, &after);
+        hv_saved_free(&after);
+        return 0;
+    }
+    for (size_t k = 0; k < na; k++) {
+        struct pa *a = &v[k];
+        solved_clear(&a->s);
+        a->placed = false;
+        a->rec.n = 0;
+        memset(&a->tr, 0, sizeof a->tr);
+        if (r < 0)
+            continue;
+        a->s.cpu_nodes = CGP_STEAL(cn[k]);
+        a->s.mem_nodes = CGP_STEAL(mn[k]);
+        a->s.dist = hv_cost(&c->hv, a->s.cpu_nodes, a->s.mem_nodes);
+        a->s.tier = 2;
+        if (!a->rq.fixed_cpu_nodes) {
+            if (!(a->s.cpus = cgp_bitmap_new()))
+                r = -ENOMEM;
+            cgp_bitmap_foreach(a->s.cpu_nodes, id) {
+                int x = hv_index(&c->hv, id);
+                if (r == 0 && x >= 0)
+                    r = cgp_bitmap_or(a->s.cpus, c->hv.ucpus[x]);
+            }
+        }
+    }
+    hv_set_tier(&c->hv, 0);
+    for (size_t k = 0; k < na && r == 0; k++)
+        r = pa_commit(c, &v[k]);
+    for (size_t k = 0; k < na; k++) {
+        cgp_bitmap_free(cn[k]);
+        cgp_bitmap_free(mn[k]);
+    }
+    hv_saved_free(&after);
+    return r;
+}
+
+/* "node 0 + memory 3 (distance 17, 2 vCPUs left)" for plan -v. */
+static void fmt_cand(const struct hostview *hv, const struct solve_trace *tr, size_t i, char *buf, size_t len)
+{
+    size_t o = 0;
+    const char *sep = tr->c[i].ncn == 1 ? "node " : "nodes ";
+    for (size_t x = 0; x < tr->c[i].ncn && x < 8 && o < len; x++, sep = ",")
+        o += (size_t)snprintf(buf + o, len - o, "%s%d", sep, hv->id[tr->c[i].cn[x]]);
+    sep = " + memory ";
+    for (size_t y = 0; y < tr->c[i].nmn && y < 8 && o < len; y++, sep = ",")
+        o += (size_t)snprintf(buf + o, len - o, "%s%d", sep, hv->id[tr->c[i].mn[y]]);
+    int64_t left = tr->c[i].cpu_left;
+    if (o < len)
+        snprintf(buf + o, len - o, "%s (distance %llu, %lld.%03lld vCPUs of room left)",
+                 tr->c[i].ncn > 8 || tr->c[i].nmn > 8 ? ",..." : "", (unsigned long long)tr->c[i].dist,
+                 (long long)(left / 1000), (long long)(left % 1000));
+}
+
+static const char *const tier_why[] = {
+    "",
+    "; every CPU with room is pinned one to one by another guest or is the thread sibling of one, "
+    "so it shares cores with those pins",
+    "; it fits only on CPUs other guests pin vCPUs to one to one",
+};
+
+static int pa_reason(struct cc *c, const struct pa *a)
+{
+    const struct solve_trace *tr = &a->tr;
+    char cand[4][160];
+    char *s = NULL;
+    if (!tr->n) {
+        char *cn CGP_AUTOFREE = fmt(a->s.cpu_nodes), *mn CGP_AUTOFREE = fmt(a->s.mem_nodes);
+        if (asprintf(&s, "placed by the search over all auto guests (no placement one guest at a "
+                     "time): CPU nodes %s, memory nodes %s, distance %llu", cn ? cn : "?", mn ? mn : "?",
+                     (unsigned long long)a->s.dist) < 0)
+            return -ENOMEM;
+    } else {
+        for (size_t i = 0; i < tr->n; i++)
+            fmt_cand(&c->hv, tr, i, cand[i], sizeof cand[i]);
+        if (asprintf(&s, "%s%s; %s%s%s%s%s%s%s",
+                     cand[0], tr->fast ? ": its own memory, nothing is nearer" : "",
+                     tr->n > 1 ? "next: " : "no other candidate fits",
+                     tr->n > 1 ? cand[1] : "", tr->n > 2 ? "; " : "", tr->n > 2 ? cand[2] : "",
+                     tr->n > 3 ? "; " : "", tr->n > 3 ? cand[3] : "", tier_why[a->s.tier < 3 ? a->s.tier : 0]) < 0)
+            return -ENOMEM;
+    }
+    c->reasons[a->gi] = s;
+    return 0;
+}
+
+int cc_place_auto(struct cc *c)
+{
+    const cgp_policy *p = c->p;
+    size_t n = p->n_guests;
+    struct pa *v CGP_AUTOFREE = calloc(n ? n : 1, sizeof *v);
+    struct hv_saved before = { 0 };
+    if (!v)
+        return -ENOMEM;
+    size_t na = 0, nfail = 0;
+    bool cells = false;
+    int r = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!c->bad[i] && cc_is_auto(&p->guests[i]))
+            v[na++].gi = i;
+    qsort_r(v, na, sizeof *v, cmp_auto, (void *)p);
+    for (size_t k = 0; k < na && r == 0; k++) {
+        struct pa *a = &v[k];
+        const struct pol_guest *g = &p->guests[a->gi];
+        cells |= g->n_cells > 0;
+        if (g->cpus_kind != POL_CPUS_AUTO)
+            r = hv_nodes_of_cpus(&c->hv, c->cpus[a->gi], &a->fixed_cpu_nodes);
+        if (r == 0 && g->n_cells && g->nodes_kind != POL_NODES_LIST) {
+            if (!(a->cell_nodes = cgp_bitmap_new()))
+                r = -ENOMEM;
+            for (size_t i = 0; r == 0 && i < g->n_cells; i++)
+                r = cgp_bitmap_or(a->cell_nodes, g->cells[i].nodes);
+        }
+        a->rq = (struct solve_req){
+            .vcpus = (unsigned)g->vcpus,
+            .mem_kib = cc_guest_mem(g),
+            .fixed_cpu_nodes = a->fixed_cpu_nodes,
+            .fixed_mem_nodes = g->nodes_kind == POL_NODES_LIST ? g->nodes : a->cell_nodes,
+        };
+    }
+    if (r == 0)
+        r = hv_save(&c->hv, &before);
+    for (size_t k = 0; k < na && r == 0; k++) {
+        struct pa *a = &v[k];
+        r = solve_place(&c->hv, &a->rq, &a->s, &a->tr);
+        if (r == -ENOSPC) {
+            r = 0;
+            nfail++;
+            continue;
+        }
+        if (r == 0)
+            r = pa_commit(c, a);
+    }
+    if (r == 0 && nfail && !cells) {
+        bool found = false;
+        r = place_all(c, v, na, &before, &found);
+        if (found)
+            nfail = 0;
+    }
+    if (r == 0 && !nfail)
+        r = move_pass(c, v, na);
+    for (size_t k = 0; k < na && r == 0; k++) {
+        struct pa *a = &v[k];
+        const struct pol_guest *g = &p->guests[a->gi];
+        if (!a->placed) {
+            char sz[32];
+            cc_size_str(cc_guest_mem(g), sz, sizeof sz);
+            const struct pol_loc *loc = g->cpus_kind == POL_CPUS_AUTO ? &g->cpus_loc : &g->nodes_loc;
+            ERR(c, loc, "no placement exists for guest '%s' (%ld vCPU%s, %s): no set of nodes has "
+                "enough free vCPU capacity (overcommit %u.%03u) and memory after the reserve and "
+                "the guests placed before it", g->name, g->vcpus, g->vcpus == 1 ? "" : "s", sz,
+                c->pl->host.overcommit_milli / 1000, c->pl->host.overcommit_milli % 1000);
+            c->bad[a->gi] = true;
+            continue;
+        }
+        if (g->cpus_kind == POL_CPUS_AUTO)
+            c->cpus[a->gi] = CGP_STEAL(a->s.cpus);
+        c->mems[a->gi] = cgp_bitmap_dup(pa_mems(c, a));
+        if (!c->mems[a->gi])
+            r = -ENOMEM;
+        else
+            r = pa_reason(c, a);
+    }
+    for (size_t k = 0; k < na; k++) {
+        cgp_bitmap_free(v[k].fixed_cpu_nodes);
+        cgp_bitmap_free(v[k].cell_nodes);
+        solved_clear(&v[k].s);
+        free(v[k].rec.v);
+    }
+    hv_saved_free(&before);
+    return r;
+}
