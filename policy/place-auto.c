@@ -203,9 +203,8 @@ static void fmt_cand(const struct hostview *hv, const struct solve_trace *tr, si
 
 static const char *const tier_why[] = {
     "",
-    "; every CPU with room is pinned one to one by another guest or is the thread sibling of one, "
-    "so it shares cores with those pins",
-    "; it fits only on CPUs other guests pin vCPUs to one to one",
+    ("; it shares cores with CPUs other guests pin vCPUs to one to one (no room on other cores)"),
+    ("; it fits only on CPUs other guests pin vCPUs to one to one"),
 };
 
 static int pa_reason(struct cc *c, const struct pa *a)

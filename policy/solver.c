@@ -105,6 +105,48 @@ static int cmp_mo(const void *a, const void *b, void *arg)
     return (x > y) - (x < y);
 }
 
+/* The j nearest memory nodes (by w->mkey, order sorted by it) with room for
+ * 1/j of the memory each, into w->M; among nodes as near as the farthest
+ * one taken, those with the least room (packing). */
+static bool take_mem(struct work *w, const uint32_t *order, size_t j, uint64_t *dist, int64_t *mem_left)
+{
+    const struct hostview *hv = w->hv;
+    int64_t need = (int64_t)((w->rq->mem_kib + j - 1) / j);
+    size_t got = 0, i = 0;
+    uint64_t d = 0;
+    int64_t left = 0;
+    for (; i < hv->nmem && got < j; i++) {
+        int64_t a = hv_avail(hv, order[i]);
+        if (a >= need) {
+            w->M[got++] = order[i];
+            d += w->mkey[order[i]];
+            left += a - need;
+        }
+    }
+    if (got < j)
+        return false;
+    /* the tie at the boundary: swap in nearer-equal nodes with less room */
+    uint64_t edge = w->mkey[w->M[j - 1]];
+    for (; i < hv->nmem && w->mkey[order[i]] == edge; i++) {
+        int64_t a = hv_avail(hv, order[i]);
+        if (a < need)
+            continue;
+        size_t worst = j;
+        for (size_t y = 0; y < j; y++)
+            if (w->mkey[w->M[y]] == edge && hv_avail(hv, w->M[y]) > a &&
+                (worst == j || hv_avail(hv, w->M[y]) > hv_avail(hv, w->M[worst])))
+                worst = y;
+        if (worst < j) {
+            left += a - hv_avail(hv, w->M[worst]);
+            w->M[worst] = order[i];
+        }
+    }
+    w->nM = j;
+    *dist = d;
+    *mem_left = left;
+    return true;
+}
+
 /* The nearest memory for C[0..k): fills w->M; its distance and memory left. */
 static bool pick_mem(struct work *w, const uint32_t *C, size_t k, uint64_t *dist, int64_t *mem_left)
 {
@@ -146,19 +188,9 @@ static bool pick_mem(struct work *w, const uint32_t *C, size_t k, uint64_t *dist
     for (size_t j = w->jmin; j <= hv->nmem; j++) {
         if (found && j * kmin > bd)
             break;
-        int64_t need = (int64_t)((w->rq->mem_kib + j - 1) / j);
-        uint64_t d = 0;
-        int64_t left = 0;
-        size_t got = 0;
-        for (size_t i = 0; i < hv->nmem && got < j; i++) {
-            int64_t a = hv_avail(hv, order[i]);
-            if (a >= need) {
-                d += w->mkey[order[i]];
-                left += a - need;
-                got++;
-            }
-        }
-        if (got < j)
+        int64_t left;
+        uint64_t d;
+        if (!take_mem(w, order, j, &d, &left))
             continue;
         if (!found || d < bd || (d == bd && left < bl)) {
             found = true;
@@ -169,14 +201,7 @@ static bool pick_mem(struct work *w, const uint32_t *C, size_t k, uint64_t *dist
     }
     if (!found)
         return false;
-    /* fill M with the j chosen */
-    int64_t need = (int64_t)((w->rq->mem_kib + bj - 1) / bj);
-    w->nM = 0;
-    for (size_t i = 0; i < hv->nmem && w->nM < bj; i++)
-        if (hv_avail(hv, order[i]) >= need)
-            w->M[w->nM++] = order[i];
-    *dist = bd;
-    *mem_left = bl;
+    take_mem(w, order, bj, dist, mem_left);
     return true;
 }
 
@@ -187,7 +212,7 @@ static unsigned packages(const struct hostview *hv, const uint32_t *C, size_t k)
         bool seen = false;
         for (size_t y = 0; y < x && !seen; y++)
             seen = hv->pkg[C[y]] == hv->pkg[C[x]];
-        pk += !seen || hv->pkg[C[x]] < 0;
+        pk += !seen && hv->pkg[C[x]] >= 0;
     }
     return pk;
 }
