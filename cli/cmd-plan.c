@@ -40,8 +40,8 @@ static int plan_json(const struct cli_env *env, const struct cli_ops *ops, const
 static void plan_reasons(const struct cli *cli, const cgp_placement *pl)
 {
     for (size_t i = 0; cli->verbose > 0 && i < cgp_placement_n_guests(pl); i++) {
-        const char *why = cgp_placement_reason(pl, i);
-        if (why)
+        char *why CLI_AUTO_FREE = NULL;
+        if (cgp_placement_reason(pl, i, &why) == 0)
             fprintf(stderr, "cgplace: plan: guest %s (auto): %s\n", cgp_placement_guest(pl, i)->name, why);
     }
 }

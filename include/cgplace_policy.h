@@ -198,10 +198,11 @@ CGP_EXPORT size_t cgp_placement_n_guests(const cgp_placement *pl);
 CGP_EXPORT const struct cgp_guest_placement *cgp_placement_guest(const cgp_placement *pl, size_t i);
 CGP_EXPORT const struct cgp_guest_placement *cgp_placement_find(const cgp_placement *pl,
                                                                 const char *name);
-/* Why guest i (policy order) of an `auto` placement went where it did: the
- * candidates the solver compared, best first, with their distances (one
- * line, owned by pl). NULL for a guest without `auto`. */
-CGP_EXPORT const char *cgp_placement_reason(const cgp_placement *pl, size_t i);
+/* Why `auto` put guest i (policy order) where it did: the candidates the
+ * solver compared, best first, with their distances, as one line in *out
+ * (malloc'd, the caller frees it). 0; -ENOENT when the guest has no `auto`
+ * (or i is out of range); -ENOMEM. */
+CGP_EXPORT int cgp_placement_reason(const cgp_placement *pl, size_t i, char **out);
 
 /* ------------------------------------------------------------------ */
 /* Suggest: the auto solver for one new guest                           */

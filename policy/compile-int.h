@@ -19,7 +19,7 @@ struct cc {
     cgp_bitmap **mems;       /* resolved guest nodes (NULL: auto/local pending or invalid) */
     bool *bad;               /* guest has errors: skip the later stages */
     bool *running;           /* a process runs as the guest */
-    char **reasons;          /* auto guests: why they went where they did (malloc'd) */
+    struct solve_trace **why; /* auto guests: what the solver compared (malloc'd) */
 };
 
 static inline void oom(struct cc *c, int r)
@@ -69,7 +69,7 @@ void cc_guest_mem_parts(const struct pol_guest *g, const cgp_bitmap *mems,
                         void *arg);
 /* cc_guest_mem_parts callback: commit to the host view arg. */
 void cc_commit_mem_cb(void *arg, const cgp_bitmap *nodes, uint64_t kib, const struct pol_loc *loc);
-/* `auto` (place-auto.c): c->cpus/c->mems of every auto guest, c->reasons;
+/* `auto` (place-auto.c): c->cpus/c->mems of every auto guest, c->why;
  * a guest without a placement gets an error. 0 or -ENOMEM. */
 int cc_place_auto(struct cc *c);
 

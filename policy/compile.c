@@ -44,6 +44,7 @@ CGP_EXPORT void cgp_placement_free(cgp_placement *pl)
         free(pl->g[i].vcpu);
         free(pl->g[i].io);
         free(pl->g[i].matches);
+        free(pl->g[i].why);
     }
     free(pl->g);
     free(pl->procs);
@@ -134,11 +135,6 @@ const cgp_bitmap *cc_vcpu_cpus(const struct cc *c, size_t gi, unsigned v)
         if (cgp_bitmap_test(g->vcpupins[i].vcpus, v))
             return g->vcpupins[i].cpus;
     return c->cpus[gi];
-}
-
-CGP_EXPORT const char *cgp_placement_reason(const cgp_placement *pl, size_t i)
-{
-    return pl && i < pl->n ? pl->g[i].reason : NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -326,9 +322,9 @@ CGP_EXPORT int cgp_policy_compile_running(const cgp_policy *p, const cgp_topolog
     c.mems = calloc(n ? n : 1, sizeof *c.mems);
     c.bad = calloc(n ? n : 1, sizeof *c.bad);
     c.running = calloc(n ? n : 1, sizeof *c.running);
-    c.reasons = calloc(n ? n : 1, sizeof *c.reasons);
+    c.why = calloc(n ? n : 1, sizeof *c.why);
     int r = 0;
-    if (!c.cpus || !c.mems || !c.bad || !c.running || !c.reasons) {
+    if (!c.cpus || !c.mems || !c.bad || !c.running || !c.why) {
         r = -ENOMEM;
         goto done;
     }
@@ -492,10 +488,7 @@ CGP_EXPORT int cgp_policy_compile_running(const cgp_policy *p, const cgp_topolog
         }
         if ((r = build_guest(&c, i, &pl->g[i], cp, mp)) < 0)
             goto done;
-        if (c.reasons[i] && !(pl->g[i].reason = pl_strdup(pl, c.reasons[i]))) {
-            r = -ENOMEM;
-            goto done;
-        }
+        pl->g[i].why = CGP_STEAL(c.why[i]);
     }
     pl_assign_procs(pl);
     r = 0;
@@ -511,9 +504,9 @@ done:
     free(c.mems);
     free(c.bad);
     free(c.running);
-    for (size_t i = 0; c.reasons && i < n; i++)
-        free(c.reasons[i]);
-    free(c.reasons);
+    for (size_t i = 0; c.why && i < n; i++)
+        free(c.why[i]);
+    free(c.why);
     if (r < 0) {
         cgp_placement_free(pl);
         return r;

@@ -360,6 +360,15 @@ static int64_t room(const struct hostview *hv, unsigned cpu)
 /* Node i's capacity in every tier, from its CPUs' loads. */
 static void node_caps(struct hostview *hv, size_t i)
 {
+    if (hv->tier_same[0] && hv->tier_same[1]) {
+        int64_t cap = 0;
+        cgp_bitmap_foreach(hv->tcpus[2][i], c) {
+            if ((size_t)c < hv->n_cpu_id)
+                cap += room(hv, (unsigned)c);
+        }
+        hv->tcap[0][i] = hv->tcap[1][i] = hv->tcap[2][i] = cap;
+        return;
+    }
     for (int k = 0; k < 3; k++) {
         int64_t cap = 0;
         cgp_bitmap_foreach(hv->tcpus[k][i], c) {

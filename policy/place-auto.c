@@ -1,10 +1,14 @@
 /* `auto` placement of a policy's guests (spec §3): one guest at a time with
  * solve_place() (solver.c), in order of memory, then vCPUs (both
- * descending), then name; the bounded search over all of them
- * (solve_all(), solver-all.c) where that leaves a guest without a place;
- * then guests are moved, one at a time, wherever a placement strictly
- * nearer (or in a better CPU tier) fits with every other guest where it is,
- * until none moves (bounded): the result is locally optimal. */
+ * descending), then name. That is locally optimal as it is: when a guest is
+ * solved again with every other guest where it is, what fits is a subset of
+ * what fitted when it was placed (the guests after it only took room), and
+ * its place still fits, so it is still the best. Where that pass leaves a
+ * guest without a place, the bounded search over all of them (solve_all(),
+ * solver-all.c) finds one, which is not chosen by distance: then guests are
+ * moved, one at a time, wherever a placement strictly nearer (or in a
+ * better CPU tier) fits with every other guest where it is, until none
+ * moves (bounded rounds). */
 #include "compile-int.h"
 
 #include <errno.h>
@@ -184,51 +188,23 @@ static int place_all(struct cc *c, struct pa *v, size_t na, const struct hv_save
     return r;
 }
 
-/* "node 0 + memory 3 (distance 17, 2 vCPUs left)" for plan -v. */
-static void fmt_cand(const struct hostview *hv, const struct solve_trace *tr, size_t i, char *buf, size_t len)
+/* Keep what the solver compared for cgp_placement_reason(), with node ids. */
+static int pa_keep_trace(struct cc *c, const struct pa *a)
 {
-    size_t o = 0;
-    const char *sep = tr->c[i].ncn == 1 ? "node " : "nodes ";
-    for (size_t x = 0; x < tr->c[i].ncn && x < 8 && o < len; x++, sep = ",")
-        o += (size_t)snprintf(buf + o, len - o, "%s%d", sep, hv->id[tr->c[i].cn[x]]);
-    sep = " + memory ";
-    for (size_t y = 0; y < tr->c[i].nmn && y < 8 && o < len; y++, sep = ",")
-        o += (size_t)snprintf(buf + o, len - o, "%s%d", sep, hv->id[tr->c[i].mn[y]]);
-    int64_t left = tr->c[i].cpu_left;
-    if (o < len)
-        snprintf(buf + o, len - o, "%s (distance %llu, %lld.%03lld vCPUs of room left)",
-                 tr->c[i].ncn > 8 || tr->c[i].nmn > 8 ? ",..." : "", (unsigned long long)tr->c[i].dist,
-                 (long long)(left / 1000), (long long)(left % 1000));
-}
-
-static const char *const tier_why[] = {
-    "",
-    ("; it shares cores with CPUs other guests pin vCPUs to one to one (no room on other cores)"),
-    ("; it fits only on CPUs other guests pin vCPUs to one to one"),
-};
-
-static int pa_reason(struct cc *c, const struct pa *a)
-{
-    const struct solve_trace *tr = &a->tr;
-    char cand[4][160];
-    char *s = NULL;
-    if (!tr->n) {
-        char *cn CGP_AUTOFREE = fmt(a->s.cpu_nodes), *mn CGP_AUTOFREE = fmt(a->s.mem_nodes);
-        if (asprintf(&s, "placed by the search over all auto guests (no placement one guest at a "
-                     "time): CPU nodes %s, memory nodes %s, distance %llu", cn ? cn : "?", mn ? mn : "?",
-                     (unsigned long long)a->s.dist) < 0)
-            return -ENOMEM;
-    } else {
-        for (size_t i = 0; i < tr->n; i++)
-            fmt_cand(&c->hv, tr, i, cand[i], sizeof cand[i]);
-        if (asprintf(&s, "%s%s; %s%s%s%s%s%s%s",
-                     cand[0], tr->fast ? ": its own memory, nothing is nearer" : "",
-                     tr->n > 1 ? "next: " : "no other candidate fits",
-                     tr->n > 1 ? cand[1] : "", tr->n > 2 ? "; " : "", tr->n > 2 ? cand[2] : "",
-                     tr->n > 3 ? "; " : "", tr->n > 3 ? cand[3] : "", tier_why[a->s.tier < 3 ? a->s.tier : 0]) < 0)
-            return -ENOMEM;
+    struct solve_trace *t = malloc(sizeof *t);
+    if (!t)
+        return -ENOMEM;
+    *t = a->tr;
+    for (size_t i = 0; i < t->n; i++) {
+        for (size_t x = 0; x < t->c[i].ncn && x < 8; x++)
+            t->c[i].cn[x] = (uint32_t)c->hv.id[t->c[i].cn[x]];
+        for (size_t y = 0; y < t->c[i].nmn && y < 8; y++)
+            t->c[i].mn[y] = (uint32_t)c->hv.id[t->c[i].mn[y]];
     }
-    c->reasons[a->gi] = s;
+    t->dist = a->s.dist;
+    t->tier = a->s.tier;
+    t->all = !t->n;
+    c->why[a->gi] = t;
     return 0;
 }
 
@@ -282,11 +258,11 @@ int cc_place_auto(struct cc *c)
     if (r == 0 && nfail && !cells) {
         bool found = false;
         r = place_all(c, v, na, &before, &found);
-        if (found)
+        if (found) {
             nfail = 0;
+            r = r == 0 ? move_pass(c, v, na) : r;
+        }
     }
-    if (r == 0 && !nfail)
-        r = move_pass(c, v, na);
     for (size_t k = 0; k < na && r == 0; k++) {
         struct pa *a = &v[k];
         const struct pol_guest *g = &p->guests[a->gi];
@@ -307,7 +283,7 @@ int cc_place_auto(struct cc *c)
         if (!c->mems[a->gi])
             r = -ENOMEM;
         else
-            r = pa_reason(c, a);
+            r = pa_keep_trace(c, a);
     }
     for (size_t k = 0; k < na; k++) {
         cgp_bitmap_free(v[k].fixed_cpu_nodes);

@@ -133,6 +133,10 @@ struct solve_trace {
     } c[SOLVE_TRACE_MAX];
     bool fast;               /* a node with its own memory: the least distance */
     unsigned tier;
+    /* filled by the compiler when it keeps the trace: node ids instead of
+     * indexes in c[], the final distance, placed by solve_all() */
+    uint64_t dist;
+    bool all;
 };
 
 /* Auto placement of one guest in the current tier (spec §3): the least
@@ -175,7 +179,7 @@ struct gp_priv {
     struct cgp_thread_placement *vcpu;
     struct cgp_iothread_placement *io;
     struct cgp_match *matches;
-    const char *reason;      /* auto guests: why (plan -v); NULL otherwise */
+    struct solve_trace *why; /* auto guests: what the solver compared (owned); NULL otherwise */
 };
 
 struct cgp_placement {

@@ -82,6 +82,7 @@ static size_t mem_jmin(const struct hostview *hv, uint64_t mem_kib)
 
 struct work {
     const struct hostview *hv;
+    const int *row1;         /* one CPU node: its ldist row (no mkey) */
     const struct solve_req *rq;
     size_t jmin;             /* 0: fixed memory */
     uint64_t *mkey;          /* by index: distance of a memory node to C */
@@ -105,7 +106,12 @@ static int cmp_mo(const void *a, const void *b, void *arg)
     return (x > y) - (x < y);
 }
 
-/* The j nearest memory nodes (by w->mkey, order sorted by it) with room for
+static inline uint64_t mk(const struct work *w, uint32_t m)
+{
+    return w->row1 ? (uint64_t)w->row1[m] : w->mkey[m];
+}
+
+/* The j nearest memory nodes (by mk(), order sorted by it) with room for
  * 1/j of the memory each, into w->M; among nodes as near as the farthest
  * one taken, those with the least room (packing). */
 static bool take_mem(struct work *w, const uint32_t *order, size_t j, uint64_t *dist, int64_t *mem_left)
@@ -119,21 +125,21 @@ static bool take_mem(struct work *w, const uint32_t *order, size_t j, uint64_t *
         int64_t a = hv_avail(hv, order[i]);
         if (a >= need) {
             w->M[got++] = order[i];
-            d += w->mkey[order[i]];
+            d += mk(w, order[i]);
             left += a - need;
         }
     }
     if (got < j)
         return false;
     /* the tie at the boundary: swap in nearer-equal nodes with less room */
-    uint64_t edge = w->mkey[w->M[j - 1]];
-    for (; i < hv->nmem && w->mkey[order[i]] == edge; i++) {
+    uint64_t edge = mk(w, w->M[j - 1]);
+    for (; i < hv->nmem && mk(w, order[i]) == edge; i++) {
         int64_t a = hv_avail(hv, order[i]);
         if (a < need)
             continue;
         size_t worst = j;
         for (size_t y = 0; y < j; y++)
-            if (w->mkey[w->M[y]] == edge && hv_avail(hv, w->M[y]) > a &&
+            if (mk(w, w->M[y]) == edge && hv_avail(hv, w->M[y]) > a &&
                 (worst == j || hv_avail(hv, w->M[y]) > hv_avail(hv, w->M[worst])))
                 worst = y;
         if (worst < j) {
@@ -164,10 +170,10 @@ static bool pick_mem(struct work *w, const uint32_t *C, size_t k, uint64_t *dist
         return true;
     }
     const uint32_t *order;
+    w->row1 = NULL;
     if (k == 1) {
         order = hv->memord + (size_t)C[0] * hv->nmem;
-        for (size_t i = 0; i < hv->nmem; i++)
-            w->mkey[order[i]] = (uint64_t)hv->ldist[(size_t)C[0] * n + order[i]];
+        w->row1 = hv->ldist + (size_t)C[0] * n;
     } else {
         for (size_t i = 0; i < hv->nmem; i++) {
             uint32_t m = hv->mem_list[i];
@@ -180,14 +186,14 @@ static bool pick_mem(struct work *w, const uint32_t *C, size_t k, uint64_t *dist
         qsort_r(w->mo, hv->nmem, sizeof *w->mo, cmp_mo, w->mkey);
         order = w->mo;
     }
-    uint64_t kmin = w->mkey[order[0]];
+    uint64_t kmin = mk(w, order[0]);
     bool found = false;
     uint64_t bd = 0;
     int64_t bl = 0;
     size_t bj = 0;
     for (size_t j = w->jmin; j <= hv->nmem; j++) {
-        if (found && j * kmin > bd)
-            break;
+        if (found && j * kmin >= bd)
+            break; /* no nearer; an equal one only for packing */
         int64_t left;
         uint64_t d;
         if (!take_mem(w, order, j, &d, &left))

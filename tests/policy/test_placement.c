@@ -194,9 +194,10 @@ Test(commitments, pinned_cpus_only_when_nothing_else_fits)
     snprintf(src, sizeof src, "%sguest b { vcpus 5; cpus auto; memory 256M; }\n", pin);
     cr_assert_eq(compile("one-node", src, &d, &pl), 0);
     expect_guest(pl, "b", "0-3", "0");
-    const char *why = cgp_placement_reason(pl, 1);
-    cr_assert(why);
+    char *why = NULL;
+    cr_assert_eq(cgp_placement_reason(pl, 1, &why), 0);
     cr_expect(strstr(why, "pin"), "the reason says it shares pinned CPUs: %s", why);
+    free(why);
     cgp_placement_free(pl);
     cgp_diags_free(d);
 }
@@ -316,11 +317,12 @@ Test(reasons, reason_lists_candidates)
     cgp_placement *pl = NULL;
     cr_assert_eq(compile("asym", "guest g { vcpus 2; cpus auto; memory 6G; }\n"
                                  "guest f { vcpus 1; cpus 0; memory 256M; }\n", &d, &pl), 0);
-    const char *why = cgp_placement_reason(pl, 0);
-    cr_assert(why);
+    char *why = NULL;
+    cr_assert_eq(cgp_placement_reason(pl, 0, &why), 0);
     cr_expect(strstr(why, "node 0 + memory 3 (distance 17") == why, "%s", why);
     cr_expect(strstr(why, "next: node 1 + memory 3 (distance 28"), "%s", why);
-    cr_expect_null(cgp_placement_reason(pl, 1), "no reason for a fixed guest");
+    free(why);
+    cr_expect_eq(cgp_placement_reason(pl, 1, &why), -ENOENT, "no reason for a fixed guest");
     cgp_placement_free(pl);
     cgp_diags_free(d);
 }

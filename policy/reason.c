@@ -1,0 +1,56 @@
+/* cgp_placement_reason(): why `auto` put a guest where it did, formatted
+ * only when asked (plan -v) from what the solver kept. */
+#include "policy-int.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+/* "node 0 + memory 3 (distance 17, 2.000 vCPUs of room left)" */
+static void fmt_cand(FILE *f, const struct solve_trace *tr, size_t i)
+{
+    const char *sep = tr->c[i].ncn == 1 ? "node " : "nodes ";
+    for (size_t x = 0; x < tr->c[i].ncn && x < 8; x++, sep = ",")
+        fprintf(f, "%s%u", sep, tr->c[i].cn[x]);
+    sep = " + memory ";
+    for (size_t y = 0; y < tr->c[i].nmn && y < 8; y++, sep = ",")
+        fprintf(f, "%s%u", sep, tr->c[i].mn[y]);
+    int64_t left = tr->c[i].cpu_left;
+    fprintf(f, "%s (distance %llu, %lld.%03lld vCPUs of room left)", tr->c[i].ncn > 8 || tr->c[i].nmn > 8 ? ",..." : "",
+            (unsigned long long)tr->c[i].dist, (long long)(left / 1000), (long long)(left % 1000));
+}
+
+CGP_EXPORT int cgp_placement_reason(const cgp_placement *pl, size_t i, char **out)
+{
+    if (!pl || i >= pl->n || !pl->g[i].why)
+        return -ENOENT;
+    const struct solve_trace *tr = pl->g[i].why;
+    char *s = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&s, &len);
+    if (!f)
+        return -ENOMEM;
+    if (tr->all) {
+        fprintf(f, "placed by the search over all auto guests at once (one guest at a time left one "
+                "without a place), distance %llu", (unsigned long long)tr->dist);
+    } else {
+        fmt_cand(f, tr, 0);
+        if (tr->fast)
+            fputs(": its own memory, nothing is nearer", f);
+        fputs(tr->n > 1 ? "; next: " : "; no other candidate fits", f);
+        for (size_t k = 1; k < tr->n; k++) {
+            if (k > 1)
+                fputs("; ", f);
+            fmt_cand(f, tr, k);
+        }
+        if (tr->tier == 1)
+            fputs("; it shares cores with CPUs other guests pin vCPUs to one to one (no room on other cores)", f);
+        else if (tr->tier == 2)
+            fputs("; it fits only on CPUs other guests pin vCPUs to one to one", f);
+    }
+    if (fclose(f) != 0 || !s) {
+        free(s);
+        return -ENOMEM;
+    }
+    *out = s;
+    return 0;
+}
