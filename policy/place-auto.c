@@ -132,6 +132,44 @@ static int move_pass(struct cc *c, struct pa *v, size_t na)
     return 0;
 }
 
+/* Replace every guest's placement with cn[k]/mn[k] (taken) from a search
+ * over all of them (tier: the CPU tier it saw), and commit them. r: what
+ * the search returned (< 0: only clear). */
+static int pa_replace(struct cc *c, struct pa *v, size_t na, cgp_bitmap **cn, cgp_bitmap **mn, unsigned tier,
+                      bool best, int r)
+{
+    for (size_t k = 0; k < na; k++) {
+        struct pa *a = &v[k];
+        solved_clear(&a->s);
+        a->placed = false;
+        a->rec.n = 0;
+        memset(&a->tr, 0, sizeof a->tr);
+        a->tr.best = best;
+        if (r < 0)
+            continue;
+        a->s.cpu_nodes = CGP_STEAL(cn[k]);
+        a->s.mem_nodes = CGP_STEAL(mn[k]);
+        a->s.dist = hv_cost(&c->hv, a->s.cpu_nodes, a->s.mem_nodes);
+        a->s.tier = tier;
+        if (a->rq.fixed_cpu_nodes)
+            continue;
+        if (!(a->s.cpus = cgp_bitmap_new()))
+            r = -ENOMEM;
+        cgp_bitmap_foreach(a->s.cpu_nodes, id) {
+            int x = hv_index(&c->hv, id);
+            if (r == 0 && x >= 0)
+                r = cgp_bitmap_or(a->s.cpus, c->hv.ucpus[x]);
+        }
+    }
+    for (size_t k = 0; k < na && r == 0; k++)
+        r = pa_commit(c, &v[k]);
+    for (size_t k = 0; k < na; k++) {
+        cgp_bitmap_free(cn[k]);
+        cgp_bitmap_free(mn[k]);
+    }
+    return r;
+}
+
 /* The fallback: every auto guest at once (cells commit memory per cell,
  * which it does not model). Replaces the first pass's placements. */
 static int place_all(struct cc *c, struct pa *v, size_t na, const struct hv_saved *before, bool *found)
@@ -155,37 +193,58 @@ static int place_all(struct cc *c, struct pa *v, size_t na, const struct hv_save
         hv_saved_free(&after);
         return 0;
     }
-    for (size_t k = 0; k < na; k++) {
-        struct pa *a = &v[k];
-        solved_clear(&a->s);
-        a->placed = false;
-        a->rec.n = 0;
-        memset(&a->tr, 0, sizeof a->tr);
-        if (r < 0)
-            continue;
-        a->s.cpu_nodes = CGP_STEAL(cn[k]);
-        a->s.mem_nodes = CGP_STEAL(mn[k]);
-        a->s.dist = hv_cost(&c->hv, a->s.cpu_nodes, a->s.mem_nodes);
-        a->s.tier = 2;
-        if (!a->rq.fixed_cpu_nodes) {
-            if (!(a->s.cpus = cgp_bitmap_new()))
-                r = -ENOMEM;
-            cgp_bitmap_foreach(a->s.cpu_nodes, id) {
-                int x = hv_index(&c->hv, id);
-                if (r == 0 && x >= 0)
-                    r = cgp_bitmap_or(a->s.cpus, c->hv.ucpus[x]);
-            }
-        }
-    }
+    r = pa_replace(c, v, na, cn, mn, 2, false, r); /* the CPUs of tier 2 */
     hv_set_tier(&c->hv, 0);
-    for (size_t k = 0; k < na && r == 0; k++)
-        r = pa_commit(c, &v[k]);
-    for (size_t k = 0; k < na; k++) {
-        cgp_bitmap_free(cn[k]);
-        cgp_bitmap_free(mn[k]);
-    }
     hv_saved_free(&after);
     return r;
+}
+
+/* On small hosts, a placement of every auto guest with less total
+ * distance than they have (solve_best()), when one is found: replaces
+ * theirs, then moves one guest at a time (the search may be cut short).
+ * Only for guests with cpus auto, no cells, placed in tier 0 (or on a host
+ * whose tiers are all the same). 0: replaced; 1: left as they were; or
+ * -ENOMEM. */
+static int place_best(struct cc *c, struct pa *v, size_t na, const struct hv_saved *before)
+{
+    uint64_t total = 0;
+    for (size_t k = 0; k < na; k++) {
+        const struct pol_guest *g = &c->p->guests[v[k].gi];
+        if (g->cpus_kind != POL_CPUS_AUTO || g->n_cells ||
+            (v[k].s.tier != 0 && !(c->hv.tier_same[0] && c->hv.tier_same[1])))
+            return 1; /* not searched: a guest in another tier, or fixed */
+        total += v[k].s.dist;
+    }
+    cgp_bitmap **cn CGP_AUTOFREE = calloc(na, sizeof *cn);
+    cgp_bitmap **mn CGP_AUTOFREE = calloc(na, sizeof *mn);
+    struct solve_req *rq CGP_AUTOFREE = calloc(na, sizeof *rq);
+    unsigned *maxpk CGP_AUTOFREE = calloc(na, sizeof *maxpk);
+    struct hv_saved after = { 0 };
+    int r = cn && mn && rq && maxpk ? hv_save(&c->hv, &after) : -ENOMEM;
+    if (r < 0)
+        return r;
+    for (size_t k = 0; k < na; k++) {
+        rq[k] = v[k].rq;
+        maxpk[k] = hv_packages(&c->hv, v[k].s.cpu_nodes);
+    }
+    hv_restore(&c->hv, before);
+    r = solve_best(&c->hv, rq, maxpk, na, total, SOLVE_BEST_BUDGET, cn, mn);
+    if (r == -ENOSPC || r == -E2BIG) {
+        hv_restore(&c->hv, &after);
+        hv_saved_free(&after);
+        return 1;
+    }
+    hv_saved_free(&after);
+    r = pa_replace(c, v, na, cn, mn, 0, true, r);
+    return r == 0 ? move_pass(c, v, na) : r;
+}
+
+/* After the fallback search (not chosen by distance): the least total
+ * distance, else moves one guest at a time. */
+static int after_all(struct cc *c, struct pa *v, size_t na, const struct hv_saved *before)
+{
+    int r = place_best(c, v, na, before);
+    return r == 1 ? move_pass(c, v, na) : r;
 }
 
 /* Keep what the solver compared for cgp_placement_reason(), with node ids. */
@@ -203,7 +262,7 @@ static int pa_keep_trace(struct cc *c, const struct pa *a)
     }
     t->dist = a->s.dist;
     t->tier = a->s.tier;
-    t->all = !t->n;
+    t->all = !t->n && !t->best;
     c->why[a->gi] = t;
     return 0;
 }
@@ -255,12 +314,14 @@ int cc_place_auto(struct cc *c)
         if (r == 0)
             r = pa_commit(c, a);
     }
+    if (r == 0 && !nfail && na > 1 && (r = place_best(c, v, na, &before)) == 1)
+        r = 0;
     if (r == 0 && nfail && !cells) {
         bool found = false;
         r = place_all(c, v, na, &before, &found);
         if (found) {
             nfail = 0;
-            r = r == 0 ? move_pass(c, v, na) : r;
+            r = r == 0 ? after_all(c, v, na, &before) : r;
         }
     }
     for (size_t k = 0; k < na && r == 0; k++) {

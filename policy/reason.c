@@ -29,7 +29,10 @@ CGP_EXPORT int cgp_placement_reason(const cgp_placement *pl, size_t i, char **ou
     FILE *f = open_memstream(&s, &len);
     if (!f)
         return -ENOMEM;
-    if (tr->all) {
+    if (tr->best) {
+        fprintf(f, "placed by the search for the least total distance of all auto guests (less than "
+                "one guest at a time gave), distance %llu", (unsigned long long)tr->dist);
+    } else if (tr->all) {
         fprintf(f, "placed by the search over all auto guests at once (one guest at a time left one "
                 "without a place), distance %llu", (unsigned long long)tr->dist);
     } else {

@@ -326,3 +326,39 @@ Test(reasons, reason_lists_candidates)
     cgp_placement_free(pl);
     cgp_diags_free(d);
 }
+
+/* bench/solver instance 152 (seed 4): node 0: CPUs 0-6, 15.5 GiB; node 1:
+ * memory only, 6 GiB; node 2: CPUs 7-11, no memory; node 3: CPUs 12-15, 10
+ * GiB; SLIT rows 0: 10 26 31 35, 1: 26 10 18 15, 2: 31 18 10 36, 3: 35 15
+ * 36 10; overcommit 1. g0: 3 vCPUs 11.25 GiB, g1: 6 vCPUs 7 GiB, g2: 4
+ * vCPUs 7.5 GiB.
+ * One at a time (memory first): g0 on node 0 (10), g2 on node 3 (10); g1
+ * (6 vCPUs) then fits no single node: {0,2} with memory on 0 and 1 (10 +
+ * 26 + 31 + 18, plus 31 between them): 136 in all.
+ * The least total: g1 on node 0 with its memory (10; only node 0 has 6
+ * CPUs); g0's 11.25 GiB then fits no single node (8.5 GiB left on 0, 10 on
+ * 3), spread over 1 and 3 (5.625 GiB each) with CPUs on node 3 (15 + 10 =
+ * 25; node 2 would be 18 + 36); g2 (4 vCPUs) on node 2, the only one with
+ * 4 CPUs left, memory on node 0 (31; node 3 has 4.375 GiB left): 66. */
+Test(locality, least_total_distance_over_all_guests)
+{
+    static const struct hnode nd[] = { { 7, 15872 }, { 0, 6144 }, { 5, 0 }, { 4, 10240 } };
+    static const int dist[] = { 10, 26, 31, 35, 26, 10, 18, 15, 31, 18, 10, 36, 35, 15, 36, 10 };
+    char *root = mkhost(nd, 4, dist);
+    cgp_diags *d;
+    cgp_placement *pl = NULL;
+    int r = compile_on(root, "guest g0 { vcpus 3; cpus auto; memory 11520M nodes auto; }\n"
+                             "guest g1 { vcpus 6; cpus auto; memory 7168M nodes auto; }\n"
+                             "guest g2 { vcpus 4; cpus auto; memory 7680M nodes auto; }\n", &d, &pl);
+    cr_assert_eq(r, 0, "%s", cgp_diags_count(d) ? cgp_diags_get(d, 0)->msg : "");
+    expect_guest(pl, "g1", "0-6", "0");
+    expect_guest(pl, "g0", "12-15", "1,3");
+    expect_guest(pl, "g2", "7-11", "0");
+    char *why = NULL;
+    cr_assert_eq(cgp_placement_reason(pl, 0, &why), 0);
+    cr_expect(strstr(why, "least total distance"), "%s", why);
+    free(why);
+    cgp_placement_free(pl);
+    cgp_diags_free(d);
+    rmhost(root);
+}
