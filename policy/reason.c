@@ -38,8 +38,10 @@ CGP_EXPORT int cgp_placement_reason(const cgp_placement *pl, size_t i, char **ou
     } else {
         fmt_cand(f, tr, 0);
         if (tr->fast)
-            fputs(": its own memory, nothing is nearer", f);
-        fputs(tr->n > 1 ? "; next: " : "; no other candidate fits", f);
+            fputs(": a node with its own memory, at the least distance of the host; among such nodes "
+                  "the least room left decides", f);
+        else
+            fputs(tr->n > 1 ? "; next: " : "; no other candidate fits", f);
         for (size_t k = 1; k < tr->n; k++) {
             if (k > 1)
                 fputs("; ", f);
