@@ -426,6 +426,12 @@ CGP_EXPORT int cgp_policy_compile_running(const cgp_policy *p, const cgp_topolog
         }
         cc_guest_mem_parts(g, c.mems[i], cc_commit_mem_cb, &c.hv);
     }
+    /* auto guests' explicit memory (nodes N, cells) is a commitment too */
+    for (size_t i = 0; i < n && !c.err; i++) {
+        const struct pol_guest *g = &p->guests[i];
+        if (!c.bad[i] && cc_is_auto(g) && (g->nodes_kind == POL_NODES_LIST || g->n_cells))
+            cc_guest_mem_parts(g, g->nodes, cc_commit_mem_cb, &c.hv);
+    }
     if ((r = hv_tiers(&c.hv)) < 0)
         goto done;
 

@@ -86,7 +86,8 @@ static int pa_commit(struct cc *c, struct pa *a)
         if (r < 0)
             return r;
     }
-    cc_guest_mem_parts(g, pa_mems(c, a), cc_commit_mem_cb, &c->hv);
+    if (!a->rq.fixed_mem_nodes) /* fixed memory is committed with the fixed guests */
+        cc_guest_mem_parts(g, pa_mems(c, a), cc_commit_mem_cb, &c->hv);
     a->placed = true;
     return 0;
 }
@@ -96,7 +97,8 @@ static void pa_uncommit(struct cc *c, struct pa *a)
     const struct pol_guest *g = &c->p->guests[a->gi];
     hv_uncommit(&c->hv, &a->rec);
     a->rec.n = 0;
-    cc_guest_mem_parts(g, pa_mems(c, a), uncommit_mem_cb, &c->hv);
+    if (!a->rq.fixed_mem_nodes)
+        cc_guest_mem_parts(g, pa_mems(c, a), uncommit_mem_cb, &c->hv);
     a->placed = false;
 }
 
@@ -170,9 +172,11 @@ static int pa_replace(struct cc *c, struct pa *v, size_t na, cgp_bitmap **cn, cg
     return r;
 }
 
-/* The fallback: every auto guest at once (cells commit memory per cell,
- * which it does not model). Replaces the first pass's placements. */
-static int place_all(struct cc *c, struct pa *v, size_t na, const struct hv_saved *before, bool *found)
+/* The fallback: every auto guest at once, in CPU tier `tier` (cells commit
+ * memory per cell, which it does not model). Replaces the first pass's
+ * placements when it finds one (*found). */
+static int place_all(struct cc *c, struct pa *v, size_t na, const struct hv_saved *before, unsigned tier,
+                     bool *found)
 {
     cgp_bitmap **cn CGP_AUTOFREE = calloc(na, sizeof *cn);
     cgp_bitmap **mn CGP_AUTOFREE = calloc(na, sizeof *mn);
@@ -181,10 +185,13 @@ static int place_all(struct cc *c, struct pa *v, size_t na, const struct hv_save
     int r = cn && mn && rq ? hv_save(&c->hv, &after) : -ENOMEM;
     if (r < 0)
         return r;
-    for (size_t k = 0; k < na; k++)
+    for (size_t k = 0; k < na; k++) {
         rq[k] = v[k].rq;
+        if (rq[k].fixed_mem_nodes)
+            rq[k].mem_kib = 0; /* already committed */
+    }
     hv_restore(&c->hv, before);
-    hv_set_tier(&c->hv, 2);
+    hv_set_tier(&c->hv, tier);
     r = solve_all(&c->hv, rq, na, SOLVE_ALL_BUDGET, cn, mn);
     *found = r == 0;
     if (r == -ENOSPC) {
@@ -193,7 +200,7 @@ static int place_all(struct cc *c, struct pa *v, size_t na, const struct hv_save
         hv_saved_free(&after);
         return 0;
     }
-    r = pa_replace(c, v, na, cn, mn, 2, false, r); /* the CPUs of tier 2 */
+    r = pa_replace(c, v, na, cn, mn, tier, false, r); /* the CPUs of that tier */
     hv_set_tier(&c->hv, 0);
     hv_saved_free(&after);
     return r;
@@ -239,13 +246,6 @@ static int place_best(struct cc *c, struct pa *v, size_t na, const struct hv_sav
     return r == 0 ? move_pass(c, v, na) : r;
 }
 
-/* After the fallback search (not chosen by distance): the least total
- * distance, else moves one guest at a time. */
-static int after_all(struct cc *c, struct pa *v, size_t na, const struct hv_saved *before)
-{
-    int r = place_best(c, v, na, before);
-    return r == 1 ? move_pass(c, v, na) : r;
-}
 
 /* Keep what the solver compared for cgp_placement_reason(), with node ids. */
 static int pa_keep_trace(struct cc *c, const struct pa *a)
@@ -314,16 +314,26 @@ int cc_place_auto(struct cc *c)
         if (r == 0)
             r = pa_commit(c, a);
     }
-    if (r == 0 && !nfail && na > 1 && (r = place_best(c, v, na, &before)) == 1)
-        r = 0;
-    if (r == 0 && nfail && !cells) {
+    /* a guest without a place, or on pinned CPUs: all of them at once, off
+     * the pinned CPUs if that fits, else anywhere */
+    bool off_tier = nfail > 0, searched = false;
+    for (size_t k = 0; k < na; k++)
+        off_tier |= v[k].placed && v[k].s.tier > 0;
+    bool same = c->hv.tier_same[0] && c->hv.tier_same[1];
+    for (unsigned tier = 0; tier <= 2 && r == 0 && off_tier && !cells; tier += 2) {
+        if (tier == 2 && (same || !nfail))
+            break;
         bool found = false;
-        r = place_all(c, v, na, &before, &found);
+        r = place_all(c, v, na, &before, tier, &found);
         if (found) {
             nfail = 0;
-            r = r == 0 ? after_all(c, v, na, &before) : r;
+            searched = true;
+            break;
         }
     }
+    /* the least total distance; moves after a search not made for distance */
+    if (r == 0 && !nfail && na > 1 && (r = place_best(c, v, na, &before)) == 1)
+        r = searched ? move_pass(c, v, na) : 0;
     for (size_t k = 0; k < na && r == 0; k++) {
         struct pa *a = &v[k];
         const struct pol_guest *g = &p->guests[a->gi];

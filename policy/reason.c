@@ -34,7 +34,7 @@ CGP_EXPORT int cgp_placement_reason(const cgp_placement *pl, size_t i, char **ou
                 "one guest at a time gave), distance %llu", (unsigned long long)tr->dist);
     } else if (tr->all) {
         fprintf(f, "placed by the search over all auto guests at once (one guest at a time left one "
-                "without a place), distance %llu", (unsigned long long)tr->dist);
+                "without a place, or on CPUs others pin to), distance %llu", (unsigned long long)tr->dist);
     } else {
         fmt_cand(f, tr, 0);
         if (tr->fast)

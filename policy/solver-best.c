@@ -153,6 +153,8 @@ static void take(struct bb *b, size_t gi, const struct bopt *o, int sign)
     const int64_t *sh = b->g[gi].share + (size_t)o->C * hv->ncpu;
     for (size_t x = 0; x < hv->ncpu; x++)
         b->cap[x] -= sign * sh[x];
+    if (b->rq[gi].fixed_mem_nodes)
+        return; /* committed with the fixed guests */
     int64_t need = b->g[gi].need[__builtin_popcount(o->M)];
     for (size_t y = 0; y < hv->nmem; y++)
         if (o->M >> y & 1)

@@ -362,3 +362,38 @@ Test(locality, least_total_distance_over_all_guests)
     cgp_diags_free(d);
     rmhost(root);
 }
+
+/* bench/solver pinned instance 26 (seed 4): node 0 memory only (3.5 GiB),
+ * node 1 CPUs 0-1 (7 GiB), node 2 memory only (14.5 GiB), node 3 CPUs 2-9
+ * (10.5 GiB); `pin` pins its vCPU to CPU 0; overcommit 1. The auto guests
+ * have 2+2+2+3 = 9 vCPUs and the unpinned CPUs are 9: 1 and 2-9. One at a
+ * time, g2 (8 GiB) and g0 take node 3 alone, g3 then node 3 too (3 of the
+ * 4 left), and g1 fits nowhere off CPU 0 ({1,3} puts 2 x 8/9 = 1.78 vCPUs
+ * on node 3, which has 1 left). Off the pinned CPU every guest must span
+ * {1,3}: node 1 takes 0.222 + 0.222 + 0.222 + 0.333 = 0.999 of CPU 1 and
+ * node 3 7.997 of 8, so the search over all guests in the first tier finds
+ * it, and every guest gets CPUs 1-9: none shares CPU 0. */
+Test(commitments, all_guests_kept_off_pinned_cpus_when_they_fit_together)
+{
+    static const struct hnode nd[] = { { 0, 3584 }, { 2, 7168 }, { 0, 14848 }, { 8, 10752 } };
+    static const int dist[] = { 10, 32, 19, 39, 32, 10, 21, 13, 19, 21, 10, 21, 39, 13, 21, 10 };
+    char *root = mkhost(nd, 4, dist);
+    cgp_diags *d;
+    cgp_placement *pl = NULL;
+    int r = compile_on(root, "host { reserve memory 256M; overcommit 1; }\n"
+                             "guest pin { vcpus 1; cpus 0; memory 256M; vcpupin 0 0; }\n"
+                             "guest g0 { vcpus 2; cpus auto; memory 7680M nodes auto; }\n"
+                             "guest g1 { vcpus 2; cpus auto; memory 2816M nodes auto; }\n"
+                             "guest g2 { vcpus 2; cpus auto; memory 8192M nodes auto; }\n"
+                             "guest g3 { vcpus 3; cpus auto; memory 6656M nodes auto; }\n", &d, &pl);
+    cr_assert_eq(r, 0, "%s", cgp_diags_count(d) ? cgp_diags_get(d, 0)->msg : "");
+    static const char *const names[] = { "g0", "g1", "g2", "g3" };
+    for (size_t i = 0; i < 4; i++) {
+        char *c = cgp_bitmap_format(cgp_placement_find(pl, names[i])->cpus);
+        cr_expect_str_eq(c, "1-9", "guest %s", names[i]);
+        free(c);
+    }
+    cgp_placement_free(pl);
+    cgp_diags_free(d);
+    rmhost(root);
+}
