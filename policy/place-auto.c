@@ -225,17 +225,14 @@ static int place_best(struct cc *c, struct pa *v, size_t na, const struct hv_sav
     cgp_bitmap **cn CGP_AUTOFREE = calloc(na, sizeof *cn);
     cgp_bitmap **mn CGP_AUTOFREE = calloc(na, sizeof *mn);
     struct solve_req *rq CGP_AUTOFREE = calloc(na, sizeof *rq);
-    unsigned *maxpk CGP_AUTOFREE = calloc(na, sizeof *maxpk);
     struct hv_saved after = { 0 };
-    int r = cn && mn && rq && maxpk ? hv_save(&c->hv, &after) : -ENOMEM;
+    int r = cn && mn && rq ? hv_save(&c->hv, &after) : -ENOMEM;
     if (r < 0)
         return r;
-    for (size_t k = 0; k < na; k++) {
+    for (size_t k = 0; k < na; k++)
         rq[k] = v[k].rq;
-        maxpk[k] = hv_packages(&c->hv, v[k].s.cpu_nodes);
-    }
     hv_restore(&c->hv, before);
-    r = solve_best(&c->hv, rq, maxpk, na, total, SOLVE_BEST_BUDGET, cn, mn);
+    r = solve_best(&c->hv, rq, na, total, SOLVE_BEST_BUDGET, cn, mn);
     if (r == -ENOSPC || r == -E2BIG) {
         hv_restore(&c->hv, &after);
         hv_saved_free(&after);

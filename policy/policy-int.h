@@ -160,19 +160,18 @@ int solve_place(struct hostview *hv, const struct solve_req *rq, struct solved *
 void solved_clear(struct solved *s);
 /* The distance of a placement (node id sets), as solve_one counts it. */
 uint64_t hv_cost(const struct hostview *hv, const cgp_bitmap *cpu_nodes, const cgp_bitmap *mem_nodes);
-/* Packages the CPU nodes (ids) span, as solve_one counts them. */
-unsigned hv_packages(const struct hostview *hv, const cgp_bitmap *cpu_nodes);
 
 /* Work budget of solve_best() (one unit per option looked at). */
 #define SOLVE_BEST_BUDGET 2000000u
 
 /* On hosts of at most 10 CPU and 10 memory nodes: a placement of all n
  * guests rq[0..n) (cpus auto, in the current tier) whose total distance is
- * less than incumbent, guest i spanning at most maxpk[i] packages; the least
+ * less than incumbent, in which no guest spans several packages while one
+ * package could hold it (the others where they are); the least
  * found within budget. cpu_nodes[i]/mem_nodes[i] (NULL on entry) get node
  * ids. -ENOSPC: none better found; -E2BIG: the host or a guest is outside
  * what it searches; -ENOMEM. hv is not changed. */
-int solve_best(const struct hostview *hv, const struct solve_req *rq, const unsigned *maxpk, size_t n,
+int solve_best(const struct hostview *hv, const struct solve_req *rq, size_t n,
                uint64_t incumbent, uint64_t budget, cgp_bitmap **cpu_nodes, cgp_bitmap **mem_nodes);
 
 /* Work budget of solve_all() (about one unit per node looked at). */

@@ -2,12 +2,13 @@
  * guest at once for the least total distance (spec §3: locality first),
  * started from the one-at-a-time placement's total, which it has to beat.
  *
- * A guest's options are every set C of CPU nodes (no more packages than
- * maxpk[g]: a guest never spans more sockets than one at a time needed)
- * whose vCPU shares fit the empty host, times every set M of memory nodes
- * whose even shares fit, sorted by distance. Guests go largest first; a
- * branch is cut when its distance plus every later guest's least distance
- * cannot beat the best so far. Work is bounded by a budget (one unit per
+ * A guest's options are every set C of CPU nodes whose vCPU shares fit the
+ * empty host, times every set M of memory nodes whose even shares fit,
+ * sorted by distance. Guests go largest first; a branch is cut when its
+ * distance plus every later guest's least distance cannot beat the best so
+ * far. A complete placement counts only when it keeps the socket rule: no
+ * guest spans several packages while, the others where they are, one
+ * package could hold it. Work is bounded by a budget (one unit per
  * option looked at): cut short, the best found so far is the answer.
  * Deterministic: options in (distance, C, M) order, no clock. */
 #include "policy-int.h"
@@ -21,6 +22,7 @@
 struct bopt {
     uint16_t C, M;           /* bit sets over hv->cpu_list / hv->mem_list positions */
     uint32_t cost;
+    uint32_t pk;             /* packages C spans */
 };
 
 struct bguest {
@@ -59,7 +61,7 @@ static unsigned pk_of(const struct hostview *hv, unsigned C)
     return pk;
 }
 
-static int options(const struct hostview *hv, const struct solve_req *rq, unsigned maxpk, struct bguest *g)
+static int options(const struct hostview *hv, const struct solve_req *rq, struct bguest *g)
 {
     size_t nc = hv->ncpu, nm = hv->nmem, n = hv->n;
     unsigned nC = 1u << nc, nM = 1u << nm;
@@ -76,7 +78,8 @@ static int options(const struct hostview *hv, const struct solve_req *rq, unsign
         uint64_t T = 0;
         for (size_t x = 0; x < nc; x++)
             T += C >> x & 1 ? hv->n_ucpus[hv->cpu_list[x]] : 0;
-        bool ok = T > 0 && pk_of(hv, C) <= maxpk;
+        bool ok = T > 0;
+        uint32_t pk = pk_of(hv, C);
         int64_t *sh = g->share + (size_t)C * nc;
         for (size_t x = 0; x < nc && ok; x++) {
             uint32_t c = hv->cpu_list[x];
@@ -110,7 +113,7 @@ static int options(const struct hostview *hv, const struct solve_req *rq, unsign
                 return -E2BIG;
             if (!CGP_GROW(g->o, g->n, cap))
                 return -ENOMEM;
-            g->o[g->n++] = (struct bopt){ (uint16_t)C, (uint16_t)M, d };
+            g->o[g->n++] = (struct bopt){ (uint16_t)C, (uint16_t)M, d, pk };
         }
     }
     if (g->n > 1)
@@ -161,6 +164,35 @@ static void take(struct bb *b, size_t gi, const struct bopt *o, int sign)
             b->mem[y] -= sign * need;
 }
 
+/* The socket rule at a complete placement (cur[0..ng)): a guest spanning
+ * several packages must not fit in one with the others where they are. */
+static bool sockets_ok(struct bb *b)
+{
+    for (size_t l = 0; l < b->ng; l++) {
+        size_t gi = b->ord[l];
+        const struct bguest *g = &b->g[gi];
+        const struct bopt *o = &g->o[b->cur[l]];
+        if (o->pk < 2)
+            continue;
+        take(b, gi, o, -1);
+        bool one = false;
+        for (size_t k = 0; k < g->n && !one; k++) {
+            b->used++;
+            one = g->o[k].pk < 2 && fits(b, gi, &g->o[k]);
+        }
+        take(b, gi, o, +1);
+        if (one)
+            return false;
+    }
+    return true;
+}
+
+static bool same_req(const struct solve_req *x, const struct solve_req *y)
+{
+    return x->vcpus == y->vcpus && x->mem_kib == y->mem_kib && x->fixed_mem_nodes == y->fixed_mem_nodes &&
+           !x->fixed_cpu_nodes && !y->fixed_cpu_nodes;
+}
+
 static void search(struct bb *b)
 {
     size_t l = 0;
@@ -185,15 +217,19 @@ static void search(struct bb *b)
             b->cur[l] = b->pos[l] - 1;
             cost += o->cost;
             if (l + 1 == b->ng) {
-                b->best_cost = cost;
-                memcpy(b->best, b->cur, b->ng * sizeof *b->best);
-                b->found = true;
+                if (sockets_ok(b)) {
+                    b->best_cost = cost;
+                    memcpy(b->best, b->cur, b->ng * sizeof *b->best);
+                    b->found = true;
+                }
                 take(b, gi, o, -1);
                 cost -= o->cost;
                 continue;
             }
             l++;
-            b->pos[l] = 0;
+            /* the same guest again: no earlier option than the one before
+             * (the other orders give the same placements) */
+            b->pos[l] = same_req(&b->rq[b->ord[l]], &b->rq[gi]) ? b->cur[l - 1] : 0;
             down = true;
             break;
         }
@@ -220,7 +256,7 @@ static int cmp_big(const void *a, const void *x, void *arg)
     return (i > j) - (i < j);
 }
 
-int solve_best(const struct hostview *hv, const struct solve_req *rq, const unsigned *maxpk, size_t ng,
+int solve_best(const struct hostview *hv, const struct solve_req *rq, size_t ng,
                uint64_t incumbent, uint64_t budget, cgp_bitmap **cpu_nodes, cgp_bitmap **mem_nodes)
 {
     if (hv->ncpu > BEST_MAX_NODES || hv->nmem > BEST_MAX_NODES || !ng)
@@ -237,7 +273,7 @@ int solve_best(const struct hostview *hv, const struct solve_req *rq, const unsi
     b.best = calloc(ng, sizeof *b.best);
     int r = b.g && b.ord && b.rest && b.pos && b.cur && b.best ? 0 : -ENOMEM;
     for (size_t i = 0; r == 0 && i < ng; i++) {
-        r = options(hv, &rq[i], maxpk[i], &b.g[i]);
+        r = options(hv, &rq[i], &b.g[i]);
         b.ord[i] = i;
         if (r == 0 && !b.g[i].n)
             r = -ENOSPC;

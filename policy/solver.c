@@ -570,14 +570,3 @@ uint64_t hv_cost(const struct hostview *hv, const cgp_bitmap *cpu_nodes, const c
     return d;
 }
 
-unsigned hv_packages(const struct hostview *hv, const cgp_bitmap *cpu_nodes)
-{
-    uint32_t C[64];
-    size_t k = 0;
-    cgp_bitmap_foreach(cpu_nodes, id) {
-        int x = hv_index(hv, id);
-        if (x >= 0 && k < 64)
-            C[k++] = (uint32_t)x;
-    }
-    return packages(hv, C, k);
-}
