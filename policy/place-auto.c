@@ -3,18 +3,21 @@
  * descending), then name. That is locally optimal as it is: when a guest is
  * solved again with every other guest where it is, what fits is a subset of
  * what fitted when it was placed (the guests after it only took room), and
- * its place still fits, so it is still the best. Where that pass leaves a
- * guest without a place, the bounded search over all of them (solve_all(),
- * solver-all.c) finds one, which is not chosen by distance: then guests are
- * moved, one at a time, wherever a placement strictly nearer (or in a
- * better CPU tier) fits with every other guest where it is, until none
- * moves (bounded rounds). */
+ * its place still fits, so it is still the best.
+ * Where that pass leaves a guest without a place, or on CPUs others pin to,
+ * the bounded search over all of them (solve_all(), solver-all.c) looks for
+ * a placement, first off the pinned CPUs. Then, on small hosts, a bounded
+ * branch and bound (solve_best(), solver-best.c) looks for less total
+ * distance. After a search whose result is not (or not wholly) chosen by
+ * distance, guests are moved one at a time wherever a placement strictly
+ * nearer (or in a better CPU tier) fits with every other guest where it is,
+ * until none moves (bounded rounds). */
 #include "compile-int.h"
 
 #include <errno.h>
 #include <string.h>
 
-/* rounds of moves, and re-solves per auto guest in all */
+/* rounds of the move pass (each re-solves every guest not yet at the least distance) */
 #define MOVE_ROUNDS 4
 
 struct pa {

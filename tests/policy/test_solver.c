@@ -219,8 +219,10 @@ Test(compile, running_guests_are_matched_once)
  * g0 (6 vCPUs, 2560M): no single node has 6 free vCPUs. Pairs of nodes with
  * free capacity, vCPUs spread by CPU count: {0,3} gives node 0 4 > 2 (no);
  * {2,4} fits (3+3) with memory on node 5 (nearest to 4 with room; node 1 has
- * 1024M left): 3 distinct nodes; {0,4} fits (1.71 on 0, 4.29 on 4) with
- * memory on node 0 itself (7424M free): 2 distinct nodes, so it wins.
+ * 1024M left): distance 35 + 14 + 24 (between 2 and 4) = 73; {0,4} fits
+ * (1.71 on 0, 4.29 on 4) with memory on node 0 itself (7424M free): 10 +
+ * 16 + 16 = 42, so it wins (the other pairs that fit are farther: {3,4}
+ * with memory on 0 is 15 + 16 + 25 = 56, {0,2} is 10 + 34 + 34 = 78).
  * The old solver paired node 4 with its nearest CPU node, the full node 1,
  * and reported no placement for g0. */
 Test(solver, full_node_does_not_poison_sets)
