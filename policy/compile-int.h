@@ -19,7 +19,7 @@ struct cc {
     cgp_bitmap **mems;       /* resolved guest nodes (NULL: auto/local pending or invalid) */
     bool *bad;               /* guest has errors: skip the later stages */
     bool *running;           /* a process runs as the guest */
-    struct solve_trace **why; /* auto guests: what the solver compared (malloc'd) */
+    struct why *why;         /* auto guests: why (traces malloc'd) */
 };
 
 static inline void oom(struct cc *c, int r)

@@ -44,7 +44,7 @@ CGP_EXPORT void cgp_placement_free(cgp_placement *pl)
         free(pl->g[i].vcpu);
         free(pl->g[i].io);
         free(pl->g[i].matches);
-        free(pl->g[i].why);
+        free(pl->g[i].why.tr);
     }
     free(pl->g);
     free(pl->procs);
@@ -494,7 +494,8 @@ CGP_EXPORT int cgp_policy_compile_running(const cgp_policy *p, const cgp_topolog
         }
         if ((r = build_guest(&c, i, &pl->g[i], cp, mp)) < 0)
             goto done;
-        pl->g[i].why = CGP_STEAL(c.why[i]);
+        pl->g[i].why = c.why[i];
+        c.why[i].tr = NULL;
     }
     pl_assign_procs(pl);
     r = 0;
@@ -511,7 +512,7 @@ done:
     free(c.bad);
     free(c.running);
     for (size_t i = 0; c.why && i < n; i++)
-        free(c.why[i]);
+        free(c.why[i].tr);
     free(c.why);
     if (r < 0) {
         cgp_placement_free(pl);

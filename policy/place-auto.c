@@ -80,12 +80,14 @@ static const cgp_bitmap *pa_mems(const struct cc *c, const struct pa *a)
     return g->nodes_kind == POL_NODES_LIST ? g->nodes : a->s.mem_nodes;
 }
 
-static int pa_commit(struct cc *c, struct pa *a)
+/* Commit a's placement; with rec, what it puts on each CPU is recorded (to
+ * take it back: only the move pass needs that). */
+static int pa_commit(struct cc *c, struct pa *a, bool rec)
 {
     const struct pol_guest *g = &c->p->guests[a->gi];
     a->rec.n = 0;
     if (a->s.cpus) {
-        int r = hv_commit_auto(&c->hv, a->s.cpu_nodes, a->s.cpus, (unsigned)g->vcpus, &a->rec);
+        int r = hv_commit_auto(&c->hv, a->s.cpu_nodes, a->s.cpus, (unsigned)g->vcpus, rec ? &a->rec : NULL);
         if (r < 0)
             return r;
     }
@@ -105,9 +107,16 @@ static void pa_uncommit(struct cc *c, struct pa *a)
     a->placed = false;
 }
 
-/* Move each guest where it is strictly better off, the others staying. */
-static int move_pass(struct cc *c, struct pa *v, size_t na)
+/* Move each guest where it is strictly better off, the others staying.
+ * The commitments are made again from before, recorded. */
+static int move_pass(struct cc *c, struct pa *v, size_t na, const struct hv_saved *before)
 {
+    hv_restore(&c->hv, before);
+    for (size_t k = 0; k < na; k++) {
+        int r = pa_commit(c, &v[k], true);
+        if (r < 0)
+            return r;
+    }
     for (int round = 0; round < MOVE_ROUNDS; round++) {
         bool moved = false;
         for (size_t k = 0; k < na; k++) {
@@ -128,7 +137,7 @@ static int move_pass(struct cc *c, struct pa *v, size_t na)
             } else if (r == 0) {
                 solved_clear(&s);
             }
-            if ((r = pa_commit(c, a)) < 0)
+            if ((r = pa_commit(c, a, true)) < 0)
                 return r;
         }
         if (!moved)
@@ -167,7 +176,7 @@ static int pa_replace(struct cc *c, struct pa *v, size_t na, cgp_bitmap **cn, cg
         }
     }
     for (size_t k = 0; k < na && r == 0; k++)
-        r = pa_commit(c, &v[k]);
+        r = pa_commit(c, &v[k], false);
     for (size_t k = 0; k < na; k++) {
         cgp_bitmap_free(cn[k]);
         cgp_bitmap_free(mn[k]);
@@ -243,27 +252,32 @@ static int place_best(struct cc *c, struct pa *v, size_t na, const struct hv_sav
     }
     hv_saved_free(&after);
     r = pa_replace(c, v, na, cn, mn, 0, true, r);
-    return r == 0 ? move_pass(c, v, na) : r;
+    return r == 0 ? move_pass(c, v, na, before) : r;
 }
 
 
-/* Keep what the solver compared for cgp_placement_reason(), with node ids. */
+/* Keep why a guest went where it did, for cgp_placement_reason(): the
+ * fast path's node, else the solver's trace with node ids. */
 static int pa_keep_trace(struct cc *c, const struct pa *a)
 {
-    struct solve_trace *t = malloc(sizeof *t);
-    if (!t)
-        return -ENOMEM;
-    *t = a->tr;
-    for (size_t i = 0; i < t->n; i++) {
-        for (size_t x = 0; x < t->c[i].ncn && x < 8; x++)
-            t->c[i].cn[x] = (uint32_t)c->hv.id[t->c[i].cn[x]];
-        for (size_t y = 0; y < t->c[i].nmn && y < 8; y++)
-            t->c[i].mn[y] = (uint32_t)c->hv.id[t->c[i].mn[y]];
+    const struct solve_trace *t = &a->tr;
+    struct why w = { .set = true, .fast = t->fast, .dist = a->s.dist, .tier = a->s.tier, .best = t->best,
+                     .all = !t->n && !t->best };
+    if (t->fast && t->n) {
+        w.node = c->hv.id[t->c[0].cn[0]];
+        w.left = t->c[0].cpu_left;
+    } else if (t->n) {
+        if (!(w.tr = malloc(sizeof *w.tr)))
+            return -ENOMEM;
+        *w.tr = *t;
+        for (size_t i = 0; i < t->n; i++) {
+            for (size_t x = 0; x < t->c[i].ncn && x < 8; x++)
+                w.tr->c[i].cn[x] = (uint32_t)c->hv.id[t->c[i].cn[x]];
+            for (size_t y = 0; y < t->c[i].nmn && y < 8; y++)
+                w.tr->c[i].mn[y] = (uint32_t)c->hv.id[t->c[i].mn[y]];
+        }
     }
-    t->dist = a->s.dist;
-    t->tier = a->s.tier;
-    t->all = !t->n && !t->best;
-    c->why[a->gi] = t;
+    c->why[a->gi] = w;
     return 0;
 }
 
@@ -312,7 +326,7 @@ int cc_place_auto(struct cc *c)
             continue;
         }
         if (r == 0)
-            r = pa_commit(c, a);
+            r = pa_commit(c, a, false);
     }
     /* a guest without a place, or on pinned CPUs: all of them at once, off
      * the pinned CPUs if that fits, else anywhere */
@@ -333,7 +347,7 @@ int cc_place_auto(struct cc *c)
     }
     /* the least total distance; moves after a search not made for distance */
     if (r == 0 && !nfail && na > 1 && (r = place_best(c, v, na, &before)) == 1)
-        r = searched ? move_pass(c, v, na) : 0;
+        r = searched ? move_pass(c, v, na, &before) : 0;
     for (size_t k = 0; k < na && r == 0; k++) {
         struct pa *a = &v[k];
         const struct pol_guest *g = &p->guests[a->gi];

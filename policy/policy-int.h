@@ -133,11 +133,7 @@ struct solve_trace {
     } c[SOLVE_TRACE_MAX];
     bool fast;               /* a node with its own memory: the least distance */
     unsigned tier;
-    /* filled by the compiler when it keeps the trace: node ids instead of
-     * indexes in c[], the final distance, placed by solve_all() */
-    uint64_t dist;
-    bool all;
-    bool best;               /* placed by solve_best() */
+    bool best;               /* placed by solve_best() (set by the compiler) */
 };
 
 /* Auto placement of one guest in the current tier (spec §3): the least
@@ -188,12 +184,25 @@ int solve_best(const struct hostview *hv, const struct solve_req *rq, size_t n,
 int solve_all(const struct hostview *hv, const struct solve_req *rq, size_t n, uint64_t budget,
               cgp_bitmap **cpu_nodes, cgp_bitmap **mem_nodes);
 
+/* Why an auto guest went where it did (cgp_placement_reason). A guest
+ * taken by the fast path (a node with its own memory at the least distance)
+ * keeps only that node; others keep the solver's trace (node ids). */
+struct why {
+    bool set, fast;
+    int node;                /* fast: the node */
+    int64_t left;            /* fast: vCPU room left, x1000 */
+    uint64_t dist;
+    unsigned tier;
+    bool all, best;          /* placed by solve_all() / solve_best() */
+    struct solve_trace *tr;  /* owned; NULL for fast, all and best */
+};
+
 struct gp_priv {
     struct cgp_guest_placement pub;
     struct cgp_thread_placement *vcpu;
     struct cgp_iothread_placement *io;
     struct cgp_match *matches;
-    struct solve_trace *why; /* auto guests: what the solver compared (owned); NULL otherwise */
+    struct why why;          /* auto guests: why they went where they did */
 };
 
 struct cgp_placement {

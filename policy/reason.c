@@ -21,37 +21,39 @@ static void fmt_cand(FILE *f, const struct solve_trace *tr, size_t i)
 
 CGP_EXPORT int cgp_placement_reason(const cgp_placement *pl, size_t i, char **out)
 {
-    if (!pl || i >= pl->n || !pl->g[i].why)
+    if (!pl || i >= pl->n || !pl->g[i].why.set)
         return -ENOENT;
-    const struct solve_trace *tr = pl->g[i].why;
+    const struct why *w = &pl->g[i].why;
+    const struct solve_trace *tr = w->tr;
     char *s = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&s, &len);
     if (!f)
         return -ENOMEM;
-    if (tr->best) {
+    if (w->best) {
         fprintf(f, "placed by the search for the least total distance of all auto guests (less than "
-                "one guest at a time gave), distance %llu", (unsigned long long)tr->dist);
-    } else if (tr->all) {
+                "one guest at a time gave), distance %llu", (unsigned long long)w->dist);
+    } else if (w->all || (!w->fast && !tr)) {
         fprintf(f, "placed by the search over all auto guests at once (one guest at a time left one "
-                "without a place, or on CPUs others pin to), distance %llu", (unsigned long long)tr->dist);
+                "without a place, or on CPUs others pin to), distance %llu", (unsigned long long)w->dist);
+    } else if (w->fast) {
+        fprintf(f, "node %d + memory %d (distance %llu, %lld.%03lld vCPUs of room left): a node with its "
+                "own memory, at the least distance of the host; among such nodes the least room left "
+                "decides", w->node, w->node, (unsigned long long)w->dist, (long long)(w->left / 1000),
+                (long long)(w->left % 1000));
     } else {
         fmt_cand(f, tr, 0);
-        if (tr->fast)
-            fputs(": a node with its own memory, at the least distance of the host; among such nodes "
-                  "the least room left decides", f);
-        else
-            fputs(tr->n > 1 ? "; next: " : "; no other candidate fits", f);
+        fputs(tr->n > 1 ? "; next: " : "; no other candidate fits", f);
         for (size_t k = 1; k < tr->n; k++) {
             if (k > 1)
                 fputs("; ", f);
             fmt_cand(f, tr, k);
         }
-        if (tr->tier == 1)
-            fputs("; it shares cores with CPUs other guests pin vCPUs to one to one (no room on other cores)", f);
-        else if (tr->tier == 2)
-            fputs("; it fits only on CPUs other guests pin vCPUs to one to one", f);
     }
+    if (w->tier == 1)
+        fputs("; it shares cores with CPUs other guests pin vCPUs to one to one (no room on other cores)", f);
+    else if (w->tier == 2 && !w->all)
+        fputs("; it fits only on CPUs other guests pin vCPUs to one to one", f);
     if (fclose(f) != 0 || !s) {
         free(s);
         return -ENOMEM;
