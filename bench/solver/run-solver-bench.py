@@ -797,7 +797,7 @@ def report(a, q, big, rows):
                 break
         w("")
         w("(`msort_with_tmp` is glibc's `qsort_r`; it recurses, so its inclusive counts overlap: read the")
-        w("self column. Sorting is about a fifth of the time, the rest is the two functions' own loops.)")
+        w("self column.)")
         w("")
         if any(not goals[k][0] for k in goals):
             w("Reading of `policy/solver.c` together with this profile (callgrind_annotate `--auto=yes`")
@@ -845,6 +845,17 @@ def report(a, q, big, rows):
               "met" if q["ratio_mean"] <= 1.02 else "not met", fmt(q["ratio_mean"], 3),
               "met" if q["ratio_worst"] <= 1.25 else "not met", fmt(q["ratio_worst"], 3),
               "met" if q["optimal_pct"] >= 90.0 else "not met", fmt(q["optimal_pct"])))
+    for kind, title in (("bound", "memory bound to memory-only nodes"), ("pinned", "guests pinned one to one")):
+        xr = (getattr(a, "extra", None) or {}).get(kind)
+        xq = summarize_quality(xr) if xr else None
+        if xq and xq.get("n_ratio"):
+            w("* Issue 14's set with %s: placement found %s (%s%%); distance mean **%s** (%s), worst **%s** "
+              "(%s, instance %d), optimal **%s** (%s%%)." % (
+                  title, "met" if xq["found_pct"] >= 100.0 else "**not met**", fmt(xq["found_pct"]),
+                  "met" if xq["ratio_mean"] <= 1.02 else "not met", fmt(xq["ratio_mean"], 3),
+                  "met" if xq["ratio_worst"] <= 1.25 else "not met", fmt(xq["ratio_worst"], 3),
+                  xq["ratio_worst_idx"], "met" if xq["optimal_pct"] >= 90.0 else "not met",
+                  fmt(xq["optimal_pct"])))
     for lab in labels:
         met, val, goal = goals[lab]
         w("* %s guests, %s: **%s** (%s ms, goal %s ms)." % (
