@@ -23,6 +23,7 @@ struct cli_args {
     const char *policy;         /* -p/--policy, or the POLICY operand */
     const char *cellno;         /* freecell --cellno */
     const char *vcpus, *memory; /* suggest */
+    const char *memory_nodes;   /* suggest --memory-nodes */
     bool all, libvirt, no_qmp;
     const char *nodeset, *mode; /* numatune */
     bool persist;               /* vcpupin, emulatorpin, iothreadpin, numatune */

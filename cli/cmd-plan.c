@@ -35,6 +35,17 @@ static int plan_json(const struct cli_env *env, const struct cli_ops *ops, const
     return cli_print_json(o);
 }
 
+/* -v: why each auto guest went where it did (the candidates the solver
+ * compared, best first, with their distances). */
+static void plan_reasons(const struct cli *cli, const cgp_placement *pl)
+{
+    for (size_t i = 0; cli->verbose > 0 && i < cgp_placement_n_guests(pl); i++) {
+        char *why CLI_AUTO_FREE = NULL;
+        if (cgp_placement_reason(pl, i, &why) == 0)
+            fprintf(stderr, "cgplace: plan: guest %s (auto): %s\n", cgp_placement_guest(pl, i)->name, why);
+    }
+}
+
 static void plan_text(struct cli *cli, const struct cli_ops *ops, const cgp_enforce *e)
 {
     if (e)
@@ -54,6 +65,7 @@ int cmd_plan(struct cli *cli, struct cli_env *env)
         struct cli_ops ops = cli_ops_of_plan(plan);
         if (cli->json)
             return plan_json(env, &ops, NULL);
+        plan_reasons(cli, env->pl);
         plan_text(cli, &ops, NULL);
         return EXIT_OK;
     }
@@ -65,9 +77,11 @@ int cmd_plan(struct cli *cli, struct cli_env *env)
         return cli_engine_error(env->ctx, "plan", r);
     int rc = cli_outcome_code(e);
     struct cli_ops ops = cli_ops_of_enforce(e);
-    if (cli->json)
+    if (cli->json) {
         plan_json(env, &ops, e);
-    else
+    } else {
+        plan_reasons(cli, env->pl);
         plan_text(cli, &ops, e);
+    }
     return rc;
 }

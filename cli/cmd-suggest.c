@@ -1,5 +1,7 @@
-/* cgplace suggest --vcpus N --memory SIZE [-p POLICY] [--libvirt] — best-fit
- * cpuset and nodeset for a new guest (like virt-install --cpuset=auto). */
+/* cgplace suggest --vcpus N --memory SIZE [--memory-nodes LIST] [-p POLICY]
+ * [--libvirt] — best-fit cpuset and nodeset for a new guest (like
+ * virt-install --cpuset=auto); with --memory-nodes, where a guest whose
+ * memory is bound to those nodes should run. */
 #include "cli.h"
 #include "cgplace_policy.h"
 
@@ -57,14 +59,44 @@ static int suggest_text(const struct suggestion *s, bool libvirt_only)
 
 static void suggestion_clearp(struct cgp_suggestion *s) { cgp_suggestion_clear(s); }
 
+/* --memory-nodes: a node list of nodes with memory (*out NULL without it). */
+static int memory_nodes(const struct cli_args *a, const cgp_topology *t, cgp_bitmap **out)
+{
+    *out = NULL;
+    if (!a->memory_nodes)
+        return EXIT_OK;
+    cgp_bitmap *b = NULL;
+    if (cgp_bitmap_parse(a->memory_nodes, 4096, &b, NULL) < 0 || cgp_bitmap_is_empty(b)) {
+        cgp_bitmap_free(b);
+        return cli_error(EXIT_USAGE, "suggest", "invalid --memory-nodes '%s': expected a node list such as 0 or 1,3",
+                         a->memory_nodes);
+    }
+    cgp_bitmap_foreach(b, id) {
+        const struct cgp_node *nd = cgp_topology_node_by_id(t, id);
+        if (!nd || !nd->online || nd->mem_total_kib == CGP_UNKNOWN_U64 || !nd->mem_total_kib) {
+            cgp_bitmap_free(b);
+            return cli_error(EXIT_USAGE, "suggest", "--memory-nodes: node %d %s", id,
+                             !nd ? "does not exist on this host" : !nd->online ? "is offline" :
+                             "has no memory");
+        }
+    }
+    *out = b;
+    return EXIT_OK;
+}
+
 int cmd_suggest(struct cli *cli, struct cli_env *env)
 {
     const struct cli_args *a = &cli->args;
     struct cgp_suggestion s __attribute__((cleanup(suggestion_clearp))) = { 0 };
-    int r = cgp_suggest(env->pl, env->topo, (unsigned)a->n_vcpus, a->memory_kib, &s);
+    cgp_bitmap *nodes CLI_AUTO_BITMAP = NULL;
+    int rc = memory_nodes(a, env->topo, &nodes);
+    if (rc != EXIT_OK)
+        return rc;
+    int r = cgp_suggest_nodes(env->pl, env->topo, (unsigned)a->n_vcpus, a->memory_kib, nodes, &s);
     if (r == -ENOSPC)
-        return cli_error(EXIT_RUNTIME, "suggest", "no placement for %lu vCPUs and %s on this host%s", a->n_vcpus,
-                         a->memory, env->pl ? " after the policy's commitments" : "");
+        return cli_error(EXIT_RUNTIME, "suggest", "no placement for %lu vCPUs and %s%s%s on this host%s",
+                         a->n_vcpus, a->memory, nodes ? " on nodes " : "", nodes ? a->memory_nodes : "",
+                         env->pl ? " after the policy's commitments" : "");
     if (r < 0)
         return cli_error(EXIT_RUNTIME, "suggest", "%s", strerror(-r));
     char *c CLI_AUTO_FREE = cgp_bitmap_format(s.cpus);

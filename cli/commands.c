@@ -19,6 +19,7 @@ static const struct cli_opt freecell_opts[] = {
 static const struct cli_opt suggest_opts[] = {
     { "vcpus", 'n', CLI_OPT_VALUE, ARG(vcpus), "N", "the new guest's vCPUs (required)" },
     { "memory", 'm', CLI_OPT_VALUE, ARG(memory), "SIZE", "its memory, with a unit: 512M, 4G (required)" },
+    { "memory-nodes", 0, CLI_OPT_VALUE, ARG(memory_nodes), "LIST", "its memory is bound to these nodes" },
     OPT_POLICY("place it around the guests of this policy"),
     { "libvirt", 0, CLI_OPT_FLAG, ARG(libvirt), NULL, "only the libvirt <vcpu>/<numatune> snippet" },
     CLI_OPT_END,

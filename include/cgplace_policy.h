@@ -157,6 +157,7 @@ struct cgp_host_settings {
     bool confine_host;                /* `confine host`: systemd's own slices on the reserved CPUs */
     bool libvirt_persist;             /* `libvirt persist;`: libvirt's guests get their placement in the
                                        * persistent definition too (VIR_DOMAIN_AFFECT_CONFIG) */
+    bool oversubscribe_deny;          /* `oversubscribe deny;`: fixed guests over overcommit are an error */
 };
 
 typedef struct cgp_placement cgp_placement;
@@ -197,6 +198,11 @@ CGP_EXPORT size_t cgp_placement_n_guests(const cgp_placement *pl);
 CGP_EXPORT const struct cgp_guest_placement *cgp_placement_guest(const cgp_placement *pl, size_t i);
 CGP_EXPORT const struct cgp_guest_placement *cgp_placement_find(const cgp_placement *pl,
                                                                 const char *name);
+/* Why `auto` put guest i (policy order) where it did: the candidates the
+ * solver compared, best first, with their distances, as one line in *out
+ * (malloc'd, the caller frees it). 0; -ENOENT when the guest has no `auto`
+ * (or i is out of range); -ENOMEM. */
+CGP_EXPORT int cgp_placement_reason(const cgp_placement *pl, size_t i, char **out);
 
 /* ------------------------------------------------------------------ */
 /* Suggest: the auto solver for one new guest                           */
@@ -215,6 +221,13 @@ struct cgp_suggestion {
  * (vcpus == 0), -ENOMEM. */
 CGP_EXPORT int cgp_suggest(const cgp_placement *pl, const cgp_topology *t, unsigned vcpus,
                            uint64_t memory_kib, struct cgp_suggestion *out);
+/* The same for a guest whose memory is bound to mem_nodes (node ids; NULL:
+ * chosen like cgp_suggest): where should its CPUs be? -EINVAL also when a
+ * node of mem_nodes does not exist or has no memory; -ENOSPC when the
+ * memory does not fit there. */
+CGP_EXPORT int cgp_suggest_nodes(const cgp_placement *pl, const cgp_topology *t, unsigned vcpus,
+                                 uint64_t memory_kib, const cgp_bitmap *mem_nodes,
+                                 struct cgp_suggestion *out);
 CGP_EXPORT void cgp_suggestion_clear(struct cgp_suggestion *s);
 
 /* ------------------------------------------------------------------ */

@@ -90,6 +90,8 @@ struct pol_host {
     struct pol_loc unmanaged_loc;
     unsigned overcommit_milli; /* 0 unset */
     struct pol_loc overcommit_loc;
+    int oversubscribe;    /* -1 unset, 0 warn, 1 deny */
+    struct pol_loc oversubscribe_loc;
     int backend;          /* enum cgp_backend; -1 unset */
     struct pol_loc backend_loc;
     char *slice;          /* NAME.slice */

@@ -539,6 +539,7 @@ static int parse_top(const char *name, const char *buf, size_t len, const struct
     if (!p)
         return -ENOMEM;
     p->host.unmanaged = -1;
+    p->host.oversubscribe = -1;
     p->host.backend = -1;
     p->host.libvirt = -1;
     p->total_bytes = len;

@@ -120,6 +120,22 @@ static bool host_stmt(struct parser *ps)
         ps_advance(ps);
         return ps_end_stmt(ps, "'unmanaged MODE'");
     }
+    if (ps_is_word(ps, "oversubscribe")) {
+        ps_advance(ps);
+        int v = -1;
+        if (ps_is_word(ps, "warn"))
+            v = 0;
+        else if (ps_is_word(ps, "deny"))
+            v = 1;
+        else
+            return ps_fail(ps, "'warn' or 'deny' after 'oversubscribe'");
+        if (ps_once(ps, h->oversubscribe >= 0, &loc, "oversubscribe", &h->oversubscribe_loc)) {
+            h->oversubscribe = v;
+            h->oversubscribe_loc = loc;
+        }
+        ps_advance(ps);
+        return ps_end_stmt(ps, "'oversubscribe MODE'");
+    }
     if (ps_is_word(ps, "backend")) {
         ps_advance(ps);
         int v = -1;
@@ -222,7 +238,7 @@ static bool host_stmt(struct parser *ps)
         ps_advance(ps);
         return ps_end_stmt(ps, "'overcommit NUMBER'");
     }
-    return ps_fail(ps, "a host statement (reserve, parent, unmanaged, overcommit, backend, slice, confine or "
+    return ps_fail(ps, "a host statement (reserve, parent, unmanaged, overcommit, oversubscribe, backend, slice, confine or "
                    "libvirt)");
 }
 

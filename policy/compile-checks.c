@@ -280,6 +280,11 @@ void cc_check_guest_static(struct cc *c, size_t gi)
         ERR(c, &g->mem_loc, "the cells' memory adds up to %s, not the guest's %s", a, b);
         c->bad[gi] = true;
     }
+    if (g->n_cells && (g->mode < 0 || g->mode == CGP_MODE_STRICT) && !c->bad[gi])
+        WARN(c, &g->cells[0].loc, "guest '%s': under mode strict every thread may allocate on all of its "
+             "cells' nodes, so cgroups do not keep a cell's memory on that cell's nodes (its vCPUs do "
+             "run near them); 'mode restrictive' gives each vCPU its cell's nodes, and 'cgplace exec' "
+             "or 'emit --format qemu' bind each cell's memory", g->name);
 }
 
 /* After cpus are known: pins within the guest's CPUs. */
@@ -428,5 +433,96 @@ void cc_check_overlaps(struct cc *c)
                 c->bad[gb > ga ? gb : ga] = true;
             }
         }
+    }
+}
+
+/* Commitments per CPU (spec §3): a set S of CPUs that the vCPUs of the
+ * fixed guests can run nowhere but in must hold them at `overcommit`. The
+ * sets looked at are the ones the policy names (pins, and the cpus of
+ * guests with unpinned vCPUs); a vCPU counts on S when its own CPUs lie
+ * within S (two one-to-one pins on a CPU, 16 vCPUs on `cpus 4-5`). */
+struct cset {
+    const cgp_bitmap *cpus;
+    size_t gi;
+    unsigned nv;
+    const struct pol_loc *loc;
+};
+
+#define CSET_PAIRS_MAX 4096
+
+static void report_cset(struct cc *c, const struct cset *v, size_t ne, size_t e, uint64_t total)
+{
+    const struct cset *s = &v[e];
+    unsigned ncpu = cgp_bitmap_count(s->cpus), oc = c->pl->host.overcommit_milli;
+    char names[256] = "";
+    size_t o = 0, shown = 0, last = e;
+    for (size_t f = 0; f < ne; f++) {
+        if (!cgp_bitmap_subset(v[f].cpus, s->cpus))
+            continue;
+        if (f > last)
+            last = f;
+        bool dup = false;
+        for (size_t h = 0; h < f && !dup; h++)
+            dup = v[h].gi == v[f].gi && cgp_bitmap_subset(v[h].cpus, s->cpus);
+        if (dup || o >= sizeof names)
+            continue;
+        o += (size_t)snprintf(names + o, sizeof names - o, "%s'%s'", shown ? ", " : "",
+                              c->p->guests[v[f].gi].name);
+        shown++;
+    }
+    char *cs CGP_AUTOFREE = fmt(s->cpus);
+    bool deny = c->p->host.oversubscribe == 1;
+    const char *msg = "CPU%s %s can take %u.%03u vCPUs at overcommit %u.%03u, but %llu vCPU%s of %s "
+                      "can run nowhere else%s";
+    const char *hint = deny ? "" : " (host 'oversubscribe deny;' makes this an error)";
+    uint64_t capm = (uint64_t)ncpu * oc;
+    if (deny)
+        ERR(c, v[last].loc, msg, plural(s->cpus) ? "s" : "", cs ? cs : "?", (unsigned)(capm / 1000),
+            (unsigned)(capm % 1000), oc / 1000, oc % 1000, (unsigned long long)total, total == 1 ? "" : "s",
+            names, hint);
+    else
+        WARN(c, v[last].loc, msg, plural(s->cpus) ? "s" : "", cs ? cs : "?", (unsigned)(capm / 1000),
+             (unsigned)(capm % 1000), oc / 1000, oc % 1000, (unsigned long long)total, total == 1 ? "" : "s",
+             names, hint);
+}
+
+void cc_check_commitments(struct cc *c)
+{
+    const cgp_policy *p = c->p;
+    struct cset *v CGP_AUTOFREE = NULL;
+    size_t ne = 0, cap = 0;
+    for (size_t gi = 0; gi < p->n_guests; gi++) {
+        const struct pol_guest *g = &p->guests[gi];
+        if (c->bad[gi] || !c->cpus[gi] || g->vcpus <= 0)
+            continue;
+        unsigned pinned = 0;
+        for (size_t i = 0; i < g->n_vcpupins; i++) {
+            if (!CGP_GROW(v, ne, cap))
+                return oom(c, -ENOMEM);
+            unsigned k = cgp_bitmap_count(g->vcpupins[i].vcpus);
+            pinned += k;
+            v[ne++] = (struct cset){ g->vcpupins[i].cpus, gi, k, &g->vcpupins[i].cpus_loc };
+        }
+        if (pinned < (unsigned)g->vcpus) {
+            if (!CGP_GROW(v, ne, cap))
+                return oom(c, -ENOMEM);
+            v[ne++] = (struct cset){ c->cpus[gi], gi, (unsigned)g->vcpus - pinned,
+                                     g->cpus_kind == POL_CPUS_UNSET ? &g->loc : &g->cpus_arg_loc };
+        }
+    }
+    uint64_t oc = c->pl->host.overcommit_milli;
+    bool pairs = ne <= CSET_PAIRS_MAX;
+    for (size_t e = 0; e < ne; e++) {
+        bool seen = false;
+        for (size_t f = 0; pairs && f < e && !seen; f++)
+            seen = cgp_bitmap_equal(v[f].cpus, v[e].cpus);
+        if (seen)
+            continue;
+        uint64_t total = 0;
+        for (size_t f = 0; f < ne; f++)
+            if (f == e || (pairs && cgp_bitmap_subset(v[f].cpus, v[e].cpus)))
+                total += v[f].nv;
+        if (total * 1000 > (uint64_t)cgp_bitmap_count(v[e].cpus) * oc)
+            report_cset(c, v, pairs ? ne : e + 1, e, total);
     }
 }

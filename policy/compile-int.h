@@ -19,6 +19,7 @@ struct cc {
     cgp_bitmap **mems;       /* resolved guest nodes (NULL: auto/local pending or invalid) */
     bool *bad;               /* guest has errors: skip the later stages */
     bool *running;           /* a process runs as the guest */
+    struct why *why;         /* auto guests: why (traces malloc'd) */
 };
 
 static inline void oom(struct cc *c, int r)
@@ -55,5 +56,21 @@ void cc_check_guest_static(struct cc *c, size_t gi);
 void cc_check_pins(struct cc *c, size_t gi);
 void cc_check_duplicates(struct cc *c);
 void cc_check_overlaps(struct cc *c);
+/* Fixed guests whose vCPUs can only run on more CPUs than they have at
+ * `overcommit` (compile-checks.c): warnings, errors under `oversubscribe deny`. */
+void cc_check_commitments(struct cc *c);
+
+/* The CPUs vCPU v of guest gi may run on: its pin, else the guest's cpus. */
+const cgp_bitmap *cc_vcpu_cpus(const struct cc *c, size_t gi, unsigned v);
+/* Memory a guest's memory is accounted on: (nodes, kib) pairs via cb: per
+ * cell, else the guest's nodes mems. */
+void cc_guest_mem_parts(const struct pol_guest *g, const cgp_bitmap *mems,
+                        void (*cb)(void *, const cgp_bitmap *, uint64_t, const struct pol_loc *),
+                        void *arg);
+/* cc_guest_mem_parts callback: commit to the host view arg. */
+void cc_commit_mem_cb(void *arg, const cgp_bitmap *nodes, uint64_t kib, const struct pol_loc *loc);
+/* `auto` (place-auto.c): c->cpus/c->mems of every auto guest, c->why;
+ * a guest without a placement gets an error. 0 or -ENOMEM. */
+int cc_place_auto(struct cc *c);
 
 #endif

@@ -44,6 +44,7 @@ CGP_EXPORT void cgp_placement_free(cgp_placement *pl)
         free(pl->g[i].vcpu);
         free(pl->g[i].io);
         free(pl->g[i].matches);
+        free(pl->g[i].why.tr);
     }
     free(pl->g);
     free(pl->procs);
@@ -77,45 +78,6 @@ CGP_EXPORT const struct cgp_guest_placement *cgp_placement_find(const cgp_placem
 }
 
 /* ------------------------------------------------------------------ */
-
-struct order_ctx {
-    const cgp_policy *p;
-};
-
-static int cmp_auto(const void *a, const void *b, void *arg)
-{
-    const cgp_policy *p = arg;
-    const struct pol_guest *x = &p->guests[*(const size_t *)a], *y = &p->guests[*(const size_t *)b];
-    uint64_t mx = cc_guest_mem(x), my = cc_guest_mem(y);
-    if (mx != my)
-        return mx > my ? -1 : 1;
-    if (x->vcpus != y->vcpus)
-        return x->vcpus > y->vcpus ? -1 : 1;
-    int r = strcmp(x->name, y->name);
-    if (r)
-        return r;
-    return (*(const size_t *)a > *(const size_t *)b) - (*(const size_t *)a < *(const size_t *)b);
-}
-
-/* Memory nodes a guest's memory is accounted on: (nodes, kib) pairs via cb. */
-static void guest_mem_parts(const struct pol_guest *g, const cgp_bitmap *mems,
-                            void (*cb)(void *, const cgp_bitmap *, uint64_t, const struct pol_loc *),
-                            void *arg)
-{
-    if (g->n_cells) {
-        for (size_t i = 0; i < g->n_cells; i++)
-            if (g->cells[i].nodes)
-                cb(arg, g->cells[i].nodes, g->cells[i].memory_kib, &g->cells[i].mem_loc);
-    } else if (g->has_memory && mems) {
-        cb(arg, mems, g->memory_kib, &g->mem_loc);
-    }
-}
-
-static void commit_cb(void *arg, const cgp_bitmap *nodes, uint64_t kib, const struct pol_loc *loc)
-{
-    (void)loc;
-    hv_commit(arg, NULL, 0, nodes, kib);
-}
 
 struct fit {
     struct cc *c;
@@ -166,166 +128,13 @@ static void fit_cb(void *arg, const cgp_bitmap *nodes, uint64_t kib, const struc
     }
 }
 
-/* ------------------------------------------------------------------ */
-/* auto placement */
-
-/* Record guest gi's solved nodes (cn: CPU node ids, mn: memory node ids,
- * taken) and commit them to the host view. */
-static int apply_auto(struct cc *c, size_t gi, const cgp_bitmap *cn, cgp_bitmap *mn)
+const cgp_bitmap *cc_vcpu_cpus(const struct cc *c, size_t gi, unsigned v)
 {
     const struct pol_guest *g = &c->p->guests[gi];
-    if (g->cpus_kind == POL_CPUS_AUTO) {
-        cgp_bitmap *cpus = cgp_bitmap_new();
-        if (!cpus) {
-            cgp_bitmap_free(mn);
-            return -ENOMEM;
-        }
-        cgp_bitmap_foreach(cn, id) {
-            int x = hv_index(&c->hv, id);
-            if (x >= 0)
-                oom(c, cgp_bitmap_or(cpus, c->hv.ucpus[x]));
-        }
-        c->cpus[gi] = cpus;
-    }
-    if (g->nodes_kind == POL_NODES_LIST) {
-        cgp_bitmap_free(mn);
-        c->mems[gi] = cgp_bitmap_dup(g->nodes);
-    } else {
-        c->mems[gi] = mn;
-    }
-    if (!c->mems[gi])
-        return -ENOMEM;
-    hv_commit(&c->hv, cn, (unsigned)g->vcpus, NULL, 0);
-    guest_mem_parts(g, c->mems[gi], commit_cb, &c->hv);
-    return 0;
-}
-
-/* Copy the host view's capacities to/from buf (3 x n). */
-static void hv_state(struct hostview *hv, int64_t *buf, bool save)
-{
-    size_t n = hv->n;
-    int64_t *v[3] = { hv->cap_milli, hv->mem_avail, hv->mem_free };
-    for (int k = 0; k < 3; k++) {
-        if (save)
-            memcpy(buf + k * n, v[k], n * sizeof *buf);
-        else
-            memcpy(v[k], buf + k * n, n * sizeof *buf);
-    }
-}
-
-/* Spec §3: one guest at a time, in order, each with solve_one(). Where that
- * leaves some guest without a placement, solve_all() searches (bounded) for
- * a placement of all the auto guests at once; only when it finds none are
- * the guests the first pass could not place reported. */
-static int place_auto(struct cc *c)
-{
-    const cgp_policy *p = c->p;
-    size_t n = p->n_guests, nn = c->hv.n ? c->hv.n : 1;
-    size_t *order CGP_AUTOFREE = calloc(n ? n : 1, sizeof *order);
-    bool *failed CGP_AUTOFREE = calloc(n ? n : 1, sizeof *failed);
-    cgp_bitmap **fixed CGP_AUTOFREE = calloc(n ? n : 1, sizeof *fixed);
-    int64_t *before CGP_AUTOFREE = malloc(3 * nn * sizeof *before);
-    if (!order || !failed || !fixed || !before)
-        return -ENOMEM;
-    size_t na = 0, nfail = 0;
-    bool cells = false;
-    for (size_t i = 0; i < n; i++)
-        if (!c->bad[i] && cc_is_auto(&p->guests[i])) {
-            order[na++] = i;
-            cells |= p->guests[i].n_cells > 0;
-        }
-    qsort_r(order, na, sizeof *order, cmp_auto, (void *)p);
-    hv_state(&c->hv, before, true);
-    int r = 0;
-    for (size_t k = 0; k < na && !c->err && r == 0; k++) {
-        size_t i = order[k];
-        const struct pol_guest *g = &p->guests[i];
-        if (g->cpus_kind != POL_CPUS_AUTO && (r = hv_nodes_of_cpus(&c->hv, c->cpus[i], &fixed[k])) < 0)
-            break;
-        struct solve_req rq = {
-            .vcpus = (unsigned)g->vcpus,
-            .mem_kib = cc_guest_mem(g),
-            .fixed_cpu_nodes = fixed[k],
-            .fixed_mem_nodes = g->nodes_kind == POL_NODES_LIST ? g->nodes : NULL,
-        };
-        cgp_bitmap *cn CGP_AUTOBITMAP = NULL, *mn = NULL;
-        r = solve_one(&c->hv, &rq, &cn, &mn);
-        if (r == -ENOSPC) {
-            r = 0;
-            failed[k] = true;
-            nfail++;
-            continue;
-        }
-        if (r == 0)
-            r = apply_auto(c, i, cn, mn);
-    }
-
-    /* the fallback: cells commit memory per cell, which it does not model */
-    if (r == 0 && !c->err && nfail && !cells) {
-        struct solve_req *rq CGP_AUTOFREE = calloc(na, sizeof *rq);
-        cgp_bitmap **cn CGP_AUTOFREE = calloc(na, sizeof *cn);
-        cgp_bitmap **mn CGP_AUTOFREE = calloc(na, sizeof *mn);
-        int64_t *after CGP_AUTOFREE = malloc(3 * nn * sizeof *after);
-        if (!rq || !cn || !mn || !after)
-            r = -ENOMEM;
-        for (size_t k = 0; r == 0 && k < na; k++) {
-            const struct pol_guest *g = &p->guests[order[k]];
-            rq[k] = (struct solve_req){
-                .vcpus = (unsigned)g->vcpus,
-                .mem_kib = cc_guest_mem(g),
-                .fixed_cpu_nodes = fixed[k],
-                .fixed_mem_nodes = g->nodes_kind == POL_NODES_LIST ? g->nodes : NULL,
-            };
-        }
-        if (r == 0) {
-            hv_state(&c->hv, after, true);
-            hv_state(&c->hv, before, false);
-            r = solve_all(&c->hv, rq, na, SOLVE_ALL_BUDGET, cn, mn);
-            if (r == 0) {
-                /* replace the first pass's placements */
-                for (size_t k = 0; k < na; k++) {
-                    size_t i = order[k];
-                    if (p->guests[i].cpus_kind == POL_CPUS_AUTO) {
-                        cgp_bitmap_free(c->cpus[i]);
-                        c->cpus[i] = NULL;
-                    }
-                    cgp_bitmap_free(c->mems[i]);
-                    c->mems[i] = NULL;
-                    failed[k] = false;
-                }
-                nfail = 0;
-                for (size_t k = 0; k < na && r == 0; k++) {
-                    r = apply_auto(c, order[k], cn[k], CGP_STEAL(mn[k]));
-                }
-            } else if (r == -ENOSPC) {
-                r = 0;
-                hv_state(&c->hv, after, false);
-            }
-            for (size_t k = 0; k < na; k++) {
-                cgp_bitmap_free(cn[k]);
-                cgp_bitmap_free(mn[k]);
-            }
-        }
-    }
-    for (size_t k = 0; k < na; k++)
-        cgp_bitmap_free(fixed[k]);
-    if (r < 0)
-        return r;
-
-    for (size_t k = 0; k < na && nfail; k++) {
-        if (!failed[k])
-            continue;
-        const struct pol_guest *g = &p->guests[order[k]];
-        char a[32];
-        cc_size_str(cc_guest_mem(g), a, sizeof a);
-        const struct pol_loc *loc = g->cpus_kind == POL_CPUS_AUTO ? &g->cpus_loc : &g->nodes_loc;
-        ERR(c, loc, "no placement exists for guest '%s' (%ld vCPU%s, %s): no set of nodes has "
-            "enough free vCPU capacity (overcommit %u.%03u) and memory after the reserve and "
-            "the guests placed before it", g->name, g->vcpus, g->vcpus == 1 ? "" : "s", a,
-            c->pl->host.overcommit_milli / 1000, c->pl->host.overcommit_milli % 1000);
-        c->bad[order[k]] = true;
-    }
-    return 0;
+    for (size_t i = 0; i < g->n_vcpupins; i++)
+        if (cgp_bitmap_test(g->vcpupins[i].vcpus, v))
+            return g->vcpupins[i].cpus;
+    return c->cpus[gi];
 }
 
 /* ------------------------------------------------------------------ */
@@ -344,6 +153,43 @@ static cgp_bitmap *union_of(cgp_placement *pl, const cgp_bitmap *a, const cgp_bi
 static const cgp_bitmap *own_copy(cgp_placement *pl, const cgp_bitmap *b)
 {
     return pl_own(pl, cgp_bitmap_dup(b));
+}
+
+/* The CPUs a cell's vCPUs run on (spec §3): the guest's CPUs on the cell's
+ * memory nodes, else on the CPU nodes nearest to them (least locality
+ * distance summed over the cell's nodes; ties all kept), else all of the
+ * guest's CPUs. A new bitmap owned by the placement, NULL on ENOMEM. */
+static const cgp_bitmap *cell_cpus(struct cc *c, const cgp_bitmap *nodes, const cgp_bitmap *cpus)
+{
+    const struct hostview *hv = &c->hv;
+    cgp_bitmap *b = cgp_bitmap_new();
+    if (!b)
+        return NULL;
+    uint64_t best = UINT64_MAX;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t x = 0; x < hv->n; x++) {
+            const cgp_bitmap *nc = cgp_topology_node(hv->t, x)->cpus;
+            if (!cgp_bitmap_overlaps(nc, cpus))
+                continue;
+            uint64_t d = 0;
+            cgp_bitmap_foreach(nodes, id) {
+                int m = hv_index(hv, id);
+                d += m < 0 ? 0 : (uint64_t)hv->ldist[x * hv->n + (size_t)m];
+            }
+            if (pass == 0 && d < best)
+                best = d;
+            if (pass == 1 && d == best && cgp_bitmap_or(b, nc) < 0) {
+                cgp_bitmap_free(b);
+                return NULL;
+            }
+        }
+    }
+    cgp_bitmap_and(b, cpus);
+    if (cgp_bitmap_is_empty(b) && cgp_bitmap_or(b, cpus) < 0) {
+        cgp_bitmap_free(b);
+        return NULL;
+    }
+    return pl_own(c->pl, b);
 }
 
 static int build_guest(struct cc *c, size_t gi, struct gp_priv *out, const cgp_bitmap *cpus,
@@ -394,9 +240,23 @@ static int build_guest(struct cc *c, size_t gi, struct gp_priv *out, const cgp_b
         free(cells);
         return -ENOMEM;
     }
+    const cgp_bitmap **ccpus = calloc(g->n_cells + 1, sizeof *ccpus);
+    for (size_t i = 0; ccpus && i < g->n_cells; i++)
+        if (!(ccpus[i] = cell_cpus(c, g->cells[i].nodes, cpus))) {
+            free(ccpus);
+            ccpus = NULL;
+        }
+    if (!ccpus) {
+        free(pins);
+        free(cells);
+        return -ENOMEM;
+    }
     for (unsigned v = 0; v < nv; v++) {
         out->vcpu[v].cpus = cpus;
         out->vcpu[v].mems = mems;
+        for (size_t i = 0; i < g->n_cells; i++)
+            if (cgp_bitmap_test(g->cells[i].vcpus, v))
+                out->vcpu[v].cpus = ccpus[i];
         for (size_t i = 0; i < g->n_vcpupins; i++)
             if (cgp_bitmap_test(g->vcpupins[i].vcpus, v))
                 out->vcpu[v].cpus = pins[i];
@@ -409,6 +269,7 @@ static int build_guest(struct cc *c, size_t gi, struct gp_priv *out, const cgp_b
     }
     free(pins);
     free(cells);
+    free(ccpus);
     pub->vcpu = out->vcpu;
     pub->n_iothreads = g->n_iopins;
     if (!(out->io = calloc(g->n_iopins ? g->n_iopins : 1, sizeof *out->io)))
@@ -461,8 +322,9 @@ CGP_EXPORT int cgp_policy_compile_running(const cgp_policy *p, const cgp_topolog
     c.mems = calloc(n ? n : 1, sizeof *c.mems);
     c.bad = calloc(n ? n : 1, sizeof *c.bad);
     c.running = calloc(n ? n : 1, sizeof *c.running);
+    c.why = calloc(n ? n : 1, sizeof *c.why);
     int r = 0;
-    if (!c.cpus || !c.mems || !c.bad || !c.running) {
+    if (!c.cpus || !c.mems || !c.bad || !c.running || !c.why) {
         r = -ENOMEM;
         goto done;
     }
@@ -480,6 +342,7 @@ CGP_EXPORT int cgp_policy_compile_running(const cgp_policy *p, const cgp_topolog
     pl->host.backend = h->backend < 0 ? CGP_BACKEND_AUTO : (enum cgp_backend)h->backend;
     pl->host.slice = pl_strdup(pl, h->slice ? h->slice : "cgplace.slice");
     pl->host.confine_host = h->confine_host;
+    pl->host.oversubscribe_deny = h->oversubscribe == 1;
     if (h->confine_host && !h->reserve_cpus)
         ERR(&c, &h->confine_loc, "'confine host' needs 'reserve cpus LIST': the host is confined to the "
                  "reserved CPUs");
@@ -529,6 +392,15 @@ CGP_EXPORT int cgp_policy_compile_running(const cgp_policy *p, const cgp_topolog
         goto done;
     cc_check_overlaps(&c);
 
+    /* explicit CPUs count per CPU, before auto (which avoids the CPUs
+     * other guests pin vCPUs to) */
+    for (size_t i = 0; i < n; i++) {
+        if (c.bad[i] || !c.cpus[i])
+            continue;
+        for (unsigned v = 0; v < (unsigned)p->guests[i].vcpus; v++)
+            hv_commit_vcpu(&c.hv, cc_vcpu_cpus(&c, i, v));
+    }
+    cc_check_commitments(&c);
     /* explicit memory nodes and local nodes of explicit-CPU guests; commit */
     for (size_t i = 0; i < n && !c.err; i++) {
         const struct pol_guest *g = &p->guests[i];
@@ -552,12 +424,19 @@ CGP_EXPORT int cgp_policy_compile_running(const cgp_policy *p, const cgp_topolog
             c.bad[i] = true;
             continue;
         }
-        hv_commit(&c.hv, cn, (unsigned)g->vcpus, NULL, 0);
-        guest_mem_parts(g, c.mems[i], commit_cb, &c.hv);
+        cc_guest_mem_parts(g, c.mems[i], cc_commit_mem_cb, &c.hv);
     }
+    /* auto guests' explicit memory (nodes N, cells) is a commitment too */
+    for (size_t i = 0; i < n && !c.err; i++) {
+        const struct pol_guest *g = &p->guests[i];
+        if (!c.bad[i] && cc_is_auto(g) && (g->nodes_kind == POL_NODES_LIST || g->n_cells))
+            cc_guest_mem_parts(g, g->nodes, cc_commit_mem_cb, &c.hv);
+    }
+    if ((r = hv_tiers(&c.hv)) < 0)
+        goto done;
 
     /* auto guests: by memory, then vCPUs (both descending), then name */
-    if ((r = place_auto(&c)) < 0)
+    if ((r = cc_place_auto(&c)) < 0)
         goto done;
     if (c.err)
         goto done;
@@ -584,7 +463,7 @@ CGP_EXPORT int cgp_policy_compile_running(const cgp_policy *p, const cgp_topolog
                 continue;
             f.g = g;
             f.running = c.running[i];
-            guest_mem_parts(g, c.mems[i], fit_cb, &f);
+            cc_guest_mem_parts(g, c.mems[i], fit_cb, &f);
         }
     }
     if (c.err)
@@ -615,6 +494,8 @@ CGP_EXPORT int cgp_policy_compile_running(const cgp_policy *p, const cgp_topolog
         }
         if ((r = build_guest(&c, i, &pl->g[i], cp, mp)) < 0)
             goto done;
+        pl->g[i].why = c.why[i];
+        c.why[i].tr = NULL;
     }
     pl_assign_procs(pl);
     r = 0;
@@ -630,6 +511,9 @@ done:
     free(c.mems);
     free(c.bad);
     free(c.running);
+    for (size_t i = 0; c.why && i < n; i++)
+        free(c.why[i].tr);
+    free(c.why);
     if (r < 0) {
         cgp_placement_free(pl);
         return r;

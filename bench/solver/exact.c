@@ -25,7 +25,9 @@
  *
  * Input (stdin, whitespace separated):
  *   N  u[N]  cap_milli[N]  has_mem[N]  avail_kib[N]  D[N*N]
- *   G  (vcpus mem_kib)[G]  UB
+ *   G  (vcpus mem_kib fixed_mem_mask)[G]  UB
+ * fixed_mem_mask: the memory nodes a guest's memory is bound to (`nodes K`,
+ * bit i = node i), 0 when the solver chooses.
  * UB: a known total distance (the solver's), or -1. With UB >= 0 the
  * optimisation looks for placements of distance <= UB only.
  * Output: one JSON object on stdout. Budget: EXACT_MAX_NODES (env) search
@@ -48,6 +50,7 @@ static int64_t u[MAXN], cap0[MAXN], avail0[MAXN];
 static int has_mem[MAXN];
 static int64_t D[MAXN][MAXN];
 static int64_t gv[MAXG], gm[MAXG];
+static unsigned gfix[MAXG];             /* memory nodes the guest is bound to (0: any) */
 
 /* options */
 static int nC, nM;
@@ -138,8 +141,8 @@ static int64_t sufmin[MAXG + 1];
 static int64_t sufdem[MAXG + 1];  /* least total demand of guests lvl.. (feas) */
 
 static bool same_guest_cpu(int a, int b) { return gv[a] == gv[b]; }
-static bool same_guest_mem(int a, int b) { return gm[a] == gm[b]; }
-static bool same_guest(int a, int b) { return gv[a] == gv[b] && gm[a] == gm[b]; }
+static bool same_guest_mem(int a, int b) { return gm[a] == gm[b] && gfix[a] == gfix[b]; }
+static bool same_guest(int a, int b) { return gv[a] == gv[b] && gm[a] == gm[b] && gfix[a] == gfix[b]; }
 
 /* Feasibility of one resource. st[0..N) is the capacity left. */
 static bool feas(int lvl, int kmin, int64_t *st, bool cpu)
@@ -315,7 +318,7 @@ int main(void)
     if (scanf("%d", &G) != 1 || G < 0 || G > MAXG)
         return 2;
     for (int g = 0; g < G; g++)
-        if (scanf("%ld %ld", &gv[g], &gm[g]) != 2)
+        if (scanf("%ld %ld %u", &gv[g], &gm[g], &gfix[g]) != 3)
             return 2;
     if (scanf("%lld", &ub) != 1)
         return 2;
@@ -347,7 +350,8 @@ int main(void)
         for (int k = 0; k < nM; k++) {
             int64_t j = __builtin_popcount(Mset[k]);
             for (int i = 0; i < N; i++)
-                muse[g][k][i] = (Mset[k] >> i & 1) ? (gm[g] + j - 1) / j : 0;
+                muse[g][k][i] = gfix[g] && Mset[k] != gfix[g] ? INF : /* bound elsewhere */
+                                (Mset[k] >> i & 1) ? (gm[g] + j - 1) / j : 0;
         }
     }
     int64_t mincost = INF;

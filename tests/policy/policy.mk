@@ -6,9 +6,11 @@ CHECK_LAYERS += policy
 POLICY_FIXDIR := $(B)/policy/fixtures
 POLICY_UNIT   := $(B)/policy/test_solver
 
-$(POLICY_UNIT): tests/policy/test_solver.c include/cgplace_policy.h $(LIBA)
+POLICY_UNIT_SRCS := tests/policy/test_solver.c tests/policy/test_placement.c tests/policy/test_props.c
+
+$(POLICY_UNIT): $(POLICY_UNIT_SRCS) tests/policy/policy-test.h include/cgplace_policy.h $(LIBA)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(WFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $< $(LIBA) $(LDFLAGS) -lcriterion $(PKG_LIBS)
+	$(Q)$(CC) $(WFLAGS) $(PKG_CFLAGS) $(CFLAGS) -o $@ $(POLICY_UNIT_SRCS) $(LIBA) $(LDFLAGS) -lcriterion $(PKG_LIBS)
 
 .PHONY: check-policy policy-fixtures
 policy-fixtures:

@@ -1,66 +1,7 @@
 /* Criterion unit tests of the policy compiler and the auto solver, through
  * the public API, over fixture hosts (POLICY_FIXDIR, made by mkfixtures.py).
  * Expected placements are derived by hand from the fixture definitions. */
-#include <criterion/criterion.h>
-#include <errno.h>
-#include <ftw.h>
-#include <sys/stat.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "cgplace_guests.h"
-#include "cgplace_policy.h"
-#include <unistd.h>
-
-static cgp_topology *topo(const char *fx)
-{
-    const char *dir = getenv("POLICY_FIXDIR");
-    cr_assert(dir, "POLICY_FIXDIR not set");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, fx);
-    cgp_ctx *ctx = NULL;
-    cr_assert_eq(cgp_ctx_new(path, NULL, &ctx), 0);
-    cgp_topology *t = NULL;
-    cr_assert_eq(cgp_topology_read(ctx, &t), 0, "%s", cgp_ctx_last_error(ctx));
-    cgp_ctx_free(ctx);
-    return t;
-}
-
-/* Compile src on fixture fx; returns the errno, fills *pl on success. */
-static int compile(const char *fx, const char *src, cgp_diags **dout, cgp_placement **pl)
-{
-    cgp_diags *d = cgp_diags_new();
-    cgp_policy *p = NULL;
-    int r = cgp_policy_parse_buffer("t.conf", src, strlen(src), d, &p);
-    if (r == 0) {
-        cgp_topology *t = topo(fx);
-        r = cgp_policy_compile(p, t, d, pl);
-        cgp_topology_free(t);
-    }
-    cgp_policy_free(p);
-    *dout = d;
-    return r;
-}
-
-static void expect_guest(const cgp_placement *pl, const char *name, const char *cpus, const char *mems)
-{
-    const struct cgp_guest_placement *g = cgp_placement_find(pl, name);
-    cr_assert(g, "guest %s missing", name);
-    char *c = cgp_bitmap_format(g->cpus), *m = cgp_bitmap_format(g->mems);
-    cr_expect_str_eq(c, cpus, "guest %s cpus", name);
-    cr_expect_str_eq(m, mems, "guest %s mems", name);
-    free(c);
-    free(m);
-}
-
-static bool has_error(const cgp_diags *d, const char *needle)
-{
-    for (size_t i = 0; i < cgp_diags_count(d); i++)
-        if (!cgp_diags_get(d, i)->warning && strstr(cgp_diags_get(d, i)->msg, needle))
-            return true;
-    return false;
-}
+#include "policy-test.h"
 
 Test(solver, no_placement_names_guest)
 {
@@ -169,14 +110,6 @@ Test(solver, hmat_initiator_for_cpuless_guest)
     cgp_diags_free(d);
 }
 
-static bool has_warning(const cgp_diags *d, const char *needle)
-{
-    for (size_t i = 0; i < cgp_diags_count(d); i++)
-        if (cgp_diags_get(d, i)->warning && strstr(cgp_diags_get(d, i)->msg, needle))
-            return true;
-    return false;
-}
-
 /* asym node 0: MemTotal 4 GiB, MemFree 2917.5 MiB. A 3 GiB guest fits the node
  * but not its free memory: a warning while it is not running, none once a
  * process runs as it (its memory is then already out of MemFree). Running is
@@ -278,104 +211,6 @@ Test(compile, running_guests_are_matched_once)
     rmdir(dir);
 }
 
-/* ------------------------------------------------------------------ */
-/* Hosts written by the test itself: a minimal sysfs tree (node online/
- * possible lists, per node cpulist, meminfo and distance; cpu present/
- * online lists and one directory per CPU), CPUs numbered in node order. */
-
-struct hnode {
-    unsigned cpus;           /* CPUs of the node */
-    unsigned mem_mib;        /* MemTotal = MemFree, MiB (0: no memory) */
-};
-
-static void put(const char *root, const char *rel, const char *text)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", root, rel);
-    for (char *q = path + strlen(root) + 1; *q; q++)
-        if (*q == '/') {
-            *q = 0;
-            mkdir(path, 0755);
-            *q = '/';
-        }
-    FILE *f = fopen(path, "w");
-    cr_assert(f, "cannot write %s", path);
-    fputs(text, f);
-    fclose(f);
-}
-
-/* Writes the host into a new directory; returns its path (free it). */
-static char *mkhost(const struct hnode *nd, size_t n, const int *dist)
-{
-    char *root = strdup("/tmp/cgp-test-host-XXXXXX");
-    cr_assert(root && mkdtemp(root));
-    char rel[256], text[4096];
-    unsigned cpu = 0;
-    for (size_t i = 0; i < n; i++) {
-        snprintf(rel, sizeof rel, "sys/devices/system/node/node%zu/cpulist", i);
-        if (nd[i].cpus)
-            snprintf(text, sizeof text, "%u-%u\n", cpu, cpu + nd[i].cpus - 1);
-        else
-            snprintf(text, sizeof text, "\n");
-        put(root, rel, text);
-        for (unsigned c = 0; c < nd[i].cpus; c++, cpu++) {
-            snprintf(rel, sizeof rel, "sys/devices/system/cpu/cpu%u/online", cpu);
-            put(root, rel, "1\n");
-        }
-        unsigned long long kib = (unsigned long long)nd[i].mem_mib * 1024;
-        snprintf(rel, sizeof rel, "sys/devices/system/node/node%zu/meminfo", i);
-        snprintf(text, sizeof text, "Node %zu MemTotal: %llu kB\nNode %zu MemFree: %llu kB\n", i, kib, i, kib);
-        put(root, rel, text);
-        size_t len = 0;
-        for (size_t j = 0; j < n; j++)
-            len += (size_t)snprintf(text + len, sizeof text - len, "%s%d", j ? " " : "", dist[i * n + j]);
-        snprintf(text + len, sizeof text - len, "\n");
-        snprintf(rel, sizeof rel, "sys/devices/system/node/node%zu/distance", i);
-        put(root, rel, text);
-    }
-    snprintf(text, sizeof text, "0-%zu\n", n - 1);
-    put(root, "sys/devices/system/node/online", text);
-    put(root, "sys/devices/system/node/possible", text);
-    snprintf(text, sizeof text, "0-%u\n", cpu - 1);
-    put(root, "sys/devices/system/cpu/present", text);
-    put(root, "sys/devices/system/cpu/online", text);
-    put(root, "sys/devices/system/cpu/possible", text);
-    return root;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void rmhost(char *root)
-{
-    nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-    free(root);
-}
-
-static int compile_on(const char *root, const char *src, cgp_diags **dout, cgp_placement **pl)
-{
-    cgp_diags *d = cgp_diags_new();
-    cgp_policy *p = NULL;
-    int r = cgp_policy_parse_buffer("t.conf", src, strlen(src), d, &p);
-    if (r == 0) {
-        cgp_ctx *ctx = NULL;
-        cr_assert_eq(cgp_ctx_new(root, NULL, &ctx), 0);
-        cgp_topology *t = NULL;
-        cr_assert_eq(cgp_topology_read(ctx, &t), 0, "%s", cgp_ctx_last_error(ctx));
-        cgp_ctx_free(ctx);
-        r = cgp_policy_compile(p, t, d, pl);
-        cgp_topology_free(t);
-    }
-    cgp_policy_free(p);
-    *dout = d;
-    return r;
-}
-
 /* bench/solver instance 118 (seed 4). Nodes (CPUs / memory): 0: 2 / 7680M
  * (CPUs 0-1), 1: 6 / 6G (2-7), 2: 5 / - (8-12), 3: 1 / - (13), 4: 5 / -
  * (14-18), 5: - / 14G. Reserve 256M, overcommit 1.
@@ -384,8 +219,10 @@ static int compile_on(const char *root, const char *src, cgp_diags **dout, cgp_p
  * g0 (6 vCPUs, 2560M): no single node has 6 free vCPUs. Pairs of nodes with
  * free capacity, vCPUs spread by CPU count: {0,3} gives node 0 4 > 2 (no);
  * {2,4} fits (3+3) with memory on node 5 (nearest to 4 with room; node 1 has
- * 1024M left): 3 distinct nodes; {0,4} fits (1.71 on 0, 4.29 on 4) with
- * memory on node 0 itself (7424M free): 2 distinct nodes, so it wins.
+ * 1024M left): distance 35 + 14 + 24 (between 2 and 4) = 73; {0,4} fits
+ * (1.71 on 0, 4.29 on 4) with memory on node 0 itself (7424M free): 10 +
+ * 16 + 16 = 42, so it wins (the other pairs that fit are farther: {3,4}
+ * with memory on 0 is 15 + 16 + 25 = 56, {0,2} is 10 + 34 + 34 = 78).
  * The old solver paired node 4 with its nearest CPU node, the full node 1,
  * and reported no placement for g0. */
 Test(solver, full_node_does_not_poison_sets)
