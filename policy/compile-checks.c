@@ -283,8 +283,8 @@ void cc_check_guest_static(struct cc *c, size_t gi)
     if (g->n_cells && (g->mode < 0 || g->mode == CGP_MODE_STRICT) && !c->bad[gi])
         WARN(c, &g->cells[0].loc, "guest '%s': under mode strict every thread may allocate on all of its "
              "cells' nodes, so cgroups do not keep a cell's memory on that cell's nodes (its vCPUs do "
-             "run near them); 'mode restrictive' gives each vCPU its cell's nodes, and 'cgplace exec' "
-             "or 'emit --format qemu' bind each cell's memory", g->name);
+             "run near them); 'mode restrictive' gives each vCPU its cell's nodes, and QEMU binds each "
+             "cell's memory itself with one memory backend per cell (host-nodes=,policy=bind)", g->name);
 }
 
 /* After cpus are known: pins within the guest's CPUs. */

@@ -27,6 +27,8 @@
 
 static int report_fd = -1;
 static bool child_unix;   /* the child's filter lets unix sockets through */
+static pid_t supervised;  /* exec's supervisor: the filter lets this process be signalled and reaped */
+static void (*before_filter)(void);   /* in the child, before cli_sandbox */
 
 /* In the child: record a failed expectation (write(2) stays allowed). */
 static void fail(const char *fmt, ...)
@@ -111,7 +113,10 @@ static void in_child(bool no_sandbox, void (*body)(void), int want_status)
     if (pid == 0) {
         close(p[0]);
         report_fd = p[1];
-        struct cli cli = { .no_sandbox = no_sandbox, .sandbox_unix = child_unix, .cmd = "test" };
+        if (before_filter)
+            before_filter();
+        struct cli cli = { .no_sandbox = no_sandbox, .sandbox_unix = child_unix, .sandbox_child = supervised,
+                           .cmd = "test" };
         int rc = cli_sandbox(&cli, "test");
         if (rc != 0) {
             fail("cli_sandbox returned %d", rc);
@@ -147,6 +152,36 @@ static void body_exec(void)
     EXPECT_EPERM(execve("/bin/true", (char *[]){ "/bin/true", NULL }, environ));
     EXPECT_EPERM(execve(sh_argv[0], sh_argv, environ));
     EXPECT_EPERM(syscall(SYS_execveat, AT_FDCWD, "/bin/true", (char *[]){ "/bin/true", NULL }, environ, 0));
+}
+
+/* exec's supervisor: its CMD (started before the filter) may be signalled
+ * and reaped; any other process may not be signalled, nothing new started. */
+static void start_cmd(void)
+{
+    supervised = fork();
+    if (supervised == 0) {
+        pause();
+        _exit(0);
+    }
+}
+
+static void body_supervisor(void)
+{
+    EXPECT_EPERM(kill(getppid(), 0));
+    EXPECT_EPERM(kill(1, 0));
+    EXPECT_EPERM(syscall(SYS_fork));
+    EXPECT_OK(kill(supervised, SIGTERM));
+    int st = 0;
+    if (waitpid(supervised, &st, 0) != supervised || !WIFSIGNALED(st) || WTERMSIG(st) != SIGTERM)
+        fail("waitpid of the supervised process: %s, status %#x", strerror(errno), st);
+}
+
+Test(sandbox, exec_supervisor_signals_and_reaps_its_child_only)
+{
+    before_filter = start_cmd;
+    in_child(false, body_supervisor, 0);
+    before_filter = NULL;
+    supervised = 0;
 }
 
 Test(sandbox, exec_fails_with_eperm)
