@@ -145,6 +145,18 @@ for _ in range(200):
 T.eq(pol_word, "prefer:%d" % N0, "exec preferred: numa_maps shows the policy")
 stop(sup, qpid)
 
+# preferred over two nodes: MPOL_PREFERRED_MANY (Linux >= 5.15), "prefer (many):A,B" in numa_maps
+pol = policy("prefmany", "guest gm {\n  vcpus 1;\n  cpus %d;\n  memory 16M nodes %s mode preferred;\n}\n"
+                         % (c0, fmt(sorted({N0, MO}))))
+sup, qpid = start(pol, "gm", qemu("gm", 16, smp=1))
+want = "prefer (many):%s" % fmt(sorted({N0, MO}))
+for _ in range(200):
+    if want in open("/proc/%d/numa_maps" % qpid).read():
+        break
+    time.sleep(0.1)
+T.check(want in open("/proc/%d/numa_maps" % qpid).read(), "exec preferred over two nodes: numa_maps shows %r" % want)
+stop(sup, qpid)
+
 # ---------------------------------------------------------------- exit status, errors
 pol = policy("sh", "guest gx {\n  vcpus 1;\n  cpus %d;\n  memory 16M nodes %d;\n}\n" % (c0, N0))
 rc, out, err = T.run_cgplace("exec", "-p", pol, "gx", "--", "sh", "-c", "grep -q /cgplace/gx /proc/self/cgroup && exit 7")
