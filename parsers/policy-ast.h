@@ -113,6 +113,10 @@ struct cgp_policy {
 
 /* Valid NAME (spec §3): 1-64 of [A-Za-z0-9_.-], not starting with '.' or '-'. */
 bool pol_valid_name(const char *s);
+/* The controller prefix when s reads like a cgroup v2 interface file
+ * (cgroup.procs, cpuset.cpus, memory.max: CONTROLLER.FILE), else NULL: such
+ * a name cannot be a cgroup directory beside those files. */
+const char *pol_interface_prefix(const char *s);
 
 /* Free a guest's contents. */
 void pol_guest_clear(struct pol_guest *g);

@@ -36,6 +36,19 @@ bool pol_valid_name(const char *s)
     return true;
 }
 
+const char *pol_interface_prefix(const char *s)
+{
+    /* the kernel's interface files: cgroup core and every controller v2 has */
+    static const char *const pfx[] = { "cgroup", "cpu", "cpuset", "io", "memory", "pids", "rdma", "hugetlb",
+                                       "misc", "irq", "perf_event", "freezer", "net_cls", "net_prio", "blkio",
+                                       "devices" };
+    const char *dot = strchr(s, '.');
+    for (size_t i = 0; dot && i < sizeof pfx / sizeof *pfx; i++)
+        if (strlen(pfx[i]) == (size_t)(dot - s) && !strncmp(s, pfx[i], (size_t)(dot - s)))
+            return pfx[i];
+    return NULL;
+}
+
 CGP_EXPORT void cgp_policy_free(cgp_policy *p)
 {
     if (!p)

@@ -84,14 +84,15 @@ static bool host_stmt(struct parser *ps)
         }
         char *save = NULL;
         for (char *c = strtok_r(copy, "/", &save); ok && c; c = strtok_r(NULL, "/", &save))
-            ok = pol_valid_name(c);
+            ok = pol_valid_name(c) && !pol_interface_prefix(c);
         if (ok)
             ok = ps->tok.text[0] != '/' && ps->tok.text[ps->tok.len - 1] != '/' &&
                  !strstr(ps->tok.text, "//");
         if (!ok) {
             ERR(ps, &ps->tok.loc,
                 "invalid parent '%s': expected a relative cgroup path of names made of "
-                "[A-Za-z0-9_.-], not starting with '.' or '-'", ps->tok.text);
+                "[A-Za-z0-9_.-], not starting with '.' or '-' nor named like a cgroup interface file "
+                "(cgroup.*, cpuset.*, memory.* ...)", ps->tok.text);
             ps_sync_stmt(ps);
             return false;
         }
@@ -551,10 +552,17 @@ void ps_guest_block(struct parser *ps)
         return;
     }
     bool name_ok = pol_valid_name(ps->tok.text);
+    const char *iface = name_ok ? pol_interface_prefix(ps->tok.text) : NULL;
     if (!name_ok)
         ERR(ps, &ps->tok.loc,
             "invalid guest name '%.70s': expected 1-64 of [A-Za-z0-9_.-], not starting with '.' or "
             "'-' (it becomes a cgroup directory name)", ps->tok.text);
+    else if (iface)
+        ERR(ps, &ps->tok.loc,
+            "invalid guest name '%s': '%s.' starts the names of cgroup interface files (cgroup.*, cpuset.*, "
+            "cpu.*, memory.*, io.*, pids.* ...), so its cgroup directory would collide with them", ps->tok.text,
+            iface);
+    name_ok = name_ok && !iface;
     struct pol_guest g = { .vcpus = -1, .mode = -1, .loc = loc };
     g.name = CGP_STEAL(ps->tok.text);
     ps_advance(ps);

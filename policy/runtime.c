@@ -28,9 +28,7 @@ static bool same_iothread(const char *a, const char *b)
 
 static bool valid_name(const char *s)
 {
-    size_t n = strlen(s);
-    return n >= 1 && n <= 64 && s[0] != '.' && s[0] != '-' &&
-           strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
+    return pol_valid_name(s) && !pol_interface_prefix(s);
 }
 
 /* The block name of a guest with no policy: where cgplace placed it

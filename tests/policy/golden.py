@@ -151,7 +151,26 @@ CASES = [
     dict(name="e_parent_dotdot", fx="one-node",
          files={"p.conf": "host { parent \"vms/../etc\"; }\nguest a { vcpus 1; }\n"}, rc=2,
          err=["p.conf:1:15: error: invalid parent 'vms/../etc': expected a relative cgroup path of names made of "
-              "[A-Za-z0-9_.-], not starting with '.' or '-'"]),
+              "[A-Za-z0-9_.-], not starting with '.' or '-' nor named like a cgroup interface file "
+              "(cgroup.*, cpuset.*, memory.* ...)"]),
+    # names the kernel's interface files take: the directory would collide (issue 10, problem 8)
+    dict(name="e_interface_names", fx="one-node",
+         files={"p.conf": "guest cpuset.cpus { vcpus 1; }\nguest cgroup.procs { vcpus 1; }\n"
+                          "guest memory.high { vcpus 1; }\nguest web.1 { vcpus 1; }\nguest cpux.1 { vcpus 1; }\n"}, rc=2,
+         err=["p.conf:1:7: error: invalid guest name 'cpuset.cpus': 'cpuset.' starts the names of cgroup interface "
+              "files (cgroup.*, cpuset.*, cpu.*, memory.*, io.*, pids.* ...), so its cgroup directory would collide "
+              "with them",
+              "p.conf:2:7: error: invalid guest name 'cgroup.procs': 'cgroup.' starts the names of cgroup interface "
+              "files (cgroup.*, cpuset.*, cpu.*, memory.*, io.*, pids.* ...), so its cgroup directory would collide "
+              "with them",
+              "p.conf:3:7: error: invalid guest name 'memory.high': 'memory.' starts the names of cgroup interface "
+              "files (cgroup.*, cpuset.*, cpu.*, memory.*, io.*, pids.* ...), so its cgroup directory would collide "
+              "with them"]),
+    dict(name="e_parent_interface", fx="one-node",
+         files={"p.conf": "host { parent \"vms/cpuset.cpus\"; }\nguest a { vcpus 1; }\n"}, rc=2,
+         err=["p.conf:1:15: error: invalid parent 'vms/cpuset.cpus': expected a relative cgroup path of names made "
+              "of [A-Za-z0-9_.-], not starting with '.' or '-' nor named like a cgroup interface file "
+              "(cgroup.*, cpuset.*, memory.* ...)"]),
     dict(name="e_cpu_missing", fx="one-node",
          files={"p.conf": "guest a { vcpus 1; cpus 0-7; }\n"}, rc=2,
          err=["p.conf:1:25: error: CPUs 4-7 do not exist on this host (present CPUs: 0-3)"]),
