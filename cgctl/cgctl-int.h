@@ -182,6 +182,8 @@ enum cgctl_act {
     CGCTL_UNIT_STOP,     /* undo of START, value "PID OLDGROUP": the process back, then stop if empty */
     CGCTL_UNIT_CPUS,     /* SetUnitProperties AllowedCPUs=value */
     CGCTL_UNIT_MEMS,     /* SetUnitProperties AllowedMemoryNodes=value */
+    CGCTL_MACHINE_REGISTER,    /* machined RegisterMachine, value "Name=N Leader=PID [Id=UUID]" */
+    CGCTL_MACHINE_UNREGISTER,  /* its undo: UnregisterMachine, value "Name=N" */
     /* libvirt: `path` the domain, value "ITEM VALUE [FLAGS]" (ITEM: vcpu N, emulator,
      * iothread ID, numatune (VALUE a node list), numatune mode (VALUE a mode);
      * FLAGS: none for the live domain, "live+config" or "config") */
@@ -286,6 +288,8 @@ struct cgctl_unit_hooks {
     int (*start)(void *ud, const char *path, const char *props, int pid);
     int (*set)(void *ud, const char *path, const char *key, const char *value);
     int (*stop)(void *ud, const char *path);
+    /* machined: RegisterMachine (value as the op's) or UnregisterMachine ("Name=N") */
+    int (*machine)(void *ud, bool reg, const char *value);
     void *ud;
 };
 extern struct cgctl_unit_hooks cgctl_unit_hooks;

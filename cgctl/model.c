@@ -264,6 +264,28 @@ static int plan_sets(cgp_enforce *e, struct cgn *c, bool widen)
     return r < 0 ? r : plan_set(e, c, true, c->want_mems, widen);
 }
 
+/* `machined yes`: the scope just started registered as a machine, its name
+ * the guest's with what machined refuses in a machine name ('_') as '-'. */
+static int plan_machine(cgp_enforce *e, size_t gi, const char *unit_path, int pid)
+{
+    struct eguest *g = &e->g[gi];
+    char *name = cgp_arena_printf(&e->arena, "%s", g->pub.name);
+    if (!name)
+        return -ENOMEM;
+    for (char *s = name; *s; s++)
+        if (*s == '_')
+            *s = '-';
+    /* QEMU's -uuid is its owner's text: only a UUID's 36 characters pass */
+    const char *uuid = g->pub.proc && g->pub.proc->uuid ? g->pub.proc->uuid : NULL;
+    if (uuid && (strlen(uuid) != 36 || strspn(uuid, "0123456789abcdefABCDEF-") != 36))
+        uuid = NULL;
+    const char *val = cgp_arena_printf(&e->arena, "Name=%s Leader=%s%s%s", name,
+                                       pid ? cgp_arena_printf(&e->arena, "%d", pid) : "PID", uuid ? " Id=" : "",
+                                       uuid ? uuid : "");
+    struct eop *o = val ? add_op(e, (int)gi, CGCTL_MACHINE_REGISTER, unit_path, val, NULL) : NULL;
+    return op_undo(o, CGCTL_MACHINE_UNREGISTER, unit_path, cgp_arena_printf(&e->arena, "Name=%s", name));
+}
+
 /* A unit (systemd's scope) is started with the process in it and its
  * envelope set; the process then goes down into the guest's group at once,
  * so that cpuset can be enabled for the scope's children (no process may
@@ -290,6 +312,8 @@ static int plan_unit(cgp_enforce *e, size_t gi)
         if ((r = op_undo(o, CGCTL_UNIT_STOP, U->path, cgp_arena_printf(a, "%d /%s", pid, lcg ? lcg : ""))) < 0)
             return r;
         o->tid = pid;
+        if (cgp_placement_host(e->pl)->register_machine && (r = plan_machine(e, gi, U->path, pid)) < 0)
+            return r;
         U->live = (struct cgctl_live){ .exists = true, .cpus = cgp_bitmap_dup(U->want_cpus),
                                        .mems = cgp_bitmap_dup(U->want_mems) };
         U->created = true;

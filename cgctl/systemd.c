@@ -69,6 +69,11 @@ void cgctl_sd_describe(enum cgctl_act act, enum cgp_op_kind *kind, const char **
     case CGCTL_UNIT_STOP:
         *kind = CGP_OP_DBUS, *file = "StopUnit", *value = NULL, *item = NULL;
         return;
+    case CGCTL_MACHINE_REGISTER:
+    case CGCTL_MACHINE_UNREGISTER:
+        *kind = CGP_OP_DBUS, *value = NULL, *item = NULL;
+        *file = act == CGCTL_MACHINE_REGISTER ? "RegisterMachine" : "UnregisterMachine";
+        return;
     case CGCTL_UNIT_CPUS:
     case CGCTL_UNIT_MEMS:
         *kind = CGP_OP_DBUS, *file = "SetUnitProperties", *value = NULL;
@@ -347,6 +352,55 @@ static int stop_scope(struct cgctl_backend *be, const char *path, const char *va
     return r;
 }
 
+/* The word KEY=... of a "K=V K=V" value, into buf; "" when absent. */
+static const char *word(const char *value, const char *key, char *buf, size_t size)
+{
+    size_t k = strlen(key);
+    for (const char *s = value; s && *s; s = strchr(s, ' ') ? strchr(s, ' ') + 1 : NULL)
+        if (!strncmp(s, key, k) && s[k] == '=') {
+            snprintf(buf, size, "%.*s", (int)strcspn(s + k + 1, " "), s + k + 1);
+            return buf;
+        }
+    return buf[0] = '\0', buf;
+}
+
+/* systemd-machined: the scope's process as machine NAME (class vm, service
+ * cgplace), so `machinectl list` shows it; machined finds the scope from the
+ * leader's cgroup and forgets the machine when the scope goes. */
+static int machine(struct cgctl_backend *be, bool reg, const char *value)
+{
+    if (cgctl_unit_hooks.machine)
+        return cgctl_unit_hooks.machine(cgctl_unit_hooks.ud, reg, value);
+    char name[80], leader[16], id[64];
+    word(value, "Name", name, sizeof name);
+    word(value, "Leader", leader, sizeof leader);
+    word(value, "Id", id, sizeof id);
+    sd_id128_t uuid = SD_ID128_NULL;
+    if (*id && sd_id128_from_string(id, &uuid) < 0)
+        uuid = SD_ID128_NULL;
+    sd_bus *bus;
+    int r = bus_get(be, &bus);
+    if (r < 0)
+        return r;
+    sd_bus_error err = SD_BUS_ERROR_NULL;
+    sd_bus_message *m = NULL;
+    r = sd_bus_message_new_method_call(bus, &m, "org.freedesktop.machine1", "/org/freedesktop/machine1",
+                                       "org.freedesktop.machine1.Manager", reg ? "RegisterMachine" : "UnregisterMachine");
+    if (r >= 0)
+        r = sd_bus_message_append(m, "s", name);
+    if (r >= 0 && reg)   /* name, id (16 bytes or none), service, class, leader, root directory */
+        r = sd_bus_message_append_array(m, 'y', uuid.bytes, sd_id128_is_null(uuid) ? 0 : 16);
+    if (r >= 0 && reg)
+        r = sd_bus_message_append(m, "ssus", "cgplace", "vm", (uint32_t)atoi(leader), "");
+    if (r >= 0)
+        r = sd_bus_call(bus, m, 0, &err, NULL);
+    sd_bus_message_unref(m);
+    if (r < 0)
+        bus_fail(be, r, &err, reg ? "machined RegisterMachine" : "machined UnregisterMachine");
+    sd_bus_error_free(&err);
+    return r < 0 ? r : 0;
+}
+
 static int sd_act(struct cgctl_backend *be, enum cgctl_act act, const char *path, const char *value, bool undo)
 {
     switch (act) {
@@ -354,6 +408,9 @@ static int sd_act(struct cgctl_backend *be, enum cgctl_act act, const char *path
         return start_scope(be, path, value);
     case CGCTL_UNIT_STOP:
         return stop_scope(be, path, value);
+    case CGCTL_MACHINE_REGISTER:
+    case CGCTL_MACHINE_UNREGISTER:
+        return machine(be, act == CGCTL_MACHINE_REGISTER, value);
     case CGCTL_UNIT_CPUS:
         return set_prop(be, path, "AllowedCPUs", value);
     case CGCTL_UNIT_MEMS:

@@ -158,6 +158,8 @@ struct cgp_host_settings {
     bool libvirt_persist;             /* `libvirt persist;`: libvirt's guests get their placement in the
                                        * persistent definition too (VIR_DOMAIN_AFFECT_CONFIG) */
     bool oversubscribe_deny;          /* `oversubscribe deny;`: fixed guests over overcommit are an error */
+    bool register_machine;            /* `machined yes;`: systemd backend: each scope cgplace starts is
+                                       * registered with systemd-machined (machinectl list) */
 };
 
 typedef struct cgp_placement cgp_placement;

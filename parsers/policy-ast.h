@@ -100,6 +100,8 @@ struct pol_host {
     struct pol_loc confine_loc;
     int libvirt;          /* -1 unset, 0 live, 1 persist */
     struct pol_loc libvirt_loc;
+    int machined;         /* -1 unset, 0 no, 1 yes */
+    struct pol_loc machined_loc;
 };
 
 struct cgp_policy {

@@ -555,6 +555,7 @@ static int parse_top(const char *name, const char *buf, size_t len, const struct
     p->host.oversubscribe = -1;
     p->host.backend = -1;
     p->host.libvirt = -1;
+    p->host.machined = -1;
     p->total_bytes = len;
     struct incframe stack[CGP_POLICY_MAX_INCLUDE_DEPTH + 2];
     stack[0] = st ? (struct incframe){ st->st_dev, st->st_ino } : (struct incframe){ 0, 0 };

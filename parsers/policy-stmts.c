@@ -202,6 +202,18 @@ static bool host_stmt(struct parser *ps)
         ps_advance(ps);
         return ps_end_stmt(ps, "'libvirt live' or 'libvirt persist'");
     }
+    if (ps_is_word(ps, "machined")) {
+        ps_advance(ps);
+        int v = ps_is_word(ps, "no") ? 0 : ps_is_word(ps, "yes") ? 1 : -1;
+        if (v < 0)
+            return ps_fail(ps, "'yes' or 'no' after 'machined'");
+        if (ps_once(ps, h->machined >= 0, &loc, "machined", &h->machined_loc)) {
+            h->machined = v;
+            h->machined_loc = loc;
+        }
+        ps_advance(ps);
+        return ps_end_stmt(ps, "'machined yes' or 'machined no'");
+    }
     if (ps_is_word(ps, "overcommit")) {
         ps_advance(ps);
         if (ps->tok.kind != POL_TOK_WORD)
@@ -239,8 +251,8 @@ static bool host_stmt(struct parser *ps)
         ps_advance(ps);
         return ps_end_stmt(ps, "'overcommit NUMBER'");
     }
-    return ps_fail(ps, "a host statement (reserve, parent, unmanaged, overcommit, oversubscribe, backend, slice, confine or "
-                   "libvirt)");
+    return ps_fail(ps, "a host statement (reserve, parent, unmanaged, overcommit, oversubscribe, backend, slice, confine, "
+                   "libvirt or machined)");
 }
 
 /* ------------------------------------------------------------------ */

@@ -343,6 +343,7 @@ CGP_EXPORT int cgp_policy_compile_running(const cgp_policy *p, const cgp_topolog
     pl->host.slice = pl_strdup(pl, h->slice ? h->slice : "cgplace.slice");
     pl->host.confine_host = h->confine_host;
     pl->host.oversubscribe_deny = h->oversubscribe == 1;
+    pl->host.register_machine = h->machined == 1;
     if (h->confine_host && !h->reserve_cpus)
         ERR(&c, &h->confine_loc, "'confine host' needs 'reserve cpus LIST': the host is confined to the "
                  "reserved CPUs");

@@ -92,12 +92,33 @@ static int sd_stop(void *ud, const char *path)
     return fake_play(ud, CGCTL_IO_RMDIR, path, NULL, NULL);
 }
 
+/* machined: registrations held, in order */
+static char MACHINES[256];
+
+static int sd_machine(void *ud, bool reg, const char *value)
+{
+    (void)ud;
+    sdlog("%s %s\n", reg ? "register" : "unregister", value);
+    char name[64];
+    snprintf(name, sizeof name, "%.*s;", (int)strcspn(value + 5, " "), value + 5);   /* after "Name=" */
+    char *at = strstr(MACHINES, name);
+    if (reg == (at != NULL))
+        return reg ? -EEXIST : -ENXIO;
+    if (reg)
+        strcat(MACHINES, name);
+    else
+        memmove(at, at + strlen(name), strlen(at + strlen(name)) + 1);
+    return 0;
+}
+
 static void setup(void)
 {
     fake_session_open(&F, &TOPO_CTX, &TOPO, &CTX);
     fake_qemu(&F, &G, TH, 1000, "web");
-    cgctl_unit_hooks = (struct cgctl_unit_hooks){ sd_start, sd_set, sd_stop, &F };
+    cgctl_unit_hooks = (struct cgctl_unit_hooks){ .start = sd_start, .set = sd_set, .stop = sd_stop,
+                                                  .machine = sd_machine, .ud = &F };
     SDLOG[0] = '\0';
+    MACHINES[0] = '\0';
     stop_calls = 0;
 }
 
@@ -363,6 +384,52 @@ Test(systemd, rollback_returns_to_a_cgroup_with_a_space)
     cr_assert_eq(stop_calls, 1);
     for (int t = 1000; t < 1000 + FAKE_QEMU_THREADS; t++)
         cr_assert_str_eq(fake_task_cg(&F, t), "my vms", "thread %d", t);
+    cgp_enforce_free(e);
+    cgp_placement_free(pl);
+}
+
+/* `machined yes`: the scope started is registered right after (QEMU's -uuid
+ * as its id, '_' of the name as '-'); a rollback unregisters it before the
+ * scope stops; a second run registers nothing. */
+Test(systemd, machined_registers_the_new_scope)
+{
+    static const char *pol = "host { backend systemd; machined yes; }\n"
+                             "guest web_1 { match name web; vcpus 4; cpus 0-3; memory 1G nodes 0; }\n";
+    G.uuid = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    cgp_placement *pl = compile(pol);
+    cgp_enforce *e = run(pl, CGP_ENFORCE_DRY_RUN);
+    const struct cgp_op *o = cgp_enforce_op(e, 1);
+    cr_assert(o && o->kind == CGP_OP_DBUS && !strcmp(o->file, "RegisterMachine"), "op 1: %s", o ? o->file : "-");
+    cr_assert_str_eq(o->path, "cgplace-web_1.scope");
+    cr_assert_str_eq(o->value, "Name=web-1 Leader=1000 Id=0f8fad5b-d9cb-469f-a165-70867728950e");
+    cgp_enforce_free(e);
+    e = run(pl, 0);
+    cr_assert_eq(cgp_enforce_summary(e)->outcome, CGP_ENFORCE_OK);
+    cr_assert_str_eq(MACHINES, "web-1;");
+    cr_assert(strstr(SDLOG, "register Name=web-1 Leader=1000 Id=0f8fad5b"), "%s", SDLOG);
+    cgp_enforce_free(e);
+    /* placed: nothing to do, no second registration */
+    G.cgroup = "/cgplace.slice/cgplace-web_1.scope/web_1";
+    e = run(pl, 0);
+    cr_assert_eq(cgp_enforce_n_ops(e), 0);
+    cgp_enforce_free(e);
+    cgp_placement_free(pl);
+}
+
+Test(systemd, machined_registration_rolled_back)
+{
+    static const char *pol = "host { backend systemd; machined yes; }\n"
+                             "guest web { vcpus 4; cpus 0-3; memory 1G nodes 0; vcpupin 0 0; }\n";
+    G.uuid = "x Leader=1";   /* not a UUID: no id, nothing injected */
+    cgp_placement *pl = compile(pol);
+    F.fail_at = 1;   /* the first cgroupfs step after the start and the registration */
+    cgp_enforce *e = run(pl, 0);
+    cr_assert_eq(cgp_enforce_summary(e)->outcome, CGP_ENFORCE_FAILED);
+    cr_assert(!cgp_enforce_summary(e)->rollback_incomplete);
+    cr_assert_str_eq(MACHINES, "", "still registered: %s", MACHINES);
+    const char *reg = strstr(SDLOG, "register Name=web Leader=1000\n");
+    const char *unreg = strstr(SDLOG, "unregister Name=web\n"), *stop = strstr(SDLOG, "stop ");
+    cr_assert(reg && unreg && stop && unreg < stop, "%s", SDLOG);
     cgp_enforce_free(e);
     cgp_placement_free(pl);
 }

@@ -2,7 +2,9 @@
 """cgplace exec under systemd (runs INSIDE the systemd-booted VM, as the test unit): like
 `systemd-run --scope`, exec puts its child in a delegated transient scope of its own,
 cgplace-NAME.scope in cgplace.slice, before CMD runs; QEMU's threads then get their groups
-below the scope. The scope goes away with QEMU. Expectations come from systemctl and /proc.
+below the scope. With `machined yes` the scope is registered with systemd-machined
+(`machinectl show`). The scope and the machine go away with QEMU. Expectations come from
+systemctl, machinectl and /proc.
 """
 import os
 import re
@@ -32,7 +34,7 @@ def show(unit, prop):
 
 pol = RUN + "/policy.conf"
 with open(pol, "w") as f:
-    f.write("guest ge {\n  vcpus 2;\n  cpus %s;\n  memory 16M nodes %d;\n  vcpupin 0 %d;\n  vcpupin 1 %d;\n}\n"
+    f.write("host { machined yes; }\nguest ge {\n  vcpus 2;\n  cpus %s;\n  memory 16M nodes %d;\n  vcpupin 0 %d;\n  vcpupin 1 %d;\n}\n"
             % (T.fmt_list(cpus[:2]), mem[0], cpus[0], cpus[1]))
 sup = subprocess.Popen([T.CGPLACE, "exec", "-p", pol, "ge", "--", "qemu-system-x86_64", "-accel", "tcg", "-S",
                         "-m", "16", "-smp", "2", "-nodefaults", "-display", "none",
@@ -53,6 +55,16 @@ else:
     T.fatal("exec ge: QEMU's vCPU threads never got their groups")
 
 T.eq(show(SCOPE, "Delegate"), "yes", "exec under systemd: its own delegated scope")
+
+
+def machine(prop):
+    p = subprocess.run(["machinectl", "show", "ge", "-p", prop, "--value"], capture_output=True, text=True)
+    return p.stdout.strip() if p.returncode == 0 else None
+
+
+T.eq(machine("Unit"), SCOPE, "machined yes: machinectl shows guest ge in its scope")
+T.eq(machine("Class"), "vm", "machined yes: registered as a vm")
+T.eq(machine("Leader"), str(qpid), "machined yes: QEMU is the machine's leader")
 T.eq(show(SCOPE, "Slice"), "cgplace.slice", "exec under systemd: the scope in cgplace.slice")
 T.eq(T.task_cgroup(qpid), "/cgplace.slice/%s/ge/emulator" % SCOPE, "exec under systemd: QEMU's main thread")
 for t, c in T.task_comms(qpid).items():
@@ -73,4 +85,9 @@ for _ in range(100):
     time.sleep(0.1)
 T.check(show(SCOPE, "ActiveState") in ("inactive", ""), "exec under systemd: the scope is gone with QEMU (%s)"
         % show(SCOPE, "ActiveState"))
+for _ in range(50):
+    if machine("Unit") is None:
+        break
+    time.sleep(0.1)
+T.eq(machine("Unit"), None, "machined yes: the machine is gone with its scope")
 T.finish()
