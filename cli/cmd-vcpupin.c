@@ -8,22 +8,6 @@
 #include <errno.h>
 #include <string.h>
 
-/* Untrusted bytes (a name QEMU's owner chose) as printable text. */
-char *cli_escape(const char *s)
-{
-    if (!s)
-        return strdup("-");
-    size_t n = strnlen(s, 256);
-    char *o = malloc(4 * n + 1), *p = o;
-    for (size_t i = 0; o && i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        p += c < 0x20 || c >= 0x7f || c == '\\' ? sprintf(p, "\\x%02x", c) : (*p = (char)c, 1);
-    }
-    if (o)
-        *p = '\0';
-    return o;
-}
-
 /* A CPU or node list operand: exit 2 naming the item at fault. */
 int cli_parse_list(const char *what, const char *s, cgp_bitmap **out)
 {

@@ -144,3 +144,19 @@ int cli_outcome_code(const cgp_enforce *e)
             o = CGP_ENFORCE_FAILED;
     return o == CGP_ENFORCE_OK ? EXIT_OK : o == CGP_ENFORCE_INVALID ? EXIT_USAGE : EXIT_RUNTIME;
 }
+
+/* Untrusted bytes (a name QEMU's owner chose) as printable text. */
+char *cli_escape(const char *s)
+{
+    if (!s)
+        return strdup("-");
+    size_t n = strnlen(s, 256);
+    char *o = malloc(4 * n + 1), *p = o;
+    for (size_t i = 0; o && i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        p += c < 0x20 || c >= 0x7f || c == '\\' ? sprintf(p, "\\x%02x", c) : (*p = (char)c, 1);
+    }
+    if (o)
+        *p = '\0';
+    return o;
+}
