@@ -217,11 +217,14 @@ int prep_vcpupin(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int prep_numatune(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int derive_guest(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int derive_runtime(struct cli *cli, struct cli_env *env) __attribute__((weak));
-/* Shared by the runtime verbs (cli/cmd-vcpupin.c): untrusted bytes as
- * printable text (malloc'd); a list operand (exit 2 naming the bad item);
- * apply env->pl and report (exit 3 when the read-back differs; with --json
- * and doc, the document is left in *doc for the verb to add to and print). */
+/* Untrusted bytes (a name a QEMU's owner chose) as printable text: control
+ * bytes, bytes >= 0x7f and '\\' as \\xHH, at most 256 bytes read; "-" for
+ * NULL; malloc'd, NULL when out of memory (cli/report.c). */
 char *cli_escape(const char *s);
+/* Shared by the runtime verbs (cli/cmd-vcpupin.c): a list operand (exit 2
+ * naming the bad item); apply env->pl and report (exit 3 when the read-back
+ * differs; with --json and doc, the document is left in *doc for the verb to
+ * add to and print). */
 int cli_parse_list(const char *what, const char *s, cgp_bitmap **out);
 int cli_runtime_apply(struct cli *cli, struct cli_env *env, struct json_object **doc);
 
