@@ -24,6 +24,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import vmtest as T  # noqa: E402
+import vminit as I  # noqa: E402
 
 RUN = "/run/cgp-sysv"
 os.makedirs(RUN, exist_ok=True)
@@ -38,25 +39,6 @@ withmem = [n for n in online if T.node_kind(n) == "cpu+memory"]
 cpus = T.cpus_online()
 if len(cpus) < 4 or not withmem:
     T.skip("needs 4 CPUs and a node with CPUs and memory")
-QEMUS = []
-
-
-def start_qemu(name, user=None):
-    pidfile = "%s/%s.pid" % (RUN, name)
-    argv = ["qemu-system-x86_64", "-accel", "tcg,thread=multi", "-S", "-m", "16", "-smp", "2", "-nodefaults",
-            "-display", "none", "-daemonize", "-pidfile", pidfile, "-name", "guest=%s,debug-threads=on" % name]
-    if user:
-        argv = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups", "--"] + argv
-    p = subprocess.run(argv, capture_output=True, text=True, timeout=120)
-    if p.returncode:
-        T.fatal("qemu %s: %s" % (name, p.stderr))
-    pid = int(open(pidfile).read())
-    QEMUS.append(pid)
-    for _ in range(200):   # the vCPU threads come after exec
-        if sum(c.startswith("CPU ") for c in T.task_comms(pid).values()) == 2:
-            break
-        time.sleep(0.05)
-    return pid
 
 
 def initscript(action, policy, prefix=()):
@@ -66,56 +48,24 @@ def initscript(action, policy, prefix=()):
     return p.returncode, (p.stdout + p.stderr).strip()
 
 
-def vcpus(pid):
-    """{vcpu index: tid} from the thread names (CPU N/TCG)."""
-    out = {}
-    for t, c in T.task_comms(pid).items():
-        m = re.match(r"CPU (\d+)/", c)
-        if m:
-            out[int(m.group(1))] = t
-    return out
-
-
-def placed(pid, want_cpus, want_mems, pins, tag):
-    """Every thread within the guest's CPUs and on its nodes, each vCPU on its pin."""
-    v = {t: i for i, t in vcpus(pid).items()}
-    ok = T.eq(sorted(v.values()), list(range(len(pins))), "%s: vCPU threads named" % tag)
-    for t in T.task_comms(pid):
-        st = T.task_status(pid, t)
-        ok &= T.eq(st["Mems_allowed_list"], T.fmt_list(want_mems), "%s: thread %d Mems_allowed_list" % (tag, t))
-        want = [pins[v[t]]] if t in v else want_cpus
-        ok &= T.eq(st["Cpus_allowed_list"], T.fmt_list(want), "%s: thread %d Cpus_allowed_list" % (tag, t))
-    return ok
-
-
-def policy(path, guests):
-    with open(path, "w") as f:
-        f.write("host {\n    unmanaged ignore;\n}\n")
-        for name, gcpus, node, pins in guests:
-            f.write("guest %s {\n    vcpus 2;\n    cpus %s;\n    memory 16M nodes %d mode strict;\n"
-                    "    vcpupin 0 %d;\n    vcpupin 1 %d;\n}\n" % (name, T.fmt_list(gcpus), node, pins[0], pins[1]))
-    os.chmod(path, 0o644)
-    return path
-
-
 # A node and two CPUs that are not where an unplaced guest is (everything): the last
 # two online CPUs, the memory node with CPUs other than the first if there is one.
 N = withmem[-1]
 C = cpus[-2:]
 PINS = [C[1], C[0]]
-pid = start_qemu("sysv1")
+pid = I.start_qemu(RUN, "sysv1")
 before = T.task_status(pid)["Cpus_allowed_list"]
 T.check(before != T.fmt_list(C), "guest sysv1 not placed before start (Cpus_allowed_list %s)" % before)
-POL = policy(RUN + "/policy.conf", [("sysv1", C, N, PINS)])
+POL = I.policy(RUN + "/policy.conf", [("sysv1", C, N, PINS)])
 
 rc, out = initscript("start", POL)
 T.eq(rc, 0, "init script start: exit 0 (%s)" % out)
-placed(pid, C, [N], PINS, "after start")
+I.placed(pid, C, N, PINS, "after start")
 rc, out = initscript("status", POL)
 T.eq(rc, 0, "init script status after start: 0, policy in force (%s)" % out)
 
 # drift by hand: vCPU 0's group gets the other CPU
-t0 = vcpus(pid)[0]
+t0 = I.vcpus(pid)[0]
 grp = T.task_cgroup(pid, t0)
 T.check(grp and grp.endswith("/vcpu0"), "vCPU 0 in its own group (%s)" % grp)
 err = T.cg_write(T.CG + grp + "/cpuset.cpus", str(PINS[1]))
@@ -125,13 +75,13 @@ rc, out = initscript("status", POL)
 T.eq(rc, 3, "init script status after a drift: 3, not in force (%s)" % out)
 rc, out = initscript("reload", POL)
 T.eq(rc, 0, "init script reload: exit 0 (%s)" % out)
-placed(pid, C, [N], PINS, "after reload")
+I.placed(pid, C, N, PINS, "after reload")
 rc, out = initscript("status", POL)
 T.eq(rc, 0, "init script status after reload: 0 (%s)" % out)
 for action in ("restart", "force-reload", "stop"):
     rc, out = initscript(action, POL)
     T.eq(rc, 0, "init script %s: exit 0 (%s)" % (action, out))
-    placed(pid, C, [N], PINS, "after " + action)
+    I.placed(pid, C, N, PINS, "after " + action)
 rc, out = initscript("status", T.CGPLACE)          # not a policy: cgplace fails
 T.eq(rc, 4, "init script status when cgplace fails: 4, unknown (%s)" % out)
 
@@ -158,17 +108,14 @@ def nobody_guest(keep, tag):
     """A guest of user nobody placed by `start` with only the capabilities `keep`:
     (every thread where the policy says, start's status, its output, status's status,
     whether numa_maps -- verify's memory audit -- was readable with those capabilities)."""
-    p2 = start_qemu("nobody1", user=NOBODY)
+    p2 = I.start_qemu(RUN, "nobody1", user=NOBODY)
     T.eq(T.task_status(p2)["Uid"].split()[0], str(NOBODY), "%s: guest nobody1 runs as nobody" % tag)
-    pol = policy(RUN + "/nobody.conf", [("nobody1", C2, N2, PINS2)])
+    pol = I.policy(RUN + "/nobody.conf", [("nobody1", C2, N2, PINS2)])
     rc, out = initscript("start", pol, prefix=bounded(keep))
-    v = {t: i for i, t in vcpus(p2).items()}
-    ok = rc == 0 and all(T.task_status(p2, t)["Cpus_allowed_list"] == T.fmt_list([PINS2[v[t]]] if t in v else C2)
-                         and T.task_status(p2, t)["Mems_allowed_list"] == str(N2) for t in T.task_comms(p2))
+    ok = rc == 0 and I.is_placed(p2, C2, N2, PINS2)
     src, sout = initscript("status", pol, prefix=bounded(keep))
     nm = subprocess.run(bounded(keep) + ["cat", "/proc/%d/numa_maps" % p2], capture_output=True).returncode == 0
-    os.kill(p2, 9)
-    QEMUS.remove(p2)
+    I.kill(p2)
     time.sleep(0.3)
     return ok, rc, out, src, nm
 
@@ -188,12 +135,4 @@ for drop in caps:     # informational: what each capability of the set is for he
     T.log("  info: without cap_%s: start %d, placed %s, status %d, numa_maps readable %s%s"
           % (drop, rc, ok, src, nm, (": " + out.splitlines()[-1]) if out and rc else ""))
 
-for p in QEMUS:
-    os.kill(p, 9)
-time.sleep(0.5)
-for d, dirs, files in sorted(os.walk(T.CG + "/cgplace"), key=lambda x: -len(x[0])):
-    try:
-        os.rmdir(d)
-    except OSError:
-        pass
 T.finish()
