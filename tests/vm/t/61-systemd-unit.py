@@ -63,6 +63,8 @@ rc, out = sh("systemctl", "start", "cgplace.service")
 T.check(rc == 0, "systemctl start cgplace.service: exit 0 (%s)\n%s" % (out, journal()))
 T.eq(sh("systemctl", "is-active", "cgplace.service")[1], "active", "systemctl is-active cgplace.service")
 T.eq(sh("systemctl", "show", "-p", "Result", "--value", "cgplace.service")[1], "success", "the unit's Result")
+if rc:
+    T.finish()   # the rest needs the guests placed
 for name, user, gc, node in GUESTS:
     I.placed(PIDS[name], gc, node, [gc[1], gc[0]], "after systemctl start: " + name)
     T.check(T.task_cgroup(PIDS[name]).startswith("/cgplace.slice/cgplace-%s.scope/" % name),
