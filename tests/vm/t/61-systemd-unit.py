@@ -6,8 +6,9 @@ places two hand-started QEMU guests, one of root and one of user nobody (the sys
 backend: each in its delegated cgplace-NAME.scope). Checked from /proc: every thread's
 Cpus_allowed_list and Mems_allowed_list, each vCPU on its pin; `systemctl is-active` is
 active (oneshot, RemainAfterExit); a hand-made drift is repaired by `systemctl reload`;
-`cgplace verify` agrees (exit 0) after each step; `systemctl stop` leaves the guests
-where they are.
+`cgplace verify` agrees (exit 0) after each step, and so does the SysV script installed
+as /etc/init.d/cgplace (its status is not handed to systemctl: 3 on the drift while the
+unit is active); `systemctl stop` leaves the guests where they are.
 """
 import os
 import re
@@ -50,6 +51,13 @@ text = text.replace("@BINDIR@", bindir).replace("@SYSCONFDIR@", "/etc")
 T.check("@" not in re.sub(r"#.*", "", text), "no @VAR@ left in the unit")
 with open(UNIT_DST, "w") as f:
     f.write(text)
+# and the SysV script as installed: Debian's init-functions would hand its actions to
+# systemctl (the unit has its name); its status must still ask the kernel
+SYSV = "/etc/init.d/cgplace"
+with open(SYSV, "w") as f:
+    f.write(open(os.path.join(PROJECT, "init", "cgplace.init")).read()
+            .replace("@BINDIR@", bindir).replace("@SYSCONFDIR@", "/etc"))
+os.chmod(SYSV, 0o755)
 GUESTS = [("unit1", None, cpus[-2:], withmem[-1]), ("unit2", 65534, cpus[:2], withmem[0])]
 os.makedirs(os.path.dirname(POLICY), exist_ok=True)
 I.policy(POLICY, [(name, gc, node, [gc[1], gc[0]]) for name, user, gc, node in GUESTS])
@@ -80,10 +88,14 @@ err = T.cg_write(T.CG + grp + "/cpuset.cpus", str(gc[0]))
 T.check(err is None, "drift: write cpuset.cpus %d to %s (%s)" % (gc[0], grp, err))
 T.eq(T.task_status(PIDS[name], t0)["Cpus_allowed_list"], str(gc[0]), "drift is real")
 T.eq(T.run_cgplace("verify", POLICY)[0], 3, "cgplace verify sees the drift (exit 3)")
+rc, out = sh(SYSV, "status")
+T.eq(rc, 3, "/etc/init.d/cgplace status with the unit active and a drift: 3, not handed to systemctl (%s)" % out)
 rc, out = sh("systemctl", "reload", "cgplace.service")
 T.check(rc == 0, "systemctl reload cgplace.service: exit 0 (%s)\n%s" % (out, journal()))
 I.placed(PIDS[name], gc, node, [gc[1], gc[0]], "after systemctl reload: " + name)
 T.eq(T.run_cgplace("verify", POLICY)[0], 0, "cgplace verify after reload: exit 0")
+rc, out = sh(SYSV, "status")
+T.eq(rc, 0, "/etc/init.d/cgplace status after reload: 0 (%s)" % out)
 rc, out = sh("systemd-analyze", "security", "--no-pager", "cgplace.service")
 m = re.search(r"Overall exposure level for cgplace.service: (.*)", out)
 T.log("  info: systemd-analyze security: %s" % (m.group(1) if m else out[-200:]))
@@ -93,6 +105,7 @@ for name, user, gc, node in GUESTS:
     I.placed(PIDS[name], gc, node, [gc[1], gc[0]], "after systemctl stop: " + name)
 
 os.unlink(UNIT_DST)
+os.unlink(SYSV)
 os.unlink(POLICY)
 sh("systemctl", "daemon-reload")
 T.finish()
