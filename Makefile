@@ -4,6 +4,10 @@ BINDIR    ?= $(PREFIX)/bin
 LIBDIR    ?= $(PREFIX)/lib
 INCDIR    ?= $(PREFIX)/include
 MANDIR    ?= $(PREFIX)/share/man
+DATADIR   ?= $(PREFIX)/share
+SYSCONFDIR ?= /etc
+INITDIR   ?= $(SYSCONFDIR)/init.d
+SYSTEMDUNITDIR ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
 DESTDIR   ?=
 B         ?= build
 CC        ?= gcc
@@ -50,7 +54,7 @@ LIBSO     := $(B)/libcgplace.so
 LIBA      := $(B)/libcgplace.a
 BIN       := $(B)/cgplace
 
-.PHONY: all check check-fast demo demo-systemd install uninstall clean deps
+.PHONY: all check check-fast demo demo-systemd install uninstall install-init uninstall-init clean deps
 all: $(BIN) $(LIBSO)
 
 $(B)/obj/cli/%.o: cli/%.c
@@ -113,7 +117,7 @@ demo-systemd:
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)B=$(B) tests/vm/demo-systemd.sh
 
-install: all
+install: all install-init
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man5
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/cgplace
@@ -124,10 +128,36 @@ install: all
 	install -m 0644 docs/cgplace.1 $(DESTDIR)$(MANDIR)/man1/cgplace.1
 	install -m 0644 docs/cgplace.conf.5 $(DESTDIR)$(MANDIR)/man5/cgplace.conf.5
 
-uninstall:
+uninstall: uninstall-init
 	rm -f $(DESTDIR)$(BINDIR)/cgplace $(DESTDIR)$(LIBDIR)/libcgplace.so* \
 	      $(patsubst include/%,$(DESTDIR)$(INCDIR)/%,$(wildcard include/cgplace*.h)) \
 	      $(DESTDIR)$(MANDIR)/man1/cgplace.1 $(DESTDIR)$(MANDIR)/man5/cgplace.conf.5
+
+# Boot-time enforcement (init/, cgplace(1) BOOT): the systemd units (not
+# enabled: `systemctl enable cgplace`), the SysV script as $(INITDIR)/cgplace,
+# the OpenRC script under $(DATADIR)/cgplace/openrc/ (it would clash with the
+# SysV one in /etc/init.d: copy it there on an OpenRC host), and the default
+# policy, never over an existing one; uninstall keeps a policy that was changed.
+INIT_SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
+install-init:
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(INITDIR) $(DESTDIR)$(DATADIR)/cgplace/openrc \
+	    $(DESTDIR)$(SYSCONFDIR)/cgplace
+	$(INIT_SUBST) init/cgplace.service >$(DESTDIR)$(SYSTEMDUNITDIR)/cgplace.service
+	$(INIT_SUBST) init/cgplace-watch.service >$(DESTDIR)$(SYSTEMDUNITDIR)/cgplace-watch.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/cgplace.service $(DESTDIR)$(SYSTEMDUNITDIR)/cgplace-watch.service
+	$(INIT_SUBST) init/cgplace.init >$(DESTDIR)$(INITDIR)/cgplace
+	$(INIT_SUBST) init/cgplace.openrc >$(DESTDIR)$(DATADIR)/cgplace/openrc/cgplace
+	chmod 0755 $(DESTDIR)$(INITDIR)/cgplace $(DESTDIR)$(DATADIR)/cgplace/openrc/cgplace
+	[ -e $(DESTDIR)$(SYSCONFDIR)/cgplace/policy.conf ] || \
+	    install -m 0644 init/policy.conf $(DESTDIR)$(SYSCONFDIR)/cgplace/policy.conf
+
+uninstall-init:
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/cgplace.service $(DESTDIR)$(SYSTEMDUNITDIR)/cgplace-watch.service \
+	      $(DESTDIR)$(INITDIR)/cgplace $(DESTDIR)$(DATADIR)/cgplace/openrc/cgplace
+	-rmdir $(DESTDIR)$(DATADIR)/cgplace/openrc $(DESTDIR)$(DATADIR)/cgplace 2>/dev/null
+	! cmp -s init/policy.conf $(DESTDIR)$(SYSCONFDIR)/cgplace/policy.conf || \
+	    rm -f $(DESTDIR)$(SYSCONFDIR)/cgplace/policy.conf
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/cgplace 2>/dev/null
 
 clean:
 	rm -rf $(B)
