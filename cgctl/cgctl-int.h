@@ -93,16 +93,28 @@ struct cgctl_match {             /* one per policy guest, in policy order */
     bool libvirt;                    /* running, libvirt's, valid: placed through libvirt's API */
 };
 
+/* The QEMU processes no block matches (cgp_enforce_stray). */
+struct cgctl_strays {
+    size_t n, cap;
+    struct cgp_enforce_stray *v;
+};
+
 /* Match the processes to the guests of pl: out[cgp_placement_n_guests(pl)].
  * A process the placement was compiled with (cgp_policy_compile_running)
  * keeps the matching made then; only others are matched here, by the same
  * matcher (pidfiles read under ctx's sysroot).
- * (zeroed by the caller). *n_unmanaged counts QEMU processes no block
- * matches. Returns 0, -EINVAL after recording errors in msgs (a process
- * matching two blocks, a block matching two processes, an invalid cgroup
- * name, per-thread placement without thread names), -ENOMEM. */
+ * (zeroed by the caller). The processes no block matches go to strays, and
+ * into sum their counts (n_unmanaged: those floating free, libvirt's only
+ * under `unmanaged deny-all`; n_unmanaged_libvirt) and unmanaged_denied
+ * (`unmanaged deny`, some counted, not dry); each is named in msgs at the
+ * level `unmanaged` says (error under deny, a warning in a dry run; a
+ * libvirt guest not counted is at most a warning). Returns 0, -EINVAL after
+ * recording errors in msgs (a process matching two blocks, a block matching
+ * two processes, an invalid cgroup name, per-thread placement without
+ * thread names), -ENOMEM. */
 int cgctl_match_guests(cgp_ctx *ctx, const cgp_placement *pl, const struct cgp_guest *const *procs, size_t n_procs,
-                       struct cgctl_match *out, size_t *n_unmanaged, struct cgctl_msgs *msgs);
+                       bool dry, struct cgctl_match *out, struct cgp_enforce_summary *sum,
+                       struct cgctl_strays *strays, struct cgctl_msgs *msgs);
 
 /* A path component the cgroupfs accepts and that stays where it is put. */
 bool cgctl_valid_component(const char *s, size_t n);
@@ -365,6 +377,7 @@ struct cgp_enforce {
     struct cgp_enforce_summary sum;
     struct cgp_arena arena;      /* strings, bitmaps, arrays named by the report */
     struct cgctl_msgs msgs;
+    struct cgctl_strays strays;
     struct cgctl_desired want;
     size_t n_g;
     struct eguest *g;

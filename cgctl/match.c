@@ -2,6 +2,7 @@
  * the engine may place it. Kept apart (placement + processes in, per guest
  * process/state/detail and messages out) so the pipeline can match once. */
 #include "cgctl-int.h"
+#include "virt.h"
 
 #include <errno.h>
 #include <string.h>
@@ -86,9 +87,43 @@ static ssize_t blocks_of(cgp_ctx *ctx, const cgp_placement *pl, const struct cgp
     return (ssize_t)c;
 }
 
+/* Process pr matches no block: list it, count it, say so at the level the
+ * policy asks for. A libvirt guest is managed by libvirt, so it does not
+ * float free: counted only under `unmanaged deny-all`, else at most a
+ * warning. Under deny a counted one is an error, except in a dry run (plan),
+ * which only warns: nothing fails there. */
+static int stray(const struct cgp_host_settings *hs, const struct cgp_guest *pr, bool dry,
+                 struct cgp_enforce_summary *sum, struct cgctl_strays *strays, struct cgctl_msgs *msgs)
+{
+    bool lv = pr->foreign, counted = !lv || hs->unmanaged_libvirt;
+    if (!CGP_GROW(strays->v, strays->n, strays->cap))
+        return -ENOMEM;
+    strays->v[strays->n++] = (struct cgp_enforce_stray){ pr, lv, counted };
+    sum->n_unmanaged += counted;
+    sum->n_unmanaged_libvirt += lv;
+    bool deny = counted && hs->unmanaged == CGP_UNMANAGED_DENY;
+    sum->unmanaged_denied |= deny && !dry;
+    if (hs->unmanaged == CGP_UNMANAGED_IGNORE)
+        return 0;
+    char *name CGP_AUTOFREE = cgctl_virt_escape(pr->name ? pr->name : "unnamed", 256);
+    char *cg CGP_AUTOFREE = cgctl_virt_escape(pr->cgroup ? pr->cgroup : "?", 1024);
+    if (!name || !cg)
+        return -ENOMEM;
+    enum cgp_msg_level lvl = deny && !dry ? CGP_MSG_ERROR : CGP_MSG_WARNING;
+    if (lv && !counted)
+        return cgctl_msgf(msgs, lvl, NULL, pr->pid,
+                          "QEMU process %d (%s, cgroup %s) is managed by libvirt; no block places it "
+                          "(not counted as unmanaged: 'unmanaged deny-all' would)", pr->pid, name, cg);
+    return cgctl_msgf(msgs, lvl, NULL, pr->pid, "QEMU process %d (%s, cgroup %s) matches no guest of the policy%s%s",
+                      pr->pid, name, cg, lv ? " (managed by libvirt)" : "",
+                      deny ? dry ? ": it floats free (unmanaged deny: apply and verify will fail)"
+                                 : ": it floats free (unmanaged deny)" : "");
+}
+
 /* Pair each process with the one block it matches. */
 static int pair(cgp_ctx *ctx, const cgp_placement *pl, const struct cgp_guest *const *procs, size_t n_procs,
-                struct cgctl_match *out, size_t *n_unmanaged, struct cgctl_msgs *msgs)
+                bool dry, struct cgctl_match *out, struct cgp_enforce_summary *sum, struct cgctl_strays *strays,
+                struct cgctl_msgs *msgs)
 {
     const struct cgp_host_settings *hs = cgp_placement_host(pl);
     int bad = 0;
@@ -104,22 +139,21 @@ static int pair(cgp_ctx *ctx, const cgp_placement *pl, const struct cgp_guest *c
         for (ssize_t k = 0; k < nb; k++) {
             size_t i = blocks[k];
             if (hit >= 0) {
+                char *pn CGP_AUTOFREE = cgctl_virt_escape(pr->name ? pr->name : "unnamed", 256);
+                if (!pn)
+                    return -ENOMEM;
                 cgctl_msgf(msgs, CGP_MSG_ERROR, cgp_placement_guest(pl, i)->name, pr->pid,
                            "process %d (%s) matches both guest '%s' and guest '%s': make the match lines tell them apart",
-                           pr->pid, pr->name ? pr->name : "unnamed", cgp_placement_guest(pl, (size_t)hit)->name,
-                           cgp_placement_guest(pl, i)->name);
+                           pr->pid, pn, cgp_placement_guest(pl, (size_t)hit)->name, cgp_placement_guest(pl, i)->name);
                 bad = -EINVAL;
                 continue;
             }
             hit = (ssize_t)i;
         }
         if (hit < 0) {
-            if (hs->unmanaged != CGP_UNMANAGED_IGNORE)
-                cgctl_msgf(msgs, hs->unmanaged == CGP_UNMANAGED_DENY ? CGP_MSG_ERROR : CGP_MSG_WARNING, NULL, pr->pid,
-                           "QEMU process %d (%s, cgroup %s) matches no guest of the policy%s", pr->pid,
-                           pr->name ? pr->name : "unnamed", pr->cgroup ? pr->cgroup : "?",
-                           hs->unmanaged == CGP_UNMANAGED_DENY ? " (unmanaged deny): it floats free" : "");
-            (*n_unmanaged)++;
+            int r = stray(hs, pr, dry, sum, strays, msgs);
+            if (r < 0)
+                return r;
             continue;
         }
         struct cgctl_match *g = &out[hit];
@@ -136,13 +170,14 @@ static int pair(cgp_ctx *ctx, const cgp_placement *pl, const struct cgp_guest *c
 }
 
 int cgctl_match_guests(cgp_ctx *ctx, const cgp_placement *pl, const struct cgp_guest *const *procs, size_t n_procs,
-                       struct cgctl_match *out, size_t *n_unmanaged, struct cgctl_msgs *msgs)
+                       bool dry, struct cgctl_match *out, struct cgp_enforce_summary *sum,
+                       struct cgctl_strays *strays, struct cgctl_msgs *msgs)
 {
     const struct cgp_host_settings *hs = cgp_placement_host(pl);
     size_t n = cgp_placement_n_guests(pl);
     for (size_t i = 0; i < n; i++)
         out[i].state = CGP_GUEST_NOT_RUNNING;
-    int bad = pair(ctx, pl, procs, n_procs, out, n_unmanaged, msgs);
+    int bad = pair(ctx, pl, procs, n_procs, dry, out, sum, strays, msgs);
     if (bad == -ENOMEM)
         return bad;
     for (size_t i = 0; i < n; i++) {

@@ -50,6 +50,7 @@ CGP_EXPORT void cgp_enforce_free(cgp_enforce *e)
     free(e->op);
     free(e->kept);
     free(e->msgs.v);
+    free(e->strays.v);
     free(e);
 }
 
@@ -68,6 +69,11 @@ CGP_EXPORT size_t cgp_enforce_n_msgs(const cgp_enforce *e) { return e ? e->msgs.
 CGP_EXPORT const struct cgp_enforce_msg *cgp_enforce_msg(const cgp_enforce *e, size_t i)
 {
     return e && i < e->msgs.n ? &e->msgs.v[i] : NULL;
+}
+CGP_EXPORT size_t cgp_enforce_n_strays(const cgp_enforce *e) { return e ? e->strays.n : 0; }
+CGP_EXPORT const struct cgp_enforce_stray *cgp_enforce_stray(const cgp_enforce *e, size_t i)
+{
+    return e && i < e->strays.n ? &e->strays.v[i] : NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -593,7 +599,8 @@ static int match_and_model(cgp_enforce *e, const struct cgp_guest *const *guests
     if (!(flags & CGCTL_PLAN_ALL)) {
         if (!(m = calloc(n ? n : 1, sizeof *m)))
             return -ENOMEM;
-        r = cgctl_match_guests(e->ctx, e->pl, guests, n_guests, m, &e->sum.n_unmanaged, &e->msgs);
+        r = cgctl_match_guests(e->ctx, e->pl, guests, n_guests, flags & CGP_ENFORCE_DRY_RUN, m, &e->sum,
+                               &e->strays, &e->msgs);
         if (r == -ENOMEM)
             return r;
         if (r < 0) {

@@ -186,7 +186,7 @@ static int audit_memory(cgp_enforce *e, const struct eguest *g, struct vguest *v
     return 0;
 }
 
-static int audit(cgp_verify *v, const cgp_placement *pl)
+static int audit(cgp_verify *v)
 {
     cgp_enforce *e = v->e;
     int r;
@@ -197,7 +197,7 @@ static int audit(cgp_verify *v, const cgp_placement *pl)
         return r;
     if (e->n_kept || e->sum.outcome != CGP_ENFORCE_OK)
         v->drift = true;
-    if (cgp_placement_host(pl)->unmanaged == CGP_UNMANAGED_DENY && e->sum.n_unmanaged)
+    if (e->sum.unmanaged_denied)   /* a guest floats free under `unmanaged deny` */
         v->drift = true;
     v->n = e->n_g;
     if (!(v->g = calloc(v->n ? v->n : 1, sizeof *v->g)))
@@ -237,7 +237,7 @@ CGP_EXPORT int cgp_verify_run(cgp_ctx *ctx, const cgp_placement *pl, const struc
         return -ENOMEM;
     int r = ctx && pl ? cgctl_prepare(ctx, pl, guests, n_guests, 0, NULL, &v->e) : -EINVAL;
     if (r == 0)
-        r = audit(v, pl);
+        r = audit(v);
     if (r < 0) {
         cgp_verify_free(v);
         return r;

@@ -252,8 +252,15 @@ struct json_object *cli_msgs_json(const cgp_enforce *e);
 struct json_object *cli_warnings_json(const struct cli_env *env);
 /* The error of cgp_enforce_run/cgp_verify_run: EINVAL is bad usage. */
 int cli_engine_error(cgp_ctx *ctx, const char *what, int r);
-/* The exit code of an enforcement outcome. */
+/* The exit code of an enforcement run: 2 refused, 1 failed (or a guest
+ * failed alone), 3 a QEMU process floats free under `unmanaged deny` (the
+ * other guests placed), else 0; an error message never goes with 0. */
 int cli_outcome_code(const cgp_enforce *e);
+/* The QEMU processes no block matches as a JSON array (pid, name and
+ * cgroup escaped, libvirt, counted); and added to o with the counts
+ * "unmanaged_libvirt" and "unmanaged_denied". */
+struct json_object *cli_strays_json(const cgp_enforce *e);
+void cli_strays_add_json(struct json_object *o, const cgp_enforce *e);
 
 static inline void cli_ctx_freep(cgp_ctx **c) { cgp_ctx_free(*c); }
 static inline void cli_topo_freep(cgp_topology **t) { cgp_topology_free(*t); }

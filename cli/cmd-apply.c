@@ -15,6 +15,7 @@ static void apply_json(const struct cli_env *env, const cgp_enforce *e)
     json_object_object_add(o, "undone", json_object_new_int64((int64_t)s->n_undone));
     json_object_object_add(o, "rollback_complete", json_object_new_boolean(!s->rollback_incomplete));
     json_object_object_add(o, "unmanaged", json_object_new_int64((int64_t)s->n_unmanaged));
+    cli_strays_add_json(o, e);
     struct json_object *ga = json_object_new_array();
     for (size_t i = 0; i < cgp_enforce_n_guests(e); i++) {
         const struct cgp_enforce_guest *g = cgp_enforce_guest(e, i);
@@ -62,6 +63,9 @@ static void apply_text(struct cli *cli, const cgp_enforce *e)
                s->rollback_incomplete ? " (INCOMPLETE: see the errors above)" : "");
     else
         printf("refused: nothing written\n");
+    if (s->unmanaged_denied)
+        printf("denied: %zu QEMU process%s no block places (unmanaged deny): see the errors above\n",
+               s->n_unmanaged, s->n_unmanaged == 1 ? "" : "es");
 }
 
 int cmd_apply(struct cli *cli, struct cli_env *env)

@@ -30,8 +30,11 @@ static int plan_json(const struct cli_env *env, const struct cli_ops *ops, const
     struct json_object *o = json_object_new_object();
     json_object_object_add(o, "ops", cli_ops_json(ops));
     json_object_object_add(o, "warnings", cli_warnings_json(env));
-    if (e)
+    if (e) {
         json_object_object_add(o, "messages", cli_msgs_json(e));
+        json_object_object_add(o, "unmanaged", json_object_new_int64((int64_t)cgp_enforce_summary(e)->n_unmanaged));
+        cli_strays_add_json(o, e);
+    }
     return cli_print_json(o);
 }
 

@@ -103,6 +103,7 @@ static void verify_json(const cgp_verify *v)
     struct cli_ops ops = cli_ops_of_enforce(e);
     json_object_object_add(root, "ops", cli_ops_json(&ops));
     json_object_object_add(root, "unmanaged", json_object_new_int64((int64_t)cgp_enforce_summary(e)->n_unmanaged));
+    cli_strays_add_json(root, e);
     json_object_object_add(root, "messages", cli_msgs_json(e));
     cli_print_json(root);
 }
@@ -176,6 +177,10 @@ static void verify_text(struct cli *cli, const cgp_verify *v)
     size_t pending = cgp_enforce_n_ops(e);
     if (pending)
         printf("%zu change%s pending (see 'cgplace plan')\n", pending, pending == 1 ? "" : "s");
+    const struct cgp_enforce_summary *s = cgp_enforce_summary(e);
+    if (s->unmanaged_denied)
+        printf("%zu QEMU process%s no block places (unmanaged deny)\n", s->n_unmanaged,
+               s->n_unmanaged == 1 ? "" : "es");
     printf("%s\n", cgp_verify_drift(v) ? "drift found" : "no drift");
 }
 

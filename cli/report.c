@@ -135,14 +135,50 @@ int cli_engine_error(cgp_ctx *ctx, const char *what, int r)
     return cli_error(r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME, what, "%s", *d ? d : strerror(-r));
 }
 
+struct json_object *cli_strays_json(const cgp_enforce *e)
+{
+    struct json_object *a = json_object_new_array();
+    for (size_t i = 0; i < cgp_enforce_n_strays(e); i++) {
+        const struct cgp_enforce_stray *st = cgp_enforce_stray(e, i);
+        char *name CLI_AUTO_FREE = st->proc->name ? cli_escape(st->proc->name) : NULL;
+        char *cg CLI_AUTO_FREE = st->proc->cgroup ? cli_escape(st->proc->cgroup) : NULL;
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "pid", json_object_new_int(st->proc->pid));
+        json_object_object_add(o, "name", str_or_null(name));
+        json_object_object_add(o, "cgroup", str_or_null(cg));
+        json_object_object_add(o, "libvirt", json_object_new_boolean(st->libvirt));
+        json_object_object_add(o, "counted", json_object_new_boolean(st->counted));
+        json_object_array_add(a, o);
+    }
+    return a;
+}
+
+void cli_strays_add_json(struct json_object *o, const cgp_enforce *e)
+{
+    const struct cgp_enforce_summary *s = cgp_enforce_summary(e);
+    json_object_object_add(o, "unmanaged_libvirt", json_object_new_int64((int64_t)s->n_unmanaged_libvirt));
+    json_object_object_add(o, "unmanaged_denied", json_object_new_boolean(s->unmanaged_denied));
+    json_object_object_add(o, "unmanaged_processes", cli_strays_json(e));
+}
+
 int cli_outcome_code(const cgp_enforce *e)
 {
-    enum cgp_enforce_outcome o = cgp_enforce_summary(e)->outcome;
+    const struct cgp_enforce_summary *s = cgp_enforce_summary(e);
+    enum cgp_enforce_outcome o = s->outcome;
     /* a guest that failed alone (libvirt unreachable) fails the command too */
     for (size_t i = 0; o == CGP_ENFORCE_OK && i < cgp_enforce_n_guests(e); i++)
         if (cgp_enforce_guest(e, i)->state == CGP_GUEST_FAILED)
             o = CGP_ENFORCE_FAILED;
-    return o == CGP_ENFORCE_OK ? EXIT_OK : o == CGP_ENFORCE_INVALID ? EXIT_USAGE : EXIT_RUNTIME;
+    int rc = o == CGP_ENFORCE_OK ? EXIT_OK : o == CGP_ENFORCE_INVALID ? EXIT_USAGE : EXIT_RUNTIME;
+    /* the placements stand, but a guest floats free under `unmanaged deny` */
+    if (rc == EXIT_OK && s->unmanaged_denied)
+        rc = EXIT_DRIFT;
+    /* an error: line never goes with exit 0 (an engine error the cases
+     * above do not cover fails the command) */
+    for (size_t i = 0; rc == EXIT_OK && i < cgp_enforce_n_msgs(e); i++)
+        if (cgp_enforce_msg(e, i)->level == CGP_MSG_ERROR)
+            rc = EXIT_RUNTIME;
+    return rc;
 }
 
 /* Untrusted bytes (a name QEMU's owner chose) as printable text. */

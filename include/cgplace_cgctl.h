@@ -114,7 +114,22 @@ struct cgp_enforce_summary {
     size_t n_writes;     /* writes made and kept (dry run: planned); mkdir counts as one */
     size_t n_undone;     /* writes undone by rollback (whole run or vanished guests) */
     bool rollback_incomplete;  /* an undo step failed (messages say which) */
-    size_t n_unmanaged;  /* QEMU processes no block matches */
+    size_t n_unmanaged;  /* QEMU processes no block matches that float free: not libvirt's (under
+                          * `unmanaged deny-all` libvirt's too), whatever `unmanaged` says */
+    /* Added after the interface was fixed (appended): */
+    size_t n_unmanaged_libvirt;  /* libvirt's guests no block matches (managed by libvirt; in
+                                  * n_unmanaged too only under `unmanaged deny-all`) */
+    bool unmanaged_denied;       /* `unmanaged deny` and n_unmanaged > 0, not a dry run: the run's
+                                  * placements stand, but the command fails (cgplace: exit 3); the
+                                  * messages name each process at CGP_MSG_ERROR. A dry run reports
+                                  * them at CGP_MSG_WARNING and leaves this false */
+};
+
+/* A QEMU process no block of the policy matches (cgp_enforce_stray). */
+struct cgp_enforce_stray {
+    const struct cgp_guest *proc;  /* borrowed from the caller's list: pid, name, cgroup (raw: escape them) */
+    bool libvirt;                  /* libvirt's (cgp_guest.foreign): managed by libvirt, not floating free */
+    bool counted;                  /* in n_unmanaged: floats free (or libvirt's under `unmanaged deny-all`) */
 };
 
 typedef struct cgp_enforce cgp_enforce;
@@ -146,6 +161,11 @@ CGP_EXPORT size_t cgp_enforce_n_guests(const cgp_enforce *e);
 CGP_EXPORT const struct cgp_enforce_guest *cgp_enforce_guest(const cgp_enforce *e, size_t i);
 CGP_EXPORT size_t cgp_enforce_n_msgs(const cgp_enforce *e);
 CGP_EXPORT const struct cgp_enforce_msg *cgp_enforce_msg(const cgp_enforce *e, size_t i);
+/* The QEMU processes no block matches, in the order given (appended API):
+ * every one, whatever `unmanaged` says; n_unmanaged counts those with
+ * counted set. */
+CGP_EXPORT size_t cgp_enforce_n_strays(const cgp_enforce *e);
+CGP_EXPORT const struct cgp_enforce_stray *cgp_enforce_stray(const cgp_enforce *e, size_t i);
 
 /* `exec`: set the calling thread's memory policy (kept across fork and
  * execve) to gp's mode over gp->mems: strict → MPOL_BIND, interleave →
@@ -230,7 +250,9 @@ typedef struct cgp_verify cgp_verify;
 /* Audit every guest of pl against the live tree and the processes given.
  * *drift is true when anything differs (a cgroup write is pending, a set,
  * a thread's cgroup or affinity, memory outside the nodes) or, under
- * `unmanaged deny`, a QEMU process no block matches runs. Returns 0 or the
+ * `unmanaged deny`, a QEMU process no block matches floats free (summary
+ * unmanaged_denied of cgp_verify_plan; libvirt's guests count only under
+ * `unmanaged deny-all`). Returns 0 or the
  * errors of cgp_cgroup_root(), -ENOMEM. */
 CGP_EXPORT int cgp_verify_run(cgp_ctx *ctx, const cgp_placement *pl,
                               const struct cgp_guest *const *guests, size_t n_guests,

@@ -149,7 +149,7 @@ struct cgp_host_settings {
     const cgp_bitmap *reserved_cpus;  /* never NULL */
     uint64_t reserve_memory_kib;      /* per node with memory */
     const char *parent;               /* "cgplace" by default */
-    enum cgp_unmanaged unmanaged;     /* default CGP_UNMANAGED_IGNORE */
+    enum cgp_unmanaged unmanaged;     /* default CGP_UNMANAGED_WARN */
     unsigned overcommit_milli;        /* vCPUs per host CPU x 1000; default 1000 */
     /* Added after the interface was fixed (appended): */
     enum cgp_backend backend;         /* default CGP_BACKEND_AUTO */
@@ -160,6 +160,9 @@ struct cgp_host_settings {
     bool oversubscribe_deny;          /* `oversubscribe deny;`: fixed guests over overcommit are an error */
     bool register_machine;            /* `machined yes;`: systemd backend: each scope cgplace starts is
                                        * registered with systemd-machined (machinectl list) */
+    bool unmanaged_libvirt;           /* `unmanaged deny-all;` (unmanaged is then CGP_UNMANAGED_DENY):
+                                       * libvirt's guests no block places count as unmanaged too. Without
+                                       * it they are managed by libvirt, reported but not counted */
 };
 
 typedef struct cgp_placement cgp_placement;

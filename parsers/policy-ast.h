@@ -78,6 +78,9 @@ struct pol_guest {
     struct pol_loc emu_loc;
 };
 
+/* `unmanaged deny-all`: deny, libvirt's guests counted too */
+#define POL_UNMANAGED_DENY_ALL (CGP_UNMANAGED_DENY + 1)
+
 struct pol_host {
     cgp_bitmap *reserve_cpus;
     struct pol_loc reserve_cpus_loc;
@@ -86,7 +89,7 @@ struct pol_host {
     struct pol_loc reserve_mem_loc;
     char *parent;
     struct pol_loc parent_loc;
-    int unmanaged;        /* -1 unset */
+    int unmanaged;        /* -1 unset, enum cgp_unmanaged, or POL_UNMANAGED_DENY_ALL */
     struct pol_loc unmanaged_loc;
     unsigned overcommit_milli; /* 0 unset */
     struct pol_loc overcommit_loc;

@@ -112,14 +112,16 @@ static bool host_stmt(struct parser *ps)
             v = CGP_UNMANAGED_WARN;
         else if (ps_is_word(ps, "deny"))
             v = CGP_UNMANAGED_DENY;
+        else if (ps_is_word(ps, "deny-all"))
+            v = POL_UNMANAGED_DENY_ALL;
         else
-            return ps_fail(ps, "'ignore', 'warn' or 'deny' after 'unmanaged'");
+            return ps_fail(ps, "'ignore', 'warn', 'deny' or 'deny-all' after 'unmanaged'");
         if (ps_once(ps, h->unmanaged >= 0, &loc, "unmanaged", &h->unmanaged_loc)) {
             h->unmanaged = v;
             h->unmanaged_loc = loc;
         }
         ps_advance(ps);
-        return ps_end_stmt(ps, "'unmanaged MODE'");
+        return ps_end_stmt(ps, "'unmanaged ignore|warn|deny|deny-all'");
     }
     if (ps_is_word(ps, "oversubscribe")) {
         ps_advance(ps);

@@ -336,7 +336,10 @@ CGP_EXPORT int cgp_policy_compile_running(const cgp_policy *p, const cgp_topolog
     pl->host.reserved_cpus = pl_own(pl, h->reserve_cpus ? cgp_bitmap_dup(h->reserve_cpus) : cgp_bitmap_new());
     pl->host.reserve_memory_kib = h->has_reserve_mem ? h->reserve_mem_kib : 0;
     pl->host.parent = pl_strdup(pl, h->parent ? h->parent : "cgplace");
-    pl->host.unmanaged = h->unmanaged < 0 ? CGP_UNMANAGED_WARN : (enum cgp_unmanaged)h->unmanaged;
+    pl->host.unmanaged = h->unmanaged < 0                        ? CGP_UNMANAGED_WARN
+                         : h->unmanaged == POL_UNMANAGED_DENY_ALL ? CGP_UNMANAGED_DENY
+                                                                  : (enum cgp_unmanaged)h->unmanaged;
+    pl->host.unmanaged_libvirt = h->unmanaged == POL_UNMANAGED_DENY_ALL;
     pl->host.overcommit_milli = h->overcommit_milli ? h->overcommit_milli : 1000;
     pl->host.libvirt_persist = h->libvirt == 1;
     pl->host.backend = h->backend < 0 ? CGP_BACKEND_AUTO : (enum cgp_backend)h->backend;

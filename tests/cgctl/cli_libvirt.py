@@ -13,7 +13,10 @@ makes exactly them and nothing under the cgroup root; a second apply makes
 none; a pin by hand is drift (exit 3) that apply repairs; a refused call
 rolls the earlier ones back with libvirt's message escaped; a libvirt.so.0
 without libvirt's functions (NOVIRT_DIR) or no daemon is a clear error for
-that guest (exit 1); guests shows the owner. Then every CRITERION_BIN runs,
+that guest (exit 1); guests shows the owner; under `unmanaged deny` a
+stray QEMU next to g1 makes apply and verify exit 3 (g1 still placed, the
+stray named and escaped, listed in --json), plan only warn, and a libvirt
+guest no block places counts only under `unmanaged deny-all`. Then every CRITERION_BIN runs,
 counted through --tap. Writes "PASSED FAILED SKIPPED" to RESULTS."""
 import json
 import os
@@ -219,6 +222,103 @@ r = run("guests", "-p", POL)
 row = [l.split() for l in r.out.splitlines() if l.startswith("g1 ")]
 check("guests: owner libvirt, block g1, compliance checked", r.rc == 0 and row and row[0][6:] == ["libvirt", "libvirt", "g1", "no"],
       r.out + r.err)
+
+# ---------------------------------------------------------------- unmanaged deny
+# A QEMU process no block places next to g1: plain (it floats free) or
+# libvirt's (managed by libvirt, counted only under `unmanaged deny-all`).
+def add_stray(pid, name, cgroup):
+    d = f"{FX}/proc/{pid}"
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    os.symlink(QEMU, d + "/exe")
+    w(d + "/comm", "qemu-system-x86\n")
+    w(d + "/cmdline", "".join(a + "\0" for a in [QEMU, "-name", f"guest={name},debug-threads=on", "-m", "16"]))
+    w(d + "/stat", f"{pid} (qemu-system-x86) S 1 {pid} {pid} 0 -1 4194560 " + " ".join(["0"] * 10)
+      + " 1 0 7 " + " ".join(["0"] * 10) + "\n")
+    w(d + "/cgroup", f"0::{cgroup}\n")
+    for tid, comm in ((pid, "qemu-system-x86"), (pid + 1, "CPU 0/KVM")):
+        w(f"{d}/task/{tid}/comm", comm + "\n")
+        w(f"{d}/task/{tid}/cgroup", f"0::{cgroup}\n")
+        w(f"{d}/task/{tid}/status", f"Name:\t{comm}\nTgid:\t{pid}\nPid:\t{tid}\n"
+          "Cpus_allowed_list:\t0-15\nMems_allowed_list:\t0-1\n")
+
+
+def unmanaged_run(setting, *args):
+    w(POL, f"host {{ {setting} }}\n" + POLICY)
+    reset_state()
+    r = run(*args)
+    # the level of the messages and the exit status agree
+    check(f"{setting} {' '.join(args)}: no error: line with exit 0",
+          r.rc != 0 or "cgplace: error:" not in r.err, r.out + r.err)
+    return r
+
+
+STRAY = "/user.slice/stray\x1b[2J.scope"
+add_stray(5000, "stray\x1b[2Jname", STRAY)
+r = unmanaged_run("unmanaged deny;", "apply", POL)
+check("deny, a stray guest: apply exits 3, names it (escaped), g1 still placed",
+      r.rc == 3 and "cgplace: error: QEMU process 5000 (stray\\x1b[2Jname, cgroup /user.slice/stray\\x1b[2J.scope)"
+      " matches no guest of the policy: it floats free (unmanaged deny)" in r.err and "\x1b" not in r.out + r.err
+      and "g1               changed" in r.out and "denied: 1 QEMU process no block places" in r.out,
+      r.out + r.err)
+check("deny, a stray guest: g1's calls all made", setters() == CALLS, "\n".join(setters()))
+r = run("verify", POL)
+check("deny, a stray guest: verify exits 3", r.rc == 3 and "1 QEMU process no block places (unmanaged deny)" in r.out
+      and "cgplace: error: QEMU process 5000" in r.err, r.out + r.err)
+r = run("--json", "verify", POL)
+try:
+    doc = json.loads(r.out)
+except ValueError:
+    doc = {}
+check("deny, a stray guest: verify --json lists it", r.rc == 3 and doc.get("unmanaged") == 1
+      and doc.get("unmanaged_denied") is True and doc.get("unmanaged_processes") == [
+          {"pid": 5000, "name": "stray\\x1b[2Jname", "cgroup": "/user.slice/stray\\x1b[2J.scope",
+           "libvirt": False, "counted": True}], r.out + r.err)
+r = unmanaged_run("unmanaged deny;", "--json", "apply", POL)
+try:
+    doc = json.loads(r.out)
+except ValueError:
+    doc = {}
+check("deny, a stray guest: apply --json: outcome ok, counted, listed, denied", r.rc == 3
+      and doc.get("outcome") == "ok" and doc.get("unmanaged") == 1 and doc.get("unmanaged_denied") is True
+      and [p["pid"] for p in doc.get("unmanaged_processes", [])] == [5000]
+      and any(m["level"] == "error" and m["pid"] == 5000 for m in doc.get("messages", [])), r.out + r.err)
+r = unmanaged_run("unmanaged deny;", "plan", POL)
+check("deny, a stray guest: plan exits 0 and warns", r.rc == 0 and "cgplace: warning: QEMU process 5000" in r.err
+      and "apply and verify will fail" in r.err, r.out + r.err)
+r = unmanaged_run("unmanaged warn;", "apply", POL)
+check("warn, a stray guest: apply exits 0 with a warning", r.rc == 0 and "cgplace: warning: QEMU process 5000" in r.err,
+      r.out + r.err)
+r = unmanaged_run("unmanaged ignore;", "apply", POL)
+check("ignore, a stray guest: apply exits 0, says nothing of it", r.rc == 0 and "5000" not in r.err, r.out + r.err)
+shutil.rmtree(f"{FX}/proc/5000")
+r = unmanaged_run("unmanaged deny;", "apply", POL)
+check("deny, no stray: apply exits 0", r.rc == 0 and "g1               changed" in r.out, r.out + r.err)
+r = run("verify", POL)
+check("deny, no stray: verify exits 0", r.rc == 0, r.out + r.err)
+
+LV_STRAY = "/machine.slice/machine-qemu\\x2d2\\x2dlvstray.scope/libvirt/emulator"
+add_stray(5100, "lvstray", LV_STRAY)
+r = unmanaged_run("unmanaged deny;", "apply", POL)
+check("deny, a libvirt guest no block places: apply exits 0, reported as libvirt's", r.rc == 0
+      and "cgplace: warning: QEMU process 5100 (lvstray, cgroup " in r.err and "is managed by libvirt" in r.err,
+      r.out + r.err)
+r = run("--json", "verify", POL)
+try:
+    doc = json.loads(r.out)
+except ValueError:
+    doc = {}
+check("deny, a libvirt guest no block places: verify exits 0, listed, not counted", r.rc == 0
+      and doc.get("unmanaged") == 0 and doc.get("unmanaged_libvirt") == 1
+      and [(p["pid"], p["libvirt"], p["counted"]) for p in doc.get("unmanaged_processes", [])] == [(5100, True, False)],
+      r.out + r.err)
+r = unmanaged_run("unmanaged deny-all;", "apply", POL)
+check("deny-all, a libvirt guest no block places: apply exits 3, g1 placed", r.rc == 3
+      and "cgplace: error: QEMU process 5100" in r.err and setters() == CALLS, r.out + r.err)
+r = run("verify", POL)
+check("deny-all, a libvirt guest no block places: verify exits 3", r.rc == 3, r.out + r.err)
+shutil.rmtree(f"{FX}/proc/5100")
+w(POL, POLICY)
 
 for binary in CRITERION_BINS:
     LAYER.criterion(binary, CRITERION_ARGS)
