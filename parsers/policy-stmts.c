@@ -40,6 +40,26 @@ void pol_guest_clear(struct pol_guest *g)
 /* host { }                                                             */
 /* ------------------------------------------------------------------ */
 
+/* KEYWORD WORD;  where WORD is words[k] (NULL-terminated): k into *field,
+ * once per file (a second one is a duplicate). expect and form are the
+ * error texts: what may follow the keyword, and the statement's shape. */
+static bool choice_stmt(struct parser *ps, struct pol_loc loc, const char *kw, const char *const *words, int *field,
+                        struct pol_loc *field_loc, const char *expect, const char *form)
+{
+    ps_advance(ps);
+    int k = 0;
+    while (words[k] && !ps_is_word(ps, words[k]))
+        k++;
+    if (!words[k])
+        return ps_fail(ps, expect);
+    if (ps_once(ps, *field >= 0, &loc, kw, field_loc)) {
+        *field = k;
+        *field_loc = loc;
+    }
+    ps_advance(ps);
+    return ps_end_stmt(ps, form);
+}
+
 static bool host_stmt(struct parser *ps)
 {
     struct pol_host *h = &ps->p->host;
@@ -104,58 +124,16 @@ static bool host_stmt(struct parser *ps)
         return ps_end_stmt(ps, "'parent NAME'");
     }
     if (ps_is_word(ps, "unmanaged")) {
-        ps_advance(ps);
-        int v = -1;
-        if (ps_is_word(ps, "ignore"))
-            v = CGP_UNMANAGED_IGNORE;
-        else if (ps_is_word(ps, "warn"))
-            v = CGP_UNMANAGED_WARN;
-        else if (ps_is_word(ps, "deny"))
-            v = CGP_UNMANAGED_DENY;
-        else if (ps_is_word(ps, "deny-all"))
-            v = POL_UNMANAGED_DENY_ALL;
-        else
-            return ps_fail(ps, "'ignore', 'warn', 'deny' or 'deny-all' after 'unmanaged'");
-        if (ps_once(ps, h->unmanaged >= 0, &loc, "unmanaged", &h->unmanaged_loc)) {
-            h->unmanaged = v;
-            h->unmanaged_loc = loc;
-        }
-        ps_advance(ps);
-        return ps_end_stmt(ps, "'unmanaged ignore|warn|deny|deny-all'");
+        static const char *const words[] = { "ignore", "warn", "deny", "deny-all", NULL };
+        return choice_stmt(ps, loc, "unmanaged", words, &h->unmanaged, &h->unmanaged_loc, "'ignore', 'warn', 'deny' or 'deny-all' after 'unmanaged'", "'unmanaged ignore|warn|deny|deny-all'");
     }
     if (ps_is_word(ps, "oversubscribe")) {
-        ps_advance(ps);
-        int v = -1;
-        if (ps_is_word(ps, "warn"))
-            v = 0;
-        else if (ps_is_word(ps, "deny"))
-            v = 1;
-        else
-            return ps_fail(ps, "'warn' or 'deny' after 'oversubscribe'");
-        if (ps_once(ps, h->oversubscribe >= 0, &loc, "oversubscribe", &h->oversubscribe_loc)) {
-            h->oversubscribe = v;
-            h->oversubscribe_loc = loc;
-        }
-        ps_advance(ps);
-        return ps_end_stmt(ps, "'oversubscribe MODE'");
+        static const char *const words[] = { "warn", "deny", NULL };
+        return choice_stmt(ps, loc, "oversubscribe", words, &h->oversubscribe, &h->oversubscribe_loc, "'warn' or 'deny' after 'oversubscribe'", "'oversubscribe MODE'");
     }
     if (ps_is_word(ps, "backend")) {
-        ps_advance(ps);
-        int v = -1;
-        if (ps_is_word(ps, "auto"))
-            v = CGP_BACKEND_AUTO;
-        else if (ps_is_word(ps, "cgroupfs"))
-            v = CGP_BACKEND_CGROUPFS;
-        else if (ps_is_word(ps, "systemd"))
-            v = CGP_BACKEND_SYSTEMD;
-        else
-            return ps_fail(ps, "'auto', 'cgroupfs' or 'systemd' after 'backend'");
-        if (ps_once(ps, h->backend >= 0, &loc, "backend", &h->backend_loc)) {
-            h->backend = v;
-            h->backend_loc = loc;
-        }
-        ps_advance(ps);
-        return ps_end_stmt(ps, "'backend auto|cgroupfs|systemd'");
+        static const char *const words[] = { "auto", "cgroupfs", "systemd", NULL };
+        return choice_stmt(ps, loc, "backend", words, &h->backend, &h->backend_loc, "'auto', 'cgroupfs' or 'systemd' after 'backend'", "'backend auto|cgroupfs|systemd'");
     }
     if (ps_is_word(ps, "confine")) {
         ps_advance(ps);
@@ -193,28 +171,12 @@ static bool host_stmt(struct parser *ps)
         return ps_end_stmt(ps, "'slice NAME.slice'");
     }
     if (ps_is_word(ps, "libvirt")) {
-        ps_advance(ps);
-        int v = ps_is_word(ps, "live") ? 0 : ps_is_word(ps, "persist") ? 1 : -1;
-        if (v < 0)
-            return ps_fail(ps, "'live' or 'persist' after 'libvirt'");
-        if (ps_once(ps, h->libvirt >= 0, &loc, "libvirt", &h->libvirt_loc)) {
-            h->libvirt = v;
-            h->libvirt_loc = loc;
-        }
-        ps_advance(ps);
-        return ps_end_stmt(ps, "'libvirt live' or 'libvirt persist'");
+        static const char *const words[] = { "live", "persist", NULL };
+        return choice_stmt(ps, loc, "libvirt", words, &h->libvirt, &h->libvirt_loc, "'live' or 'persist' after 'libvirt'", "'libvirt live' or 'libvirt persist'");
     }
     if (ps_is_word(ps, "machined")) {
-        ps_advance(ps);
-        int v = ps_is_word(ps, "no") ? 0 : ps_is_word(ps, "yes") ? 1 : -1;
-        if (v < 0)
-            return ps_fail(ps, "'yes' or 'no' after 'machined'");
-        if (ps_once(ps, h->machined >= 0, &loc, "machined", &h->machined_loc)) {
-            h->machined = v;
-            h->machined_loc = loc;
-        }
-        ps_advance(ps);
-        return ps_end_stmt(ps, "'machined yes' or 'machined no'");
+        static const char *const words[] = { "no", "yes", NULL };
+        return choice_stmt(ps, loc, "machined", words, &h->machined, &h->machined_loc, "'yes' or 'no' after 'machined'", "'machined yes' or 'machined no'");
     }
     if (ps_is_word(ps, "overcommit")) {
         ps_advance(ps);
