@@ -11,6 +11,7 @@ as /etc/init.d/cgplace (its status is not handed to systemctl: 3 on the drift wh
 unit is active); `systemctl stop` leaves the guests where they are.
 """
 import os
+import shutil
 import re
 import subprocess
 import sys
@@ -44,8 +45,14 @@ def journal():
     return sh("journalctl", "--no-pager", "-o", "cat", "-n", "30", "-u", "cgplace.service")[1]
 
 
-# the unit as `make install BINDIR=<build dir>` would write it
-bindir = os.path.dirname(os.path.abspath(T.CGPLACE))
+# the unit as `make install BINDIR=...` would write it, with the binary and its library
+# copied out of the build directory: the unit's PrivateTmp=yes hides /tmp, where a CI
+# clone may live (the binary finds libcgplace.so.0 through its $ORIGIN runpath)
+bindir = "/usr/local/lib/cgplace-unit-test"
+os.makedirs(bindir, exist_ok=True)
+build = os.path.dirname(os.path.abspath(T.CGPLACE))
+for f in ("cgplace", "libcgplace.so.0"):
+    shutil.copy2(os.path.realpath(os.path.join(build, f)), os.path.join(bindir, f))
 text = open(os.path.join(PROJECT, "init", "cgplace.service")).read()
 text = text.replace("@BINDIR@", bindir).replace("@SYSCONFDIR@", "/etc")
 T.check("@" not in re.sub(r"#.*", "", text), "no @VAR@ left in the unit")
