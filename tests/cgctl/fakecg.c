@@ -652,3 +652,13 @@ void fake_qemu(struct fake *f, struct cgp_guest *g, struct cgp_guest_thread th[F
                              .cgroup = "/user.slice", .thread_source = CGP_THREADS_NAMES,
                              .n_threads = FAKE_QEMU_THREADS, .threads = th };
 }
+
+void fake_expect_allowed(struct fake *f, int pid, int tid, const char *cpus, const char *mems)
+{
+    char p[512], want[160];
+    snprintf(p, sizeof p, "%s/proc/%d/task/%d/status", f->sys, pid, tid);
+    char *s = fake_rfile(p);
+    snprintf(want, sizeof want, "Cpus_allowed_list:\t%s\nMems_allowed_list:\t%s", cpus, mems);
+    cr_assert(strstr(s, want), "thread %d: want cpus %s mems %s, have\n%s", tid, cpus, mems, s);
+    free(s);
+}

@@ -96,5 +96,8 @@ void fake_qemu(struct fake *f, struct cgp_guest *g, struct cgp_guest_thread th[F
 
 /* Parse and compile a policy text on topology t (asserts success). */
 cgp_placement *fake_compile(const cgp_topology *t, const char *text);
+/* Assert that thread tid of process pid may use exactly cpus and mems (its
+ * fake status file's Cpus_allowed_list / Mems_allowed_list). */
+void fake_expect_allowed(struct fake *f, int pid, int tid, const char *cpus, const char *mems);
 
 #endif

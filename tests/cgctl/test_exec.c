@@ -44,12 +44,7 @@ TestSuite(exec, .init = setup, .fini = teardown);
 
 static void expect_allowed(int tid, const char *cpus, const char *mems)
 {
-    char p[512], want[160];
-    snprintf(p, sizeof p, "%s/proc/1000/task/%d/status", F.sys, tid);
-    char *s = fake_rfile(p);
-    snprintf(want, sizeof want, "Cpus_allowed_list:\t%s\nMems_allowed_list:\t%s", cpus, mems);
-    cr_assert(strstr(s, want), "thread %d: want cpus %s mems %s, have\n%s", tid, cpus, mems, s);
-    free(s);
+    fake_expect_allowed(&F, 1000, tid, cpus, mems);
 }
 
 static void run(const cgp_placement *base, bool whole)
