@@ -27,6 +27,7 @@ struct cli_args {
     bool all, libvirt, no_qmp;
     const char *nodeset, *mode; /* numatune */
     bool persist;               /* vcpupin, emulatorpin, iothreadpin, numatune */
+    bool virsh;                 /* nodeinfo --virsh: libvirt's meaning of the numbers */
     char **operands;
     int n_operands;
     int dashdash;               /* 1 + the operands before "--"; 0: no "--" */

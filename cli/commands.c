@@ -10,6 +10,12 @@
 
 static const struct cli_opt no_opts[] = { CLI_OPT_END };
 
+static const struct cli_opt nodeinfo_opts[] = {
+    { "virsh", 0, CLI_OPT_FLAG, ARG(virsh), NULL,
+      "libvirt's meaning: sockets and cores per NUMA cell, 0 MHz when unknown" },
+    CLI_OPT_END,
+};
+
 static const struct cli_opt freecell_opts[] = {
     { "all", 'a', CLI_OPT_FLAG, ARG(all), NULL, "every online cell, then the total" },
     { "cellno", 'c', CLI_OPT_VALUE, ARG(cellno), "CELL", "the cell (the same as the CELL argument)" },
@@ -79,7 +85,7 @@ static const struct cli_opt exec_opts[] = {
                   .discover = CGP_DISCOVER_QMP, .libvirt = true, .derive = derive_runtime }
 
 const struct command cli_commands[] = {
-    { "nodeinfo", cmd_nodeinfo, NULL, "", "host summary (like virsh nodeinfo)", no_opts, 0, HOST_ONLY },
+    { "nodeinfo", cmd_nodeinfo, NULL, "[--virsh]", "host summary (like virsh nodeinfo)", nodeinfo_opts, 0, HOST_ONLY },
     /* the sandbox after the XML: its first use dlopen()s libxml2 */
     { "capabilities", cmd_capabilities, NULL, "", "host topology as libvirt capabilities XML", no_opts, 0,
       { .topology = true, .sandbox = CLI_SANDBOX_VERB } },

@@ -192,8 +192,11 @@ CGP_EXPORT const char *cgp_node_kind_name(enum cgp_node_kind k);
 /* ------------------------------------------------------------------ */
 
 /* virNodeGetInfo. Counts describe the online CPUs as they are: sockets is the
- * number of distinct packages, cores the largest number of cores in one
- * package, threads the largest number of online siblings of one core. */
+ * number of distinct packages (physical_package_id; where the kernel says -1,
+ * as on POWER and s390, the distinct package_cpus/core_siblings masks), cores
+ * the largest number of cores in one package, threads the largest number of
+ * online siblings of one core (known from the sibling lists even when the
+ * packages are not). */
 struct cgp_nodeinfo {
     char model[32];           /* architecture, "unknown" when unknown */
     uint64_t memory_kib;      /* CGP_UNKNOWN_U64 when unknown */
@@ -203,10 +206,23 @@ struct cgp_nodeinfo {
     int sockets;              /* -1 unknown */
     int cores;                /* per socket, -1 unknown */
     int threads;              /* per core, -1 unknown */
+    /* Online cells without CPUs and without memory. Owned by the topology the
+     * info was read from: valid while it lives, never NULL. */
+    const cgp_bitmap *cpuless_cells;
+    const cgp_bitmap *memless_cells;
 };
 
 /* virNodeGetInfo: fill *info from t. Returns 0. */
 CGP_EXPORT int cgp_node_get_info(const cgp_topology *t, struct cgp_nodeinfo *info);
+
+/* The same numbers with libvirt's meaning, as `virsh nodeinfo` prints them
+ * (virhostcpu.c): nodes = nodeN directories; sockets and cores counted per
+ * NUMA cell (physical_package_id -1 read as 0, a missing core_id as 0, on
+ * s390 the CPU number as its core) and the largest taken; threads = the
+ * largest thread-sibling count; where nodes x sockets x cores x threads is
+ * not the number of online plus offline CPUs, libvirt's 1 x 1 x N x 1; mhz 0
+ * when unknown; memory from /proc/meminfo. Never -1. Returns 0. */
+CGP_EXPORT int cgp_node_get_info_libvirt(const cgp_topology *t, struct cgp_nodeinfo *info);
 
 /* virConnectGetCapabilities: the host capabilities XML (libvirt's
  * capability.rng schema, <host><topology><cells>...). *xml is a NUL-terminated

@@ -3,10 +3,13 @@
 #include "topology.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct core_key {
-    int pkg, die, cluster, core, sib;
+    long pkg;
+    int die, cluster, core, sib;
 };
 
 static int cmp_key(const void *a, const void *b)
@@ -25,10 +28,23 @@ static int cmp_key(const void *a, const void *b)
     return 0;
 }
 
+/* A CPU's package: its id, else (id -1 or missing) its package mask, told
+ * apart from real ids by a negative key. LONG_MIN: unknown. */
+static long pkg_key(const cgp_topology *t, size_t i)
+{
+    const struct cgp_cpu *c = &t->cpus[i];
+    if (c->package_known && c->package >= 0)
+        return c->package;
+    if (t->cpu_pkg_first[i] >= 0)
+        return -2L - t->cpu_pkg_first[i];
+    return LONG_MIN;
+}
+
 /* Sockets, cores per socket and threads per core of the online CPUs, exactly
  * as the kernel describes them (no uniformity assumed): the number of distinct
  * packages, the most distinct cores in one package, the most online threads in
- * one core. Unknown (-1) when any online CPU lacks the ids. */
+ * one core. Sockets and cores are unknown (-1) when an online CPU's package is;
+ * threads only when a core can be told neither by siblings nor by ids. */
 static void count_topology(const cgp_topology *t, struct cgp_nodeinfo *info)
 {
     info->sockets = info->cores = info->threads = -1;
@@ -41,21 +57,26 @@ static void count_topology(const cgp_topology *t, struct cgp_nodeinfo *info)
         const struct cgp_cpu *c = &t->cpus[i];
         if (!c->online)
             continue;
-        if (!c->package_known || c->package < 0)
+        long pkg = pkg_key(t, i);
+        if (pkg == LONG_MIN)
             pkg_ok = false;
-        if (c->core < 0 && !c->siblings)
-            core_ok = false;
         /* A core is its thread-sibling set: core_id repeats within a package
          * on some hosts (AMD Magny-Cours dies without die_id). */
         if (c->siblings)
-            k[n++] = (struct core_key){ c->package, -2, -2, -2, cgp_bitmap_next(c->siblings, 0) };
-        else
-            k[n++] = (struct core_key){ c->package, c->die, c->cluster, c->core, -1 };
+            k[n++] = (struct core_key){ pkg, -2, -2, -2, cgp_bitmap_next(c->siblings, 0) };
+        else {
+            if (c->core < 0 || pkg == LONG_MIN)
+                core_ok = false;
+            k[n++] = (struct core_key){ pkg, c->die, c->cluster, c->core, -1 };
+        }
     }
-    if (n == 0 || !pkg_ok) {
+    if (n == 0) {
         free(k);
         return;
     }
+    if (!pkg_ok) /* sibling sets still tell the cores apart */
+        for (size_t i = 0; i < n; i++)
+            k[i].pkg = 0;
     qsort(k, n, sizeof *k, cmp_key);
     int sockets = 0, max_cores = 0, max_threads = 0, cores = 0, threads = 0;
     for (size_t i = 0; i < n; i++) {
@@ -76,11 +97,32 @@ static void count_topology(const cgp_topology *t, struct cgp_nodeinfo *info)
             max_threads = threads;
     }
     free(k);
-    info->sockets = sockets;
+    if (pkg_ok)
+        info->sockets = sockets;
     if (core_ok) {
-        info->cores = max_cores;
         info->threads = max_threads;
+        if (pkg_ok)
+            info->cores = max_cores;
     }
+}
+
+int topo_cell_lists(cgp_topology *t)
+{
+    if (!(t->cpuless = cgp_bitmap_new()) || !(t->memless = cgp_bitmap_new()))
+        return -ENOMEM;
+    for (size_t i = 0; i < t->n_nodes; i++) {
+        const struct cgp_node *n = &t->nodes[i].pub;
+        if (!n->online)
+            continue;
+        bool cpuless = n->kind == CGP_NODE_MEMORY_ONLY || n->kind == CGP_NODE_NEITHER ||
+                       (n->kind == CGP_NODE_UNKNOWN && cgp_bitmap_is_empty(n->cpus));
+        bool memless = n->kind == CGP_NODE_CPU_ONLY || n->kind == CGP_NODE_NEITHER;
+        int r = 0;
+        if ((cpuless && (r = cgp_bitmap_set(t->cpuless, (unsigned)n->id)) < 0) ||
+            (memless && (r = cgp_bitmap_set(t->memless, (unsigned)n->id)) < 0))
+            return r;
+    }
+    return 0;
 }
 
 CGP_EXPORT int cgp_node_get_info(const cgp_topology *t, struct cgp_nodeinfo *info)
@@ -94,6 +136,98 @@ CGP_EXPORT int cgp_node_get_info(const cgp_topology *t, struct cgp_nodeinfo *inf
         if (t->nodes[i].pub.online)
             ni.nodes++;
     count_topology(t, &ni);
+    ni.cpuless_cells = t->cpuless;
+    ni.memless_cells = t->memless;
+    *info = ni;
+    return 0;
+}
+
+/* libvirt's per-cell counts (virHostCPUParseNode) over the present CPUs of
+ * set: online and offline CPUs, distinct sockets, the most distinct cores in
+ * one socket, the largest thread-sibling count. */
+struct lv_counts {
+    unsigned online, offline;
+    int sockets, cores, threads;
+};
+
+static void lv_scan(const cgp_topology *t, const cgp_bitmap *set, bool s390, struct lv_counts *out)
+{
+    struct lv_counts c = { 0 };
+    struct core_key *k = malloc((t->n_cpus ? t->n_cpus : 1) * sizeof *k);
+    size_t n = 0;
+    for (size_t i = 0; k && i < t->n_cpus; i++) {
+        const struct cgp_cpu *cpu = &t->cpus[i];
+        if (!cgp_bitmap_test(set, (unsigned)cpu->id))
+            continue;
+        if (!cpu->online) {
+            c.offline++;
+            continue;
+        }
+        c.online++;
+        long sock = cpu->package_known && cpu->package >= 0 ? cpu->package : 0;
+        int core = s390 ? cpu->id : cpu->core >= 0 ? cpu->core : 0;
+        k[n++] = (struct core_key){ sock, 0, 0, core, 0 };
+        int th = cpu->siblings ? (int)cgp_bitmap_count(cpu->siblings) : 1;
+        if (th > c.threads)
+            c.threads = th;
+    }
+    if (k) {
+        qsort(k, n, sizeof *k, cmp_key);
+        int cores = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (i == 0 || k[i].pkg != k[i - 1].pkg) {
+                c.sockets++;
+                cores = 0;
+            }
+            if (i == 0 || cmp_key(&k[i], &k[i - 1]) != 0)
+                cores++;
+            if (cores > c.cores)
+                c.cores = cores;
+        }
+        free(k);
+    }
+    *out = c;
+}
+
+CGP_EXPORT int cgp_node_get_info_libvirt(const cgp_topology *t, struct cgp_nodeinfo *info)
+{
+    struct cgp_nodeinfo ni;
+    cgp_node_get_info(t, &ni);
+    bool s390 = t->arch && !strncmp(t->arch, "s390", 4);
+    unsigned online = 0, offline = 0;
+    int sockets = 0, cores = 0, threads = 0;
+    for (size_t i = 0; i < t->n_nodes && t->n_node_dirs; i++) {
+        struct lv_counts c;
+        lv_scan(t, t->nodes[i].pub.cpus, s390, &c);
+        if (!c.online && !c.offline)
+            continue; /* libvirt keeps no socket data of a cell without CPUs */
+        online += c.online;
+        offline += c.offline;
+        sockets = c.sockets > sockets ? c.sockets : sockets;
+        cores = c.cores > cores ? c.cores : cores;
+        threads = c.threads > threads ? c.threads : threads;
+    }
+    unsigned nodes = t->n_node_dirs;
+    if (!online || !nodes) {
+        /* no node/ directory, or no cell holds a CPU: all of cpu/ as one cell */
+        struct lv_counts c;
+        lv_scan(t, t->present, s390, &c);
+        online = c.online, offline = c.offline, nodes = 1;
+        sockets = c.sockets, cores = c.cores, threads = c.threads;
+    }
+    /* libvirt's answer to a topology its four numbers cannot describe */
+    if ((uint64_t)nodes * (unsigned)sockets * (unsigned)cores * (unsigned)threads != (uint64_t)online + offline) {
+        nodes = 1, sockets = 1, threads = 1;
+        cores = (int)(online + offline);
+    }
+    ni.cpus = online;
+    ni.nodes = nodes;
+    ni.sockets = sockets;
+    ni.cores = cores;
+    ni.threads = threads;
+    ni.mhz = t->mhz_libvirt;
+    if (t->proc_mem_total != CGP_UNKNOWN_U64)
+        ni.memory_kib = t->proc_mem_total;
     *info = ni;
     return 0;
 }

@@ -280,6 +280,7 @@ int topo_read_nodes(cgp_ctx *ctx, cgp_topology *t, int sysfd)
     int r = topo_list_numbered(nodefd, "node", &dirs);
     if (r < 0)
         return r;
+    t->n_node_dirs = cgp_bitmap_count(dirs);
     /* MAX_NUMNODES is at most 1 << 10 on every architecture; a larger id is
      * corrupt input and would make the distance matrix explode. */
     if ((r = topo_read_set_lim(ctx, nodefd, "node", "online", false, CGP_MAX_NODES, &t->nodes_online)) < 0 ||

@@ -34,12 +34,15 @@ CGP_EXPORT void cgp_topology_free(cgp_topology *t)
     for (size_t i = 0; i < t->n_cpus; i++)
         cgp_bitmap_free(t->cpu_siblings[i]);
     free(t->cpu_siblings);
+    free(t->cpu_pkg_first);
     free(t->cpus);
     free(t->dist);
     cgp_bitmap_free(t->present);
     cgp_bitmap_free(t->online);
     cgp_bitmap_free(t->nodes_online);
     cgp_bitmap_free(t->nodes_possible);
+    cgp_bitmap_free(t->cpuless);
+    cgp_bitmap_free(t->memless);
     free(t->arch);
     free(t);
 }
@@ -214,6 +217,26 @@ static int level_id(cgp_ctx *ctx, int cpufd, struct level *lv, int cpu, const ch
     return 0;
 }
 
+/* POWER and s390 say physical_package_id -1: the package is then the mask
+ * the kernel still gives (package_cpus, formerly core_siblings), as hwloc and
+ * lscpu read it. *first: the mask's lowest CPU, -1 when there is none. */
+static int package_mask(cgp_ctx *ctx, int cpufd, const char *tname, int cpu, int *first)
+{
+    static const struct { const char *file; bool hex; } files[] = {
+        { "package_cpus_list", false }, { "core_siblings_list", false },
+        { "package_cpus", true }, { "core_siblings", true } };
+    cgp_bitmap *mask CGP_AUTOBITMAP = NULL;
+    for (size_t f = 0; f < sizeof files / sizeof *files && !mask; f++) {
+        char rel[96];
+        snprintf(rel, sizeof rel, "%s/%s", tname, files[f].file);
+        int r = topo_read_set(ctx, cpufd, "cpu", rel, files[f].hex, &mask);
+        if (r < 0)
+            return r;
+    }
+    *first = mask && cgp_bitmap_test(mask, (unsigned)cpu) ? cgp_bitmap_next(mask, 0) : -1;
+    return 0;
+}
+
 static int read_cpus(cgp_ctx *ctx, cgp_topology *t, int sysfd)
 {
     struct level levels[3] CGP_CLEANUP(levels_free) = {
@@ -252,8 +275,11 @@ static int read_cpus(cgp_ctx *ctx, cgp_topology *t, int sysfd)
     unsigned n = cgp_bitmap_count(present);
     t->cpus = calloc(n ? n : 1, sizeof *t->cpus);
     t->cpu_siblings = calloc(n ? n : 1, sizeof *t->cpu_siblings);
-    if (!t->cpus || !t->cpu_siblings)
+    t->cpu_pkg_first = malloc((n ? n : 1) * sizeof *t->cpu_pkg_first);
+    if (!t->cpus || !t->cpu_siblings || !t->cpu_pkg_first)
         return -ENOMEM;
+    for (unsigned i = 0; i < n; i++)
+        t->cpu_pkg_first[i] = -1;
     /* Which optional files this kernel has is the same for every CPU
      * (cluster_id since 5.16, die_id since 5.2, core_cpus_list since 5.4...):
      * probe the first CPU that has a topology/ directory instead of failing
@@ -338,6 +364,8 @@ static int read_cpus(cgp_ctx *ctx, cgp_topology *t, int sysfd)
             c->package = ids[0];
             c->package_known = true;
         }
+        if ((!ids_known[0] || ids[0] < 0) && (r = package_mask(ctx, cpufd, tname, id, &t->cpu_pkg_first[pos])) < 0)
+            return r;
         if (ids_known[1])
             c->die = ids[1];
         if (ids_known[2])
@@ -357,6 +385,7 @@ static int read_cpus(cgp_ctx *ctx, cgp_topology *t, int sysfd)
                 size_t xp = cgp_bitmap_rank(present, (unsigned)x);
                 t->cpus[xp] = *c;
                 t->cpus[xp].id = x;
+                t->cpu_pkg_first[xp] = t->cpu_pkg_first[pos];
                 filled[xp] = true;
             }
         }
@@ -440,15 +469,45 @@ static int mhz_from_cpuinfo(const char *s)
     return -1;
 }
 
+/* virsh nodeinfo's MHz (libvirt's virhostcpu.c): the integer part of the
+ * first "cpu MHz" (x86), "clock" (POWER), "BogoMIPS" (ARM) or "cpu MHz
+ * dynamic" (s390) line; each architecture has only its own key. 0 unknown,
+ * never cpufreq. */
+static int mhz_libvirt(const char *s)
+{
+    static const char *const keys[] = { "cpu MHz", "clock", "BogoMIPS", "cpu MHz dynamic" };
+    for (const char *line = s; line && *line;) {
+        for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+            size_t kl = strlen(keys[k]);
+            if (strncmp(line, keys[k], kl) || (line[kl] != ' ' && line[kl] != '\t' && line[kl] != ':'))
+                continue;
+            const char *c = line + kl;
+            while (*c == ' ' || *c == '\t')
+                c++;
+            if (*c != ':')
+                continue;
+            char *end;
+            unsigned long v = strtoul(c + 1, &end, 10);
+            return end != c + 1 && v <= INT_MAX ? (int)v : 0;
+        }
+        line = strchr(line, '\n');
+        if (line)
+            line++;
+    }
+    return 0;
+}
+
 static void read_host_info(cgp_ctx *ctx, cgp_topology *t, int sysfd)
 {
     t->mhz = -1;
+    t->mhz_libvirt = 0;
     uint64_t fr;
     if (cgp_proc_meminfo(ctx, &t->proc_mem_total, &fr) < 0)
         t->proc_mem_total = CGP_UNKNOWN_U64;
     char *ci CGP_AUTOFREE = NULL;
     if (cgp_read_file(ctx->root_fd, "proc/cpuinfo", 16u << 20, &ci) >= 0) {
         t->mhz = mhz_from_cpuinfo(ci);
+        t->mhz_libvirt = mhz_libvirt(ci);
         const char *a = arch_from_cpuinfo(ci);
         if (a)
             t->arch = strdup(a);
@@ -492,6 +551,8 @@ CGP_EXPORT int cgp_topology_read(cgp_ctx *ctx, cgp_topology **out)
         }
     }
     read_host_info(ctx, t, sysfd);
+    if ((r = topo_cell_lists(t)) < 0)
+        return r;
     *out = CGP_STEAL(t);
     return 0;
 }

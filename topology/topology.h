@@ -20,10 +20,16 @@ struct cgp_topology {
     size_t n_cpus;
     struct cgp_cpu *cpus;           /* present CPUs, ascending id */
     cgp_bitmap **cpu_siblings;      /* owned, parallel to cpus */
+    int *cpu_pkg_first;             /* parallel to cpus: first CPU of its package mask
+                                     * (package_cpus/core_siblings) when
+                                     * physical_package_id is -1 or missing; else -1 */
     cgp_bitmap *present, *online;
     cgp_bitmap *nodes_online, *nodes_possible;
     char *arch;
     int mhz;
+    int mhz_libvirt;                /* libvirt's reading of /proc/cpuinfo, 0 unknown */
+    unsigned n_node_dirs;           /* nodeN directories under node/ (0: none) */
+    cgp_bitmap *cpuless, *memless;  /* online cells without CPUs / memory (hostinfo.c) */
     uint64_t proc_mem_total;        /* /proc/meminfo MemTotal, CGP_UNKNOWN_U64 */
 };
 
@@ -75,6 +81,9 @@ static inline int topo_node_index(const cgp_topology *t, int id)
     }
     return -1;
 }
+
+/* Fill t->cpuless and t->memless from the nodes (hostinfo.c). 0 or -ENOMEM. */
+int topo_cell_lists(cgp_topology *t);
 
 /* MemTotal/MemFree (KiB) from SYSROOT/proc/meminfo. 0 or -errno (-EIO malformed). */
 int cgp_proc_meminfo(cgp_ctx *ctx, uint64_t *total_kib, uint64_t *free_kib);

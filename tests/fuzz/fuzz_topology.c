@@ -162,6 +162,12 @@ static void exercise(const cgp_topology *t)
     struct cgp_nodeinfo ni;
     CHECK(cgp_node_get_info(t, &ni) == 0, "nodeinfo");
     CHECK(ni.cpus == cgp_bitmap_count(cgp_topology_cpus_online(t)), "nodeinfo cpus");
+    struct cgp_nodeinfo lv;
+    CHECK(cgp_node_get_info_libvirt(t, &lv) == 0, "nodeinfo --virsh");
+    /* (libvirt sums each cell's CPUs: a CPU two cells list counts twice) */
+    CHECK(lv.nodes >= 1 && lv.cores >= 1 - !lv.cpus, "virsh nodes %u cores %d", lv.nodes, lv.cores);
+    CHECK(lv.sockets >= 0 && lv.cores >= 0 && lv.threads >= 0 && lv.mhz >= 0,
+          "virsh numbers are never unknown");
     char *xml = NULL;
     int r = cgp_get_capabilities(t, &xml);
     CHECK(r == 0 || r == -ENOMEM || r == -EIO, "capabilities = %d", r);
