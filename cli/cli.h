@@ -28,6 +28,8 @@ struct cli_args {
     const char *nodeset, *mode; /* numatune */
     bool persist;               /* vcpupin, emulatorpin, iothreadpin, numatune */
     bool virsh;                 /* nodeinfo --virsh: libvirt's meaning of the numbers */
+    const char *format;         /* verify --format text|json|prometheus */
+    const char *output;         /* verify --output FILE */
     char **operands;
     int n_operands;
     int dashdash;               /* 1 + the operands before "--"; 0: no "--" */
@@ -115,6 +117,7 @@ struct cli_env {
     cgp_bitmap *set;                /* ... the CPULIST / --nodeset of a change */
     unsigned long vcpu;             /* ... vcpupin's VCPU */
     cgp_persist *persist;           /* ... --persist: the policy rewritten, to commit after the change */
+    struct cli_textfile *textfile;  /* verify --output: the temporary file, renamed once written */
 };
 
 struct command {
@@ -131,6 +134,17 @@ struct command {
 };
 
 extern const struct command cli_commands[];
+
+/* An output file replaced atomically (cli/prometheus.c): a temporary file in
+ * PATH's directory, opened before the sandbox; commit fsyncs it and renames
+ * it over PATH; close removes it unless committed. 0 or -errno. */
+struct cli_textfile;
+int cli_textfile_open(const char *path, struct cli_textfile **out);
+int cli_textfile_fd(const struct cli_textfile *tf);
+int cli_textfile_commit(struct cli_textfile *tf);
+void cli_textfile_close(struct cli_textfile *tf);
+/* verify's audit as Prometheus text-format metrics. 0 or -EIO. */
+int cli_prometheus_verify(FILE *f, const cgp_verify *v);
 extern const struct cli_opt cli_global_opts[];
 
 /* Parse argv (cli/args.c): global options, the verb, its options and
@@ -205,6 +219,7 @@ int cmd_apply(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int cmd_exec(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int prep_exec(struct cli *cli, struct cli_env *env);
 int cmd_verify(struct cli *cli, struct cli_env *env) __attribute__((weak));
+int prep_verify(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int prep_freecell(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int prep_suggest(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int prep_plan(struct cli *cli, struct cli_env *env) __attribute__((weak));

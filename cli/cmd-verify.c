@@ -3,8 +3,10 @@
  * effective sets, and where the memory is (numa_maps). Exit 3 on drift. */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static char *fmt(const cgp_bitmap *b)
 {
@@ -184,6 +186,55 @@ static void verify_text(struct cli *cli, const cgp_verify *v)
     printf("%s\n", cgp_verify_drift(v) ? "drift found" : "no drift");
 }
 
+/* --format and --output are checked, and the output file's temporary made,
+ * before anything is read or the sandbox is on. */
+int prep_verify(struct cli *cli, struct cli_env *env)
+{
+    const char *fmt = cli->args.format;
+    if (fmt && strcmp(fmt, "text") && strcmp(fmt, "json") && strcmp(fmt, "prometheus"))
+        return cli_error(EXIT_USAGE, "verify", "--format %s: expected text, json or prometheus", fmt);
+    if (fmt && cli->json && strcmp(fmt, "json"))
+        return cli_error(EXIT_USAGE, "verify", "--json and --format %s: choose one", fmt);
+    if (fmt && !strcmp(fmt, "json"))
+        cli->json = true;
+    if (cli->args.output) {
+        int r = cli_textfile_open(cli->args.output, &env->textfile);
+        if (r < 0)
+            return cli_error(EXIT_USAGE, "verify", "--output %s: %s", cli->args.output, strerror(-r));
+        cli->sandbox_persist = true; /* fsync + rename once written */
+    }
+    return EXIT_OK;
+}
+
+static void print_audit(struct cli *cli, const cgp_verify *v)
+{
+    if (cli->args.format && !strcmp(cli->args.format, "prometheus"))
+        cli_prometheus_verify(stdout, v);
+    else if (cli->json)
+        verify_json(v);
+    else
+        verify_text(cli, v);
+}
+
+/* The audit into --output's temporary file (stdout pointed at it for the
+ * while), then renamed over FILE. */
+static int print_to_file(struct cli *cli, struct cli_env *env, const cgp_verify *v)
+{
+    fflush(stdout);
+    int saved = dup(STDOUT_FILENO);
+    if (saved < 0 || dup2(cli_textfile_fd(env->textfile), STDOUT_FILENO) < 0)
+        return cli_error(EXIT_RUNTIME, "verify", "--output %s: %s", cli->args.output, strerror(errno));
+    print_audit(cli, v);
+    int bad = fflush(stdout) != 0 || ferror(stdout);
+    clearerr(stdout);
+    (void)dup2(saved, STDOUT_FILENO);
+    close(saved);
+    int r = bad ? -EIO : cli_textfile_commit(env->textfile);
+    if (r < 0)
+        return cli_error(EXIT_RUNTIME, "verify", "--output %s: %s (not replaced)", cli->args.output, strerror(-r));
+    return EXIT_OK;
+}
+
 int cmd_verify(struct cli *cli, struct cli_env *env)
 {
     cgp_verify *v CLI_AUTO_VERIFY = NULL;
@@ -193,9 +244,10 @@ int cmd_verify(struct cli *cli, struct cli_env *env)
     int rc = cgp_verify_drift(v) ? EXIT_DRIFT : EXIT_OK;
     if (cgp_enforce_summary(cgp_verify_plan(v))->outcome == CGP_ENFORCE_INVALID)
         rc = EXIT_USAGE;
-    if (cli->json)
-        verify_json(v);
-    else
-        verify_text(cli, v);
+    if (env->textfile) {
+        int wrc = print_to_file(cli, env, v);
+        return wrc ? wrc : rc;
+    }
+    print_audit(cli, v);
     return rc;
 }

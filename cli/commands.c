@@ -42,6 +42,13 @@ static const struct cli_opt policy_opts[] = {
     CLI_OPT_END,
 };
 
+static const struct cli_opt verify_opts[] = {
+    OPT_POLICY("the policy file (the same as the POLICY argument)"),
+    { "format", 0, CLI_OPT_VALUE, ARG(format), "FORMAT", "text (default), json (as --json) or prometheus" },
+    { "output", 'o', CLI_OPT_VALUE, ARG(output), "FILE", "write to FILE, replaced atomically (temp + rename)" },
+    CLI_OPT_END,
+};
+
 static const struct cli_opt vcpuinfo_opts[] = {
     { "all", 'a', CLI_OPT_FLAG, ARG(all), NULL, "the emulator and I/O threads too" },
     CLI_OPT_END,
@@ -103,8 +110,8 @@ const struct command cli_commands[] = {
     { "guests", cmd_guests, prep_guests, "[-p POLICY] [--no-qmp]", "running QEMU guests and the policy guest each matches",
       guests_opts, 0, { .policy = CLI_POLICY_OPTION, .guests = CLI_GUESTS_KEEP, .discover = CGP_DISCOVER_QMP } },
     { "apply", cmd_apply, NULL, "POLICY", "enforce the policy on the running guests", policy_opts, 1, POLICY_KEEP },
-    { "verify", cmd_verify, NULL, "POLICY", "drift audit of every guest thread (exit 3 on drift)", policy_opts, 1,
-      POLICY_KEEP },
+    { "verify", cmd_verify, prep_verify, "POLICY [--format text|json|prometheus] [-o FILE]",
+      "drift audit of every guest thread (exit 3 on drift)", verify_opts, 1, POLICY_KEEP },
     /* fork + exec before the sandbox, which the verb installs once CMD runs */
     { "exec", cmd_exec, prep_exec, "[-p POLICY] GUEST -- CMD...",
       "start CMD (QEMU) inside the guest's placement and memory policy", exec_opts, 1 << 20,

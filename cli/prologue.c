@@ -16,6 +16,7 @@ void cli_env_free(struct cli_env *env)
     json_object_put(env->warnings);
     cgp_bitmap_free(env->set);
     cgp_persist_free(env->persist);
+    cli_textfile_close(env->textfile);
     memset(env, 0, sizeof *env);
 }
 

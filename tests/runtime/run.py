@@ -10,13 +10,16 @@ shipped:
   4. a libvirt guest (fake libvirt.so.0 of FAKEVIRT_DIR) is pinned with
      one libvirt call and nothing under the cgroup root, and vcpuinfo then
      shows the new map;
-  5. every UNIT (Criterion: tests/runtime/test_persist.c) on the fixture.
+  5. every UNIT (Criterion: tests/runtime/test_persist.c) on the fixture;
+  6. verify --format prometheus against --json, parsed by the Prometheus
+     client's parser (tests/runtime/promparse.py), and --output's atomic file.
 --update rewrites expected/ from the current output (review every diff).
 Writes "PASSED FAILED SKIPPED" to RESULTS."""
 import json
 import os
 import shutil
 import sys
+import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -123,6 +126,94 @@ LAYER.check("vcpupin --persist: the statement added, the comment and layout kept
             H.read_text(WORK + "/lv.conf") == F.LV_POLICY.replace("nodes 0;\n", "nodes 0;\n    vcpupin 0 2-3;\n"),
             H.read_text(WORK + "/lv.conf"))
 LAYER.check("vcpupin --persist: no temporary file left", sorted(os.listdir(WORK)) == POLICIES[0])
+
+# ---------------------------------------------------------------- 6: verify --format prometheus
+# The same audit as --json, as textfile-collector metrics parsed by the
+# Prometheus client's own parser; --output replaces a file atomically.
+PROMPARSE = [os.path.join(HERE, "promparse.py")]
+
+
+def prom_samples(path):
+    r = H.run(["/usr/bin/python3"] + PROMPARSE + [path], timeout=60)
+    if r.rc != 0:
+        return None, r.err
+    return json.loads(r.out), ""
+
+
+jr = run("--json", "verify", "@WORK@/policy.conf")
+try:
+    jdoc = json.loads(jr.out)
+except ValueError:
+    jdoc = {}
+pr = run("verify", "--format", "prometheus", "@WORK@/policy.conf")
+H.write_text(WORK + "/metrics.prom", pr.out)
+samples, perr = prom_samples(WORK + "/metrics.prom")
+LAYER.check("verify --format prometheus: exit 3 on drift like the text form", pr.rc == 3 == jr.rc, pr.err)
+LAYER.check("verify --format prometheus: valid for the Prometheus client's parser", samples is not None, perr)
+samples = samples or []
+
+
+def value(name, **labels):
+    vals = [v for n, l, v in samples if n == name and l == labels]
+    return vals[0] if len(vals) == 1 else None
+
+
+want = {("cgplace_drift",): 1.0 if jdoc.get("drift") else 0.0}
+for g in jdoc.get("guests", []):
+    running = g.get("pid") is not None
+    want[("cgplace_guest_running", g["name"])] = 1.0 if running else 0.0
+    if running:
+        want[("cgplace_guest_compliant", g["name"])] = 0.0 if g["drift"] else 1.0
+    for t in g.get("threads", []):
+        role = t["role"].replace("iothread ", "iothread-")
+        want[("cgplace_thread_drift", g["name"], str(t["tid"]), role)] = 1.0 if t["drift"] else 0.0
+    for node, pages in (g.get("pages") or {}).items():
+        want[("cgplace_guest_pages", g["name"], node)] = float(pages)
+got = {}
+for n, l, v in samples:
+    if n == "cgplace_drift":
+        got[(n,)] = v
+    elif n in ("cgplace_guest_running", "cgplace_guest_compliant"):
+        got[(n, l.get("guest"))] = v
+    elif n == "cgplace_thread_drift":
+        got[(n, l.get("guest"), l.get("thread"), l.get("role"))] = v
+    elif n == "cgplace_guest_pages":
+        got[(n, l.get("guest"), l.get("node"))] = v
+LAYER.check("verify --format prometheus: every guest, thread and node of --json, with its value",
+            bool(jdoc.get("guests")) and got == want and len(want) > 8, "want %r\ngot  %r" % (want, got))
+ts = value("cgplace_verify_timestamp_seconds")
+LAYER.check("verify --format prometheus: a timestamp of now", ts is not None and abs(ts - time.time()) < 3600,
+            repr(ts))
+LAYER.check("verify --format prometheus: the unmanaged QEMU processes counted as in --json",
+            value("cgplace_unmanaged_processes") == float(jdoc.get("unmanaged", -1)), repr(samples[:3]))
+
+os.makedirs(WORK + "/textfile", exist_ok=True)
+H.write_text(WORK + "/textfile/cgplace.prom", "old\n")
+r = run("verify", "--format", "prometheus", "--output", "@WORK@/textfile/cgplace.prom", "@WORK@/policy.conf")
+s2, perr = prom_samples(WORK + "/textfile/cgplace.prom")
+LAYER.check("verify --output FILE: exit 3, nothing on stdout, the file replaced and valid",
+            r.rc == 3 and r.out == "" and s2 is not None and len(s2) == len(samples), r.err + perr)
+LAYER.check("verify --output FILE: no temporary file left", os.listdir(WORK + "/textfile") == ["cgplace.prom"],
+            repr(os.listdir(WORK + "/textfile")))
+H.write_text(WORK + "/bad.conf", "guest {\n")
+H.write_text(WORK + "/textfile/cgplace.prom", "old\n")
+r = run("verify", "--format", "prometheus", "-o", "@WORK@/textfile/cgplace.prom", "@WORK@/bad.conf")
+LAYER.check("verify --output FILE of an invalid policy: exit 2, the old file kept, no temporary left",
+            r.rc == 2 and H.read_text(WORK + "/textfile/cgplace.prom") == "old\n"
+            and os.listdir(WORK + "/textfile") == ["cgplace.prom"], r.err)
+os.unlink(WORK + "/bad.conf")
+for args, what in ((["--format", "yaml"], "an unknown --format"),
+                   (["--json", "--format", "prometheus"], "--json with --format prometheus"),
+                   (["-o", "@WORK@/no/such/dir/x.prom"], "--output into a missing directory")):
+    r = run("verify", *args, "@WORK@/policy.conf")
+    LAYER.check("verify %s: exit 2 before anything is read" % what,
+                r.rc == 2 and r.out == "" and "cgplace: verify: " in r.err, r.err)
+r = run("verify", "--format", "json", "--output", "@WORK@/textfile/v.json", "@WORK@/policy.conf")
+try:
+    same = json.loads(H.read_text(WORK + "/textfile/v.json"))["guests"] == jdoc["guests"]
+except (ValueError, KeyError, OSError):
+    same = False
+LAYER.check("verify --format json --output FILE: the --json document in the file", r.rc == 3 and same, r.err)
 
 # ---------------------------------------------------------------- 5: Criterion (--persist)
 for unit in UNITS:
