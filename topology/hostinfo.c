@@ -208,6 +208,12 @@ CGP_EXPORT int cgp_node_get_info_libvirt(const cgp_topology *t, struct cgp_nodei
         threads = c.threads > threads ? c.threads : threads;
     }
     unsigned nodes = t->n_node_dirs;
+    /* libvirt finds offline CPUs through the cpuM links of node directories,
+     * which stay while a CPU is offline; a live kernel's node cpulist drops
+     * it. Every present CPU that is offline, then. */
+    unsigned present_offline = cgp_bitmap_count(t->present) - cgp_bitmap_count(t->online);
+    if (offline < present_offline)
+        offline = present_offline;
     if (!online || !nodes) {
         /* no node/ directory, or no cell holds a CPU: all of cpu/ as one cell */
         struct lv_counts c;
