@@ -45,6 +45,9 @@ struct cli {
     int sandbox_child;          /* exec: ... and waiting for this child, and signalling it */
     bool help, version;
     int verbose;        /* -v count; -q sets -1 */
+    const char *wait;           /* --wait SECONDS for the apply lock, as given */
+    int wait_s;                 /* ... parsed (cli_parse): CGP_LOCK_WAIT_DEFAULT when not given */
+    bool no_strict_files;       /* --no-strict-files: any owner and mode for policy files */
     const char *cmd;
     struct cli_args args;
 };

@@ -24,6 +24,7 @@ CGP_EXPORT int cgp_ctx_new(const char *sysroot, const char *cgroup_root, cgp_ctx
     c->sysroot = strdup(sysroot);
     c->cgroup_root = cgroup_root ? strdup(cgroup_root) : NULL;
     c->real_host = !cgroup_root && !strcmp(sysroot, "/");
+    c->lock_wait = CGP_LOCK_WAIT_DEFAULT;
     if (!c->sysroot || (cgroup_root && !c->cgroup_root)) {
         cgp_ctx_free(c);
         return -ENOMEM;
@@ -48,6 +49,11 @@ CGP_EXPORT void cgp_ctx_free(cgp_ctx *ctx)
 CGP_EXPORT const char *cgp_ctx_last_error(const cgp_ctx *ctx)
 {
     return ctx->err;
+}
+
+CGP_EXPORT void cgp_ctx_set_lock_wait(cgp_ctx *ctx, int seconds)
+{
+    ctx->lock_wait = seconds < 0 ? -1 : seconds;
 }
 
 void cgp_ctx_clear_error(cgp_ctx *ctx)

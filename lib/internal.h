@@ -31,6 +31,7 @@ struct cgp_ctx {
     /* Host facts the backend choice asks for, found once per context
      * (cgctl/systemd.c): 0 not yet known, 1 no, 2 yes. */
     unsigned char systemd_tree, systemd_bus;
+    int lock_wait;      /* cgp_ctx_set_lock_wait: seconds, -1 no limit */
     char err[512];
     /* A connection an upper layer keeps for the context's life (cgctl:
      * libvirt's, opened before a sandbox), released by conn_free. */
