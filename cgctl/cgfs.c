@@ -496,9 +496,11 @@ static int fs_write(struct cgctl_backend *be, const char *path, const char *file
     int dfd = cgctl_fs_dir(be, path);
     if (dfd < 0)
         return dfd;
-    int fd CGP_AUTOCLOSE = openat(dfd, file, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+    /* a FIFO in a delegated subtree: -ENXIO, never a write that blocks
+     * with the lock held */
+    int fd CGP_AUTOCLOSE = cgp_open_reg(dfd, file, O_WRONLY | O_TRUNC);
     if (fd < 0)
-        return -errno;
+        return fd;
     char buf[4096];
     int len = snprintf(buf, sizeof buf, "%s\n", value);
     if (len < 0 || (size_t)len >= sizeof buf)

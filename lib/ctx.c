@@ -76,16 +76,25 @@ int cgp_open_dir(int dirfd, const char *rel, bool follow)
     return fd < 0 ? -errno : fd;
 }
 
-ssize_t cgp_read_file_ex(int dirfd, const char *rel, size_t max, unsigned flags, char **out)
+int cgp_open_reg(int dirfd, const char *rel, int flags)
 {
-    int fd CGP_AUTOCLOSE = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    int fd = openat(dirfd, rel, flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0)
         return -errno;
     struct stat st;
-    if (fstat(fd, &st) < 0)
-        return -errno;
-    if (!S_ISREG(st.st_mode))
-        return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+    int r = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : S_ISDIR(st.st_mode) ? -EISDIR : -ENXIO;
+    if (r < 0) {
+        close(fd);
+        return r;
+    }
+    return fd;
+}
+
+ssize_t cgp_read_file_ex(int dirfd, const char *rel, size_t max, unsigned flags, char **out)
+{
+    int fd CGP_AUTOCLOSE = cgp_open_reg(dirfd, rel, O_RDONLY);
+    if (fd < 0)
+        return fd;
     /* Read at most max + 1 bytes: one more than allowed proves the file too big. */
     size_t cap = max + 1 < 4096 ? max + 1 : 4096, len = 0;
     char *buf CGP_AUTOFREE = malloc(cap + 1);
@@ -172,8 +181,8 @@ int cgp_parse_u64(const char *s, uint64_t *out)
 }
 
 /* Sysfs attributes hold at most a page and a regular file returns everything
- * up to EOF in one read(): one openat, one read, one close. O_NONBLOCK keeps a
- * FIFO from blocking; a device that fills the buffer is -EFBIG. */
+ * up to EOF in one read(): one openat, one fstat (cgp_open_reg: a FIFO or a
+ * device is -ENXIO), one read, one close. */
 ssize_t cgp_read_attr_fd(int fd, char *buf, size_t size)
 {
     ssize_t n;
@@ -195,9 +204,9 @@ ssize_t cgp_read_attr_fd(int fd, char *buf, size_t size)
 
 ssize_t cgp_read_attr(int dirfd, const char *rel, char *buf, size_t size)
 {
-    int fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    int fd = cgp_open_reg(dirfd, rel, O_RDONLY);
     if (fd < 0)
-        return -errno;
+        return fd;
     return cgp_read_attr_fd(fd, buf, size);
 }
 

@@ -52,6 +52,13 @@ unsigned cgp_bitmap_rank(const cgp_bitmap *b, unsigned bit);
  * component is not followed when it is a symlink unless follow). -errno. */
 int cgp_open_dir(int dirfd, const char *rel, bool follow);
 
+/* Open a kernel file (sysfs, procfs, cgroupfs attribute) relative to dirfd:
+ * flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, and it must be a regular file
+ * (-EISDIR a directory, -ENXIO anything else: a FIFO planted in a fixture or
+ * a delegated cgroup must be an error, not an empty read or a hang). The fd
+ * or -errno. */
+int cgp_open_reg(int dirfd, const char *rel, int flags);
+
 /* Read a whole small file relative to dirfd (at most max bytes; larger is
  * -EFBIG). Trailing NUL bytes, newlines and spaces are stripped. *out is
  * malloc'd and NUL-terminated. Returns length or -errno. */
