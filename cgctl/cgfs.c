@@ -11,7 +11,10 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <time.h>
+
+#define CGROUP2_MAGIC 0x63677270
 
 struct cgctl_hooks cgctl_hooks;
 
@@ -166,6 +169,11 @@ int cgctl_open_root(cgp_ctx *ctx, int *fd, char **prefix)
         free(path);
         free(pre);
         return r;
+    }
+    struct statfs fs;
+    if (ctx->real_host && (fstatfs(dfd, &fs) < 0 || (unsigned long)fs.f_type != CGROUP2_MAGIC)) {
+        r = cgp_ctx_errorf(ctx, -EMEDIUMTYPE, "cgroup root %s is not a cgroup2 file system", path);
+        goto fail;
     }
     char *ctl = NULL;
     ssize_t n = cgp_read_file(dfd, "cgroup.controllers", 4096, &ctl);

@@ -53,7 +53,8 @@ static int open_host(struct cli *cli, struct cli_env *env, bool topology)
     int r = cgp_ctx_new(cli->sysroot, cli->cgroup_root, &env->ctx);
     if (r < 0)
         return cli_error(r == -ENOMEM ? EXIT_RUNTIME : EXIT_USAGE, "--sysroot",
-                         "%s: %s", cli->sysroot ? cli->sysroot : "/", strerror(-r));
+                         "%s: %s", cli->sysroot ? cli->sysroot : "/",
+                         r == -EMEDIUMTYPE ? "sys/ is not sysfs or proc/ is not procfs" : strerror(-r));
     cgp_ctx_set_lock_wait(env->ctx, cli->wait_s);
     if (topology && (r = cgp_topology_read(env->ctx, &env->topo)) < 0) {
         const char *detail = cgp_ctx_last_error(env->ctx);

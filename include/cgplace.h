@@ -95,7 +95,8 @@ typedef struct cgp_ctx cgp_ctx;
 
 /* Open a context. sysroot: directory that holds sys/ and proc/ (NULL = "/").
  * cgroup_root: the cgroup v2 hierarchy (NULL = found later from mountinfo).
- * Returns 0, -ENOENT/-ENOTDIR/-EACCES (sysroot unusable) or -ENOMEM. */
+ * Returns 0, -ENOENT/-ENOTDIR/-EACCES (sysroot unusable), -EMEDIUMTYPE
+ * (sysroot "/" whose sys/ is not sysfs or proc/ not procfs) or -ENOMEM. */
 CGP_EXPORT int cgp_ctx_new(const char *sysroot, const char *cgroup_root, cgp_ctx **out);
 CGP_EXPORT void cgp_ctx_free(cgp_ctx *ctx);
 /* Human-readable detail of the last failure in this context (the file that

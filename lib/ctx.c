@@ -7,6 +7,22 @@
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+
+#define SYSFS_MAGIC 0x62656572
+#define PROC_SUPER_MAGIC 0x9fa0
+
+/* Under the live root, sys/ and proc/ must be the kernel's: the files below
+ * them are then what their names say (under a fixture root, cgp_open_reg's
+ * regular-file check is all there is). Missing is left to the readers. */
+static int check_fs(int root_fd, const char *rel, unsigned long magic)
+{
+    int fd CGP_AUTOCLOSE = openat(root_fd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    struct statfs fs;
+    if (fd < 0 || fstatfs(fd, &fs) < 0)
+        return 0;
+    return (unsigned long)fs.f_type == magic ? 0 : -EMEDIUMTYPE;
+}
 
 CGP_EXPORT int cgp_ctx_new(const char *sysroot, const char *cgroup_root, cgp_ctx **out)
 {
@@ -18,6 +34,13 @@ CGP_EXPORT int cgp_ctx_new(const char *sysroot, const char *cgroup_root, cgp_ctx
     c->root_fd = open(sysroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (c->root_fd < 0) {
         int r = -errno;
+        free(c);
+        return r;
+    }
+    int r = 0;
+    if (!strcmp(sysroot, "/") && ((r = check_fs(c->root_fd, "sys", SYSFS_MAGIC)) < 0 ||
+                                  (r = check_fs(c->root_fd, "proc", PROC_SUPER_MAGIC)) < 0)) {
+        close(c->root_fd);
         free(c);
         return r;
     }

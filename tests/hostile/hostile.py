@@ -253,6 +253,28 @@ rc, out, err = run("apply", POLICY, cg=CGF)
 check("FIFO as a cgroup file: apply fails (exit 1) naming it", rc == 1 and b"cgroup.subtree_control" in err,
       (out + err).decode(errors="replace")[-1500:])
 check("FIFO as a cgroup file: nothing changed", tree(CGF) == before)
+# a FIFO in place of a file apply only writes (g1's cgroup.procs): the write
+# must not wait for a reader with the lock held
+CGW = WORK + "/cg-fifo-write"
+cgroup_tree(CGW)
+w(CGW + "/cgroup.subtree_control", "cpuset\n")
+for d, kind in ((CGW + "/cgplace", "domain"), (CGW + "/cgplace/g1", "domain")):
+    w(d + "/cgroup.controllers", "cpuset\n")
+    w(d + "/cgroup.subtree_control", "cpuset\n" if d.endswith("cgplace") else "\n")
+    w(d + "/cgroup.type", kind + "\n")
+    w(d + "/cgroup.threads", "")
+    w(d + "/cpuset.cpus", "0\n" if d.endswith("g1") else "\n")
+    w(d + "/cpuset.mems", "0\n" if d.endswith("g1") else "\n")
+    w(d + "/cpuset.cpus.effective", "0\n")
+    w(d + "/cpuset.mems.effective", "0\n")
+w(CGW + "/cgplace/cgroup.procs", "")
+os.mkfifo(CGW + "/cgplace/g1/cgroup.procs")
+before = tree(CGW)
+rc, out, err = run("apply", POLICY, cg=CGW)
+check("FIFO as a cgroup file apply writes: exit 1 naming it, no hang", rc == 1 and b"cgroup.procs" in err,
+      (out + err).decode(errors="replace")[-1500:])
+check("FIFO as a cgroup file apply writes: nothing changed", tree(CGW) == before)
+
 fd = os.open(LOCK, os.O_RDWR | os.O_CREAT, 0o600)
 try:
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
