@@ -247,12 +247,19 @@ qemu_proc(ROOT, 3000, b"g1")
 CGF = WORK + "/cg-fifo"
 cgroup_tree(CGF)
 os.unlink(CGF + "/cgroup.subtree_control")
-os.mkfifo(CGF + "/cgroup.subtree_control")
-before = tree(CGF)
-rc, out, err = run("apply", POLICY, cg=CGF)
-check("FIFO as a cgroup file: apply fails (exit 1) naming it", rc == 1 and b"cgroup.subtree_control" in err,
-      (out + err).decode(errors="replace")[-1500:])
-check("FIFO as a cgroup file: nothing changed", tree(CGF) == before)
+
+
+def fifo_apply(what, cg, fifo):
+    """apply with a FIFO at cg/fifo: exit 1 naming it, no hang, nothing changed."""
+    os.mkfifo(f"{cg}/{fifo}")
+    before = tree(cg)
+    rc, out, err = run("apply", POLICY, cg=cg)
+    check(f"FIFO as {what}: apply fails (exit 1) naming it, no hang", rc == 1 and os.path.basename(fifo).encode() in err,
+          (out + err).decode(errors="replace")[-1500:])
+    check(f"FIFO as {what}: nothing changed", tree(cg) == before)
+
+
+fifo_apply("a cgroup file apply reads", CGF, "cgroup.subtree_control")
 # a FIFO in place of a file apply only writes (g1's cgroup.procs): the write
 # must not wait for a reader with the lock held
 CGW = WORK + "/cg-fifo-write"
@@ -268,19 +275,14 @@ for d, kind in ((CGW + "/cgplace", "domain"), (CGW + "/cgplace/g1", "domain")):
     w(d + "/cpuset.cpus.effective", "0\n")
     w(d + "/cpuset.mems.effective", "0\n")
 w(CGW + "/cgplace/cgroup.procs", "")
-os.mkfifo(CGW + "/cgplace/g1/cgroup.procs")
-before = tree(CGW)
-rc, out, err = run("apply", POLICY, cg=CGW)
-check("FIFO as a cgroup file apply writes: exit 1 naming it, no hang", rc == 1 and b"cgroup.procs" in err,
-      (out + err).decode(errors="replace")[-1500:])
-check("FIFO as a cgroup file apply writes: nothing changed", tree(CGW) == before)
+fifo_apply("a cgroup file apply only writes", CGW, "cgplace/g1/cgroup.procs")
 
 fd = os.open(LOCK, os.O_RDWR | os.O_CREAT, 0o600)
 try:
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    check("FIFO as a cgroup file: the lock is released", True)
+    check("FIFO as a cgroup file: the lock is released after", True)
 except OSError as e:
-    check("FIFO as a cgroup file: the lock is released", False, str(e))
+    check("FIFO as a cgroup file: the lock is released after", False, str(e))
 
 # the lock held here (fd above), our pid in it as cgplace writes its own
 os.pwrite(fd, b"%-10d\n" % os.getpid(), 0)
