@@ -135,7 +135,9 @@ struct json_object *cli_warnings_json(const struct cli_env *env)
 int cli_engine_error(cgp_ctx *ctx, const char *what, int r)
 {
     const char *d = cgp_ctx_last_error(ctx);
-    return cli_error(r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME, what, "%s", *d ? d : strerror(-r));
+    /* a detail may quote what a guest's owner chose (a cgroup path) */
+    char *e CLI_AUTO_FREE = *d ? cli_escape_n(d, CLI_TEXT_MAX) : NULL;
+    return cli_error(r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME, what, "%s", e ? e : strerror(-r));
 }
 
 struct json_object *cli_strays_json(const cgp_enforce *e)

@@ -150,6 +150,30 @@ for args in (["guests"], ["guests", "-p", POLICY], ["plan", POLICY], ["apply", P
         check(f"--json {tag}: the names as the text shows them",
               names == sorted(["evil\\x1b]0;pwn\\x07\\x1b[2J", "bad\\xffname", "A" * 256 + "\u2026"]), names)
 
+# thread names and QMP-style ids: vcpuinfo and iothreadpin print an I/O
+# thread's id, read from its comm ("IO " + id), escaped too
+EVIL = b"evil\x1b]0;pwn\x07"
+qemu_proc(ROOT, 2300, EVIL + b",debug-threads=on")
+for tid, comm in ((2301, b"CPU 0/KVM"), (2302, b"IO x\x1b[31m\xff")):
+    d = f"{ROOT}/proc/2300/task/{tid}"
+    w(d + "/comm", comm + b"\n")
+    w(d + "/cgroup", "0::/\n")
+    w(d + "/stat", stat_line(tid, "thread", 5))
+    w(d + "/status", f"Name:\tt\nTgid:\t2300\nPid:\t{tid}\nCpus_allowed_list:\t0-3\nMems_allowed_list:\t0\n")
+for args in (["vcpuinfo", "--all", "2300"], ["iothreadpin", "2300"]):
+    tag = " ".join(args)
+    rc, out, err = run(*args)
+    check(f"{tag}: exit 0, the id escaped, no raw ESC or 0xff",
+          rc == 0 and b"x\\x1b[31m\\xff" in out and not any(c in out + err for c in (b"\x1b", b"\xff")),
+          repr(out + err)[:1500])
+    rc, out, err = run("--json", *args)
+    try:
+        text = json.dumps(json.loads(out))
+        check(f"--json {tag}: parses, names and ids escaped", "x\\\\x1b[31m\\\\xff" in text and "\\u001b" not in text,
+              text[:1500])
+    except ValueError as e:
+        check(f"--json {tag}: parses, names and ids escaped", False, f"{e}: {out[:300]!r}")
+
 # ---------------------------------------------------------------- 5: includes
 INC = WORK + "/inc"
 for level in range(8):
