@@ -115,10 +115,12 @@ static void guest_head_text(const struct cgp_verify_guest *g, const struct cgp_e
     printf("guest %s", g->name);
     if (g->proc)
         printf(" (pid %d%s)", g->proc->pid, eg->owner == CGP_OWNER_LIBVIRT ? ", placed through libvirt" : "");
+    /* a detail may quote a cgroup path read from /proc */
+    char *detail CLI_AUTO_FREE = eg->detail ? cli_escape_n(eg->detail, CLI_TEXT_MAX) : NULL;
     if (!g->proc)
         printf(": not running\n");
     else if (eg->state == CGP_GUEST_INVALID || eg->state == CGP_GUEST_FAILED || eg->state == CGP_GUEST_VANISHED)
-        printf(": %s%s%s\n", cgp_guest_state_name(eg->state), eg->detail ? ": " : "", eg->detail ? eg->detail : "");
+        printf(": %s%s%s\n", cgp_guest_state_name(eg->state), detail ? ": " : "", detail ? detail : "");
     else
         printf(": %s\n", g->drift ? "DRIFT" : "compliant");
 }
