@@ -16,6 +16,10 @@ const struct cli_opt cli_global_opts[] = {
       "the cgroup v2 hierarchy to manage (default: the cgroup2 mount)" },
     { "json", 0, CLI_OPT_FLAG, offsetof(struct cli, json), NULL, "print one JSON document on stdout" },
     { "no-sandbox", 0, CLI_OPT_FLAG, offsetof(struct cli, no_sandbox), NULL, "do not install the seccomp self-sandbox" },
+    { "wait", 0, CLI_OPT_VALUE, offsetof(struct cli, wait), "SECONDS",
+      "wait at most SECONDS for the apply lock another cgplace holds (default 30, 0: fail at once)" },
+    { "no-strict-files", 0, CLI_OPT_FLAG, offsetof(struct cli, no_strict_files), NULL,
+      "read policy files whatever their owner and mode (tests, fixtures)" },
     { "verbose", 'v', CLI_OPT_MORE, offsetof(struct cli, verbose), NULL, "more output" },
     { "quiet", 'q', CLI_OPT_LESS, offsetof(struct cli, verbose), NULL, "less output" },
     { "help", 'h', CLI_OPT_FLAG, offsetof(struct cli, help), NULL, "print the help and exit" },
@@ -153,7 +157,7 @@ static void print_opts(FILE *f, const struct cli_opt *t)
 
 static void global_usage(FILE *f)
 {
-    fprintf(f, "usage: cgplace [--sysroot DIR] [--cgroup-root DIR] [--json] [--no-sandbox] [-v|-q] COMMAND [ARGS]\n\ncommands:\n");
+    fprintf(f, "usage: cgplace [--sysroot DIR] [--cgroup-root DIR] [--json] [--no-sandbox] [--wait SECONDS] [-v|-q] COMMAND [ARGS]\n\ncommands:\n");
     for (const struct command *c = cli_commands; c->name; c++) {
         if (!c->run)
             continue;
@@ -233,6 +237,15 @@ int cli_parse(int argc, char **argv, struct cli *cli, const struct command **cmd
     if (cli->help) {
         verb_usage(stdout, c);
         return EXIT_OK;
+    }
+    cli->wait_s = CGP_LOCK_WAIT_DEFAULT;
+    if (cli->wait) {
+        char *end;
+        errno = 0;
+        long v = strtol(cli->wait, &end, 10);
+        if (!isdigit((unsigned char)*cli->wait) || *end || errno || v > 86400)
+            return usage_error(c, "--wait '%s': a number of seconds, 0 to 86400", cli->wait);
+        cli->wait_s = (int)v;
     }
     return check_operands(cli, c);
 }

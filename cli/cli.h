@@ -48,6 +48,9 @@ struct cli {
     int sandbox_child;          /* exec: ... and waiting for this child, and signalling it */
     bool help, version;
     int verbose;        /* -v count; -q sets -1 */
+    const char *wait;           /* --wait SECONDS for the apply lock, as given */
+    int wait_s;                 /* ... parsed (cli_parse): CGP_LOCK_WAIT_DEFAULT when not given */
+    bool no_strict_files;       /* --no-strict-files: any owner and mode for policy files */
     const char *cmd;
     struct cli_args args;
 };
@@ -233,10 +236,17 @@ int prep_vcpupin(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int prep_numatune(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int derive_guest(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int derive_runtime(struct cli *cli, struct cli_env *env) __attribute__((weak));
-/* Untrusted bytes (a name a QEMU's owner chose) as printable text: control
- * bytes, bytes >= 0x7f and '\\' as \\xHH, at most 256 bytes read; "-" for
- * NULL; malloc'd, NULL when out of memory (cli/report.c). */
+/* Untrusted bytes (a name, path or id another process chose) as printable
+ * ASCII: control bytes and bytes >= 0x7f as \\xHH ('\\' itself as is), the
+ * first max bytes only, then CLI_ELLIPSIS when cut; "-" for NULL; malloc'd,
+ * NULL when out of memory (cli/report.c). cli_escape: max CLI_NAME_MAX. */
+#define CLI_NAME_MAX 256        /* bytes of a name, path or id printed */
+#define CLI_TEXT_MAX 4096       /* bytes of a whole message printed */
+#define CLI_ELLIPSIS "\xe2\x80\xa6"  /* U+2026 */
+char *cli_escape_n(const char *s, size_t max);
 char *cli_escape(const char *s);
+/* cli_escape(s) as a JSON string; JSON null for NULL (and out of memory). */
+struct json_object *cli_json_untrusted(const char *s);
 /* Shared by the runtime verbs (cli/cmd-vcpupin.c): a list operand (exit 2
  * naming the bad item); apply env->pl and report (exit 3 when the read-back
  * differs; with --json and doc, the document is left in *doc for the verb to

@@ -25,7 +25,8 @@ static void apply_json(const struct cli_env *env, const cgp_enforce *e)
         json_object_object_add(go, "cgroup", json_object_new_string(g->cgroup));
         json_object_object_add(go, "state", json_object_new_string(cgp_guest_state_name(g->state)));
         json_object_object_add(go, "writes", json_object_new_int64((int64_t)g->n_ops));
-        json_object_object_add(go, "detail", g->detail ? json_object_new_string(g->detail) : NULL);
+        char *detail CLI_AUTO_FREE = g->detail ? cli_escape_n(g->detail, CLI_TEXT_MAX) : NULL;
+        json_object_object_add(go, "detail", detail ? json_object_new_string(detail) : NULL);
         json_object_array_add(ga, go);
     }
     json_object_object_add(o, "guests", ga);
@@ -47,8 +48,11 @@ static void apply_text(struct cli *cli, const cgp_enforce *e)
             printf(" pid %-7d", g->proc->pid);
         if (g->state == CGP_GUEST_CHANGED)
             printf(" %zu write%s", g->n_ops, g->n_ops == 1 ? "" : "s");
-        if (g->detail && g->state != CGP_GUEST_CHANGED && g->state != CGP_GUEST_UNCHANGED)
-            printf(" (%s)", g->detail);
+        if (g->detail && g->state != CGP_GUEST_CHANGED && g->state != CGP_GUEST_UNCHANGED) {
+            /* a detail may quote a cgroup path read from /proc */
+            char *detail CLI_AUTO_FREE = cli_escape_n(g->detail, CLI_TEXT_MAX);
+            printf(" (%s)", detail ? detail : "?");
+        }
         printf("\n");
     }
     if (cli->verbose > 0) {

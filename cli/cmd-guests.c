@@ -127,12 +127,12 @@ static struct json_object *guest_json(const struct row *r, bool have_policy)
 {
     const struct cgp_guest *g = r->g;
     struct json_object *o = json_object_new_object();
-    json_object_object_add(o, "name", str_or_null(g->name));
+    json_object_object_add(o, "name", cli_json_untrusted(g->name));
     json_object_object_add(o, "pid", json_object_new_int(g->pid));
-    json_object_object_add(o, "uuid", str_or_null(g->uuid));
-    json_object_object_add(o, "pidfile", str_or_null(g->pidfile));
-    json_object_object_add(o, "qmp", str_or_null(g->qmp));
-    json_object_object_add(o, "cgroup", str_or_null(g->cgroup));
+    json_object_object_add(o, "uuid", cli_json_untrusted(g->uuid));
+    json_object_object_add(o, "pidfile", cli_json_untrusted(g->pidfile));
+    json_object_object_add(o, "qmp", cli_json_untrusted(g->qmp));
+    json_object_object_add(o, "cgroup", cli_json_untrusted(g->cgroup));
     json_object_object_add(o, "foreign", json_object_new_boolean(g->foreign));
     json_object_object_add(o, "managed_by", g->foreign ? json_object_new_string("libvirt") : NULL);
     json_object_object_add(o, "owner", json_object_new_string(cgp_guest_owner_name(r->owner)));
@@ -149,7 +149,7 @@ static struct json_object *guest_json(const struct row *r, bool have_policy)
         if (t->role == CGP_THREAD_VCPU)
             json_object_object_add(e, "vcpu", json_object_new_int(t->vcpu));
         if (t->role == CGP_THREAD_IOTHREAD)
-            json_object_object_add(e, "id", str_or_null(t->iothread));
+            json_object_object_add(e, "id", cli_json_untrusted(t->iothread));
         json_object_array_add(th, e);
     }
     json_object_object_add(o, "threads", th);
@@ -202,12 +202,12 @@ enum { NCOL = 10 };
 static bool row_cells(const struct row *rw, bool have_policy, char **cl)
 {
     bool oom = false;
-    oom |= asprintf(&cl[0], "%s", rw->g->name ? rw->g->name : "-") < 0;
+    oom |= !(cl[0] = cli_escape(rw->g->name));
     oom |= asprintf(&cl[1], "%d", rw->g->pid) < 0;
     oom |= (rw->vcpus < 0 ? asprintf(&cl[2], "?") : asprintf(&cl[2], "%d", rw->vcpus)) < 0;
     oom |= (rw->iothreads < 0 ? asprintf(&cl[3], "?") : asprintf(&cl[3], "%d", rw->iothreads)) < 0;
     oom |= asprintf(&cl[4], "%s", cgp_thread_source_name(rw->g->thread_source)) < 0;
-    oom |= asprintf(&cl[5], "%s", rw->g->cgroup ? rw->g->cgroup : "-") < 0;
+    oom |= !(cl[5] = cli_escape(rw->g->cgroup));
     oom |= asprintf(&cl[6], "%s", cgp_guest_owner_name(rw->owner)) < 0;
     oom |= asprintf(&cl[7], "%s", rw->backend ? rw->backend : "-") < 0;
     oom |= !(cl[8] = policy_str(rw, have_policy));
@@ -273,8 +273,9 @@ int cmd_guests(struct cli *cli, struct cli_env *env)
         for (size_t j = 0; pm && pm->proc == rw->g && j < pm->n_guests; j++)
             rw->matched[rw->n_matched++] = cgp_placement_guest(pl, pm->guests[j]);
         if (rw->n_matched > 1 && cli->verbose >= 0) {
+            char *name CLI_AUTO_FREE = rw->g->name ? cli_escape(rw->g->name) : NULL;
             fprintf(stderr, "cgplace: guests: process %d (%s) matches more than one policy guest:",
-                    rw->g->pid, rw->g->name ? rw->g->name : "no name");
+                    rw->g->pid, name ? name : "no name");
             for (size_t j = 0; j < rw->n_matched; j++)
                 fprintf(stderr, " '%s'", rw->matched[j]->name);
             fputc('\n', stderr);

@@ -67,7 +67,7 @@ static struct json_object *block_json(const struct cgp_thread_info *t, const cha
     if (t->role == CGP_THREAD_VCPU)
         cli_jadd(o, "vcpu", json_object_new_int(t->vcpu));
     if (t->role == CGP_THREAD_IOTHREAD)
-        cli_jadd(o, "id", json_object_new_string(t->iothread ? t->iothread : ""));
+        cli_jadd(o, "id", t->iothread ? cli_json_untrusted(t->iothread) : json_object_new_string(""));
     cli_jadd(o, "tid", json_object_new_int(t->tid));
     cli_jadd(o, "cpu", cli_json_int_or_null(t->cpu, t->cpu >= 0));
     cli_jadd(o, "state", json_object_new_string(cgp_task_state_name(t->state)));
@@ -95,7 +95,7 @@ int cmd_vcpuinfo(struct cli *cli, struct cli_env *env)
     struct json_object *arr[3] = { NULL, NULL, NULL };
     if (o) {
         cli_jadd(o, "pid", json_object_new_int(g->pid));
-        cli_jadd(o, "name", g->name ? json_object_new_string(g->name) : NULL);
+        cli_jadd(o, "name", cli_json_untrusted(g->name));
         cli_jadd(o, "vcpus", arr[0] = json_object_new_array());
         if (cli->args.all) {
             cli_jadd(o, "emulator", arr[1] = json_object_new_array());

@@ -240,7 +240,7 @@ static int show(struct cli *cli, struct cli_env *env)
         } else {
             if (!cli->json)
                 printf(" %-13s %s\n", id ? id : "?", l ? l : "?");
-            cli_jadd(o, "id", json_object_new_string(v[i].iothread ? v[i].iothread : ""));
+            cli_jadd(o, "id", json_object_new_string(v[i].iothread && id ? id : ""));
         }
         cli_jadd(o, "cpus", json_object_new_string(l ? l : ""));
         json_object_array_add(a, o);

@@ -17,8 +17,10 @@ static const char *role(const struct cgp_verify_thread *t, char *buf, size_t n)
 {
     if (t->role == CGP_THREAD_VCPU)
         snprintf(buf, n, "vcpu%d", t->vcpu);
-    else if (t->role == CGP_THREAD_IOTHREAD)
-        snprintf(buf, n, "iothread %s", t->iothread ? t->iothread : "?");
+    else if (t->role == CGP_THREAD_IOTHREAD) {
+        char *id CLI_AUTO_FREE = t->iothread ? cli_escape(t->iothread) : NULL;
+        snprintf(buf, n, "iothread %s", id ? id : "?");
+    }
     else
         snprintf(buf, n, "emulator");
     return buf;
@@ -61,7 +63,7 @@ static struct json_object *thread_json(const struct cgp_verify_thread *t)
     json_object_object_add(o, "tid", json_object_new_int(t->tid));
     json_object_object_add(o, "role", json_object_new_string(role(t, rb, sizeof rb)));
     json_object_object_add(o, "cgroup", json_object_new_string(t->cgroup_want));
-    json_object_object_add(o, "cgroup_actual", t->cgroup_have ? json_object_new_string(t->cgroup_have) : NULL);
+    json_object_object_add(o, "cgroup_actual", cli_json_untrusted(t->cgroup_have));
     json_object_object_add(o, "cpus", cli_json_set(t->cpus_want));
     json_object_object_add(o, "cpus_actual", cli_json_set(t->cpus_have));
     json_object_object_add(o, "mems", cli_json_set(t->mems_want));
@@ -115,10 +117,12 @@ static void guest_head_text(const struct cgp_verify_guest *g, const struct cgp_e
     printf("guest %s", g->name);
     if (g->proc)
         printf(" (pid %d%s)", g->proc->pid, eg->owner == CGP_OWNER_LIBVIRT ? ", placed through libvirt" : "");
+    /* a detail may quote a cgroup path read from /proc */
+    char *detail CLI_AUTO_FREE = eg->detail ? cli_escape_n(eg->detail, CLI_TEXT_MAX) : NULL;
     if (!g->proc)
         printf(": not running\n");
     else if (eg->state == CGP_GUEST_INVALID || eg->state == CGP_GUEST_FAILED || eg->state == CGP_GUEST_VANISHED)
-        printf(": %s%s%s\n", cgp_guest_state_name(eg->state), eg->detail ? ": " : "", eg->detail ? eg->detail : "");
+        printf(": %s%s%s\n", cgp_guest_state_name(eg->state), detail ? ": " : "", detail ? detail : "");
     else
         printf(": %s\n", g->drift ? "DRIFT" : "compliant");
 }
@@ -141,9 +145,10 @@ static void thread_text(const struct cgp_verify_thread *t)
     char *cw CLI_AUTO_FREE = fmt(t->cpus_want), *ch CLI_AUTO_FREE = fmt(t->cpus_have);
     char *mw CLI_AUTO_FREE = fmt(t->mems_want), *mh CLI_AUTO_FREE = fmt(t->mems_have);
     bool cgok = t->cgroup_have && !strcmp(t->cgroup_have, t->cgroup_want);
+    char *have CLI_AUTO_FREE = t->cgroup_have ? cli_escape(t->cgroup_have) : NULL;
     printf("  %s thread %-7d %-12s cpus %s (intended %s)  nodes %s (intended %s)  cgroup %s%s%s%s\n",
            t->drift ? "!" : " ", t->tid, role(t, rb, sizeof rb), ch, cw, mh, mw,
-           t->cgroup_have ? t->cgroup_have : "?", cgok ? "" : " (intended ", cgok ? "" : t->cgroup_want,
+           have ? have : "?", cgok ? "" : " (intended ", cgok ? "" : t->cgroup_want,
            cgok ? "" : ")");
 }
 

@@ -50,7 +50,32 @@ static void indent(struct jbuf *b, int level)
     }
 }
 
-/* json-c's json_escape_str with NOSLASHESCAPE. */
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid
+ * (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF). */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+    size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (c == 0xe0)
+        lo = 0xa0;
+    else if (c == 0xed)
+        hi = 0x9f;
+    else if (c == 0xf0)
+        lo = 0x90;
+    else if (c == 0xf4)
+        hi = 0x8f;
+    if (!len || len > n || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    return len;
+}
+
+/* json-c's json_escape_str with NOSLASHESCAPE, except that bytes which are
+ * not UTF-8 become U+FFFD: json-c passes them through, and a document with
+ * them is not JSON (RFC 8259 section 8.1). Names from other processes are
+ * escaped before (cli_escape); this holds for any string that was not. */
 static void escape(struct jbuf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -59,6 +84,17 @@ static void escape(struct jbuf *b, const char *s, size_t n)
         unsigned char c = (unsigned char)s[i];
         const char *rep = NULL;
         char u[6];
+        if (c >= 0x80) {
+            size_t k = utf8_len((const unsigned char *)s + i, n - i);
+            if (k) {
+                i += k - 1;
+                continue;
+            }
+            put(b, s + start, i - start);
+            PUTS(b, "\xef\xbf\xbd");
+            start = i + 1;
+            continue;
+        }
         switch (c) {
         case '\b': rep = "\\b"; break;
         case '\n': rep = "\\n"; break;

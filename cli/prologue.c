@@ -32,9 +32,10 @@ static void print_diags(const cgp_diags *d, bool errors, bool warnings)
     }
 }
 
-static int parse_policy(const char *what, const char *path, cgp_diags *d, cgp_policy **p)
+static int parse_policy(struct cli *cli, const char *path, cgp_diags *d, cgp_policy **p)
 {
-    int r = cgp_policy_parse_file(path, d, p);
+    const char *what = cli->cmd;
+    int r = cgp_policy_parse_file_ex(path, cli->no_strict_files ? 0 : CGP_POLICY_STRICT_FILES, d, p);
     if (r == -EINVAL) {
         print_diags(d, true, true);
         return EXIT_USAGE;
@@ -53,7 +54,9 @@ static int open_host(struct cli *cli, struct cli_env *env, bool topology)
     int r = cgp_ctx_new(cli->sysroot, cli->cgroup_root, &env->ctx);
     if (r < 0)
         return cli_error(r == -ENOMEM ? EXIT_RUNTIME : EXIT_USAGE, "--sysroot",
-                         "%s: %s", cli->sysroot ? cli->sysroot : "/", strerror(-r));
+                         "%s: %s", cli->sysroot ? cli->sysroot : "/",
+                         r == -EMEDIUMTYPE ? "sys/ is not sysfs or proc/ is not procfs" : strerror(-r));
+    cgp_ctx_set_lock_wait(env->ctx, cli->wait_s);
     if (topology && (r = cgp_topology_read(env->ctx, &env->topo)) < 0) {
         const char *detail = cgp_ctx_last_error(env->ctx);
         return cli_error(EXIT_RUNTIME, "reading host topology", "%s", *detail ? detail : strerror(-r));
@@ -141,7 +144,7 @@ int cli_prologue(struct cli *cli, struct cli_env *env)
     if (env->policy_path) {
         if (!(d = cgp_diags_new()))
             return cli_error(EXIT_RUNTIME, what, "%s", strerror(ENOMEM));
-        if ((rc = parse_policy(what, env->policy_path, d, &p)))
+        if ((rc = parse_policy(cli, env->policy_path, d, &p)))
             return rc;
     }
     if ((rc = open_host(cli, env, env->needs.topology || p)))

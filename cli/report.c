@@ -107,7 +107,8 @@ struct json_object *cli_msgs_json(const cgp_enforce *e)
         json_object_object_add(o, "level", json_object_new_string(level_name(m->level)));
         json_object_object_add(o, "guest", str_or_null(m->guest));
         json_object_object_add(o, "pid", m->pid ? json_object_new_int(m->pid) : NULL);
-        json_object_object_add(o, "text", json_object_new_string(m->text));
+        char *text CLI_AUTO_FREE = cli_escape_n(m->text, CLI_TEXT_MAX);
+        json_object_object_add(o, "text", str_or_null(text));
         json_object_array_add(a, o);
     }
     return a;
@@ -119,8 +120,10 @@ void cli_msgs_text(struct cli *cli, const cgp_enforce *e)
         const struct cgp_enforce_msg *m = cgp_enforce_msg(e, i);
         if ((m->level == CGP_MSG_INFO && cli->verbose < 1) || (m->level == CGP_MSG_WARNING && cli->verbose < 0))
             continue;
+        /* the engine escapes the names it quotes; this holds for any it missed */
+        char *text CLI_AUTO_FREE = cli_escape_n(m->text, CLI_TEXT_MAX);
         fprintf(stderr, "cgplace: %s%s\n", m->level == CGP_MSG_ERROR ? "error: " : m->level == CGP_MSG_WARNING ? "warning: " : "",
-                m->text);
+                text ? text : "?");
     }
 }
 
@@ -132,7 +135,9 @@ struct json_object *cli_warnings_json(const struct cli_env *env)
 int cli_engine_error(cgp_ctx *ctx, const char *what, int r)
 {
     const char *d = cgp_ctx_last_error(ctx);
-    return cli_error(r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME, what, "%s", *d ? d : strerror(-r));
+    /* a detail may quote what a guest's owner chose (a cgroup path) */
+    char *e CLI_AUTO_FREE = *d ? cli_escape_n(d, CLI_TEXT_MAX) : NULL;
+    return cli_error(r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME, what, "%s", e ? e : strerror(-r));
 }
 
 struct json_object *cli_strays_json(const cgp_enforce *e)
@@ -140,12 +145,10 @@ struct json_object *cli_strays_json(const cgp_enforce *e)
     struct json_object *a = json_object_new_array();
     for (size_t i = 0; i < cgp_enforce_n_strays(e); i++) {
         const struct cgp_enforce_stray *st = cgp_enforce_stray(e, i);
-        char *name CLI_AUTO_FREE = st->proc->name ? cli_escape(st->proc->name) : NULL;
-        char *cg CLI_AUTO_FREE = st->proc->cgroup ? cli_escape(st->proc->cgroup) : NULL;
         struct json_object *o = json_object_new_object();
         json_object_object_add(o, "pid", json_object_new_int(st->proc->pid));
-        json_object_object_add(o, "name", str_or_null(name));
-        json_object_object_add(o, "cgroup", str_or_null(cg));
+        json_object_object_add(o, "name", cli_json_untrusted(st->proc->name));
+        json_object_object_add(o, "cgroup", cli_json_untrusted(st->proc->cgroup));
         json_object_object_add(o, "libvirt", json_object_new_boolean(st->libvirt));
         json_object_object_add(o, "counted", json_object_new_boolean(st->counted));
         json_object_array_add(a, o);
@@ -181,18 +184,45 @@ int cli_outcome_code(const cgp_enforce *e)
     return rc;
 }
 
-/* Untrusted bytes (a name QEMU's owner chose) as printable text. */
-char *cli_escape(const char *s)
+/* Untrusted bytes as printable ASCII (docs/SECURITY.md, "Escaped output"):
+ * a terminal must not act on them, a JSON document must stay valid UTF-8,
+ * and a 3 MB name must not be printed on every run. '\\' passes as is:
+ * cgroup paths and unit names carry systemd's own \xHH escapes, which must
+ * print as systemd prints them (the pid beside a name tells processes apart). */
+char *cli_escape_n(const char *s, size_t max)
 {
+    static const char hex[] = "0123456789abcdef";
     if (!s)
         return strdup("-");
-    size_t n = strnlen(s, 256);
-    char *o = malloc(4 * n + 1), *p = o;
-    for (size_t i = 0; o && i < n; i++) {
+    size_t n = strnlen(s, max + 1), m = n > max ? max : n;
+    char *o = malloc(4 * m + sizeof CLI_ELLIPSIS), *p = o;
+    for (size_t i = 0; o && i < m; i++) {
         unsigned char c = (unsigned char)s[i];
-        p += c < 0x20 || c >= 0x7f || c == '\\' ? sprintf(p, "\\x%02x", c) : (*p = (char)c, 1);
+        if (c >= 0x20 && c < 0x7f) {
+            *p++ = (char)c;
+            continue;
+        }
+        *p++ = '\\';
+        *p++ = 'x';
+        *p++ = hex[c >> 4];
+        *p++ = hex[c & 15];
     }
     if (o)
-        *p = '\0';
+        strcpy(p, n > max ? CLI_ELLIPSIS : "");
+    return o;
+}
+
+char *cli_escape(const char *s)
+{
+    return cli_escape_n(s, CLI_NAME_MAX);
+}
+
+struct json_object *cli_json_untrusted(const char *s)
+{
+    if (!s)
+        return NULL;
+    char *e = cli_escape(s);
+    struct json_object *o = e ? json_object_new_string(e) : NULL;
+    free(e);
     return o;
 }

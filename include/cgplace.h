@@ -95,12 +95,20 @@ typedef struct cgp_ctx cgp_ctx;
 
 /* Open a context. sysroot: directory that holds sys/ and proc/ (NULL = "/").
  * cgroup_root: the cgroup v2 hierarchy (NULL = found later from mountinfo).
- * Returns 0, -ENOENT/-ENOTDIR/-EACCES (sysroot unusable) or -ENOMEM. */
+ * Returns 0, -ENOENT/-ENOTDIR/-EACCES (sysroot unusable), -EMEDIUMTYPE
+ * (sysroot "/" whose sys/ is not sysfs or proc/ not procfs) or -ENOMEM. */
 CGP_EXPORT int cgp_ctx_new(const char *sysroot, const char *cgroup_root, cgp_ctx **out);
 CGP_EXPORT void cgp_ctx_free(cgp_ctx *ctx);
 /* Human-readable detail of the last failure in this context (the file that
  * could not be read or parsed, and why). Never NULL; "" when none. Borrowed. */
 CGP_EXPORT const char *cgp_ctx_last_error(const cgp_ctx *ctx);
+/* How long a run that writes (cgp_enforce_run and what builds on it) waits
+ * for the apply lock another cgplace holds: seconds, 0 = not at all, -1 =
+ * without limit; default CGP_LOCK_WAIT_DEFAULT. When it runs out the run
+ * fails with -EWOULDBLOCK, and cgp_ctx_last_error() names the holder's pid
+ * (which every holder writes into the lock file). */
+#define CGP_LOCK_WAIT_DEFAULT 30
+CGP_EXPORT void cgp_ctx_set_lock_wait(cgp_ctx *ctx, int seconds);
 
 /* ------------------------------------------------------------------ */
 /* Host topology (spec §4).                                            */

@@ -37,6 +37,7 @@ extern "C" {
 #define CGP_POLICY_MAX_TOTAL (64u << 20)    /* bytes over all included files */
 #define CGP_POLICY_MAX_TOKEN 4096           /* bytes per token */
 #define CGP_POLICY_MAX_INCLUDE_DEPTH 8
+#define CGP_POLICY_MAX_FILES 1000           /* files over all includes (each read once) */
 #define CGP_POLICY_MAX_VCPUS 16384
 
 /* ------------------------------------------------------------------ */
@@ -73,6 +74,13 @@ typedef struct cgp_policy cgp_policy;
  * CGP_POLICY_MAX_FILE. Returns 0, -EINVAL (syntax errors, in diags), -ENOMEM,
  * or -errno when path itself cannot be opened/read. */
 CGP_EXPORT int cgp_policy_parse_file(const char *path, cgp_diags *diags, cgp_policy **out);
+/* The same with flags. CGP_POLICY_STRICT_FILES: path and every file it
+ * includes must be owned by root or the caller's real uid and not writable
+ * by group or others (like sshd's StrictModes), else -EINVAL with a
+ * diagnostic naming the file (line 0 for path itself). Other flags: -EINVAL. */
+#define CGP_POLICY_STRICT_FILES 1u
+CGP_EXPORT int cgp_policy_parse_file_ex(const char *path, unsigned flags, cgp_diags *diags,
+                                        cgp_policy **out);
 /* Parse len bytes of buf as if read from a file named name (includes are
  * relative to name's directory). Same returns. buf need not be NUL-terminated. */
 CGP_EXPORT int cgp_policy_parse_buffer(const char *name, const char *buf, size_t len,

@@ -7,6 +7,22 @@
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+
+#define SYSFS_MAGIC 0x62656572
+#define PROC_SUPER_MAGIC 0x9fa0
+
+/* Under the live root, sys/ and proc/ must be the kernel's: the files below
+ * them are then what their names say (under a fixture root, cgp_open_reg's
+ * regular-file check is all there is). Missing is left to the readers. */
+static int check_fs(int root_fd, const char *rel, unsigned long magic)
+{
+    int fd CGP_AUTOCLOSE = openat(root_fd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    struct statfs fs;
+    if (fd < 0 || fstatfs(fd, &fs) < 0)
+        return 0;
+    return (unsigned long)fs.f_type == magic ? 0 : -EMEDIUMTYPE;
+}
 
 CGP_EXPORT int cgp_ctx_new(const char *sysroot, const char *cgroup_root, cgp_ctx **out)
 {
@@ -21,9 +37,17 @@ CGP_EXPORT int cgp_ctx_new(const char *sysroot, const char *cgroup_root, cgp_ctx
         free(c);
         return r;
     }
+    int r = 0;
+    if (!strcmp(sysroot, "/") && ((r = check_fs(c->root_fd, "sys", SYSFS_MAGIC)) < 0 ||
+                                  (r = check_fs(c->root_fd, "proc", PROC_SUPER_MAGIC)) < 0)) {
+        close(c->root_fd);
+        free(c);
+        return r;
+    }
     c->sysroot = strdup(sysroot);
     c->cgroup_root = cgroup_root ? strdup(cgroup_root) : NULL;
     c->real_host = !cgroup_root && !strcmp(sysroot, "/");
+    c->lock_wait = CGP_LOCK_WAIT_DEFAULT;
     if (!c->sysroot || (cgroup_root && !c->cgroup_root)) {
         cgp_ctx_free(c);
         return -ENOMEM;
@@ -50,6 +74,11 @@ CGP_EXPORT const char *cgp_ctx_last_error(const cgp_ctx *ctx)
     return ctx->err;
 }
 
+CGP_EXPORT void cgp_ctx_set_lock_wait(cgp_ctx *ctx, int seconds)
+{
+    ctx->lock_wait = seconds < 0 ? -1 : seconds;
+}
+
 void cgp_ctx_clear_error(cgp_ctx *ctx)
 {
     ctx->err[0] = '\0';
@@ -70,16 +99,25 @@ int cgp_open_dir(int dirfd, const char *rel, bool follow)
     return fd < 0 ? -errno : fd;
 }
 
-ssize_t cgp_read_file_ex(int dirfd, const char *rel, size_t max, unsigned flags, char **out)
+int cgp_open_reg(int dirfd, const char *rel, int flags)
 {
-    int fd CGP_AUTOCLOSE = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    int fd = openat(dirfd, rel, flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0)
         return -errno;
     struct stat st;
-    if (fstat(fd, &st) < 0)
-        return -errno;
-    if (!S_ISREG(st.st_mode))
-        return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+    int r = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : S_ISDIR(st.st_mode) ? -EISDIR : -ENXIO;
+    if (r < 0) {
+        close(fd);
+        return r;
+    }
+    return fd;
+}
+
+ssize_t cgp_read_file_ex(int dirfd, const char *rel, size_t max, unsigned flags, char **out)
+{
+    int fd CGP_AUTOCLOSE = cgp_open_reg(dirfd, rel, O_RDONLY);
+    if (fd < 0)
+        return fd;
     /* Read at most max + 1 bytes: one more than allowed proves the file too big. */
     size_t cap = max + 1 < 4096 ? max + 1 : 4096, len = 0;
     char *buf CGP_AUTOFREE = malloc(cap + 1);
@@ -166,8 +204,8 @@ int cgp_parse_u64(const char *s, uint64_t *out)
 }
 
 /* Sysfs attributes hold at most a page and a regular file returns everything
- * up to EOF in one read(): one openat, one read, one close. O_NONBLOCK keeps a
- * FIFO from blocking; a device that fills the buffer is -EFBIG. */
+ * up to EOF in one read(): one openat, one fstat (cgp_open_reg: a FIFO or a
+ * device is -ENXIO), one read, one close. */
 ssize_t cgp_read_attr_fd(int fd, char *buf, size_t size)
 {
     ssize_t n;
@@ -189,9 +227,9 @@ ssize_t cgp_read_attr_fd(int fd, char *buf, size_t size)
 
 ssize_t cgp_read_attr(int dirfd, const char *rel, char *buf, size_t size)
 {
-    int fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    int fd = cgp_open_reg(dirfd, rel, O_RDONLY);
     if (fd < 0)
-        return -errno;
+        return fd;
     return cgp_read_attr_fd(fd, buf, size);
 }
 

@@ -31,6 +31,7 @@ struct cgp_ctx {
     /* Host facts the backend choice asks for, found once per context
      * (cgctl/systemd.c): 0 not yet known, 1 no, 2 yes. */
     unsigned char systemd_tree, systemd_bus;
+    int lock_wait;      /* cgp_ctx_set_lock_wait: seconds, -1 no limit */
     char err[512];
     /* A connection an upper layer keeps for the context's life (cgctl:
      * libvirt's, opened before a sandbox), released by conn_free. */
@@ -50,6 +51,13 @@ unsigned cgp_bitmap_rank(const cgp_bitmap *b, unsigned bit);
 /* Open a directory relative to dirfd (O_DIRECTORY|O_CLOEXEC; the last
  * component is not followed when it is a symlink unless follow). -errno. */
 int cgp_open_dir(int dirfd, const char *rel, bool follow);
+
+/* Open a kernel file (sysfs, procfs, cgroupfs attribute) relative to dirfd:
+ * flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, and it must be a regular file
+ * (-EISDIR a directory, -ENXIO anything else: a FIFO planted in a fixture or
+ * a delegated cgroup must be an error, not an empty read or a hang). The fd
+ * or -errno. */
+int cgp_open_reg(int dirfd, const char *rel, int flags);
 
 /* Read a whole small file relative to dirfd (at most max bytes; larger is
  * -EFBIG). Trailing NUL bytes, newlines and spaces are stripped. *out is

@@ -114,6 +114,11 @@ struct cgp_policy {
     size_t n_guests, cap_guests;
     struct pol_guest *guests;
     size_t total_bytes;
+    /* every file read, by device and inode: each is read once (a diamond of
+     * includes is not re-read; an include cycle is an error) */
+    size_t n_read, cap_read;
+    struct pol_file_id { dev_t dev; ino_t ino; } *read;
+    unsigned flags;       /* CGP_POLICY_* of cgp_policy_parse_file_ex */
 };
 
 /* Valid NAME (spec §3): 1-64 of [A-Za-z0-9_.-], not starting with '.' or '-'. */

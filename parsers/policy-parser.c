@@ -59,6 +59,7 @@ CGP_EXPORT void cgp_policy_free(cgp_policy *p)
     for (size_t i = 0; i < p->n_files; i++)
         free(p->files[i]);
     free(p->files);
+    free(p->read);
     cgp_bitmap_free(p->host.reserve_cpus);
     free(p->host.parent);
     free(p->host.slice);
@@ -355,13 +356,13 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Read a policy file: regular files only, never blocks on a FIFO or a
- * device, at most CGP_POLICY_MAX_FILE bytes. -errno; -EFBIG too large;
+/* Open a policy file: regular files only, never blocks on a FIFO or a
+ * device. The fd, or -errno: -EFBIG larger than CGP_POLICY_MAX_FILE;
  * -EISDIR a directory; -ENXIO not a regular file. Symbolic links are
  * followed, as for any configuration file (config management, NixOS and
  * alternatives link /etc files): what they lead to must still be a regular
  * file, and include cycles are found by device and inode. */
-static int read_policy_file(const char *path, char **out, size_t *len, struct stat *st)
+static int open_policy_file(const char *path, struct stat *st)
 {
     int fd CGP_AUTOCLOSE = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
@@ -374,6 +375,31 @@ static int read_policy_file(const char *path, char **out, size_t *len, struct st
         return -ENXIO;
     if ((uint64_t)st->st_size > CGP_POLICY_MAX_FILE)
         return -EFBIG;
+    int r = fd;
+    fd = -1;
+    return r;
+}
+
+/* Why a file that decides placement as root may not be trusted (sshd's
+ * StrictModes): NULL when it is owned by root or the invoking user and not
+ * writable by group or others. */
+static const char *untrusted_file(const struct stat *st, char *buf, size_t size)
+{
+    if (st->st_uid != 0 && st->st_uid != getuid())
+        snprintf(buf, size, "owned by uid %u, not by root or the invoking user", (unsigned)st->st_uid);
+    else if (st->st_mode & (S_IWGRP | S_IWOTH))
+        snprintf(buf, size, "writable by %s (mode %04o)", st->st_mode & S_IWOTH ? "others" : "its group",
+                 (unsigned)(st->st_mode & 07777));
+    else
+        return NULL;
+    return buf;
+}
+
+/* Read what open_policy_file opened (fd closed here), at most
+ * CGP_POLICY_MAX_FILE bytes. */
+static int read_policy_fd(int fd_, const struct stat *st, char **out, size_t *len)
+{
+    int fd CGP_AUTOCLOSE = fd_;
     /* room for one byte more than fstat says (a file that grows) and the NUL */
     size_t cap = (size_t)st->st_size + 2, n = 0;
     char *buf CGP_AUTOFREE = malloc(cap);
@@ -417,6 +443,21 @@ static const char *read_error_text(int r)
     }
 }
 
+/* The first read of a file (by device and inode): true, and it is recorded
+ * (ps->err on ENOMEM); false when it was read already. */
+static bool first_read(struct parser *ps, const struct stat *st)
+{
+    cgp_policy *p = ps->p;
+    for (size_t i = 0; i < p->n_read; i++)
+        if (p->read[i].dev == st->st_dev && p->read[i].ino == st->st_ino)
+            return false;
+    if (!CGP_GROW(p->read, p->n_read, p->cap_read))
+        ps->err = -ENOMEM;
+    else
+        p->read[p->n_read++] = (struct pol_file_id){ st->st_dev, st->st_ino };
+    return true;
+}
+
 static void include_one(struct parser *ps, const struct pol_loc *at, const char *path)
 {
     if (ps->depth + 1 > CGP_POLICY_MAX_INCLUDE_DEPTH) {
@@ -427,7 +468,35 @@ static void include_one(struct parser *ps, const struct pol_loc *at, const char 
     char *buf CGP_AUTOFREE = NULL;
     size_t len = 0;
     struct stat st;
-    int r = read_policy_file(path, &buf, &len, &st);
+    char why[96];
+    int r = open_policy_file(path, &st);
+    if (r >= 0) {
+        for (int i = 0; i <= ps->depth; i++) {
+            if (ps->stack[i].dev == st.st_dev && ps->stack[i].ino == st.st_ino) {
+                close(r);
+                ERR(ps, at, "cannot include '%s': include cycle (the file is already being read)", path);
+                return;
+            }
+        }
+        /* read once: a file included again (a diamond, or 10 files that
+         * each include the same 10, 8 levels deep) adds nothing new */
+        if (!first_read(ps, &st)) {
+            close(r);
+            return;
+        }
+        if (ps->p->n_read > CGP_POLICY_MAX_FILES) {
+            close(r);
+            ERR(ps, at, "cannot include '%s': the policy has more than %u files", path, CGP_POLICY_MAX_FILES);
+            ps->stop = true;
+            return;
+        }
+        if ((ps->p->flags & CGP_POLICY_STRICT_FILES) && untrusted_file(&st, why, sizeof why)) {
+            close(r);
+            ERR(ps, at, "cannot include '%s': %s", path, why);
+            return;
+        }
+        r = read_policy_fd(r, &st, &buf, &len);
+    }
     if (r == -ENOMEM) {
         ps->err = r;
         return;
@@ -435,12 +504,6 @@ static void include_one(struct parser *ps, const struct pol_loc *at, const char 
     if (r < 0) {
         ERR(ps, at, "cannot include '%s': %s", path, read_error_text(r));
         return;
-    }
-    for (int i = 0; i <= ps->depth; i++) {
-        if (ps->stack[i].dev == st.st_dev && ps->stack[i].ino == st.st_ino) {
-            ERR(ps, at, "cannot include '%s': include cycle (the file is already being read)", path);
-            return;
-        }
     }
     if (ps->p->total_bytes + len > CGP_POLICY_MAX_TOTAL) {
         ERR(ps, at, "cannot include '%s': the policy's files exceed 64 MiB in total", path);
@@ -546,11 +609,12 @@ static int parse_buffer(cgp_policy *p, cgp_diags *d, const char *file, const cha
 }
 
 static int parse_top(const char *name, const char *buf, size_t len, const struct stat *st,
-                     cgp_diags *diags, cgp_policy **out)
+                     unsigned flags, cgp_diags *diags, cgp_policy **out)
 {
     cgp_policy *p = calloc(1, sizeof *p);
     if (!p)
         return -ENOMEM;
+    p->flags = flags;
     p->host.unmanaged = -1;
     p->host.oversubscribe = -1;
     p->host.backend = -1;
@@ -562,6 +626,11 @@ static int parse_top(const char *name, const char *buf, size_t len, const struct
     size_t errors_before = cgp_diags_errors(diags);
     const char *file;
     int r = intern_file(p, name, &file);
+    if (r == 0 && st) {
+        struct parser ps = { .p = p };
+        first_read(&ps, st);
+        r = ps.err;
+    }
     if (r == 0)
         r = parse_buffer(p, diags, file, buf, len, 0, stack);
     if (r == 0 && cgp_diags_errors(diags) > errors_before)
@@ -581,18 +650,33 @@ CGP_EXPORT int cgp_policy_parse_buffer(const char *name, const char *buf, size_t
         return -EINVAL;
     if (len > CGP_POLICY_MAX_FILE)
         return -EFBIG;
-    return parse_top(name, buf, len, NULL, diags, out);
+    return parse_top(name, buf, len, NULL, 0, diags, out);
 }
 
-CGP_EXPORT int cgp_policy_parse_file(const char *path, cgp_diags *diags, cgp_policy **out)
+CGP_EXPORT int cgp_policy_parse_file_ex(const char *path, unsigned flags, cgp_diags *diags, cgp_policy **out)
 {
-    if (!path || !diags || !out)
+    if (!path || !diags || !out || (flags & ~(unsigned)CGP_POLICY_STRICT_FILES))
         return -EINVAL;
     char *buf CGP_AUTOFREE = NULL;
     size_t len = 0;
     struct stat st;
-    int r = read_policy_file(path, &buf, &len, &st);
+    char why[96];
+    int r = open_policy_file(path, &st);
+    if (r >= 0 && (flags & CGP_POLICY_STRICT_FILES) && untrusted_file(&st, why, sizeof why)) {
+        close(r);
+        /* a diagnostic about the whole file (line 0): "PATH: error: ..." */
+        struct pol_loc at = { path, 0, 0 };
+        r = pol_error(diags, &at, "%s (policy files decide placement as root; see --no-strict-files)", why);
+        return r < 0 ? r : -EINVAL;
+    }
+    if (r >= 0)
+        r = read_policy_fd(r, &st, &buf, &len);
     if (r < 0)
         return r;
-    return parse_top(path, buf, len, &st, diags, out);
+    return parse_top(path, buf, len, &st, flags, diags, out);
+}
+
+CGP_EXPORT int cgp_policy_parse_file(const char *path, cgp_diags *diags, cgp_policy **out)
+{
+    return cgp_policy_parse_file_ex(path, 0, diags, out);
 }

@@ -88,6 +88,21 @@ fi
 san_reports runtime; n=$?
 [ "$n" -gt 0 ] && { echo "runtime: $n sanitizer report(s), each counted as a failure"; tf=$((tf + n)); }
 
+# ---------------------------------------------------------------- 2c hostile inputs
+# tests/hostile/hostile.py: issue 10's names, includes, sizes near 2^64 (UBSan)
+echo "--- asan: tests/hostile/hostile.py with $AB/cgplace"
+( san_env hostile; python3 tests/hostile/hostile.py "$AB/wrap/cgplace" "$AB/hostile" "$AB/results/asan-hostile" ) \
+    > "$AB/hostile.log" 2>&1
+grep -E '^FAIL|^hostile: ' "$AB/hostile.log"
+if read -r hp hf hs < "$AB/results/asan-hostile"; then
+    tp=$((tp + hp)); tf=$((tf + hf)); ts=$((ts + hs))
+else
+    echo "hostile: no result written; counted as one failure; log $AB/hostile.log"
+    tf=$((tf + 1))
+fi
+san_reports hostile; n=$?
+[ "$n" -gt 0 ] && { echo "hostile: $n sanitizer report(s), each counted as a failure"; tf=$((tf + n)); }
+
 # ---------------------------------------------------------------- 3 oracle smoke
 if [ "${ASAN_SMOKE:-1}" = 0 ]; then
     echo "--- asan: oracle smoke run disabled (ASAN_SMOKE=0)"

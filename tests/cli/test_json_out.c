@@ -22,8 +22,15 @@ static void rnd_bytes(char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         unsigned r = (unsigned)(rnd() % 8);
-        /* mostly the escaped and control bytes, some high bytes and text */
-        s[i] = r < 3 ? (char)("\b\n\r\t\f\"\\/\x01\x1f\x7f"[rnd() % 11]) : r < 5 ? (char)(rnd() % 256) : (char)('a' + rnd() % 26);
+        /* mostly the escaped and control bytes, some UTF-8 and text (bytes
+         * that are not UTF-8 differ from json-c on purpose: not_utf8 below) */
+        if (r >= 3 && r < 5 && i + 1 < n) {
+            unsigned cp = 0x80 + (unsigned)(rnd() % 0x780);     /* U+0080..U+07FF */
+            s[i++] = (char)(0xc0 | cp >> 6);
+            s[i] = (char)(0x80 | (cp & 0x3f));
+            continue;
+        }
+        s[i] = r < 3 ? (char)("\b\n\r\t\f\"\\/\x01\x1f\x7f"[rnd() % 11]) : (char)('a' + rnd() % 26);
     }
 }
 
@@ -110,6 +117,25 @@ Test(json_out, fixed_shapes)
     cr_assert_str_eq(s, "{\n  \"a\": [\n    {\n    },\n    [\n    ],\n    null\n  ],\n  \"path\": \"/sys/fs/cgroup\"\n}");
     free(s);
     json_object_put(o);
+}
+
+/* Bytes that are not UTF-8 (a name another process chose) become U+FFFD, so
+ * the document stays JSON; valid sequences, 2 to 4 bytes, pass unchanged. */
+Test(json_out, not_utf8)
+{
+    static const char *const in[] = { "bad\xffname", "\xc0\xaf", "\xed\xa0\x80", "\xe2\x80", "\xf4\x90\x80\x80",
+                                      "caf\xc3\xa9 \xe2\x80\xa6 \xf0\x9f\x98\x80" };
+    static const char *const out[] = { "\"bad\xef\xbf\xbdname\"", "\"\xef\xbf\xbd\xef\xbf\xbd\"",
+                                       "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"", "\"\xef\xbf\xbd\xef\xbf\xbd\"",
+                                       "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"",
+                                       "\"caf\xc3\xa9 \xe2\x80\xa6 \xf0\x9f\x98\x80\"" };
+    for (size_t i = 0; i < sizeof in / sizeof *in; i++) {
+        struct json_object *o = json_object_new_string(in[i]);
+        char *s = cli_json_format(o, NULL);
+        cr_assert_str_eq(s, out[i], "case %zu", i);
+        free(s);
+        json_object_put(o);
+    }
 }
 
 /* cli_json_format is the streaming writer driven by a walk of the tree, so

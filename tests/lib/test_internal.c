@@ -5,6 +5,8 @@
 #include "internal.h"
 
 #include <stdint.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 
 TestSuite(io, .init = tree_new, .fini = tree_free);
 
@@ -57,6 +59,45 @@ Test(io, read_file_errors)
     cr_expect_lt(cgp_read_file(fd, "link", 4096, &s), 0);
     cr_expect_null(s);
     close(fd);
+}
+
+/* A FIFO, socket or device where a kernel attribute belongs is -ENXIO at
+ * once (O_NONBLOCK: no wait for a writer), for every reader and for writes. */
+Test(io, non_regular_files_are_refused)
+{
+    char path[512];
+    tree_write("0-3\n", "reg");
+    tree_mkdir("dir");
+    snprintf(path, sizeof path, "%s/fifo", tree_root);
+    cr_assert_eq(mkfifo(path, 0600), 0);
+    int fd = root_fd();
+    char buf[64], *s = NULL;
+    cr_expect_eq(cgp_read_attr(fd, "fifo", buf, sizeof buf), -ENXIO);
+    cr_expect_eq(cgp_read_file(fd, "fifo", 4096, &s), -ENXIO);
+    cr_expect_eq(cgp_read_one(fd, "fifo", 4096, &s), -ENXIO);
+    cr_expect_null(s);
+    cr_expect_eq(cgp_open_reg(fd, "fifo", O_WRONLY), -ENXIO, "no reader: the open itself fails");
+    cr_expect_eq(cgp_open_reg(fd, "dir", O_RDONLY), -EISDIR);
+    int rfd = cgp_open_reg(fd, "reg", O_RDONLY);
+    cr_expect_geq(rfd, 0);
+    close(rfd);
+    /* with a reader, a writer's open succeeds: the type check refuses it */
+    int reader = open(path, O_RDONLY | O_NONBLOCK);
+    cr_assert_geq(reader, 0);
+    cr_expect_eq(cgp_open_reg(fd, "fifo", O_WRONLY), -ENXIO);
+    close(reader);
+    close(fd);
+}
+
+/* The live root: this host's sys/ and proc/ are sysfs and procfs. */
+Test(io, live_root_file_systems_are_the_kernels)
+{
+    cgp_ctx *ctx = NULL;
+    struct statfs fs;
+    if (statfs("/sys", &fs) < 0 || fs.f_type != 0x62656572)
+        cr_skip_test("/sys is not sysfs here");
+    cr_expect_eq(cgp_ctx_new("/", NULL, &ctx), 0);
+    cgp_ctx_free(ctx);
 }
 
 Test(io, read_file_size_limit)
