@@ -43,6 +43,7 @@ struct cli {
     bool sandbox_unix;          /* the filter lets AF_UNIX sockets through (systemd's bus, libvirt) */
     bool sandbox_persist;       /* ... and rename + fsync (--persist puts its policy file in place) */
     int sandbox_child;          /* exec: ... and waiting for this child, and signalling it */
+    struct cli_env *env;        /* what the prologue read: cli_privilege's paths and verb */
     bool help, version;
     int verbose;        /* -v count; -q sets -1 */
     const char *cmd;
@@ -148,6 +149,13 @@ int cli_error(int code, const char *what, const char *fmt, ...) __attribute__((f
  * command's inputs are read: no exec, no sockets; other calls fail with
  * EPERM. Nothing with --no-sandbox or under ASan. Returns an exit code. */
 int cli_sandbox(struct cli *cli, const char *what);
+/* Least privilege (cli/privilege.c), from cli_sandbox before the filter:
+ * capabilities cut to what the verb's remaining calls need (none for the
+ * read-only verbs), bounding set emptied, no_new_privs, and Landlock where
+ * the kernel has it: read-only SYSROOT/sys and /proc, read-write the cgroup
+ * root and the lock file, --persist's rename in the policy's directory; no
+ * other file. Returns an exit code. */
+int cli_privilege(struct cli *cli, const char *what);
 /* The flags of every JSON document cgplace prints. */
 #define CLI_JSON_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
 /* o in exactly json_object_to_json_string_ext(o, CLI_JSON_FLAGS)'s format:
