@@ -1,10 +1,17 @@
 /* Least privilege once a command's inputs are read (issue 10, item 2):
  * capabilities cut to what the kernel checks for the calls left (libcap-ng),
- * the bounding set emptied, no_new_privs, and a Landlock ruleset that leaves
- * the file system read-only under the sysroot's sys/ and proc/ and writable
- * only in the cgroup root, the lock file and (--persist) the policy's
- * directory. cli_sandbox calls it just before the seccomp filter, which then
- * forbids the calls that could undo it (capset, prctl, landlock_*).
+ * the bounding set emptied, no_new_privs, and for the verbs that only read,
+ * a Landlock ruleset that leaves nothing but the sysroot's sys/ and proc/
+ * and the cgroup root, read-only. cli_sandbox calls it just before the
+ * seccomp filter, which then forbids the calls that could undo it (capset,
+ * prctl, landlock_*).
+ *
+ * No Landlock for the verbs that read or move a guest's memory after setup
+ * (apply, verify, exec's supervisor, numatune, runtime changes): Landlock
+ * fails every ptrace access check on a process outside its domain --
+ * /proc/PID/numa_maps and migrate_pages(2) of every guest (measured on 6.1:
+ * EACCES even with CAP_SYS_PTRACE). They keep the capability cut and the
+ * seccomp filter (docs/SECURITY.md says what that leaves).
  *
  * The capability table was measured on the VM's 6.1 kernel
  * (tests/vm/t/71-sandbox-probe.py asserts it; docs/SECURITY.md lists it). */
@@ -17,6 +24,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -35,12 +43,6 @@
 #endif
 
 #define LL_READ (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
-#define LL_FILE_RW (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE)
-/* cgroupfs: interface files written, groups made and removed */
-#define LL_CGROUP (LL_READ | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_TRUNCATE | \
-                   LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_REMOVE_DIR)
-/* --persist: the checked copy renamed over the policy (same directory), or removed */
-#define LL_PERSIST (LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_REMOVE_FILE)
 
 /* What a verb still does after setup, hence what it keeps. */
 enum {
@@ -73,11 +75,24 @@ static bool systemd_backend(const struct cli_env *env)
     return backend && !strcmp(backend, "systemd");
 }
 
+/* The kernel makes the cgroup2 root directory 0555 (kernfs_create_root):
+ * uid 0 makes or removes a group there (the policy's parent) only with
+ * CAP_DAC_OVERRIDE. A fake root (tests) or a delegated one may be writable. */
+static bool cgroot_readonly(const struct cli_env *env)
+{
+    char *cg CLI_AUTO_FREE = NULL;
+    struct stat st;
+    if (!env || !env->ctx || cgp_cgroup_root(env->ctx, &cg) < 0 || stat(cg, &st) < 0)
+        return false;
+    return st.st_uid != geteuid() || !(st.st_mode & S_IWUSR);
+}
+
 /* The capabilities a class keeps: PTRACE_MODE_READ of another user's (or a
  * non-dumpable) QEMU for /proc/PID/numa_maps and migrate_pages; SYS_NICE
  * for migrate_pages to nodes outside the task's cpuset; KILL for exec's
- * signals to a QEMU that dropped to another user (-runas). cgroupfs, the
- * lock and /proc/PID/{stat,status,task} need none as uid 0 (root owns
+ * signals to a QEMU that dropped to another user (-runas); DAC_OVERRIDE
+ * for a group at the cgroup root (cgroot_readonly). Other cgroupfs writes,
+ * the lock and /proc/PID/{stat,status,task} need none as uid 0 (root owns
  * them). systemd's StartTransientUnit: the sender's CAP_SYS_ADMIN (else
  * polkit) -- only when the systemd backend is in use. */
 static size_t kept_caps(const struct cli *cli, int cls, int *caps)
@@ -89,6 +104,9 @@ static size_t kept_caps(const struct cli *cli, int cls, int *caps)
         caps[n++] = CAP_SYS_NICE;
     if (cls >= KEEP_WRITE && cli->sandbox_child > 0)
         caps[n++] = CAP_KILL;
+    /* exec's supervisor only adds groups inside the guest's, made before */
+    if (cls >= KEEP_WRITE && cli->sandbox_child <= 0 && cgroot_readonly(cli->env))
+        caps[n++] = CAP_DAC_OVERRIDE;
     if (cls >= KEEP_WRITE && systemd_backend(cli->env))
         caps[n++] = CAP_SYS_ADMIN;
     return n;
@@ -149,17 +167,8 @@ static int open_path(int dirfd, const char *path)
     return openat(dirfd, path, O_PATH | O_CLOEXEC | O_NOFOLLOW);
 }
 
-static const char *lock_path(void)
-{
-    const char *p = getenv("CGPLACE_LOCK");
-    return p && *p ? p : CGP_LOCK_DEFAULT;
-}
-
-/* The rules: read-only sys/ and proc/ of the sysroot; the cgroup root; the
- * lock file (created now, as the engine would: a file rule cannot allow
- * creating one file in /run without allowing every other); the policy's
- * directory for --persist's rename. */
-static int ll_rules(struct cli *cli, int rs, uint64_t h, int cls)
+/* Read-only: the sysroot's sys/ and proc/, the cgroup root (plan). */
+static int ll_rules(struct cli *cli, int rs, uint64_t h)
 {
     int root = open(cli->sysroot ? cli->sysroot : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (root < 0)
@@ -168,23 +177,9 @@ static int ll_rules(struct cli *cli, int rs, uint64_t h, int cls)
     if (r == 0)
         r = ll_rule(rs, open_path(root, "proc"), LL_READ, h);
     close(root);
-    struct cli_env *env = cli->env;
     char *cg CLI_AUTO_FREE = NULL;
-    if (r == 0 && env && env->ctx && cgp_cgroup_root(env->ctx, &cg) == 0)
-        r = ll_rule(rs, open(cg, O_PATH | O_DIRECTORY | O_CLOEXEC), LL_CGROUP, h);
-    if (r == 0 && cls == KEEP_WRITE) {
-        int fd = open(lock_path(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        r = fd < 0 ? 0 : ll_rule(rs, fd, LL_FILE_RW, h);   /* a failure is the engine's to report */
-    }
-    if (r == 0 && env && env->persist) {
-        char *dir CLI_AUTO_FREE = strdup(cgp_persist_file(env->persist));
-        char *slash = dir ? strrchr(dir, '/') : NULL;
-        if (!dir)
-            return -ENOMEM;
-        if (slash)
-            *(slash == dir ? slash + 1 : slash) = '\0';
-        r = ll_rule(rs, open(slash ? dir : ".", O_PATH | O_DIRECTORY | O_CLOEXEC), LL_PERSIST, h);
-    }
+    if (r == 0 && cli->env->ctx && cgp_cgroup_root(cli->env->ctx, &cg) == 0)
+        r = ll_rule(rs, open(cg, O_PATH | O_DIRECTORY | O_CLOEXEC), LL_READ, h);
     return r;
 }
 
@@ -194,6 +189,12 @@ static int landlock(struct cli *cli, const char *what, int cls)
 {
     if (!cli->env)
         return 0;   /* no command's paths (the filter's unit tests): capabilities only */
+    if (cls != KEEP_NONE) {
+        if (cli->verbose > 1)
+            fprintf(stderr, "cgplace: %s: no Landlock: it would fail the ptrace checks of the guests' numa_maps "
+                    "and migrate_pages\n", what);
+        return 0;
+    }
     int abi = ll_abi();
     if (abi < 1) {
         if (cli->verbose > 0)
@@ -206,7 +207,7 @@ static int landlock(struct cli *cli, const char *what, int cls)
     int rs = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
     if (rs < 0)
         return -errno;
-    int r = ll_rules(cli, rs, h, cls);
+    int r = ll_rules(cli, rs, h);
     if (r == 0 && syscall(SYS_landlock_restrict_self, rs, 0) < 0)
         r = -errno;
     close(rs);
