@@ -67,14 +67,6 @@ static int verb_class(const struct cli *cli)
     return KEEP_NONE;
 }
 
-static bool systemd_backend(const struct cli_env *env)
-{
-    const char *backend = NULL;
-    if (env && env->ctx && env->pl)
-        cgp_guest_owner_of(env->ctx, cgp_placement_host(env->pl), NULL, &backend);
-    return backend && !strcmp(backend, "systemd");
-}
-
 /* The kernel makes the cgroup2 root directory 0555 (kernfs_create_root):
  * uid 0 makes or removes a group there (the policy's parent) only with
  * CAP_DAC_OVERRIDE. A fake root (tests) or a delegated one may be writable. */
@@ -93,8 +85,8 @@ static bool cgroot_readonly(const struct cli_env *env)
  * signals to a QEMU that dropped to another user (-runas); DAC_OVERRIDE
  * for a group at the cgroup root (cgroot_readonly). Other cgroupfs writes,
  * the lock and /proc/PID/{stat,status,task} need none as uid 0 (root owns
- * them). systemd's StartTransientUnit: the sender's CAP_SYS_ADMIN (else
- * polkit) -- only when the systemd backend is in use. */
+ * them). systemd and libvirtd authorize by the peer's uid 0: no capability
+ * (tests/vm/t/40 and 53 pass without CAP_SYS_ADMIN). */
 static size_t kept_caps(const struct cli *cli, int cls, int *caps)
 {
     size_t n = 0;
@@ -107,8 +99,6 @@ static size_t kept_caps(const struct cli *cli, int cls, int *caps)
     /* exec's supervisor only adds groups inside the guest's, made before */
     if (cls >= KEEP_WRITE && cli->sandbox_child <= 0 && cgroot_readonly(cli->env))
         caps[n++] = CAP_DAC_OVERRIDE;
-    if (cls >= KEEP_WRITE && systemd_backend(cli->env))
-        caps[n++] = CAP_SYS_ADMIN;
     return n;
 }
 
