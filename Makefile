@@ -23,6 +23,9 @@ endif
 PKGS      := libxml-2.0 json-c libseccomp libsystemd numa
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# the command's own: capabilities are CLI policy (cli/privilege.c), not the library's
+CLI_PKGS  := libcap-ng
+CLI_LIBS  := $(shell pkg-config --libs $(CLI_PKGS) 2>/dev/null)
 # libxml2 is dlopen()ed by the library (topology/capabilities.c), not linked
 LINK_LIBS  := $(filter-out -lxml2,$(PKG_LIBS))
 
@@ -79,7 +82,7 @@ $(LIBA): $(LIB_OBJS)
 
 $(BIN): $(CLI_OBJS) $(LIBSO)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) -L$(B) -lcgplace -Wl,-rpath,'$$ORIGIN' $(LINK_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) -L$(B) -lcgplace -Wl,-rpath,'$$ORIGIN' $(LINK_LIBS) $(CLI_LIBS)
 
 deps:
 	$(Q)scripts/deps.sh all

@@ -46,6 +46,7 @@ struct cli {
     bool sandbox_unix;          /* the filter lets AF_UNIX sockets through (systemd's bus, libvirt) */
     bool sandbox_persist;       /* ... and rename + fsync (--persist puts its policy file in place) */
     int sandbox_child;          /* exec: ... and waiting for this child, and signalling it */
+    struct cli_env *env;        /* what the prologue read: cli_privilege's paths and verb */
     bool help, version;
     int verbose;        /* -v count; -q sets -1 */
     const char *wait;           /* --wait SECONDS for the apply lock, as given */
@@ -144,6 +145,9 @@ extern const struct command cli_commands[];
 struct cli_textfile;
 int cli_textfile_open(const char *path, struct cli_textfile **out);
 int cli_textfile_fd(const struct cli_textfile *tf);
+/* Whether its directory is the effective user's and writable by it, so the
+ * rename needs no CAP_DAC_OVERRIDE. */
+bool cli_textfile_dir_writable(const struct cli_textfile *tf);
 int cli_textfile_commit(struct cli_textfile *tf);
 void cli_textfile_close(struct cli_textfile *tf);
 /* verify's audit as Prometheus text-format metrics. 0 or -EIO. */
@@ -166,6 +170,13 @@ int cli_error(int code, const char *what, const char *fmt, ...) __attribute__((f
  * command's inputs are read: no exec, no sockets; other calls fail with
  * EPERM. Nothing with --no-sandbox or under ASan. Returns an exit code. */
 int cli_sandbox(struct cli *cli, const char *what);
+/* Least privilege (cli/privilege.c), from cli_sandbox before the filter:
+ * capabilities cut to what the verb's remaining calls need (none for the
+ * read-only verbs), bounding set emptied, no_new_privs, and Landlock where
+ * the kernel has it: read-only SYSROOT/sys and /proc, read-write the cgroup
+ * root and the lock file, --persist's rename in the policy's directory; no
+ * other file. Returns an exit code. */
+int cli_privilege(struct cli *cli, const char *what);
 /* The flags of every JSON document cgplace prints. */
 #define CLI_JSON_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
 /* o in exactly json_object_to_json_string_ext(o, CLI_JSON_FLAGS)'s format:

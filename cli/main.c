@@ -64,6 +64,7 @@ int main(int argc, char **argv)
     int rc = cli_parse(argc, argv, &cli, &c);
     if (rc < 0) {
         struct cli_env env = { .needs = c->needs };
+        cli.env = &env;
         env.policy_path = cli.args.policy ? cli.args.policy : env.needs.policy_default;
         rc = c->prepare ? c->prepare(&cli, &env) : EXIT_OK;
         if (rc == EXIT_OK)

@@ -61,6 +61,12 @@ int cli_textfile_fd(const struct cli_textfile *tf)
     return tf->fd;
 }
 
+bool cli_textfile_dir_writable(const struct cli_textfile *tf)
+{
+    struct stat st;
+    return fstat(tf->dirfd, &st) == 0 && st.st_uid == geteuid() && (st.st_mode & S_IWUSR);
+}
+
 int cli_textfile_commit(struct cli_textfile *tf)
 {
     if (fsync(tf->fd) < 0 || renameat(tf->dirfd, tf->tmp, tf->dirfd, tf->name) < 0)

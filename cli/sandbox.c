@@ -109,6 +109,9 @@ int cli_sandbox(struct cli *cli, const char *what)
     /* Under ASan: LeakSanitizer at exit needs ptrace and clone. */
     if (cli->no_sandbox || CLI_SANITIZED)
         return EXIT_OK;
+    int rc = cli_privilege(cli, what);
+    if (rc)
+        return rc;
     /* Default EPERM, not kill: a call missed here fails with a message. */
     scmp_filter_ctx f = seccomp_init(SCMP_ACT_ERRNO(EPERM));
     if (!f)

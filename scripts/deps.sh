@@ -4,7 +4,7 @@
 # Usage: scripts/deps.sh [build|check|vm|bench|all]   (default: all)
 set -eu
 what=${1:-all}
-build="gcc libc6-dev make pkg-config libxml2-dev libxml2-utils libjson-c-dev libseccomp-dev libnuma-dev libsystemd-dev"
+build="gcc libc6-dev make pkg-config libxml2-dev libxml2-utils libjson-c-dev libseccomp-dev libnuma-dev libsystemd-dev libcap-ng-dev"
 check="python3 python3-prometheus-client libcriterion-dev clang libclang-rt-14-dev hwloc libvirt0 util-linux bzip2 gzip xz-utils strace"
 vm="qemu-system-x86 busybox-static cpio numactl cgroup-tools apt dpkg kmod"
 # the VM test bed's systemd mode (tests/vm/run-vm.sh --systemd): systemd as PID 1

@@ -188,20 +188,24 @@ static void save(void)
 static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void logf_(const char *fmt, ...)
 {
+    /* opened at the first call (virConnectOpen, before the sandbox) and kept:
+     * Landlock leaves a read-only verb (plan) no file to open afterwards */
+    static FILE *f;
     char path[600];
     const char *l = getenv("FAKEVIRT_LOG");
     if (!l && state_path()) {
         snprintf(path, sizeof path, "%s.log", state_path());
         l = path;
     }
-    FILE *f = l ? fopen(l, "a") : NULL;
+    if (!f && l)
+        f = fopen(l, "ae");
     if (!f)
         return;
     va_list ap;
     va_start(ap, fmt);
     vfprintf(f, fmt, ap);
     va_end(ap);
-    fclose(f);
+    fflush(f);
 }
 
 static bool is_setter(const char *call)

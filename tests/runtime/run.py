@@ -195,6 +195,17 @@ LAYER.check("verify --output FILE: exit 3, nothing on stdout, the file replaced 
             r.rc == 3 and r.out == "" and s2 is not None and len(s2) == len(samples), r.err + perr)
 LAYER.check("verify --output FILE: no temporary file left", os.listdir(WORK + "/textfile") == ["cgplace.prom"],
             repr(os.listdir(WORK + "/textfile")))
+# node_exporter's textfile directory belongs to the prometheus user: the
+# rename there needs CAP_DAC_OVERRIDE, which verify keeps for it alone
+if os.geteuid() == 0:
+    os.makedirs(WORK + "/textfile-other", exist_ok=True)
+    os.chown(WORK + "/textfile-other", 65534, 65534)
+    os.chmod(WORK + "/textfile-other", 0o755)
+    r = run("verify", "--format", "prometheus", "-o", "@WORK@/textfile-other/cgplace.prom", "@WORK@/policy.conf")
+    LAYER.check("verify --output into another user's directory (sandboxed, capabilities dropped): written",
+                r.rc == 3 and os.listdir(WORK + "/textfile-other") == ["cgplace.prom"], r.err)
+else:
+    LAYER.skip("verify --output into another user's directory", "needs root (chown)")
 H.write_text(WORK + "/bad.conf", "guest {\n")
 H.write_text(WORK + "/textfile/cgplace.prom", "old\n")
 r = run("verify", "--format", "prometheus", "-o", "@WORK@/textfile/cgplace.prom", "@WORK@/bad.conf")

@@ -22,6 +22,7 @@ import sys
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "golden"))
+sys.path.insert(0, HERE)
 import harness as H  # noqa: E402
 
 (BIN, WORK, RESULTS), CRITERION_BINS, CRITERION_ARGS = H.split_argv(sys.argv[1:], 3)
@@ -222,6 +223,10 @@ print(f"guests golden (sandboxed): {gp} passed, {gf} failed, {gs} skipped")
 LAYER.add(gp, gf, gs)
 if r.rc != 0 and gf == 0:
     check("guests golden (sandboxed) exit status", False, r.out[-2000:] + r.err[-2000:])
+
+# ----------------------------------------------------------- the probe (LD_PRELOAD), tests/sandbox/probe.py
+import probe  # noqa: E402
+probe.run(H, check, skip, BIN, FX, WORK, POLICY, LOCK, fresh_cgroot)
 
 for binary in CRITERION_BINS:
     LAYER.criterion(binary, CRITERION_ARGS)

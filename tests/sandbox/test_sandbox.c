@@ -306,6 +306,36 @@ Test(sandbox, other_processes_exec_mappings_and_ioctls_fail)
     in_child(false, body_process, 0);
 }
 
+/* cli/privilege.c: a verb that only reads keeps no capability, an empty
+ * bounding set, no_new_privs (a root run; else nothing to drop). */
+static long status_hex(const char *key)
+{
+    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    char buf[4096];
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+    if (fd >= 0)
+        close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    char *p = strstr(buf, key);
+    return p ? strtol(p + strlen(key), NULL, 16) : -1;
+}
+
+static void body_caps(void)
+{
+    if (status_hex("\nCapEff:\t") != 0 || status_hex("\nCapPrm:\t") != 0 || status_hex("\nCapBnd:\t") != 0)
+        fail("capabilities left: CapEff %lx CapPrm %lx CapBnd %lx", status_hex("\nCapEff:\t"),
+             status_hex("\nCapPrm:\t"), status_hex("\nCapBnd:\t"));
+    if (status_hex("\nNoNewPrivs:\t") != 1)
+        fail("NoNewPrivs: %ld", status_hex("\nNoNewPrivs:\t"));
+}
+
+Test(sandbox, read_only_verb_keeps_no_capability)
+{
+    if (geteuid() != 0)
+        cr_skip_test("not root: no capability to drop");
+    in_child(false, body_caps, 0);
+}
+
 static char tmpdir[64];
 
 static void body_files(void)
