@@ -13,12 +13,15 @@ vm="qemu-system-x86 busybox-static cpio numactl cgroup-tools apt dpkg kmod"
 # services are not started, see policy-rc.d below.
 vmsd="systemd systemd-container dbus libvirt-daemon-system libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients dmidecode"
 bench="strace valgrind time hwloc util-linux"
+# make install's completion dir (bash-completion.pc) and the Debian package
+# test (check-pkg: dpkg-buildpackage, debhelper, lintian)
+pkg="bash-completion dpkg-dev debhelper devscripts lintian fakeroot"
 case "$what" in
     build) pkgs="$build" ;;
-    check) pkgs="$build $check $vm $vmsd" ;;
+    check) pkgs="$build $check $vm $vmsd $pkg" ;;
     vm) pkgs="$build $vm $vmsd" ;;
     bench) pkgs="$build $check $vm $bench" ;;
-    all) pkgs="$build $check $vm $vmsd $bench" ;;
+    all) pkgs="$build $check $vm $vmsd $bench $pkg" ;;
     *) echo "usage: $0 [build|check|vm|bench|all]" >&2; exit 2 ;;
 esac
 missing=""
