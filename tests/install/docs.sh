@@ -1,7 +1,7 @@
 # Sourced by tests/install/run.sh after `make install DESTDIR=$d PREFIX=/usr`:
 # the docs stand alone.  (1) Nothing in README.md, docs/ or examples/ points
-# outside the repository (../shared, absolute checkout paths, a relative link
-# leaving the tree or naming a missing file).  (2) Every command of
+# outside the repository (../shared, absolute checkout paths, "spec §N", a
+# relative link leaving the tree or naming a missing file).  (2) Every command of
 # `cgplace --help` and every option of each `cgplace CMD --help` (read from the
 # binary, so new verbs and options are covered) is in cgplace(1) and offered by
 # the installed completion; each miss is named.  Uses $d, $B, ok, ko, comp.
@@ -9,6 +9,9 @@
 # (1) the lint: every hit as FILE:LINE: TEXT
 top=$(pwd)
 out=$(grep -n -E '\.\./shared|/work/|shared/(spec|oracles)' README.md docs/* examples/* 2>/dev/null)
+# "spec §N" sends the reader to the contract outside the tree: name the man page's section
+out="$out
+$(grep -n -E 'spec §' README.md docs/* examples/* 2>/dev/null | sed 's/$/   <- name the man page section instead/')"
 for f in README.md docs/*.md; do
     # markdown link targets ](target): relative ones must stay inside and exist
     grep -n -o -E '\]\([^)#]+' "$f" | while IFS= read -r hit; do
