@@ -120,20 +120,18 @@ demo-systemd:
 # Installed files (cgplace(1) FILES, tests/install): the binary relinked
 # without the build tree's RUNPATH $$ORIGIN (it finds the library in LIBDIR
 # like any other), the library with its soname (+ the .so link for -dev),
-# headers, cgplace.pc, man pages 1/5/3, the bash completion, the SELinux
-# module source when selinux/ has it, and the init files below.
+# headers, cgplace.pc, man pages 1/5/3, the bash completion, and the init
+# files below (the SELinux module source has its own rule with selinux/).
 # uninstall removes exactly these (INSTALLED lists them).
 # bash-completion's own layout, under our DATADIR so PREFIX is honoured
 BASHCOMPDIR ?= $(or $(shell pkg-config --define-variable=datadir=$(DATADIR) --variable=completionsdir bash-completion 2>/dev/null),$(DATADIR)/bash-completion/completions)
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
-SELINUXDIR ?= $(DATADIR)/selinux/packages/cgplace
-SELINUX_SRCS := $(wildcard selinux/cgplace.te selinux/cgplace.fc selinux/cgplace.if)
 HEADERS   := $(wildcard include/cgplace*.h)
 MANS      := docs/cgplace.1 docs/cgplace.conf.5 docs/libcgplace.3
 INSTALLED := $(BINDIR)/cgplace $(LIBDIR)/libcgplace.so.$(VERSION) $(LIBDIR)/libcgplace.so.$(SOVERSION) \
              $(LIBDIR)/libcgplace.so $(HEADERS:include/%=$(INCDIR)/%) $(PKGCONFIGDIR)/cgplace.pc \
              $(foreach m,$(MANS),$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
-             $(BASHCOMPDIR)/cgplace $(SELINUX_SRCS:selinux/%=$(SELINUXDIR)/%)
+             $(BASHCOMPDIR)/cgplace
 
 # Requires.private: what the library links (libxml2 is dlopen()ed, not linked)
 $(B)/cgplace.pc: lib/cgplace.pc.in Makefile
@@ -155,11 +153,9 @@ install: all install-init $(B)/install/cgplace $(B)/cgplace.pc
 	install -m 0644 $(B)/cgplace.pc $(DESTDIR)$(PKGCONFIGDIR)/cgplace.pc
 	$(foreach m,$(MANS),install -m 0644 $(m) $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)) &&) true
 	install -m 0644 init/cgplace.bash-completion $(DESTDIR)$(BASHCOMPDIR)/cgplace
-	$(if $(SELINUX_SRCS),install -d $(DESTDIR)$(SELINUXDIR) && install -m 0644 $(SELINUX_SRCS) $(DESTDIR)$(SELINUXDIR)/)
 
 uninstall: uninstall-init
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
-	-rmdir $(DESTDIR)$(SELINUXDIR) 2>/dev/null
 
 # Boot-time enforcement (init/, cgplace(1) BOOT): the systemd units (not
 # enabled: `systemctl enable cgplace`), the SysV script as $(INITDIR)/cgplace,
