@@ -5,7 +5,10 @@
 set -eu
 what=${1:-all}
 build="gcc libc6-dev make pkg-config libxml2-dev libxml2-utils libjson-c-dev libseccomp-dev libnuma-dev libsystemd-dev"
-check="python3 libcriterion-dev clang libclang-rt-14-dev hwloc libvirt0 util-linux bzip2 gzip xz-utils strace"
+# make install's completion dir (bash-completion.pc) and the Debian package
+# test (check-pkg: dpkg-buildpackage, debhelper, lintian): with check and all
+pkg="bash-completion dpkg-dev debhelper devscripts lintian fakeroot"
+check="python3 python3-prometheus-client libcriterion-dev clang libclang-rt-14-dev hwloc libvirt0 util-linux bzip2 gzip xz-utils strace"
 vm="qemu-system-x86 busybox-static cpio numactl cgroup-tools apt dpkg kmod"
 # the VM test bed's systemd mode (tests/vm/run-vm.sh --systemd): systemd as PID 1
 # with dbus, logind, machined and libvirtd running nested TCG domains.  All of it
@@ -13,18 +16,16 @@ vm="qemu-system-x86 busybox-static cpio numactl cgroup-tools apt dpkg kmod"
 # services are not started, see policy-rc.d below.
 vmsd="systemd systemd-container dbus libvirt-daemon-system libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients dmidecode"
 bench="strace valgrind time hwloc util-linux"
-# make install's completion dir (bash-completion.pc) and the Debian package
-# test (check-pkg: dpkg-buildpackage, debhelper, lintian)
-pkg="bash-completion dpkg-dev debhelper devscripts lintian fakeroot"
 case "$what" in
     build) pkgs="$build" ;;
-    check) pkgs="$build $check $vm $vmsd $pkg" ;;
+    check) pkgs="$build $check $vm $vmsd" ;;
     vm) pkgs="$build $vm $vmsd" ;;
     bench) pkgs="$build $check $vm $bench" ;;
-    all) pkgs="$build $check $vm $vmsd $bench $pkg" ;;
+    all) pkgs="$build $check $vm $vmsd $bench" ;;
     *) echo "usage: $0 [build|check|vm|bench|all]" >&2; exit 2 ;;
 esac
 missing=""
+case "$what" in check | all) pkgs="$pkgs $pkg" ;; esac
 for p in $pkgs; do
     dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing="$missing $p"
 done
