@@ -8,7 +8,7 @@ build="gcc libc6-dev make pkg-config libxml2-dev libxml2-utils libjson-c-dev lib
 # make install's completion dir (bash-completion.pc) and the Debian package
 # test (check-pkg: dpkg-buildpackage, debhelper, lintian): with check and all
 pkg="bash-completion dpkg-dev debhelper devscripts lintian fakeroot"
-check="python3 python3-prometheus-client libcriterion-dev clang libclang-rt-14-dev hwloc libvirt0 util-linux bzip2 gzip xz-utils strace"
+check="python3 libcriterion-dev clang libclang-rt-14-dev hwloc libvirt0 util-linux bzip2 gzip xz-utils strace"
 vm="qemu-system-x86 busybox-static cpio numactl cgroup-tools apt dpkg kmod"
 # the VM test bed's systemd mode (tests/vm/run-vm.sh --systemd): systemd as PID 1
 # with dbus, logind, machined and libvirtd running nested TCG domains.  All of it
