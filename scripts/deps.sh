@@ -5,9 +5,6 @@
 set -eu
 what=${1:-all}
 build="gcc libc6-dev make pkg-config libxml2-dev libxml2-utils libjson-c-dev libseccomp-dev libnuma-dev libsystemd-dev"
-# make install's completion dir (bash-completion.pc) and the Debian package
-# test (check-pkg: dpkg-buildpackage, debhelper, lintian): with check and all
-pkg="bash-completion dpkg-dev debhelper devscripts lintian fakeroot"
 check="python3 libcriterion-dev clang libclang-rt-14-dev hwloc libvirt0 util-linux bzip2 gzip xz-utils strace"
 vm="qemu-system-x86 busybox-static cpio numactl cgroup-tools apt dpkg kmod"
 # the VM test bed's systemd mode (tests/vm/run-vm.sh --systemd): systemd as PID 1
@@ -25,7 +22,9 @@ case "$what" in
     *) echo "usage: $0 [build|check|vm|bench|all]" >&2; exit 2 ;;
 esac
 missing=""
-case "$what" in check | all) pkgs="$pkgs $pkg" ;; esac
+# make install's completion dir (bash-completion.pc) and the Debian package
+# test (check-pkg: dpkg-buildpackage, debhelper, lintian), with check and all
+case "$what" in check | all) pkgs="$pkgs bash-completion dpkg-dev debhelper devscripts lintian fakeroot" ;; esac
 for p in $pkgs; do
     dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing="$missing $p"
 done
