@@ -54,5 +54,24 @@ printf '#!/bin/sh\nsleep 30\n' >"$d/hang"; chmod +x "$d/hang"
 if timeout 20 bash tests/install/complete.bash "$comp_file" "$d/hang" vcpuinfo "" >/dev/null 2>&1; then
     ok "completion: a hanging cgplace does not hang the shell"
 else ko "completion: a hanging cgplace hangs the shell"; fi
-rm -rf "$d/cfx" "$d/hang"
+# Nothing is a fixed list: a cgplace with other verbs and options (a script
+# printing their --help) gets them completed, and an option's values come
+# from the usage line's "--opt a|b|c".
+cat >"$d/fakecg" <<'FAKE'
+#!/bin/sh
+case "$*" in
+--help) printf 'usage: cgplace COMMAND\n\ncommands:\n  frob FILE                    frobs\n  emit --format libvirt|qemu|xl GUEST\n                               emits\n\n' ;;
+"emit --help") printf 'usage: cgplace [GLOBAL OPTIONS] emit --format libvirt|qemu|xl GUEST\n\noptions:\n  -f, --format FORMAT      the format\n      --pretty             indent\n\nglobal options (before or after the command):\n      --sysroot DIR        the root\n' ;;
+"guests --no-qmp") printf 'NAME  PID\nweb1  1000\n' ;;
+esac
+FAKE
+chmod +x "$d/fakecg"
+want "commands of another cgplace's --help" "emit frob " "$d/fakecg" ""
+want "options of another command's --help" "--format --pretty --sysroot " "$d/fakecg" emit --
+want "short and long options for -" "--format --pretty --sysroot -f " "$d/fakecg" emit -
+want "option values from the usage line" "libvirt qemu xl " "$d/fakecg" emit --format ""
+want "an option's value is not an operand (emit -f xl GUEST)" "web1 " "$d/fakecg" emit -f xl ""
+want "a flag takes no value (emit --pretty GUEST)" "web1 " "$d/fakecg" emit --pretty ""
+want "after GUEST, nothing (emit GUEST --pretty X)" "" "$d/fakecg" emit web1 --pretty ""
+rm -rf "$d/cfx" "$d/hang" "$d/fakecg"
 fi
