@@ -13,6 +13,10 @@ for f in usr/bin/cgplace usr/lib/libcgplace.so usr/lib/libcgplace.so.0 usr/inclu
          usr/lib/pkgconfig/cgplace.pc usr/share/bash-completion/completions/cgplace; do
     if [ -e "$d/$f" ]; then ok "installed $f"; else ko "installed $f"; fi
 done
+if [ -f selinux/cgplace.te ]; then
+    if [ -n "$(find "$d/usr/share" -name cgplace.te)" ]; then ok "installed the SELinux module source"
+    else ko "installed the SELinux module source"; fi
+fi
 if LD_LIBRARY_PATH="$d/usr/lib" "$d/usr/bin/cgplace" --version | grep -q '^cgplace [0-9]'; then ok "installed binary runs"; else ko "installed binary runs"; fi
 # Only the public API is exported: internal helpers stay hidden.
 if nm -D --defined-only "$d/usr/lib/libcgplace.so" | awk '{print $3}' | grep -qv '^cgp_\|^CGPLACE'; then

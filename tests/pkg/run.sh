@@ -67,6 +67,11 @@ has cgplace /usr/bin/cgplace /usr/share/man/man1/cgplace.1.gz /usr/share/man/man
 has libcgplace0 "/usr/lib/$MA/libcgplace.so.0" "/usr/lib/$MA/libcgplace.so.$V"
 has libcgplace-dev "/usr/lib/$MA/libcgplace.so" "/usr/lib/$MA/pkgconfig/cgplace.pc" /usr/include/cgplace.h \
     /usr/share/man/man3/libcgplace.3.gz
+# the SELinux module source, once the tree has selinux/
+if [ -f selinux/cgplace.te ]; then
+    if dpkg-deb -c "$w/cgplace_${V}_$ARCH.deb" | grep -q '/usr/share/.*/cgplace\.te$'; then ok "cgplace ships the SELinux module source"
+    else ko "cgplace ships the SELinux module source"; fi
+else skip "no selinux/ in this tree: SELinux module source not packaged"; fi
 if dpkg-deb -c "$w/libcgplace0_${V}_$ARCH.deb" | grep -q 'libcgplace\.so$\|/include/'; then
     ko "libcgplace0 ships no development files"; else ok "libcgplace0 ships no development files"; fi
 if dpkg-deb -f "$w/cgplace_${V}_$ARCH.deb" Depends | grep -q 'libcgplace0 (>= '; then
