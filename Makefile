@@ -152,10 +152,11 @@ INSTALLED := $(BINDIR)/cgplace $(LIBDIR)/libcgplace.so.$(VERSION) $(LIBDIR)/libc
              $(BASHCOMPDIR)/cgplace
 install: $(B)/install/cgplace $(B)/cgplace.pc
 
-# Requires.private: what the library links (libxml2 is dlopen()ed, not linked)
+# Requires.private: what the library links (libxml2 is dlopen()ed, the
+# seccomp sandbox is the command's: cli/sandbox.c)
 $(B)/cgplace.pc: lib/cgplace.pc.in Makefile
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCDIR@|$(INCDIR)|g' \
-	    -e 's|@VERSION@|$(VERSION)|g' -e 's|@REQUIRES@|$(filter-out libxml-2.0,$(PKGS))|g' $< >$@
+	    -e 's|@VERSION@|$(VERSION)|g' -e 's|@REQUIRES@|$(filter-out libxml-2.0 libseccomp,$(PKGS))|g' $< >$@
 
 # $(BIN)'s link without the rpath (CLI_LIBS: the command's own libraries, if any)
 $(B)/install/cgplace: $(CLI_OBJS) $(LIBSO)

@@ -19,9 +19,12 @@ pc() { PKG_CONFIG_PATH="$d/usr/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$d" pkg-co
 v=$(pc --modversion 2>&1)
 if [ "$v" = "$(sed -n 's/^VERSION *:= *//p' Makefile)" ]; then ok "pkg-config --modversion cgplace: $v"
 else ko "pkg-config --modversion cgplace: $v"; fi
-req=$(pc --print-requires-private 2>&1 | awk '{print $1}' | sort | tr '\n' ' ')
-if [ "$req" = "json-c libseccomp libsystemd numa " ]; then ok "cgplace.pc Requires.private: $req"
-else ko "cgplace.pc Requires.private: '$req', want what the library links"; fi
+# Requires.private names exactly the libraries the installed library links (NEEDED, libc aside)
+req=$(pc --print-requires-private 2>&1 | awk '{print $1}')
+fromreq=$(for m in $req; do pkg-config --libs-only-l "$m"; done | tr ' ' '\n' | sed -n 's/^-l//p' | sort -u | tr '\n' ' ')
+needed=$(readelf -d "$d/usr/lib/libcgplace.so.0" | sed -n 's/.*(NEEDED).*\[lib\([^].]*\)\.so.*/\1/p' | grep -v '^c$' | sort -u | tr '\n' ' ')
+if [ -n "$needed" ] && [ "$fromreq" = "$needed" ]; then ok "cgplace.pc Requires.private ($(echo $req)) gives what the library links: $needed"
+else ko "cgplace.pc Requires.private ($(echo $req)) gives '$fromreq', the library links '$needed'"; fi
 if pc --static --libs >/dev/null 2>&1; then ok "pkg-config --static --libs resolves"
 else ko "pkg-config --static --libs resolves"; pc --static --libs; fi
 case " $(pc --cflags) $(pc --libs) " in *" -I$d/usr/include "*" -L$d/usr/lib -lcgplace "*)
