@@ -131,9 +131,6 @@ install: all install-init
 	install -m 0644 init/cgplace.bash-completion $(DESTDIR)$(BASHCOMPDIR)/cgplace
 
 uninstall: uninstall-init
-	rm -f $(DESTDIR)$(BINDIR)/cgplace $(DESTDIR)$(LIBDIR)/libcgplace.so* \
-	      $(patsubst include/%,$(DESTDIR)$(INCDIR)/%,$(wildcard include/cgplace*.h)) \
-	      $(DESTDIR)$(MANDIR)/man1/cgplace.1 $(DESTDIR)$(MANDIR)/man5/cgplace.conf.5
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 
 # What install puts (cgplace(1) FILES, tests/install), besides the init files

@@ -32,7 +32,12 @@ else ko "program builds against installed header and library"; cat "$d.log"; fi
 . tests/install/library.sh
 . tests/install/completion.sh
 . tests/install/docs.sh
+# files uninstall must leave: another soname of the library, another header
+: >"$d/usr/lib/libcgplace.so.1"; : >"$d/usr/include/cgplace-other.h"
 make --no-print-directory -s uninstall DESTDIR="$d" PREFIX=/usr >/dev/null 2>&1
+if [ -e "$d/usr/lib/libcgplace.so.1" ] && [ -e "$d/usr/include/cgplace-other.h" ]; then ok "make uninstall removes only what it installed"
+else ko "make uninstall removed files it did not install"; fi
+rm -f "$d/usr/lib/libcgplace.so.1" "$d/usr/include/cgplace-other.h"
 left=$(find "$d/usr" "$d/lib" "$d/etc" \( -type f -o -type l \) ! -path "$d/etc/cgplace/policy.conf" 2>/dev/null | wc -l)
 if [ "$left" -eq 0 ]; then ok "make uninstall removes everything"; else ko "make uninstall left $left files"; fi
 uninstall_policy_checks
