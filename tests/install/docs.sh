@@ -54,3 +54,27 @@ if [ -z "$miss_man" ]; then ok "docs: every command and option of --help is in c
 else ko "docs: missing from cgplace(1):$miss_man"; fi
 if [ -z "$miss_comp" ]; then ok "docs: the completion offers every command and option of --help"
 else ko "docs: missing from the completion:$miss_comp"; fi
+
+# (3) cgplace(1) EXAMPLES: each "$ cgplace ARGS" of the checked block, run on
+# the asym fixture from the source tree, prints the lines that follow it
+python3 tests/fixtures/mkfixtures.py "$d/exfx" asym >/dev/null 2>&1
+sed -n '/^\.\\" checked-begin/,/^\.\\" checked-end/p' docs/cgplace.1 | sed -e '1d' -e '$d' \
+    | sed -e 's/\\-/-/g' -e 's/\\e/\\/g' -e 's/^\\&//' -e 's/\\(aq/'"'"'/g' >"$d/examples"
+nex=0; bad=""
+ex_run() { # the previous example's command against its lines, if there was one
+    [ -n "${args+x}" ] || return 0
+    # shellcheck disable=SC2086 # the example's words
+    "$B/cgplace" --sysroot "$d/exfx/asym" $args >"$d/ex.got" 2>&1
+    cmp -s "$d/ex.want" "$d/ex.got" || bad="$bad
+  \$ cgplace $args: $(diff "$d/ex.want" "$d/ex.got" | head -5 | tr '\n' ' ')"
+}
+while IFS= read -r line; do
+    case $line in
+        '$ cgplace '*) ex_run; args=${line#'$ cgplace '}; nex=$((nex + 1)); : >"$d/ex.want" ;;
+        *) printf '%s\n' "$line" >>"$d/ex.want" ;;
+    esac
+done <"$d/examples"
+ex_run
+if [ "$nex" -ge 3 ] && [ -z "$bad" ]; then ok "docs: cgplace(1) EXAMPLES print what the page shows ($nex commands, asym fixture)"
+else ko "docs: cgplace(1) EXAMPLES ($nex commands) differ from the page:$bad"; fi
+rm -rf "$d/exfx" "$d/examples" "$d/ex.want" "$d/ex.got"; unset args
