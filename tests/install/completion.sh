@@ -15,9 +15,10 @@ if ! command -v bash >/dev/null 2>&1; then skip "bash not installed: completion"
 if bash -n "$comp_file"; then ok "completion: bash -n"; else ko "completion: bash -n"; fi
 python3 tests/fixtures/mkfixtures.py "$d/cfx" asym one-node >/dev/null 2>&1
 fx="$d/cfx/asym"
-want "node ids of --sysroot DIR for --nodeset" "0 0-3 1 2 3 " "$cgp_bin" --sysroot "$fx" numatune g --nodeset ""
+want "nodes with memory of --sysroot DIR for --nodeset" "0 0-1,3 1 3 " "$cgp_bin" --sysroot "$fx" numatune g --nodeset ""
 want "node ids of --sysroot=DIR for freecell" "0 0-3 1 2 3 " "$cgp_bin" --sysroot="$fx" freecell ""
 want "node ids for a prefix" "1 " "$cgp_bin" --sysroot "$fx" suggest --memory-nodes 1
+want "online node ids for --cellno" "0 0-3 1 2 3 " "$cgp_bin" --sysroot "$fx" freecell --cellno ""
 want "CPU ids for emulatorpin's CPULIST" "0 0-7 1 2 3 4 5 6 7 " "$cgp_bin" --sysroot "$fx" emulatorpin g ""
 want "CPU ids for vcpupin's CPULIST (after VCPU)" "0 0-7 1 2 3 4 5 6 7 " "$cgp_bin" --sysroot "$fx" vcpupin -p x.conf g 0 ""
 want "nothing for vcpupin's VCPU" "" "$cgp_bin" --sysroot "$fx" vcpupin g ""

@@ -47,7 +47,7 @@ for c in $cmds; do
   cgplace $c $o: not offered by the completion for 'cgplace $c ${o%"${o#-?}"}'";; esac
     done
 done
-n=$(echo $cmds | wc -w)
+n=$(echo "$cmds" | wc -w)
 if [ "$n" -gt 10 ] && [ "$nopts" -gt 100 ]; then ok "docs: read $n commands and $nopts options from --help"
 else ko "docs: read only $n commands and $nopts options from --help"; fi
 if [ -z "$miss_man" ]; then ok "docs: every command and option of --help is in cgplace(1)"
