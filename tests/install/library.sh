@@ -51,3 +51,16 @@ if [ "$(grep -c '^int main' "$d/placement.c")" = 1 ] &&
     rm -rf "$d/fx" "$d/bad.conf" "$d/want" "$d/got" "$d/placement"
 else ko "libcgplace(3) example builds through pkg-config"; cat "$d/cc.log"; fi
 rm -f "$d/placement.c" "$d/cc.log"
+
+# libcgplace(3) names no function the headers do not declare
+phantom=$(grep -o 'cgp_[a-z0-9_]*[a-z0-9]' docs/libcgplace.3 | sort -u | while read -r f; do
+    grep -q -w "$f" include/*.h || printf '%s ' "$f"; done)
+if [ -z "$phantom" ]; then ok "libcgplace(3) names only functions and types of include/*.h"
+else ko "libcgplace(3) names what include/*.h does not declare: $phantom"; fi
+# the installed man pages render without a groff warning
+if command -v man >/dev/null 2>&1; then
+    for m in man1/cgplace.1 man5/cgplace.conf.5 man3/libcgplace.3; do
+        w=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$d/usr/share/man/$m" 2>&1 >/dev/null)
+        if [ -z "$w" ]; then ok "man --warnings $m: none"; else ko "man --warnings $m:"; printf '%s\n' "$w" | head -5; fi
+    done
+else skip "man not installed: man page warnings"; fi
