@@ -8,7 +8,7 @@
 
 # (1) the lint: every hit as FILE:LINE: TEXT
 top=$(pwd)
-out=$(grep -n -E '\.\./shared|/work/|shared/(spec|oracles)' README.md docs/* examples/* 2>/dev/null)
+out=$(grep -n -E '\.\./shared|/work/|shared/(spec|oracles)' README.md docs/* examples/* debian/README.source 2>/dev/null)
 # "spec §N" sends the reader to the contract outside the tree: name the man page's section
 out="$out
 $(grep -n -E 'spec §' README.md docs/* examples/* 2>/dev/null | sed 's/$/   <- name the man page section instead/')"
@@ -23,7 +23,7 @@ for f in README.md docs/*.md; do
     done
 done >"$d/links"
 out=$(printf '%s\n%s' "$out" "$(cat "$d/links")" | sed '/^$/d'); rm -f "$d/links"
-if [ -z "$out" ]; then ok "docs: no link or path outside the repository (README.md docs/ examples/)"
+if [ -z "$out" ]; then ok "docs: no link or path outside the repository (README.md docs/ examples/ debian/README.source)"
 else ko "docs: links or paths outside the repository:"; printf '%s\n' "$out" | sed 's/^/  /'; fi
 
 # (2) the help against the man page and the completion
