@@ -11,7 +11,7 @@ top=$(pwd)
 out=$(grep -n -E '\.\./shared|/work/|shared/(spec|oracles)' README.md docs/* examples/* debian/README.source 2>/dev/null)
 # "spec §N" sends the reader to the contract outside the tree: name the man page's section
 out="$out
-$(grep -n -E 'spec §' README.md docs/* examples/* 2>/dev/null | sed 's/$/   <- name the man page section instead/')"
+$(grep -n -E 'spec §' README.md docs/* examples/* debian/README.source 2>/dev/null | sed 's/$/   <- name the man page section instead/')"
 for f in README.md docs/*.md; do
     # markdown link targets ](target): relative ones must stay inside and exist
     grep -n -o -E '\]\([^)#]+' "$f" | while IFS= read -r hit; do
