@@ -123,18 +123,45 @@ demo-systemd:
 install: all install-init
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man5
-	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/cgplace
-	install -m 0755 $(LIBSO).$(SOVERSION) $(DESTDIR)$(LIBDIR)/libcgplace.so.$(VERSION)
+	install -d $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0755 $(B)/install/cgplace $(DESTDIR)$(BINDIR)/cgplace
+	install -m 0644 $(LIBSO).$(SOVERSION) $(DESTDIR)$(LIBDIR)/libcgplace.so.$(VERSION)
 	ln -sf libcgplace.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libcgplace.so.$(SOVERSION)
 	ln -sf libcgplace.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libcgplace.so
-	install -m 0644 $(wildcard include/cgplace*.h) $(DESTDIR)$(INCDIR)/
-	install -m 0644 docs/cgplace.1 $(DESTDIR)$(MANDIR)/man1/cgplace.1
-	install -m 0644 docs/cgplace.conf.5 $(DESTDIR)$(MANDIR)/man5/cgplace.conf.5
+	install -m 0644 $(HEADERS) $(DESTDIR)$(INCDIR)/
+	install -m 0644 $(B)/cgplace.pc $(DESTDIR)$(PKGCONFIGDIR)/cgplace.pc
+	$(foreach m,$(MANS),install -m 0644 $(m) $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)) &&) true
+	install -m 0644 init/cgplace.bash-completion $(DESTDIR)$(BASHCOMPDIR)/cgplace
 
 uninstall: uninstall-init
-	rm -f $(DESTDIR)$(BINDIR)/cgplace $(DESTDIR)$(LIBDIR)/libcgplace.so* \
-	      $(patsubst include/%,$(DESTDIR)$(INCDIR)/%,$(wildcard include/cgplace*.h)) \
-	      $(DESTDIR)$(MANDIR)/man1/cgplace.1 $(DESTDIR)$(MANDIR)/man5/cgplace.conf.5
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+
+# What install puts (cgplace(1) FILES, tests/install), besides the init files
+# below: the binary relinked without the build tree's RUNPATH $$ORIGIN (it
+# finds the library in LIBDIR like any other), the library with its soname
+# (+ the .so link for -dev), headers, cgplace.pc, man pages 1/5/3 and the bash
+# completion. uninstall removes exactly these (INSTALLED lists them).
+# bash-completion's own layout, under our DATADIR so PREFIX is honoured
+BASHCOMPDIR ?= $(or $(shell pkg-config --define-variable=datadir=$(DATADIR) --variable=completionsdir bash-completion 2>/dev/null),$(DATADIR)/bash-completion/completions)
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+HEADERS   := $(wildcard include/cgplace*.h)
+MANS      := docs/cgplace.1 docs/cgplace.conf.5 docs/libcgplace.3
+INSTALLED := $(BINDIR)/cgplace $(LIBDIR)/libcgplace.so.$(VERSION) $(LIBDIR)/libcgplace.so.$(SOVERSION) \
+             $(LIBDIR)/libcgplace.so $(HEADERS:include/%=$(INCDIR)/%) $(PKGCONFIGDIR)/cgplace.pc \
+             $(foreach m,$(MANS),$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
+             $(BASHCOMPDIR)/cgplace
+install: $(B)/install/cgplace $(B)/cgplace.pc
+
+# Requires.private: what the library links (libxml2 is dlopen()ed, the
+# seccomp sandbox is the command's: cli/sandbox.c)
+$(B)/cgplace.pc: lib/cgplace.pc.in Makefile
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCDIR@|$(INCDIR)|g' \
+	    -e 's|@VERSION@|$(VERSION)|g' -e 's|@REQUIRES@|$(filter-out libxml-2.0 libseccomp,$(PKGS))|g' $< >$@
+
+# $(BIN)'s link without the rpath (CLI_LIBS: the command's own libraries, if any)
+$(B)/install/cgplace: $(CLI_OBJS) $(LIBSO)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) -L$(B) -lcgplace $(LINK_LIBS) $(CLI_LIBS)
 
 # Boot-time enforcement (init/, cgplace(1) BOOT): the systemd units (not
 # enabled: `systemctl enable cgplace`), the SysV script as $(INITDIR)/cgplace,

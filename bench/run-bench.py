@@ -471,8 +471,8 @@ def write_report(path, results, mi, args, when, skipped_note, cg):
     L.append("bench/run-bench.py build/cgplace --runs 30 --warmup 3 --out docs/PERFORMANCE.md")
     L.append("```")
     L.append("")
-    L.append("The oracle trees are read from `../shared/oracles` (or from `--oracles DIR`). They are "
-             "skipped with a message when that directory is absent. Raw samples go to `build/bench/results.json`.")
+    L.append("The oracle trees are the real-machine dumps kept outside the repository (`--oracles DIR`; "
+             "the default is in `bench/run-bench.py`). They are skipped with a message when that directory is absent. Raw samples go to `build/bench/results.json`.")
     L.append("")
     write_section(path, "topology", "\n".join(L))
     return met_all

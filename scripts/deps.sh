@@ -22,6 +22,9 @@ case "$what" in
     *) echo "usage: $0 [build|check|vm|bench|all]" >&2; exit 2 ;;
 esac
 missing=""
+# make install's completion dir (bash-completion.pc) and the Debian package
+# test (check-pkg: dpkg-buildpackage, debhelper, lintian), with check and all
+case "$what" in check | all) pkgs="$pkgs bash-completion dpkg-dev debhelper devscripts lintian fakeroot" ;; esac
 for p in $pkgs; do
     dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing="$missing $p"
 done

@@ -111,7 +111,7 @@ def render(d, prof):
       "once%s. It is also compared op by op (as a set) with `cgplace plan --json`."
       % (" and its %d threaded children, `cgroup.type` = threaded for each child, `+cpuset` in the "
          "guest's `cgroup.subtree_control`, `cpuset.cpus` and `cpuset.mems` of every child (mode "
-         "strict sets `cpuset.mems` on every thread's cgroup, spec §3)" % (nv + 1),
+         "strict sets `cpuset.mems` on every thread's cgroup, cgplace.conf(5))" % (nv + 1),
          ", then each thread's TID into its child's `cgroup.threads`"))
     w("")
     w("| level | minimum (breakdown) | `plan` ops | same ops as the minimum | first `apply` writes | re-apply writes |")

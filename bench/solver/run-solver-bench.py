@@ -629,7 +629,7 @@ def report(a, q, big, rows):
     w("  locality first (distance, then packing; see AUTO PLACEMENT in cgplace.conf(5)) and, on hosts")
     w("  of at most 10 nodes, searches all auto guests together for less total distance. Before issue")
     w("  14, on the same 300 instances: mean ratio 1.160, worst 5.766 (instance 94), optimal 57.6%.")
-    w("* **Exact search**: `bench/solver/exact.c`, written from spec §3 without libcgplace. The rules:")
+    w("* **Exact search**: `bench/solver/exact.c`, written from cgplace.conf(5) AUTO PLACEMENT without libcgplace. The rules:")
     w("  node *i* has *u<sub>i</sub>* usable CPUs (online, not reserved), vCPU capacity")
     w("  *u<sub>i</sub>* × overcommit, and MemTotal − reserve of memory. A guest (*v* vCPUs, *m* KiB)")
     w("  takes any non-empty set *C* of nodes with usable CPUs and any non-empty set *M* of nodes")
@@ -683,7 +683,7 @@ def report(a, q, big, rows):
             len(per), ", ".join(str(r["idx"]) for r in per) or "none"))
         w("  solver did not try it. It only tries, for *k* = 1, 2, ..., each CPU node with its *k*−1")
         w("  nearest CPU nodes; when a near node is full, a set that skips it (the smallest set that fits,")
-        w("  which spec §3 asks for) is never considered.")
+        w("  which cgplace.conf(5) AUTO PLACEMENT asks for) is never considered.")
         w("* **%d order misses** (%s): nothing fits the named guest after the earlier guests were" % (
             len(order), ", ".join(str(r["idx"]) for r in order) or "none"))
         w("  placed; only a different choice for an earlier guest (a search over the whole policy) would")
