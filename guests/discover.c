@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <linux/openat2.h>
 
 #ifndef SYS_pidfd_open
@@ -307,6 +308,7 @@ static void guest_clear(struct cgp_guest *g)
     free((char *)g->pidfile);
     free((char *)g->qmp);
     free((char *)g->cgroup);
+    free((char *)g->exe);
     for (size_t i = 0; i < g->n_threads; i++)
         free((char *)g->threads[i].iothread);
     free((struct cgp_guest_thread *)g->threads);
@@ -475,6 +477,31 @@ static int fix_iothread_ids(struct cgp_guest *g, const struct cgp_qmp_threads *q
     return 0;
 }
 
+/* Thread ids from QMP for g when its names do not tell the vCPUs apart,
+ * or cut an I/O thread id, within timeout_ms. 1 asked (whatever the
+ * answer: thread_source stays as it is on any failure), 0 not needed,
+ * -ENOMEM. */
+static int ask_qmp(cgp_ctx *ctx, struct cgp_guest *g, int timeout_ms)
+{
+    bool named = g->thread_source == CGP_THREADS_NAMES;
+    if (!g->qmp || (named && !has_cut_iothread(g)))
+        return 0;
+    struct cgp_qmp_threads q;
+    char why[200];
+    int r = cgp_qmp_query(ctx->root_fd, ctx->sysroot, g->qmp, timeout_ms, &q, why, sizeof why);
+    if (r == -ENOMEM)
+        return r;
+    if (r == 0) {
+        r = named ? fix_iothread_ids(g, &q) : apply_qmp(g, &q);
+        cgp_qmp_threads_clear(&q);
+        if (r < 0)
+            return r;
+        if (r > 0 && !named)
+            g->thread_source = CGP_THREADS_QMP;
+    }
+    return 1;
+}
+
 /* 1 found, 0 not a guest / vanished, -ENOMEM. */
 static int read_guest(cgp_ctx *ctx, int pid, unsigned flags, bool live, struct cgp_guest *g)
 {
@@ -507,6 +534,8 @@ static int read_guest(cgp_ctx *ctx, int pid, unsigned flags, bool live, struct c
     int r = 0;
     if (read_stat(root_fd, pid, &stat) < 0 || cgp_guests_stat_start_time(stat, &g->start_time) < 0)
         goto skip;
+    if (cgp_trust_read_facts(root_fd, pdir, live, g) < 0)
+        goto nomem;
     ssize_t n = read_argv_mem(root_fd, pdir, stat, &img);
     if (n == -ENOMEM)
         goto nomem;
@@ -547,24 +576,8 @@ static int read_guest(cgp_ctx *ctx, int pid, unsigned flags, bool live, struct c
     if (r < 0)
         goto fail;
     g->thread_source = named ? CGP_THREADS_NAMES : CGP_THREADS_UNKNOWN;
-    if ((flags & CGP_DISCOVER_QMP) && g->qmp && (!named || has_cut_iothread(g))) {
-        /* no thread names: QMP tells the vCPUs apart; names whose "IO " + id
-         * was cut at 15 bytes: QMP knows the whole id */
-        struct cgp_qmp_threads q;
-        char why[200];
-        r = cgp_qmp_query(root_fd, ctx->sysroot, g->qmp, CGP_QMP_TIMEOUT_MS, &q, why, sizeof why);
-        if (r == -ENOMEM)
-            goto nomem;
-        if (r == 0) {
-            r = named ? fix_iothread_ids(g, &q) : apply_qmp(g, &q);
-            cgp_qmp_threads_clear(&q);
-            if (r < 0)
-                goto fail;
-            if (r > 0 && !named)
-                g->thread_source = CGP_THREADS_QMP;
-        }
-        /* any other QMP failure: thread_source stays as it is */
-    }
+    if ((flags & CGP_DISCOVER_QMP) && (r = ask_qmp(ctx, g, CGP_QMP_TIMEOUT_MS)) < 0)
+        goto fail;
     if (g->pidfd >= 0) {
         struct pollfd p = { .fd = g->pidfd, .events = POLLIN };
         if (poll(&p, 1, 0) > 0)
@@ -636,7 +649,7 @@ CGP_EXPORT int cgp_guests_discover(cgp_ctx *ctx, unsigned flags, cgp_guest_list 
             r = -ENOMEM;
             break;
         }
-        int k = read_guest(ctx, pid, flags, live, &l->g[l->n]);
+        int k = read_guest(ctx, pid, flags & ~(unsigned)CGP_DISCOVER_QMP, live, &l->g[l->n]);
         if (k < 0) {
             r = k;
             break;
@@ -652,8 +665,49 @@ CGP_EXPORT int cgp_guests_discover(cgp_ctx *ctx, unsigned flags, cgp_guest_list 
     }
     if (l->n)
         qsort(l->g, l->n, sizeof *l->g, cmp_guest);
+    if (flags & CGP_DISCOVER_QMP) {
+        /* only the processes that are guests by the default trust: a
+         * stranger's socket could stall the run */
+        bool *want CGP_AUTOFREE = calloc(l->n ? l->n : 1, sizeof *want);
+        for (size_t i = 0; want && i < l->n; i++)
+            want[i] = cgp_guest_trusted(ctx, &l->g[i], NULL, NULL, 0) == 1;
+        if (!want || cgp_guests_query_qmp(ctx, l, want, CGP_QMP_TIMEOUT_MS) < 0) {
+            cgp_guests_free(l);
+            return -ENOMEM;
+        }
+    }
     *out = l;
     return 0;
+}
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+CGP_EXPORT int cgp_guests_query_qmp(cgp_ctx *ctx, cgp_guest_list *l, const bool *want, int timeout_ms)
+{
+    if (!ctx || !l)
+        return -EINVAL;
+    if (timeout_ms <= 0)
+        timeout_ms = CGP_QMP_TIMEOUT_MS;
+    /* one deadline for the run: N sockets that never answer cost it once */
+    long long deadline = mono_ms() + timeout_ms;
+    int asked = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        if (want && !want[i])
+            continue;
+        long long left = deadline - mono_ms();
+        if (left <= 0)
+            break;
+        int r = ask_qmp(ctx, &l->g[i], (int)left);
+        if (r < 0)
+            return r;
+        asked += r;
+    }
+    return asked;
 }
 
 CGP_EXPORT int cgp_guests_read_pid(cgp_ctx *ctx, int pid, unsigned flags, cgp_guest_list **out)
