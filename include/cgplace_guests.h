@@ -59,12 +59,15 @@ struct cgp_guest {
 typedef struct cgp_guest_list cgp_guest_list;
 
 enum {
-    CGP_DISCOVER_QMP = 1u << 0,   /* ask QMP for thread ids when thread names are missing */
+    CGP_DISCOVER_QMP = 1u << 0,   /* ask QMP for thread ids when thread names are missing: only processes
+                                   * the default trust makes guests, one deadline for all
+                                   * (CGP_QMP_DEFAULT_TIMEOUT_MS); see cgp_guests_query_qmp */
     CGP_DISCOVER_ANY = 1u << 1,   /* cgp_guests_read_pid: the process even if it is no QEMU (yet) */
 };
 
 /* Scan SYSROOT/proc for QEMU processes (executable or comm qemu-system-* /
- * qemu-kvm). Processes that vanish during the scan are skipped. Returns 0,
+ * qemu-kvm), whether or not they are guests (cgp_guest_trusted judges the
+ * facts read here). Processes that vanish during the scan are skipped. Returns 0,
  * -ENOENT (no proc under the sysroot), -ENOMEM. */
 CGP_EXPORT int cgp_guests_discover(cgp_ctx *ctx, unsigned flags, cgp_guest_list **out);
 CGP_EXPORT void cgp_guests_free(cgp_guest_list *l);
