@@ -203,6 +203,31 @@ def fake_cgroup_root(path, cpus, mems):
     return path
 
 
+def silent_unix_socket(path):
+    """A unix stream socket at PATH that takes connections into its backlog and
+    never answers: a QMP server that stalls. Count them with accepted()."""
+    import socket
+    if os.path.lexists(path):
+        os.unlink(path)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(path)
+    s.listen(8)
+    s.setblocking(False)
+    return s
+
+
+def accepted(s):
+    """How many connections wait on silent_unix_socket S (taken and closed)."""
+    n = 0
+    while True:
+        try:
+            c, _ = s.accept()
+        except BlockingIOError:
+            return n
+        c.close()
+        n += 1
+
+
 def scratch_base():
     """~20k small files per golden run: tmpfs when there is one ($TMPDIR first)."""
     if os.environ.get("TMPDIR"):

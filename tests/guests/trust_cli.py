@@ -19,7 +19,6 @@ afterwards), and the run ends well within 2 x the deadline (generous bound,
 documented: only a gross regression, N deadlines, trips it)."""
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -157,39 +156,17 @@ def check_a(layer, cli, work):
                 r.out + r.err)
 
 
-def silent_socket(path):
-    """A socket that accepts connections (backlog) and never answers."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    if os.path.exists(path):
-        os.unlink(path)
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.bind(path)
-    s.listen(8)
-    s.setblocking(False)
-    return s
-
-
-def connections(s):
-    n = 0
-    while True:
-        try:
-            c, _ = s.accept()
-        except BlockingIOError:
-            return n
-        c.close()
-        n += 1
-
-
 def check_b(layer, cli, work):
     root = fixture(work, "trust-b")
     deadline = 2.0
     socks = {}
     for pid, name in ((4000, "m1"), (4100, "m2"), (4200, "m3"), (4300, "stranger")):
         path = f"/run/q/{name}.qmp"
-        socks[name] = silent_socket(root + path)
+        os.makedirs(os.path.dirname(root + path), exist_ok=True)
+        socks[name] = H.silent_unix_socket(root + path)
         proc(root, pid, [H.QEMU_EXE, "-name", name, "-qmp", f"unix:{path},server=on,wait=off"], named=False)
     # an impostor with a QMP socket: never asked either
-    socks["impostor"] = silent_socket(root + "/run/q/impostor.qmp")
+    socks["impostor"] = H.silent_unix_socket(root + "/run/q/impostor.qmp")
     proc(root, 4400, [H.QEMU_EXE, "-name", "m1", "-qmp", "unix:/run/q/impostor.qmp,server=on,wait=off"],
          exe="/tmp/qemu-system-x86_64", uid=65534, named=False)
     pol = work + "/trust-b.conf"
@@ -200,7 +177,7 @@ def check_b(layer, cli, work):
     r = cli.run("--cgroup-root", cg, "plan", pol, sysroot=root, env={"CGPLACE_LOCK": work + "/trust.lock"})
     took = time.monotonic() - t0
     layer.check("qmp: plan runs", r.rc in (0, 1), r.out + r.err)
-    n = {k: connections(s) for k, s in socks.items()}
+    n = {k: H.accepted(s) for k, s in socks.items()}
     layer.check("qmp: the unmatched process's socket is never connected to", n["stranger"] == 0, str(n))
     layer.check("qmp: the impostor's socket is never connected to", n["impostor"] == 0, str(n))
     layer.check("qmp: three silent matched sockets cost one deadline: one connection in all",

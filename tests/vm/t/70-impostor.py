@@ -16,13 +16,15 @@ that accepts and never answers.
   (exit 1), and still places g1 and g3.
 """
 import os
-import socket
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import vmtest as T  # noqa: E402
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "golden"))
+import harness as H  # noqa: E402
 
 RUN = "/run/cgp-impostor"
 IMP = "/tmp/cgp-impostor"
@@ -43,12 +45,7 @@ PIDS = []
 
 
 def start_qemu(name, pidfile):
-    argv = ["qemu-system-x86_64", "-accel", "tcg", "-S", "-m", "16", "-smp", "1", "-nodefaults",
-            "-display", "none", "-daemonize", "-pidfile", pidfile, "-name", "guest=%s,debug-threads=on" % name]
-    p = subprocess.run(argv, capture_output=True, text=True, timeout=120)
-    if p.returncode:
-        T.fatal("qemu %s: %s" % (name, p.stderr))
-    pid = int(open(pidfile).read())
+    pid = T.start_qemu(name, pidfile)
     PIDS.append(pid)
     return pid
 
@@ -64,26 +61,6 @@ def build_impostor():
     return exe
 
 
-def silent_socket(path):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.bind(path)
-    s.listen(8)
-    s.setblocking(False)
-    os.chmod(path, 0o777)
-    return s
-
-
-def connections(s):
-    n = 0
-    while True:
-        try:
-            c, _ = s.accept()
-        except BlockingIOError:
-            return n
-        c.close()
-        n += 1
-
-
 def drop_to_nobody():
     os.setgroups([])
     os.setgid(NOBODY)
@@ -96,7 +73,8 @@ def sets(pid):
 
 
 exe = build_impostor()
-stall = silent_socket(IMP + "/stall.qmp")
+stall = H.silent_unix_socket(IMP + "/stall.qmp")
+os.chmod(IMP + "/stall.qmp", 0o777)
 g1 = start_qemu("g1", RUN + "/g1.pid")
 g3 = start_qemu("g3", RUN + "/g3.pid")
 imp = subprocess.Popen([exe, "-name", "g1", "-pidfile", RUN + "/g2.pid",
@@ -117,7 +95,7 @@ t0 = time.monotonic()
 rc, out, err = T.run_cgplace("plan", pol)
 took = time.monotonic() - t0
 T.eq(rc, 0, "plan with an impostor exits 0 (%s)" % err.strip())
-T.eq(connections(stall), 0, "the impostor's QMP socket is never connected to")
+T.eq(H.accepted(stall), 0, "the impostor's QMP socket is never connected to")
 T.check(took < 2 * 5.0, "plan ends within 2 x the default QMP deadline (%.1f s)" % took)
 
 # ---------------------------------------------------------------- apply: the real guests placed, impostor untouched
@@ -132,7 +110,7 @@ for name, pid in (("g1", g1), ("g3", g3)):
         T.check(cg.startswith("/%s/%s" % (PARENT, name)), "guest %s thread %d in its cgroup (%s)" % (name, t, cg))
 T.eq(sets(imp.pid), imp_before, "the impostor was never moved (cgroup and sets unchanged)")
 T.check(not os.path.exists("%s/%s/g2" % (T.CG, PARENT)), "g2 (down) is not placed through the impostor's -pidfile")
-T.eq(connections(stall), 0, "apply never connected to the impostor's QMP socket either")
+T.eq(H.accepted(stall), 0, "apply never connected to the impostor's QMP socket either")
 
 # ---------------------------------------------------------------- two real processes claim g4
 g4a = start_qemu("g4", RUN + "/g4a.pid")
@@ -155,9 +133,5 @@ for pid in PIDS:
         pass
 stall.close()
 time.sleep(0.5)
-for d, dirs, files in sorted(os.walk(T.CG + "/" + PARENT), key=lambda x: -len(x[0])):
-    try:
-        os.rmdir(d)
-    except OSError:
-        pass
+T.cg_rmtree(PARENT)
 T.finish()
