@@ -14,6 +14,11 @@
  * timeout_ms. 0 and *out on success; -errno otherwise (err gets a reason). */
 int cgp_qmp_query(int root_fd, const char *sysroot, const char *path, int timeout_ms,
                   struct cgp_qmp_threads *out, char *err, size_t errlen);
+/* The same for n sockets at once, all within one deadline of timeout_ms:
+ * res[i] is 0 (out[i] set) or -errno for paths[i]. Returns how many
+ * sockets were connected to, or -ENOMEM. */
+int cgp_qmp_query_all(int root_fd, const char *sysroot, const char *const *paths, size_t n, int timeout_ms,
+                      struct cgp_qmp_threads *out, int *res);
 
 
 /* Do all n match lines m hold for process g? (n == 0: false.) Pidfiles

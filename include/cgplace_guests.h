@@ -134,9 +134,10 @@ CGP_EXPORT int cgp_guest_trusted(cgp_ctx *ctx, const struct cgp_guest *g, const 
 
 /* Ask QMP for the thread ids of the guests of l that want[i] says (want
  * NULL: every guest) and that have a QMP socket and lack usable thread
- * names, one after the other within one deadline of timeout_ms for all of
- * them (<= 0: CGP_QMP_DEFAULT_TIMEOUT_MS); guests left when it passes are
- * not asked. Returns the number of sockets connected to (>= 0) or -ENOMEM. */
+ * names: all sockets at once, within one deadline of timeout_ms for all of
+ * them (<= 0: CGP_QMP_DEFAULT_TIMEOUT_MS); a guest that has not answered by
+ * then keeps its thread_source. Returns the number of sockets connected to
+ * (>= 0), -EINVAL or -ENOMEM. */
 CGP_EXPORT int cgp_guests_query_qmp(cgp_ctx *ctx, cgp_guest_list *l, const bool *want, int timeout_ms);
 
 /* ---- Runtime tuning (vcpuinfo, vcpupin, numatune; appended) ---- */
