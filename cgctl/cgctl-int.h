@@ -90,7 +90,7 @@ struct cgctl_match {             /* one per policy guest, in policy order */
     bool managed;                    /* running, ours, valid: to be placed */
     bool split;                      /* threads told apart: threaded children */
     enum cgp_guest_owner owner;      /* of a running guest */
-    bool libvirt;                    /* running, libvirt's, valid: placed through libvirt's API */
+    bool libvirt;                    /* running, libvirt's, valid: placed through libvirt's API */    bool contested;                  /* two processes match it: refused alone */
 };
 
 /* The QEMU processes no block matches (cgp_enforce_stray). */

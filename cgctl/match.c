@@ -120,6 +120,18 @@ static int stray(const struct cgp_host_settings *hs, const struct cgp_guest *pr,
                                  : ": it floats free (unmanaged deny)" : "");
 }
 
+/* Why pr is no guest (the compiler's judgement), NULL when it is one or
+ * pl was not compiled with it. */
+static const char *untrusted_why(const cgp_placement *pl, const struct cgp_guest *pr)
+{
+    for (size_t k = 0; k < cgp_placement_n_procs(pl); k++) {
+        const struct cgp_proc_match *pm = cgp_placement_proc(pl, k);
+        if (pm->proc == pr)
+            return pm->untrusted;
+    }
+    return NULL;
+}
+
 /* Pair each process with the one block it matches. */
 static int pair(cgp_ctx *ctx, const cgp_placement *pl, const struct cgp_guest *const *procs, size_t n_procs,
                 bool dry, struct cgctl_match *out, struct cgp_enforce_summary *sum, struct cgctl_strays *strays,
@@ -131,6 +143,17 @@ static int pair(cgp_ctx *ctx, const cgp_placement *pl, const struct cgp_guest *c
         const struct cgp_guest *pr = procs[p];
         if (!pr)
             continue;
+        const char *untrusted = untrusted_why(pl, pr);
+        if (untrusted) {
+            /* no guest at all: it neither takes nor contests a guest's place */
+            char *pn CGP_AUTOFREE = cgctl_virt_escape(pr->name ? pr->name : "unnamed", 256);
+            char *why CGP_AUTOFREE = cgctl_virt_escape(untrusted, 1024);
+            if (!pn || !why)
+                return -ENOMEM;
+            cgctl_msgf(msgs, CGP_MSG_WARNING, NULL, pr->pid, "process %d (%s) is not a guest: %s; not placed",
+                       pr->pid, pn, why);
+            continue;
+        }
         size_t *blocks CGP_AUTOFREE = NULL;
         ssize_t nb = blocks_of(ctx, pl, pr, &blocks);
         if (nb < 0)
@@ -159,9 +182,10 @@ static int pair(cgp_ctx *ctx, const cgp_placement *pl, const struct cgp_guest *c
         struct cgctl_match *g = &out[hit];
         const char *name = cgp_placement_guest(pl, (size_t)hit)->name;
         if (g->proc) {
-            cgctl_msgf(msgs, CGP_MSG_ERROR, name, pr->pid, "guest '%s' matches two processes, %d and %d", name,
-                       g->proc->pid, pr->pid);
-            bad = -EINVAL;
+            /* only this guest is refused: the others are placed */
+            cgctl_msgf(msgs, CGP_MSG_ERROR, name, pr->pid, "guest '%s' matches two processes, %d and %d: "
+                       "not placed", name, g->proc->pid, pr->pid);
+            g->contested = true;
             continue;
         }
         g->proc = pr;
@@ -186,6 +210,11 @@ int cgctl_match_guests(cgp_ctx *ctx, const cgp_placement *pl, const struct cgp_g
         const char *name = gp->name;
         if (!g->proc) {
             cgctl_msgf(msgs, CGP_MSG_INFO, name, 0, "guest '%s' is not running: skipped", name);
+            continue;
+        }
+        if (g->contested) {
+            g->state = CGP_GUEST_INVALID;
+            g->detail = "two processes claim it";
             continue;
         }
         g->owner = g->proc->foreign ? CGP_OWNER_LIBVIRT : CGP_OWNER_OTHER;

@@ -19,6 +19,7 @@ struct row {
     size_t n_off;                           /* threads not where the policy wants them */
     enum cgp_guest_owner owner;
     const char *backend;
+    char *untrusted;                        /* why it is no guest (escaped); NULL: a guest */
 };
 
 /* The policy's I/O thread for an id read from a comm: "IO " + id is cut at
@@ -100,6 +101,8 @@ static const char *comp_str(enum compliance c)
 static char *policy_str(const struct row *r, bool have_policy)
 {
     char *s = NULL;
+    if (r->untrusted)
+        return strdup("untrusted");
     if (!have_policy || r->n_matched == 0)
         return strdup("-");
     if (r->n_matched == 1)
@@ -160,6 +163,7 @@ static struct json_object *guest_json(const struct row *r, bool have_policy)
     json_object_object_add(o, "policy", have_policy && r->n_matched == 1
                                             ? json_object_new_string(r->matched[0]->name) : NULL);
     json_object_object_add(o, "conflict", json_object_new_boolean(r->n_matched > 1));
+    json_object_object_add(o, "untrusted", str_or_null(r->untrusted));
     json_object_object_add(o, "compliant", r->comp == COMP_UNKNOWN ? NULL : json_object_new_boolean(r->comp == COMP_YES));
     return o;
 }
@@ -253,6 +257,30 @@ static int guests_text(struct cli *cli, const struct row *rows, size_t n, bool h
     return rc;
 }
 
+/* Whether the process is a guest at all: the compiler's judgement with a
+ * policy, the default trust without; reported once on stderr. */
+static int trust_of(struct cli *cli, struct cli_env *env, struct row *rw, const struct cgp_proc_match *pm)
+{
+    char why[512];
+    const char *w = NULL;
+    if (pm && pm->proc == rw->g) {
+        w = pm->untrusted;
+    } else {
+        int t = cgp_guest_trusted(env->ctx, rw->g, NULL, why, sizeof why);
+        if (t < 0)
+            return t;
+        w = t ? NULL : why;
+    }
+    if (!w)
+        return 0;
+    if (!(rw->untrusted = cli_escape(w)))
+        return -ENOMEM;
+    char *name CLI_AUTO_FREE = cli_escape(rw->g->name ? rw->g->name : "no name");
+    if (cli->verbose >= 0 && name)
+        fprintf(stderr, "cgplace: guests: process %d (%s) is not a guest: %s\n", rw->g->pid, name, rw->untrusted);
+    return 0;
+}
+
 int cmd_guests(struct cli *cli, struct cli_env *env)
 {
     const cgp_placement *pl = env->pl;
@@ -270,6 +298,8 @@ int cmd_guests(struct cli *cli, struct cli_env *env)
         count_threads(rw);
         /* the matching the compiler made of these very processes */
         const struct cgp_proc_match *pm = pl ? cgp_placement_proc(pl, i) : NULL;
+        if (trust_of(cli, env, rw, pm) < 0)
+            return cli_error(EXIT_RUNTIME, "guests", "%s", strerror(ENOMEM));
         for (size_t j = 0; pm && pm->proc == rw->g && j < pm->n_guests; j++)
             rw->matched[rw->n_matched++] = cgp_placement_guest(pl, pm->guests[j]);
         if (rw->n_matched > 1 && cli->verbose >= 0) {
@@ -286,5 +316,8 @@ int cmd_guests(struct cli *cli, struct cli_env *env)
                 return cli_error(EXIT_RUNTIME, "guests", "%s", strerror(ENOMEM));
         }
     }
-    return cli->json ? guests_json(rows, n, pl != NULL) : guests_text(cli, rows, n, pl != NULL);
+    int rc = cli->json ? guests_json(rows, n, pl != NULL) : guests_text(cli, rows, n, pl != NULL);
+    for (size_t i = 0; i < n; i++)
+        free(rows[i].untrusted);
+    return rc;
 }

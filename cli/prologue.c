@@ -73,7 +73,8 @@ static int open_host(struct cli *cli, struct cli_env *env, bool topology)
 static int compile_policy(struct cli_env *env, cgp_policy *p, cgp_diags **d)
 {
     bool keep = env->needs.guests == CLI_GUESTS_KEEP;
-    if (cgp_guests_discover(env->ctx, keep ? env->needs.discover : 0, &env->guests) < 0)
+    unsigned qmp = keep ? env->needs.discover & CGP_DISCOVER_QMP : 0;
+    if (cgp_guests_discover(env->ctx, keep ? env->needs.discover & ~qmp : 0, &env->guests) < 0)
         env->guests = NULL;
     size_t n = cgp_guests_count(env->guests);
     if (!(env->g = calloc(n ? n : 1, sizeof *env->g)))
@@ -81,7 +82,20 @@ static int compile_policy(struct cli_env *env, cgp_policy *p, cgp_diags **d)
     for (size_t i = 0; i < n; i++)
         env->g[i] = cgp_guests_get(env->guests, i);
     env->n = n;
-    return cgp_policy_compile_running(p, env->topo, env->ctx, env->g, n, *d, &env->pl);
+    int r = cgp_policy_compile_running(p, env->topo, env->ctx, env->g, n, *d, &env->pl);
+    if (r < 0 || !qmp || !n)
+        return r;
+    /* QMP only for the processes a block matches (a stranger's socket
+     * could stall the run), within the host block's one deadline */
+    bool *want CLI_AUTO_FREE = calloc(n, sizeof *want);
+    if (!want)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const struct cgp_proc_match *pm = cgp_placement_proc(env->pl, i);
+        want[i] = pm && pm->n_guests > 0;
+    }
+    r = cgp_guests_query_qmp(env->ctx, env->guests, want, (int)cgp_placement_host(env->pl)->qmp_timeout_ms);
+    return r < 0 ? r : 0;
 }
 
 /* Warnings in the JSON document, or on stderr unless -q. */

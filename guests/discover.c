@@ -307,6 +307,7 @@ static void guest_clear(struct cgp_guest *g)
     free((char *)g->pidfile);
     free((char *)g->qmp);
     free((char *)g->cgroup);
+    free((char *)g->exe);
     for (size_t i = 0; i < g->n_threads; i++)
         free((char *)g->threads[i].iothread);
     free((struct cgp_guest_thread *)g->threads);
@@ -475,6 +476,41 @@ static int fix_iothread_ids(struct cgp_guest *g, const struct cgp_qmp_threads *q
     return 0;
 }
 
+/* Does g need QMP: its names do not tell the vCPUs apart, or cut an I/O
+ * thread id? */
+static bool wants_qmp(const struct cgp_guest *g)
+{
+    return g->qmp && (g->thread_source != CGP_THREADS_NAMES || has_cut_iothread(g));
+}
+
+/* Take QMP's answer q into g (whatever fails leaves thread_source as it
+ * is). 0 or -ENOMEM. */
+static int use_qmp(struct cgp_guest *g, const struct cgp_qmp_threads *q)
+{
+    bool named = g->thread_source == CGP_THREADS_NAMES;
+    int r = named ? fix_iothread_ids(g, q) : apply_qmp(g, q);
+    if (r > 0 && !named)
+        g->thread_source = CGP_THREADS_QMP;
+    return r < 0 ? r : 0;
+}
+
+/* QMP for g alone (cgp_guests_read_pid), within timeout_ms. 0 or -ENOMEM. */
+static int ask_qmp(cgp_ctx *ctx, struct cgp_guest *g, int timeout_ms)
+{
+    if (!wants_qmp(g))
+        return 0;
+    struct cgp_qmp_threads q;
+    char why[200];
+    int r = cgp_qmp_query(ctx->root_fd, ctx->sysroot, g->qmp, timeout_ms, &q, why, sizeof why);
+    if (r == -ENOMEM)
+        return r;
+    if (r == 0) {
+        r = use_qmp(g, &q);
+        cgp_qmp_threads_clear(&q);
+    }
+    return r == -ENOMEM ? r : 0;
+}
+
 /* 1 found, 0 not a guest / vanished, -ENOMEM. */
 static int read_guest(cgp_ctx *ctx, int pid, unsigned flags, bool live, struct cgp_guest *g)
 {
@@ -507,6 +543,8 @@ static int read_guest(cgp_ctx *ctx, int pid, unsigned flags, bool live, struct c
     int r = 0;
     if (read_stat(root_fd, pid, &stat) < 0 || cgp_guests_stat_start_time(stat, &g->start_time) < 0)
         goto skip;
+    if (cgp_trust_read_facts(root_fd, pdir, live, g) < 0)
+        goto nomem;
     ssize_t n = read_argv_mem(root_fd, pdir, stat, &img);
     if (n == -ENOMEM)
         goto nomem;
@@ -547,24 +585,8 @@ static int read_guest(cgp_ctx *ctx, int pid, unsigned flags, bool live, struct c
     if (r < 0)
         goto fail;
     g->thread_source = named ? CGP_THREADS_NAMES : CGP_THREADS_UNKNOWN;
-    if ((flags & CGP_DISCOVER_QMP) && g->qmp && (!named || has_cut_iothread(g))) {
-        /* no thread names: QMP tells the vCPUs apart; names whose "IO " + id
-         * was cut at 15 bytes: QMP knows the whole id */
-        struct cgp_qmp_threads q;
-        char why[200];
-        r = cgp_qmp_query(root_fd, ctx->sysroot, g->qmp, CGP_QMP_TIMEOUT_MS, &q, why, sizeof why);
-        if (r == -ENOMEM)
-            goto nomem;
-        if (r == 0) {
-            r = named ? fix_iothread_ids(g, &q) : apply_qmp(g, &q);
-            cgp_qmp_threads_clear(&q);
-            if (r < 0)
-                goto fail;
-            if (r > 0 && !named)
-                g->thread_source = CGP_THREADS_QMP;
-        }
-        /* any other QMP failure: thread_source stays as it is */
-    }
+    if ((flags & CGP_DISCOVER_QMP) && (r = ask_qmp(ctx, g, CGP_QMP_TIMEOUT_MS)) < 0)
+        goto fail;
     if (g->pidfd >= 0) {
         struct pollfd p = { .fd = g->pidfd, .events = POLLIN };
         if (poll(&p, 1, 0) > 0)
@@ -636,7 +658,7 @@ CGP_EXPORT int cgp_guests_discover(cgp_ctx *ctx, unsigned flags, cgp_guest_list 
             r = -ENOMEM;
             break;
         }
-        int k = read_guest(ctx, pid, flags, live, &l->g[l->n]);
+        int k = read_guest(ctx, pid, flags & ~(unsigned)CGP_DISCOVER_QMP, live, &l->g[l->n]);
         if (k < 0) {
             r = k;
             break;
@@ -652,8 +674,57 @@ CGP_EXPORT int cgp_guests_discover(cgp_ctx *ctx, unsigned flags, cgp_guest_list 
     }
     if (l->n)
         qsort(l->g, l->n, sizeof *l->g, cmp_guest);
+    if (flags & CGP_DISCOVER_QMP) {
+        /* only the processes that are guests by the default trust: a
+         * stranger's socket could stall the run */
+        bool *want CGP_AUTOFREE = calloc(l->n ? l->n : 1, sizeof *want);
+        for (size_t i = 0; want && i < l->n; i++)
+            want[i] = cgp_guest_trusted(ctx, &l->g[i], NULL, NULL, 0) == 1;
+        if (!want || cgp_guests_query_qmp(ctx, l, want, CGP_QMP_TIMEOUT_MS) < 0) {
+            cgp_guests_free(l);
+            return -ENOMEM;
+        }
+    }
     *out = l;
     return 0;
+}
+
+CGP_EXPORT int cgp_guests_query_qmp(cgp_ctx *ctx, cgp_guest_list *l, const bool *want, int timeout_ms)
+{
+    if (!ctx || !l)
+        return -EINVAL;
+    if (timeout_ms <= 0)
+        timeout_ms = CGP_QMP_TIMEOUT_MS;
+    size_t n = 0;
+    size_t *idx CGP_AUTOFREE = calloc(l->n ? l->n : 1, sizeof *idx);
+    const char **paths CGP_AUTOFREE = calloc(l->n ? l->n : 1, sizeof *paths);
+    struct cgp_qmp_threads *q CGP_AUTOFREE = calloc(l->n ? l->n : 1, sizeof *q);
+    int *res CGP_AUTOFREE = calloc(l->n ? l->n : 1, sizeof *res);
+    if (!idx || !paths || !q || !res)
+        return -ENOMEM;
+    for (size_t i = 0; i < l->n; i++)
+        if ((!want || want[i]) && wants_qmp(&l->g[i])) {
+            idx[n] = i;
+            paths[n++] = l->g[i].qmp;
+        }
+    if (!n)
+        return 0;
+    /* every socket at once, one deadline for all: N that never answer
+     * cost it once, and a silent one delays no other */
+    int asked = cgp_qmp_query_all(ctx->root_fd, ctx->sysroot, paths, n, timeout_ms, q, res);
+    if (asked < 0)
+        return asked;
+    int r = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (res[k] == -ENOMEM)
+            r = -ENOMEM;
+        if (res[k] != 0)
+            continue;
+        if (r == 0 && use_qmp(&l->g[idx[k]], &q[k]) < 0)
+            r = -ENOMEM;
+        cgp_qmp_threads_clear(&q[k]);
+    }
+    return r < 0 ? r : asked;
 }
 
 CGP_EXPORT int cgp_guests_read_pid(cgp_ctx *ctx, int pid, unsigned flags, cgp_guest_list **out)
@@ -689,63 +760,5 @@ CGP_EXPORT int cgp_guest_alive(cgp_ctx *ctx, const struct cgp_guest *g)
     uint64_t st;
     if (read_start_time(ctx->root_fd, g->pid, &st) < 0 || st != g->start_time)
         return -ESRCH;
-    return 0;
-}
-
-static int parse_list_line(const char *img, const char *key, cgp_bitmap **out)
-{
-    size_t kl = strlen(key);
-    for (const char *line = img; line && *line;) {
-        const char *nl = strchr(line, '\n');
-        if (!strncmp(line, key, kl) && line[kl] == ':') {
-            size_t len = nl ? (size_t)(nl - line) : strlen(line);
-            char *v CGP_AUTOFREE = strndup(line + kl + 1, len - kl - 1);
-            if (!v)
-                return -ENOMEM;
-            int r = cgp_bitmap_parse(v, 0, out, NULL);
-            return r == -ENOMEM ? r : r < 0 ? -EIO : 0;
-        }
-        line = nl ? nl + 1 : NULL;
-    }
-    return -EIO;
-}
-
-CGP_EXPORT int cgp_guest_thread_affinity(cgp_ctx *ctx, const struct cgp_guest *g, int tid,
-                                         cgp_bitmap **cpus, cgp_bitmap **mems)
-{
-    if (!ctx || !g || tid <= 0)
-        return -EINVAL;
-    const char *bad = NULL;
-    int r = cgp_task_allowed(ctx->root_fd, g->pid, tid, cpus, mems, &bad);
-    if (r == -ENOMEM || r == 0)
-        return r;
-    if (!bad)
-        return cgp_ctx_errorf(ctx, -ESRCH, "proc/%d/task/%d/status: %s", g->pid, tid, strerror(-r));
-    return cgp_ctx_errorf(ctx, r, "proc/%d/task/%d/status: no valid %s", g->pid, tid, bad);
-}
-
-int cgp_task_allowed(int root_fd, int pid, int tid, cgp_bitmap **cpus, cgp_bitmap **mems, const char **bad)
-{
-    char rel[96];
-    snprintf(rel, sizeof rel, "proc/%d/task/%d/status", pid, tid);
-    char *s CGP_AUTOFREE = NULL;
-    ssize_t n = cgp_read_one(root_fd, rel, 1u << 20, &s);
-    if (n < 0)
-        return (int)n;
-    cgp_bitmap *c = NULL, *m = NULL;
-    int r = 0;
-    if (cpus && (r = parse_list_line(s, "Cpus_allowed_list", &c)) < 0) {
-        *bad = "Cpus_allowed_list";
-        return r;
-    }
-    if (mems && (r = parse_list_line(s, "Mems_allowed_list", &m)) < 0) {
-        cgp_bitmap_free(c);
-        *bad = "Mems_allowed_list";
-        return r;
-    }
-    if (cpus)
-        *cpus = c;
-    if (mems)
-        *mems = m;
     return 0;
 }

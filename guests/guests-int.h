@@ -6,13 +6,19 @@
 #include "internal.h"
 #include "../parsers/qmp.h"
 
-#define CGP_QMP_TIMEOUT_MS 5000 /* QEMU under load (TCG, a busy host) can take seconds to accept the next client */
+#define CGP_QMP_TIMEOUT_MS CGP_QMP_DEFAULT_TIMEOUT_MS /* for all of a run's questions: QEMU under load
+                                                      * (TCG, a busy host) can take seconds to accept */
 
 /* Talk QMP to the unix socket at path (absolute, resolved under the sysroot
  * whose directory is root_fd and whose name is sysroot) for at most
  * timeout_ms. 0 and *out on success; -errno otherwise (err gets a reason). */
 int cgp_qmp_query(int root_fd, const char *sysroot, const char *path, int timeout_ms,
                   struct cgp_qmp_threads *out, char *err, size_t errlen);
+/* The same for n sockets at once, all within one deadline of timeout_ms:
+ * res[i] is 0 (out[i] set) or -errno for paths[i]. Returns how many
+ * sockets were connected to, or -ENOMEM. */
+int cgp_qmp_query_all(int root_fd, const char *sysroot, const char *const *paths, size_t n, int timeout_ms,
+                      struct cgp_qmp_threads *out, int *res);
 
 
 /* Do all n match lines m hold for process g? (n == 0: false.) Pidfiles
@@ -42,5 +48,25 @@ int cgp_task_cgroup(int root_fd, int pid, int tid, char **out);
 int cgp_task_allowed(int root_fd, int pid, int tid, cgp_bitmap **cpus, cgp_bitmap **mems, const char **bad);
 /* Under machine.slice or machine/ (libvirt, systemd-machined). */
 bool cgp_guests_cgroup_foreign(const char *path);
+
+/* Who counts as a guest (trust.c). */
+/* Read what trust is judged on into g (exe, its owner and mode and its
+ * directory's, the uids): 0 (unreadable facts stay unknown) or -ENOMEM. */
+int cgp_trust_read_facts(int root_fd, const char *pdir, bool live, struct cgp_guest *g);
+/* The "Uid:" line of a proc status image into u[4] (-1 where missing). */
+void cgp_trust_parse_uids(const char *status, long long u[4]);
+/* The judgement on facts alone: 1 trusted, 0 not (why set). uids are the
+ * allowed users' uids besides root (-1 entries match nothing). */
+int cgp_trust_judge(const struct cgp_guest *g, const char *const *bins, size_t n_bins, const long long *uids,
+                    size_t n_uids, char *why, size_t whylen);
+/* The file name in directory dir_fd is one only root (or the running user)
+ * can have written: both owned so, neither writable by group or others, the
+ * file regular and no symlink. 1, 0 (why set), -errno. */
+int cgp_trust_file_ok(int dir_fd, const char *name, char *why, size_t whylen);
+/* An absolute path opened O_PATH (plus flags) under root_fd, symlinks
+ * resolved inside the root (openat2 RESOLVE_IN_ROOT). fd or -errno. */
+int cgp_trust_open_in_root(int root_fd, const char *path, int flags);
+/* The uid of a user name (SYSROOT/etc/passwd) or of a number; -1 none. */
+long long cgp_trust_user_uid(int root_fd, const char *user);
 
 #endif

@@ -143,3 +143,62 @@ int cgp_guests_find(const cgp_guest_list *l, const char *key, const struct cgp_g
     *out = hit;
     return 0;
 }
+
+/* What the kernel allows a task now: its Cpus_allowed_list / Mems_allowed_list. */
+static int parse_list_line(const char *img, const char *key, cgp_bitmap **out)
+{
+    size_t kl = strlen(key);
+    for (const char *line = img; line && *line;) {
+        const char *nl = strchr(line, '\n');
+        if (!strncmp(line, key, kl) && line[kl] == ':') {
+            size_t len = nl ? (size_t)(nl - line) : strlen(line);
+            char *v CGP_AUTOFREE = strndup(line + kl + 1, len - kl - 1);
+            if (!v)
+                return -ENOMEM;
+            int r = cgp_bitmap_parse(v, 0, out, NULL);
+            return r == -ENOMEM ? r : r < 0 ? -EIO : 0;
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    return -EIO;
+}
+
+CGP_EXPORT int cgp_guest_thread_affinity(cgp_ctx *ctx, const struct cgp_guest *g, int tid,
+                                         cgp_bitmap **cpus, cgp_bitmap **mems)
+{
+    if (!ctx || !g || tid <= 0)
+        return -EINVAL;
+    const char *bad = NULL;
+    int r = cgp_task_allowed(ctx->root_fd, g->pid, tid, cpus, mems, &bad);
+    if (r == -ENOMEM || r == 0)
+        return r;
+    if (!bad)
+        return cgp_ctx_errorf(ctx, -ESRCH, "proc/%d/task/%d/status: %s", g->pid, tid, strerror(-r));
+    return cgp_ctx_errorf(ctx, r, "proc/%d/task/%d/status: no valid %s", g->pid, tid, bad);
+}
+
+int cgp_task_allowed(int root_fd, int pid, int tid, cgp_bitmap **cpus, cgp_bitmap **mems, const char **bad)
+{
+    char rel[96];
+    snprintf(rel, sizeof rel, "proc/%d/task/%d/status", pid, tid);
+    char *s CGP_AUTOFREE = NULL;
+    ssize_t n = cgp_read_one(root_fd, rel, 1u << 20, &s);
+    if (n < 0)
+        return (int)n;
+    cgp_bitmap *c = NULL, *m = NULL;
+    int r = 0;
+    if (cpus && (r = parse_list_line(s, "Cpus_allowed_list", &c)) < 0) {
+        *bad = "Cpus_allowed_list";
+        return r;
+    }
+    if (mems && (r = parse_list_line(s, "Mems_allowed_list", &m)) < 0) {
+        cgp_bitmap_free(c);
+        *bad = "Mems_allowed_list";
+        return r;
+    }
+    if (cpus)
+        *cpus = c;
+    if (mems)
+        *mems = m;
+    return 0;
+}

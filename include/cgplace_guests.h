@@ -48,17 +48,26 @@ struct cgp_guest {
     const struct cgp_guest_thread *threads;   /* ascending tid */
     /* Added after the interface was fixed (appended, layout above unchanged): */
     bool debug_threads;        /* -name ...,debug-threads=on was given */
+    /* Who the process is (read at discovery, judged by cgp_guest_trusted): */
+    const char *exe;           /* executable path as proc/PID/exe names it (" (deleted)" cut); NULL unreadable */
+    int exe_err;               /* 0, or -errno of reading the executable's or its directory's owner and mode */
+    unsigned exe_uid, exe_mode;    /* the executable file (live root: the running inode) */
+    unsigned exe_dir_uid, exe_dir_mode;  /* the directory exe names, resolved under the sysroot */
+    long long uids[4];         /* real, effective, saved, filesystem uid (status "Uid:"); -1 unknown */
 };
 
 typedef struct cgp_guest_list cgp_guest_list;
 
 enum {
-    CGP_DISCOVER_QMP = 1u << 0,   /* ask QMP for thread ids when thread names are missing */
+    CGP_DISCOVER_QMP = 1u << 0,   /* ask QMP for thread ids when thread names are missing: only processes
+                                   * the default trust makes guests, one deadline for all
+                                   * (CGP_QMP_DEFAULT_TIMEOUT_MS); see cgp_guests_query_qmp */
     CGP_DISCOVER_ANY = 1u << 1,   /* cgp_guests_read_pid: the process even if it is no QEMU (yet) */
 };
 
 /* Scan SYSROOT/proc for QEMU processes (executable or comm qemu-system-* /
- * qemu-kvm). Processes that vanish during the scan are skipped. Returns 0,
+ * qemu-kvm), whether or not they are guests (cgp_guest_trusted judges the
+ * facts read here). Processes that vanish during the scan are skipped. Returns 0,
  * -ENOENT (no proc under the sysroot), -ENOMEM. */
 CGP_EXPORT int cgp_guests_discover(cgp_ctx *ctx, unsigned flags, cgp_guest_list **out);
 CGP_EXPORT void cgp_guests_free(cgp_guest_list *l);
@@ -96,6 +105,40 @@ CGP_EXPORT const char *cgp_thread_role_name(enum cgp_thread_role r);
 /* "unknown", "names", "qmp". */
 CGP_EXPORT const char *cgp_thread_source_name(enum cgp_thread_source s);
 
+
+/* ---- Who counts as a guest (docs/SECURITY.md; appended) ---- */
+
+/* What makes a process a guest. NULL lists take the defaults. */
+struct cgp_trust {
+    size_t n_binaries;
+    const char *const *binaries;   /* fnmatch(3) globs (FNM_PATHNAME) for the executable path;
+                                    * default CGP_TRUST_DEFAULT_BINARIES */
+    size_t n_users;
+    const char *const *users;      /* user names (SYSROOT/etc/passwd) or uids allowed besides
+                                    * root; default CGP_TRUST_DEFAULT_USERS */
+    bool users_given;              /* n_users == 0 with this: root only */
+};
+#define CGP_TRUST_DEFAULT_BINARIES \
+    "/usr/bin/qemu-system-*", "/usr/libexec/qemu-kvm", "/usr/bin/qemu-kvm", "/usr/local/bin/qemu-system-*"
+#define CGP_TRUST_DEFAULT_USERS "libvirt-qemu", "qemu"
+#define CGP_QMP_DEFAULT_TIMEOUT_MS 5000
+
+/* Is g a guest by trust t (NULL: the defaults)? Its executable must match
+ * a glob and, like its directory, be owned by root (or by the user running
+ * cgplace: that user's own files) and writable by neither group nor others;
+ * every uid of the process must be root's, an allowed user's or the running
+ * user's. Returns 1 (trusted), 0 (not: why gets the reason, why may be NULL),
+ * -ENOMEM, -EINVAL. */
+CGP_EXPORT int cgp_guest_trusted(cgp_ctx *ctx, const struct cgp_guest *g, const struct cgp_trust *t,
+                                 char *why, size_t whylen);
+
+/* Ask QMP for the thread ids of the guests of l that want[i] says (want
+ * NULL: every guest) and that have a QMP socket and lack usable thread
+ * names: all sockets at once, within one deadline of timeout_ms for all of
+ * them (<= 0: CGP_QMP_DEFAULT_TIMEOUT_MS); a guest that has not answered by
+ * then keeps its thread_source. Returns the number of sockets connected to
+ * (>= 0), -EINVAL or -ENOMEM. */
+CGP_EXPORT int cgp_guests_query_qmp(cgp_ctx *ctx, cgp_guest_list *l, const bool *want, int timeout_ms);
 
 /* ---- Runtime tuning (vcpuinfo, vcpupin, numatune; appended) ---- */
 

@@ -111,7 +111,8 @@ enum cgp_backend {
 };
 CGP_EXPORT const char *cgp_backend_name(enum cgp_backend b);
 
-enum cgp_match_kind { CGP_MATCH_NAME, CGP_MATCH_UUID, CGP_MATCH_PIDFILE, CGP_MATCH_QMP };
+enum cgp_match_kind { CGP_MATCH_NAME, CGP_MATCH_UUID, CGP_MATCH_PIDFILE, CGP_MATCH_QMP,
+                      CGP_MATCH_USER /* appended: every uid of the process is NAME's or UID */ };
 
 struct cgp_match {
     enum cgp_match_kind kind;
@@ -153,6 +154,8 @@ struct cgp_guest_placement {
     const struct cgp_guest *proc;
 };
 
+struct cgp_trust;   /* who counts as a guest (cgplace_guests.h) */
+
 struct cgp_host_settings {
     const cgp_bitmap *reserved_cpus;  /* never NULL */
     uint64_t reserve_memory_kib;      /* per node with memory */
@@ -171,6 +174,8 @@ struct cgp_host_settings {
     bool unmanaged_libvirt;           /* `unmanaged deny-all;` (unmanaged is then CGP_UNMANAGED_DENY):
                                        * libvirt's guests no block places count as unmanaged too. Without
                                        * it they are managed by libvirt, reported but not counted */
+    unsigned qmp_timeout_ms;          /* `qmp-timeout`: one deadline for every QMP question of a run */
+    const struct cgp_trust *trust;    /* `qemu-binaries`, `guest-users` (cgplace_guests.h); never NULL */
 };
 
 typedef struct cgp_placement cgp_placement;
@@ -199,7 +204,9 @@ CGP_EXPORT int cgp_policy_compile_running(const cgp_policy *p, const cgp_topolog
 struct cgp_proc_match {
     const struct cgp_guest *proc;   /* borrowed from the caller's list */
     size_t n_guests;                /* blocks whose match lines all hold: 0 unmanaged, > 1 ambiguous */
-    const size_t *guests;           /* their indices in the placement, ascending */
+    const size_t *guests;           /* their indices in the placement, ascending */    /* Appended: why the process is no guest at all (cgp_guest_trusted);
+     * then n_guests is 0. NULL: trusted. Owned by the placement. */
+    const char *untrusted;
 };
 /* The processes given to cgp_policy_compile_running, in the order given. */
 CGP_EXPORT size_t cgp_placement_n_procs(const cgp_placement *pl);

@@ -104,7 +104,15 @@ struct pol_host {
     int libvirt;          /* -1 unset, 0 live, 1 persist */
     struct pol_loc libvirt_loc;
     int machined;         /* -1 unset, 0 no, 1 yes */
-    struct pol_loc machined_loc;
+    struct pol_loc machined_loc;    /* who counts as a guest (policy-stmts.c trust_stmt) */
+    size_t n_qemu_binaries;
+    char **qemu_binaries;     /* NULL: unset (the defaults) */
+    struct pol_loc qemu_binaries_loc;
+    size_t n_guest_users;
+    char **guest_users;       /* NULL: unset (the defaults); given empty is impossible */
+    struct pol_loc guest_users_loc;
+    unsigned qmp_timeout_ms;  /* 0 unset */
+    struct pol_loc qmp_timeout_loc;
 };
 
 struct cgp_policy {
@@ -127,6 +135,9 @@ bool pol_valid_name(const char *s);
  * (cgroup.procs, cpuset.cpus, memory.max: CONTROLLER.FILE), else NULL: such
  * a name cannot be a cgroup directory beside those files. */
 const char *pol_interface_prefix(const char *s);
+
+/* Free a list of n words (qemu-binaries, guest-users). */
+void pol_words_free(char **v, size_t n);
 
 /* Free a guest's contents. */
 void pol_guest_clear(struct pol_guest *g);

@@ -63,6 +63,8 @@ CGP_EXPORT void cgp_policy_free(cgp_policy *p)
     cgp_bitmap_free(p->host.reserve_cpus);
     free(p->host.parent);
     free(p->host.slice);
+    pol_words_free(p->host.qemu_binaries, p->host.n_qemu_binaries);
+    pol_words_free(p->host.guest_users, p->host.n_guest_users);
     free(p);
 }
 

@@ -60,6 +60,120 @@ static bool choice_stmt(struct parser *ps, struct pol_loc loc, const char *kw, c
     return ps_end_stmt(ps, form);
 }
 
+void pol_words_free(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* ------------------------------------------------------------------ */
+/* who counts as a guest: qemu-binaries, guest-users, qmp-timeout       */
+/* ------------------------------------------------------------------ */
+
+/* KEYWORD VALUE...;  one or more values into *v (given once). */
+static bool words_stmt(struct parser *ps, struct pol_loc loc, const char *kw, char ***v, size_t *n,
+                       struct pol_loc *first, bool (*valid)(const char *), const char *what, const char *form)
+{
+    ps_advance(ps);
+    char **w = NULL;
+    size_t k = 0, cap = 0;
+    bool ok = true;
+    while (ok && ps_is_value(ps)) {
+        if (!valid(ps->tok.text)) {
+            ERR(ps, &ps->tok.loc, "expected %s, got '%s'", what, ps->tok.text);
+            ok = false;
+        } else if (!CGP_GROW(w, k, cap)) {
+            ps->err = -ENOMEM;
+            ok = false;
+        } else {
+            w[k++] = CGP_STEAL(ps->tok.text);
+            ps_advance(ps);
+        }
+    }
+    if (ok && !k) {
+        pol_words_free(w, k);
+        return ps_fail(ps, what);
+    }
+    if (!ok) {
+        pol_words_free(w, k);
+        ps_sync_stmt(ps);
+        return false;
+    }
+    if (ps_once(ps, *v != NULL, &loc, kw, first)) {
+        *v = w;
+        *n = k;
+        *first = loc;
+    } else {
+        pol_words_free(w, k);
+    }
+    return ps_end_stmt(ps, form);
+}
+
+static bool abs_glob(const char *s)
+{
+    return s[0] == '/' && strlen(s) < 4096;
+}
+
+/* A user name as useradd takes it, or a uid. */
+static bool user_word(const char *s)
+{
+    size_t n = strlen(s);
+    bool ok = n > 0 && n <= 32 && s[0] != '-';
+    for (size_t i = 0; ok && i < n; i++)
+        ok = isalnum((unsigned char)s[i]) || s[i] == '_' || s[i] == '-' || s[i] == '.' ||
+             (s[i] == '$' && i == n - 1);
+    return ok;
+}
+
+/* DURATION: digits with "ms" or "s"; 1 ms to 60 s. */
+static bool parse_duration_ms(const char *s, unsigned *out)
+{
+    unsigned long v = 0;
+    const char *c = s;
+    for (; *c >= '0' && *c <= '9' && v <= 60000; c++)
+        v = v * 10 + (unsigned long)(*c - '0');
+    if (c == s)
+        return false;
+    if (!strcmp(c, "s"))
+        v *= 1000;
+    else if (strcmp(c, "ms"))
+        return false;
+    if (v == 0 || v > 60000)
+        return false;
+    *out = (unsigned)v;
+    return true;
+}
+
+static int trust_stmt(struct parser *ps, struct pol_host *h, struct pol_loc loc)
+{
+    if (ps_is_word(ps, "qemu-binaries"))
+        return words_stmt(ps, loc, "qemu-binaries", &h->qemu_binaries, &h->n_qemu_binaries,
+                          &h->qemu_binaries_loc, abs_glob, "absolute paths or globs of QEMU executables",
+                          "'qemu-binaries GLOB...'");
+    if (ps_is_word(ps, "guest-users"))
+        return words_stmt(ps, loc, "guest-users", &h->guest_users, &h->n_guest_users, &h->guest_users_loc,
+                          user_word, "user names or uids", "'guest-users USER...'");
+    if (ps_is_word(ps, "qmp-timeout")) {
+        ps_advance(ps);
+        unsigned ms;
+        if (ps->tok.kind != POL_TOK_WORD)
+            return ps_fail(ps, "a duration after 'qmp-timeout'");
+        if (!parse_duration_ms(ps->tok.text, &ms)) {
+            ERR(ps, &ps->tok.loc, "expected a duration from 1ms to 60s ('500ms', '2s'), got '%s'", ps->tok.text);
+            ps_sync_stmt(ps);
+            return false;
+        }
+        if (ps_once(ps, h->qmp_timeout_ms != 0, &loc, "qmp-timeout", &h->qmp_timeout_loc)) {
+            h->qmp_timeout_ms = ms;
+            h->qmp_timeout_loc = loc;
+        }
+        ps_advance(ps);
+        return ps_end_stmt(ps, "'qmp-timeout DURATION'");
+    }
+    return -1;
+}
+
 static bool host_stmt(struct parser *ps)
 {
     struct pol_host *h = &ps->p->host;
@@ -215,8 +329,11 @@ static bool host_stmt(struct parser *ps)
         ps_advance(ps);
         return ps_end_stmt(ps, "'overcommit NUMBER'");
     }
+    int t = trust_stmt(ps, h, loc);
+    if (t >= 0)
+        return t;
     return ps_fail(ps, "a host statement (reserve, parent, unmanaged, overcommit, oversubscribe, backend, slice, confine, "
-                   "libvirt or machined)");
+                   "libvirt, machined, qemu-binaries, guest-users or qmp-timeout)");
 }
 
 /* ------------------------------------------------------------------ */
@@ -317,18 +434,23 @@ static bool guest_stmt(struct parser *ps, struct pol_guest *g)
     struct pol_loc loc = ps->tok.loc;
     if (ps_is_word(ps, "match")) {
         ps_advance(ps);
-        static const char *const kinds[] = { "name", "uuid", "pidfile", "qmp" };
+        static const char *const kinds[] = { "name", "uuid", "pidfile", "qmp", "user" };
         int kind = -1;
-        for (int i = 0; i < 4 && ps->tok.kind == POL_TOK_WORD; i++)
+        for (int i = 0; i < 5 && ps->tok.kind == POL_TOK_WORD; i++)
             if (!strcmp(ps->tok.text, kinds[i]))
                 kind = i;
         if (kind < 0)
-            return ps_fail(ps, "'name', 'uuid', 'pidfile' or 'qmp' after 'match'");
+            return ps_fail(ps, "'name', 'uuid', 'pidfile', 'qmp' or 'user' after 'match'");
         ps_advance(ps);
         if (!ps_is_value(ps))
             return ps_fail(ps, "a value (a word or a double-quoted string)");
         if (ps->tok.len == 0) {
             ERR(ps, &ps->tok.loc, "empty match value");
+            ps_sync_stmt(ps);
+            return false;
+        }
+        if (kind == CGP_MATCH_USER && !user_word(ps->tok.text)) {
+            ERR(ps, &ps->tok.loc, "expected a user name or uid after 'match user', got '%s'", ps->tok.text);
             ps_sync_stmt(ps);
             return false;
         }

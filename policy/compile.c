@@ -328,7 +328,8 @@ CGP_EXPORT int cgp_policy_compile_running(const cgp_policy *p, const cgp_topolog
         r = -ENOMEM;
         goto done;
     }
-    if ((r = pl_match_procs(pl, p, ctx ? ctx->root_fd : -1, procs, n_procs, c.running)) < 0)
+    if ((r = pl_trust_settings(pl, &p->host)) < 0 ||
+        (r = pl_match_procs(pl, p, ctx, procs, n_procs, c.running)) < 0)
         goto done;
 
     /* host settings */
@@ -347,6 +348,8 @@ CGP_EXPORT int cgp_policy_compile_running(const cgp_policy *p, const cgp_topolog
     pl->host.confine_host = h->confine_host;
     pl->host.oversubscribe_deny = h->oversubscribe == 1;
     pl->host.register_machine = h->machined == 1;
+    pl->host.qmp_timeout_ms = h->qmp_timeout_ms ? h->qmp_timeout_ms : CGP_QMP_DEFAULT_TIMEOUT_MS;
+    pl->host.trust = &pl->trust;
     if (h->confine_host && !h->reserve_cpus)
         ERR(&c, &h->confine_loc, "'confine host' needs 'reserve cpus LIST': the host is confined to the "
                  "reserved CPUs");

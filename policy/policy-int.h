@@ -3,6 +3,7 @@
 #define CGP_POLICY_INT_H
 
 #include "../parsers/policy-ast.h"
+#include "cgplace_guests.h"
 
 /* The host as the solver sees it; arrays by node index (topology order).
  *
@@ -214,13 +215,15 @@ struct cgp_placement {
     /* the matching of the running processes, done once (compile_running) */
     size_t n_procs;
     struct cgp_proc_match *procs;
-    size_t *proc_guests;     /* storage of every procs[i].guests */
+    size_t *proc_guests;     /* storage of every procs[i].guests */    struct cgp_trust trust;  /* host.trust: lists in the arena */
 };
 
 /* Match the processes to p's blocks once (policy/running.c): pl->procs
  * filled, running[b] set for every block some process matches. Pidfiles are
  * read relative to root_fd (-1: none). 0 or -ENOMEM. */
-int pl_match_procs(cgp_placement *pl, const cgp_policy *p, int root_fd, const struct cgp_guest *const *procs,
+/* The host block's trust settings into pl->trust (copied). 0 or -ENOMEM. */
+int pl_trust_settings(cgp_placement *pl, const struct pol_host *h);
+int pl_match_procs(cgp_placement *pl, const cgp_policy *p, cgp_ctx *ctx, const struct cgp_guest *const *procs,
                    size_t n_procs, bool *running);
 /* Once the guests are built: each guest's proc (see cgp_guest_placement). */
 void pl_assign_procs(cgp_placement *pl);

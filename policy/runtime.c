@@ -292,7 +292,7 @@ static int pair_one(cgp_placement *pl, struct gp_priv *o, const struct cgp_guest
     pl->proc_guests = calloc(1, sizeof *pl->proc_guests);
     if (!pl->procs || !pl->proc_guests)
         return -ENOMEM;
-    pl->procs[0] = (struct cgp_proc_match){ g, 1, pl->proc_guests };
+    pl->procs[0] = (struct cgp_proc_match){ .proc = g, .n_guests = 1, .guests = pl->proc_guests };
     pl->n_procs = 1;
     o->pub.proc = g;
     o->pub.running = true;

@@ -70,7 +70,7 @@ def build():
     fx = WORK + "/two-socket-smt"
     d = f"{fx}/proc/{PID}"
     os.makedirs(d)
-    os.symlink(QEMU, d + "/exe")
+    H.guest_identity(fx, PID)
     w(d + "/comm", "qemu-system-x86\n")
     argv = [QEMU, "-name", "guest=g1,debug-threads=on", "-uuid", UUID, "-m", "64"]
     w(d + "/cmdline", "".join(a + "\0" for a in argv))
@@ -99,14 +99,7 @@ def reset_state(extra=""):
 
 
 def cgroot():
-    root = WORK + "/cg"
-    shutil.rmtree(root, ignore_errors=True)
-    w(root + "/cgroup.controllers", "cpuset cpu memory\n")
-    w(root + "/cgroup.subtree_control", "\n")
-    w(root + "/cgroup.procs", "1\n")
-    w(root + "/cpuset.cpus.effective", "0-15\n")
-    w(root + "/cpuset.mems.effective", "0-1\n")
-    return root
+    return H.fake_cgroup_root(WORK + "/cg", "0-15", "0-1")
 
 
 def run(*args, libdir=None):
@@ -230,7 +223,7 @@ def add_stray(pid, name, cgroup):
     d = f"{FX}/proc/{pid}"
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
-    os.symlink(QEMU, d + "/exe")
+    H.guest_identity(FX, pid)
     w(d + "/comm", "qemu-system-x86\n")
     w(d + "/cmdline", "".join(a + "\0" for a in [QEMU, "-name", f"guest={name},debug-threads=on", "-m", "16"]))
     w(d + "/stat", f"{pid} (qemu-system-x86) S 1 {pid} {pid} 0 -1 4194560 " + " ".join(["0"] * 10)

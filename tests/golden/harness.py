@@ -169,6 +169,65 @@ def relaxng(text, rng=CAPABILITY_RNG):
     return [] if r.rc == 0 else ["does not validate against %s:" % os.path.basename(rng), indent(r.err, limit=20)]
 
 
+QEMU_EXE = "/usr/bin/qemu-system-x86_64"
+
+
+def guest_identity(root, pid, exe=QEMU_EXE, uid=0, exe_mode=0o755, dir_mode=0o755):
+    """What makes fake process PID of fixture tree ROOT a guest (the trust
+    model, docs/SECURITY.md): its proc/PID/exe link names EXE, a regular
+    file inside ROOT (created when missing, with the given modes; owned by
+    whoever runs the test: cgplace trusts its own user's files), and its
+    proc/PID/status says it runs as UID."""
+    d = os.path.join(root, "proc", str(pid))
+    os.makedirs(d, exist_ok=True)
+    if not os.path.lexists(d + "/exe"):
+        os.symlink(exe, d + "/exe")
+    f = os.path.join(root, exe.lstrip("/"))
+    os.makedirs(os.path.dirname(f), exist_ok=True)
+    if not os.path.exists(f):
+        write_text(f, "#!/bin/false\n")
+    os.chmod(f, exe_mode)
+    os.chmod(os.path.dirname(f), dir_mode)
+    write_text(d + "/status", "Name:\t%s\nUid:\t%d\t%d\t%d\t%d\n" % (os.path.basename(exe)[:15], uid, uid, uid, uid))
+
+
+def fake_cgroup_root(path, cpus, mems):
+    """An empty cgroup v2 root of plain files at PATH (removed first) for
+    plan/apply on a fixture tree: cpuset available, the given effective sets."""
+    shutil.rmtree(path, ignore_errors=True)
+    write_text(path + "/cgroup.controllers", "cpuset cpu memory\n")
+    write_text(path + "/cgroup.subtree_control", "\n")
+    write_text(path + "/cgroup.procs", "1\n")
+    write_text(path + "/cpuset.cpus.effective", cpus + "\n")
+    write_text(path + "/cpuset.mems.effective", mems + "\n")
+    return path
+
+
+def silent_unix_socket(path):
+    """A unix stream socket at PATH that takes connections into its backlog and
+    never answers: a QMP server that stalls. Count them with accepted()."""
+    import socket
+    if os.path.lexists(path):
+        os.unlink(path)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(path)
+    s.listen(8)
+    s.setblocking(False)
+    return s
+
+
+def accepted(s):
+    """How many connections wait on silent_unix_socket S (taken and closed)."""
+    n = 0
+    while True:
+        try:
+            c, _ = s.accept()
+        except BlockingIOError:
+            return n
+        c.close()
+        n += 1
+
+
 def scratch_base():
     """~20k small files per golden run: tmpfs when there is one ($TMPDIR first)."""
     if os.environ.get("TMPDIR"):

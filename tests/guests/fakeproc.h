@@ -140,6 +140,21 @@ static inline void fk_argv_mem(int pid, const char *comm, uint64_t start, uint64
     free(buf);
 }
 
+/* The executable at absolute path exe inside the tree, a guest's as the
+ * trust model wants it (docs/SECURITY.md): regular, 0755 in a 0755
+ * directory, owned by the test's user (cgplace trusts its own user's). */
+static inline void fk_exe(const char *exe)
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s%s", fk_root, exe);
+    if (access(p, F_OK) == 0)
+        return;
+    fk_text("#!/bin/false\n", "%s", exe + 1);
+    cr_assert_eq(chmod(p, 0755), 0);
+    *strrchr(p, '/') = '\0';
+    cr_assert_eq(chmod(p, 0755), 0);
+}
+
 /* A process: exe symlink (NULL: none), comm, argv (NULL-terminated), start
  * time, cgroup path (NULL: no cgroup file), threads "TID:COMM" (the first
  * should be the main thread; NULL-terminated; NULL: only the main thread). */
@@ -148,6 +163,9 @@ static inline void fk_proc(int pid, const char *exe, const char *comm, const cha
 {
     if (exe)
         fk_symlink(exe, "proc/%d/exe", pid);
+    if (exe && exe[0] == '/')
+        fk_exe(exe);
+    fk_text("Name:\tqemu-system-x86\nUid:\t0\t0\t0\t0\n", "proc/%d/status", pid);
     char c[64];
     snprintf(c, sizeof c, "%s\n", comm);
     fk_text(c, "proc/%d/comm", pid);

@@ -108,7 +108,7 @@ def build():
     for pid, p in PROCS.items():
         d = f"{root}/proc/{pid}"
         os.makedirs(d, exist_ok=True)
-        os.symlink(QEMU, d + "/exe")
+        H.guest_identity(root, pid)
         w(d + "/comm", "qemu-system-x86\n")
         w(d + "/cmdline", "".join(a + "\0" for a in p["argv"]))
         w(d + "/stat", stat_line(pid, "qemu-system-x86", 1000 + pid))
@@ -221,6 +221,11 @@ empty = WORK + "/noproc"
 os.makedirs(empty, exist_ok=True)
 rc, out, err = run("guests", sysroot=empty)
 check("guests without proc/: exit 1 with a message", rc == 1 and "proc" in err, err)
+
+# who counts as a guest, bounded QMP (issue 10): tests/guests/trust_cli.py
+sys.path.insert(0, HERE)
+import trust_cli  # noqa: E402
+trust_cli.run(LAYER, BIN, WORK)
 
 for binary in CRITERION_BINS:
     LAYER.criterion(binary, CRITERION_ARGS)

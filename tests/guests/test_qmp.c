@@ -184,6 +184,38 @@ Test(qmp_server, round_trip)
     cgp_guests_free(l);
 }
 
+/* All sockets are asked at once within the one deadline: a socket that
+ * never answers (guest 3000, asked first in pid order) delays no other
+ * guest's answer. */
+Test(qmp_server, silent_socket_delays_no_other)
+{
+    qmp_guest();
+    fk_proc(3000, QEMU, "qemu-system-x86", A(QEMU, "-name", "s", "-qmp", "unix:/run/s.sock,server=on,wait=off"), 9,
+            "/", NULL);
+    char sock[PATH_MAX + 16];
+    snprintf(sock, sizeof sock, "%s/run/s.sock", fk_root);
+    int silent = listen_at(sock);
+    snprintf(sock, sizeof sock, "%s/run/q.sock", fk_root);
+    struct srv s = { .mode = SRV_NORMAL, .tids = { 4002, 4003, 4004 } };
+    s.lfd = listen_at(sock);
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, server, &s), 0);
+    cgp_ctx *ctx = NULL;
+    cr_assert_eq(cgp_ctx_new(fk_root, NULL, &ctx), 0);
+    cgp_guest_list *l = NULL;
+    cr_assert_eq(cgp_guests_discover(ctx, 0, &l), 0);
+    cr_assert_eq(cgp_guests_count(l), 2);
+    cr_expect_eq(cgp_guests_query_qmp(ctx, l, NULL, 1000), 2, "both sockets connected to");
+    cr_expect_eq(cgp_guests_get(l, 0)->thread_source, CGP_THREADS_UNKNOWN, "the silent one: unknown");
+    cr_expect_eq(cgp_guests_get(l, 1)->thread_source, CGP_THREADS_QMP, "the other answered in time");
+    shutdown(s.lfd, SHUT_RDWR);
+    pthread_join(th, NULL);
+    close(s.lfd);
+    close(silent);
+    cgp_guests_free(l);
+    cgp_ctx_free(ctx);
+}
+
 Test(qmp_server, without_flag_no_connection)
 {
     qmp_guest();

@@ -70,7 +70,7 @@ def stat_line(pid, comm, start):
 def qemu_proc(root, pid, name, cgroup="/"):
     d = f"{root}/proc/{pid}"
     os.makedirs(d, exist_ok=True)
-    os.symlink(QEMU, d + "/exe")
+    H.guest_identity(root, pid)
     w(d + "/comm", "qemu-system-x86\n")
     w(d + "/cmdline", QEMU.encode() + b"\0-name\0" + name + b"\0")
     w(d + "/stat", stat_line(pid, "qemu-system-x86", 1000 + pid))

@@ -302,6 +302,25 @@ CASES = [
          err=["p.conf:1:16: error: expected 'live' or 'persist' after 'libvirt', got 'config'"]),
     dict(name="e_libvirt_twice", fx="one-node", files={"p.conf": "host {\n libvirt live;\n libvirt persist;\n}\n"},
          rc=2, err=["p.conf:3:2: error: duplicate 'libvirt' (first given at p.conf:2:2)"]),
+    # who counts as a guest, QMP's deadline (issue 10; docs/cgplace.conf.5)
+    dict(name="trust_stmts", fx="one-node",
+         files={"p.conf": "host {\n qemu-binaries /usr/bin/qemu-system-* \"/opt/q/bin/qemu-*\";\n"
+                          " guest-users libvirt-qemu 107;\n qmp-timeout 500ms;\n}\n"
+                          "guest a { match user qemu; vcpus 1; cpus 0; }\n"}, rc=0,
+         guests=[{"name": "a", "cpus": "0"}]),
+    dict(name="e_qemu_binaries_relative", fx="one-node", files={"p.conf": "host { qemu-binaries qemu-*; }\n"}, rc=2,
+         err=["p.conf:1:22: error: expected absolute paths or globs of QEMU executables, got 'qemu-*'"]),
+    dict(name="e_qemu_binaries_empty", fx="one-node", files={"p.conf": "host { qemu-binaries; }\n"}, rc=2,
+         err=["p.conf:1:21: error: expected absolute paths or globs of QEMU executables, got ';'"]),
+    dict(name="e_guest_users_twice", fx="one-node",
+         files={"p.conf": "host {\n guest-users a;\n guest-users b;\n}\n"}, rc=2,
+         err=["p.conf:3:2: error: duplicate 'guest-users' (first given at p.conf:2:2)"]),
+    dict(name="e_qmp_timeout_unit", fx="one-node", files={"p.conf": "host { qmp-timeout 5; }\n"}, rc=2,
+         err=["p.conf:1:20: error: expected a duration from 1ms to 60s ('500ms', '2s'), got '5'"]),
+    dict(name="e_qmp_timeout_long", fx="one-node", files={"p.conf": "host { qmp-timeout 61s; }\n"}, rc=2,
+         err=["p.conf:1:20: error: expected a duration from 1ms to 60s ('500ms', '2s'), got '61s'"]),
+    dict(name="e_match_user_bad", fx="one-node", files={"p.conf": "guest a { match user \"a b\"; vcpus 1; }\n"},
+         rc=2, err=["p.conf:1:22: error: expected a user name or uid after 'match user', got 'a b'"]),
     dict(name="e_dup_stmt", fx="one-node", files={"p.conf": "guest a {\n vcpus 1;\n vcpus 2;\n}\n"}, rc=2,
          err=["p.conf:3:2: error: duplicate 'vcpus' (first given at p.conf:2:2)"]),
 ]

@@ -2,6 +2,7 @@
  * the public API, over fixture hosts (POLICY_FIXDIR, made by mkfixtures.py).
  * Expected placements are derived by hand from the fixture definitions. */
 #include "policy-test.h"
+#include "../common/trusted_guest.h"
 
 Test(solver, no_placement_names_guest)
 {
@@ -132,8 +133,8 @@ Test(compile, memfree_warning_only_for_guests_not_running)
 
     cgp_ctx *ctx = NULL;
     cr_assert_eq(cgp_ctx_new("/", NULL, &ctx), 0);
-    struct cgp_guest other = { .pid = 40, .pidfd = -1, .name = "other" };
-    struct cgp_guest big = { .pid = 41, .pidfd = -1, .name = "big" };
+    struct cgp_guest other = { .pid = 40, .pidfd = -1, CGP_TEST_TRUSTED, .name = "other" };
+    struct cgp_guest big = { .pid = 41, .pidfd = -1, CGP_TEST_TRUSTED, .name = "big" };
     const struct cgp_guest *procs[] = { &other, &big };
     d = cgp_diags_new();
     cr_assert_eq(cgp_policy_compile_running(p, t, ctx, procs, 2, d, &pl), 0);
@@ -158,8 +159,7 @@ Test(compile, memfree_warning_only_for_guests_not_running)
 }
 
 /* The one matching: every match line must hold (uuid without case, a
- * pidfile as named on the command line or holding the pid under the
- * sysroot); a process matching two blocks is listed with both and runs as
+ * pidfile holding the pid under the sysroot); a process matching two blocks is listed with both and runs as
  * the first; of two processes matching one block the first is its proc. */
 Test(compile, running_guests_are_matched_once)
 {
@@ -182,11 +182,11 @@ Test(compile, running_guests_are_matched_once)
     cgp_topology *t = topo("two-socket-smt");
     cgp_ctx *ctx = NULL;
     cr_assert_eq(cgp_ctx_new(dir, NULL, &ctx), 0);
-    struct cgp_guest pa = { .pid = 70, .pidfd = -1, .uuid = "0a0b0c0d-0000-0000-0000-000000000001" };
-    struct cgp_guest pb = { .pid = 71, .pidfd = -1, .name = "web", .qmp = "/run/d.qmp" };
-    struct cgp_guest pd = { .pid = 72, .pidfd = -1, .name = "db", .qmp = "/run/d.qmp" };
-    struct cgp_guest pc = { .pid = 73, .pidfd = -1 };
-    struct cgp_guest pb2 = { .pid = 74, .pidfd = -1, .name = "web" };
+    struct cgp_guest pa = { .pid = 70, .pidfd = -1, CGP_TEST_TRUSTED, .uuid = "0a0b0c0d-0000-0000-0000-000000000001" };
+    struct cgp_guest pb = { .pid = 71, .pidfd = -1, CGP_TEST_TRUSTED, .name = "web", .qmp = "/run/d.qmp" };
+    struct cgp_guest pd = { .pid = 72, .pidfd = -1, CGP_TEST_TRUSTED, .name = "db", .qmp = "/run/d.qmp" };
+    struct cgp_guest pc = { .pid = 73, .pidfd = -1, CGP_TEST_TRUSTED };
+    struct cgp_guest pb2 = { .pid = 74, .pidfd = -1, CGP_TEST_TRUSTED, .name = "web" };
     const struct cgp_guest *procs[] = { &pa, &pb, &pd, &pc, &pb2 };
     cgp_placement *pl = NULL;
     int r = cgp_policy_compile_running(p, t, ctx, procs, 5, d, &pl);

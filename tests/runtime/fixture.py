@@ -10,6 +10,10 @@ import os
 import subprocess
 import sys
 
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "golden"))
+import harness as H  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 QEMU = "/usr/bin/qemu-system-x86_64"
 PID, ANON = 5000, 6000
@@ -76,7 +80,7 @@ def stat(tid, comm, state, ut, st, cpu):
 def process(fx, pid, argv, threads, cgroup):
     d = f"{fx}/proc/{pid}"
     os.makedirs(d)
-    os.symlink(QEMU, d + "/exe")
+    H.guest_identity(fx, pid)
     w(d + "/comm", "qemu-system-x86\n")
     w(d + "/cmdline", "".join(a + "\0" for a in argv))
     w(d + "/stat", stat(pid, "qemu-system-x86", "S", 1, 1, 0))

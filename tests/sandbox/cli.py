@@ -54,7 +54,7 @@ PID = 4242
 QEMU = "/usr/bin/qemu-system-x86_64"
 d = f"{FX}/proc/{PID}"
 os.makedirs(d, exist_ok=True)
-os.symlink(QEMU, d + "/exe")
+H.guest_identity(FX, PID)
 w(d + "/comm", "qemu-system-x86\n")
 w(d + "/cmdline", "".join(a + "\0" for a in [QEMU, "-name", "guest=g1,debug-threads=on", "-m", "64"]))
 w(d + "/stat", f"{PID} (qemu-system-x86) S 1 {PID} {PID} 0 -1 4194560 " + " ".join(["0"] * 10)

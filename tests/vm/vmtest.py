@@ -380,6 +380,25 @@ def task_cgroup(pid, tid=None):
     return None
 
 
+def start_qemu(name, pidfile, extra=()):
+    """A daemonized, stopped (-S) TCG QEMU with thread names, -name NAME: its pid (from PIDFILE)."""
+    argv = ["qemu-system-x86_64", "-accel", "tcg", "-S", "-m", "16", "-smp", "1", "-nodefaults", "-display",
+            "none", "-daemonize", "-pidfile", pidfile, "-name", "guest=%s,debug-threads=on" % name] + list(extra)
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    if p.returncode:
+        fatal("qemu %s: %s" % (name, p.stderr))
+    return int(open(pidfile).read())
+
+
+def cg_rmtree(rel):
+    """Remove the cgroup subtree CG/REL, deepest first (busy groups stay)."""
+    for d, dirs, files in sorted(os.walk(CG + "/" + rel), key=lambda x: -len(x[0])):
+        try:
+            os.rmdir(d)
+        except OSError:
+            pass
+
+
 def helper_path():
     b = os.environ.get("B", "build")
     h = os.path.join(b, "vm", "vmhelper")

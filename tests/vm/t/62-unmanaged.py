@@ -9,7 +9,6 @@
 """
 import json
 import os
-import subprocess
 import sys
 import time
 
@@ -33,12 +32,7 @@ QEMUS = []
 
 def start_qemu(name):
     pidfile = "%s/%s.pid" % (RUN, name)
-    argv = ["qemu-system-x86_64", "-accel", "tcg", "-S", "-m", "16", "-smp", "1", "-nodefaults",
-            "-display", "none", "-daemonize", "-pidfile", pidfile, "-name", "guest=%s,debug-threads=on" % name]
-    p = subprocess.run(argv, capture_output=True, text=True, timeout=120)
-    if p.returncode:
-        T.fatal("qemu %s: %s" % (name, p.stderr))
-    pid = int(open(pidfile).read())
+    pid = T.start_qemu(name, pidfile)
     QEMUS.append(pid)
     return pid
 
@@ -117,9 +111,5 @@ for pid in QEMUS:
     except ProcessLookupError:
         pass
 time.sleep(0.5)
-for d, dirs, files in sorted(os.walk(T.CG + "/" + PARENT), key=lambda x: -len(x[0])):
-    try:
-        os.rmdir(d)
-    except OSError:
-        pass
+T.cg_rmtree(PARENT)
 T.finish()
