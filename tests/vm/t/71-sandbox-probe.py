@@ -173,7 +173,8 @@ if q.returncode:
 QPID = int(open(pidfile).read())
 POL = RUN + "/policy.conf"
 with open(POL, "w") as f:
-    f.write('host { parent "%s"; backend cgroupfs; }\n'
+    # nobody runs this QEMU: a guest only when the host block says so (trust model)
+    f.write('host { parent "%s"; backend cgroupfs; guest-users nobody; }\n'
             "guest g1 {\n  vcpus 1;\n  cpus %d;\n  memory 16M nodes %d;\n}\n"
             "guest g2 {\n  vcpus 1;\n  cpus %d;\n  memory 16M nodes %d;\n}\n" % (PARENT, C0, N0, C0, N0))
 
