@@ -80,7 +80,8 @@ def placed(pid, want_cpus, node, pins, tag):
 def policy(path, guests):
     """GUESTS: (name, cpus, node, pins) each; 2 vCPUs, 16M strict on NODE."""
     with open(path, "w") as f:
-        f.write("host {\n    unmanaged ignore;\n}\n")
+        # guests may run as nobody (60's capability test): the trust model wants it said
+        f.write("host {\n    unmanaged ignore;\n    guest-users nobody;\n}\n")
         for name, gcpus, node, pins in guests:
             f.write("guest %s {\n    vcpus 2;\n    cpus %s;\n    memory 16M nodes %d mode strict;\n"
                     "    vcpupin 0 %d;\n    vcpupin 1 %d;\n}\n" % (name, T.fmt_list(gcpus), node, pins[0], pins[1]))
