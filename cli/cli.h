@@ -27,6 +27,7 @@ struct cli_args {
     bool all, libvirt, no_qmp;
     const char *nodeset, *mode; /* numatune */
     bool persist;               /* vcpupin, emulatorpin, iothreadpin, numatune */
+    const char *emit_format;    /* emit --format */
     char **operands;
     int n_operands;
     int dashdash;               /* 1 + the operands before "--"; 0: no "--" */
@@ -216,6 +217,11 @@ int prep_vcpuinfo(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int prep_vcpupin(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int prep_numatune(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int derive_guest(struct cli *cli, struct cli_env *env) __attribute__((weak));
+/* Other tools' formats (cli/cmd-emit.c, cli/cmd-import.c). */
+int cmd_emit(struct cli *cli, struct cli_env *env) __attribute__((weak));
+int prep_emit(struct cli *cli, struct cli_env *env) __attribute__((weak));
+int cmd_import_libvirt(struct cli *cli, struct cli_env *env) __attribute__((weak));
+int prep_import_libvirt(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int derive_runtime(struct cli *cli, struct cli_env *env) __attribute__((weak));
 /* Untrusted bytes (a name a QEMU's owner chose) as printable text: control
  * bytes, bytes >= 0x7f and '\\' as \\xHH, at most 256 bytes read; "-" for
