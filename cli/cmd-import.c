@@ -2,8 +2,9 @@
  * <cputune>, <numatune> and cells as policy blocks, one per domain, each
  * matching its domain by uuid. Every file is read first (at most
  * CGP_LIBVIRT_MAX_XML bytes each), the sandbox goes on, then the XML is
- * parsed: a hostile document meets libxml2 inside the filter. Any bad file
- * is reported (FILE:LINE: error: ...) and nothing is printed on stdout. */
+ * parsed: a hostile document meets libxml2 inside the filter. Every bad
+ * file is reported (FILE:LINE: error: ...), and then nothing is printed on
+ * stdout. */
 #include "cli.h"
 #include "cgplace_interop.h"
 
@@ -57,6 +58,8 @@ static int parse_all(const struct cli_args *a, struct doc *d)
 {
     int rc = EXIT_OK;
     for (int i = 0; i < a->n_operands; i++) {
+        if (!d[i].buf)
+            continue;   /* not read: read_all said why */
         struct cgp_xml_error e;
         int r = cgp_libvirt_import(d[i].buf, d[i].len, &d[i].im, &e);
         if (r == 0) {
@@ -125,11 +128,15 @@ int cmd_import_libvirt(struct cli *cli, struct cli_env *env)
     struct doc *d = calloc((size_t)a->n_operands, sizeof *d);
     if (!d)
         return cli_error(EXIT_RUNTIME, "import-libvirt", "%s", strerror(ENOMEM));
+    /* every file read is parsed, even when another could not be read */
     int rc = read_all(a, d);
-    if (!rc)
-        rc = cli_sandbox(cli, "import-libvirt");
-    if (!rc)
-        rc = parse_all(a, d);
+    int rs = cli_sandbox(cli, "import-libvirt");
+    if (rs) {
+        docs_free(d, a->n_operands);
+        return rs;
+    }
+    int rp = parse_all(a, d);
+    rc = rc == EXIT_RUNTIME || rp == EXIT_RUNTIME ? EXIT_RUNTIME : rc ? rc : rp;
     if (!rc && unique_names(d, a->n_operands) < 0)
         rc = cli_error(EXIT_RUNTIME, "import-libvirt", "%s", strerror(ENOMEM));
     if (rc) {

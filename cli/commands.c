@@ -126,9 +126,9 @@ const struct command cli_commands[] = {
     { "emit", cmd_emit, prep_emit, "--format libvirt|qemu|xl GUEST [-p POLICY]",
       "the guest's placement as libvirt XML, QEMU options or xl.cfg lines", emit_opts, 1,
       { .policy = CLI_POLICY_OPTION, .policy_default = DEFAULT_POLICY, .guests = CLI_GUESTS_MARK,
-        .sandbox = CLI_SANDBOX_VERB } },
+        .json_warnings = true, .sandbox = CLI_SANDBOX_VERB } },
     { "import-libvirt", cmd_import_libvirt, prep_import_libvirt, "DOMAIN.xml...",
-      "libvirt domains' placement as policy blocks (one per domain, match uuid)", no_opts, 1 << 20,
+      "policy blocks (one per domain, match uuid) from libvirt domains' placement", no_opts, 1 << 20,
       { .sandbox = CLI_SANDBOX_VERB } },
     { NULL, NULL, NULL, NULL, NULL, NULL, 0, { 0 } },
 };
