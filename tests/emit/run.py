@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tests/emit/run.py [--update] [--results FILE] PATH_TO_CGPLACE
+"""tests/emit/run.py [--update] [--results FILE] PATH_TO_CGPLACE [CRITERION_BIN...]
 
 emit and import-libvirt through the real CLI (tests/golden/harness.py):
   1. golden: every guest of tests/emit/policy.conf in every format on the
@@ -18,6 +18,8 @@ emit and import-libvirt through the real CLI (tests/golden/harness.py):
      a network DTD, a 50 MB file, broken XML, not a domain...): exit 2, the
      FILE:LINE: error message expected, nothing on stdout (the harness's
      timeout only catches a hang: nothing here is timed).
+  5. every CRITERION_BIN (tests/emit/test_interop.c) runs with EMIT_FIXDIR set
+     to the fixture trees, counted through --tap.
 --update rewrites expected/ from the current output (review every diff).
 Ends with "emit: N passed, N failed, N skipped" and writes "P F S" to FILE.
 """
@@ -301,7 +303,7 @@ def main(argv):
         update, args = True, args[1:]
     if len(args) >= 2 and args[0] == "--results":
         results, args = args[1], args[2:]
-    if len(args) != 1:
+    if not args:
         print(__doc__, file=sys.stderr)
         return 2
     layer = H.Layer("emit", results)
@@ -314,6 +316,8 @@ def main(argv):
         emit_cases(layer, cli, fix, update)
         import_cases(layer, cli, fix, work, update)
         hostile_cases(layer, cli, work)
+        for binary in args[1:]:
+            layer.criterion(binary, env={"EMIT_FIXDIR": fix})
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return layer.finish()
