@@ -412,8 +412,8 @@ static int read_domain(struct rd *r, xmlNodePtr root)
             e = read_uuid(r, n);
         else if (is(n, "memory"))
             e = d->memory_kib ? fail(r, line_of(n), "a second <memory>") : read_memory(r, n);
-        else if (is(n, "vcpu"))
-            e = read_vcpu(r, n);
+        else if (is(n, "vcpu"))     /* a second one would replace the first's cpuset */
+            e = d->vcpus ? fail(r, line_of(n), "a second <vcpu>") : read_vcpu(r, n);
         else if (is(n, "cputune"))
             e = read_cputune(r, n);
         else if (is(n, "cpu"))
