@@ -44,11 +44,6 @@ static unsigned iothread_number(const char *id)
 
 static int write_cputune(xmlTextWriterPtr w, const struct cgp_guest_placement *g)
 {
-    bool any = g->n_iothreads || !cgp_bitmap_equal(g->emulator.cpus, g->cpus);
-    for (unsigned v = 0; !any && v < g->n_vcpus; v++)
-        any = !cgp_bitmap_equal(g->vcpu[v].cpus, g->cpus);
-    if (!any)
-        return 0;
     W(X.xmlTextWriterStartElement(w, BAD_CAST "cputune"));
     for (unsigned v = 0; v < g->n_vcpus; v++) {
         if (cgp_bitmap_equal(g->vcpu[v].cpus, g->cpus))
@@ -58,11 +53,10 @@ static int write_cputune(xmlTextWriterPtr w, const struct cgp_guest_placement *g
         T(attr_set(w, "cpuset", g->vcpu[v].cpus));
         W(X.xmlTextWriterEndElement(w));
     }
-    if (!cgp_bitmap_equal(g->emulator.cpus, g->cpus)) {
-        W(X.xmlTextWriterStartElement(w, BAD_CAST "emulatorpin"));
-        T(attr_set(w, "cpuset", g->emulator.cpus));
-        W(X.xmlTextWriterEndElement(w));
-    }
+    /* always: where the emulator runs is half of what a policy says */
+    W(X.xmlTextWriterStartElement(w, BAD_CAST "emulatorpin"));
+    T(attr_set(w, "cpuset", g->emulator.cpus));
+    W(X.xmlTextWriterEndElement(w));
     for (size_t i = 0; i < g->n_iothreads; i++) {
         unsigned n = iothread_number(g->iothreads[i].id);
         if (!n) {
