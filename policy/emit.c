@@ -49,9 +49,12 @@ static void qemu_backend(FILE *f, const char *id, uint64_t kib, const cgp_bitmap
 {
     fprintf(f, "-object memory-backend-ram,id=%s,size=", id);
     emit_size(f, kib);
-    fputc(',', f);
-    qemu_list(f, "host-nodes", nodes);
-    fprintf(f, ",policy=%s\n", qemu_policy(m));
+    if (!cgp_bitmap_is_empty(nodes)) {   /* no node to bind to: QEMU's default */
+        fputc(',', f);
+        qemu_list(f, "host-nodes", nodes);
+        fprintf(f, ",policy=%s", qemu_policy(m));
+    }
+    fputc('\n', f);
 }
 
 static int emit_qemu(FILE *f, const struct cgp_guest_placement *g)
