@@ -191,6 +191,8 @@ static int to_kib(struct rd *r, xmlNodePtr n, const char *num, const char *unit,
     uint64_t v;
     if (!isdigit((unsigned char)*num) || cgp_parse_u64(num, &v) < 0)
         return fail(r, line_of(n), "invalid memory size '%s': expected an integer", shown(num, b, sizeof b));
+    if (!v)     /* a policy's sizes are larger than 0 */
+        return fail(r, line_of(n), "memory size 0: a guest or cell needs memory");
     for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
         if (strcmp(units[i].u, unit ? unit : "KiB"))
             continue;

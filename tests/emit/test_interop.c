@@ -141,6 +141,8 @@ Test(import, bad_values_name_their_line)
         { DOM("\n<cputune><vcpupin vcpu='0' cpuset='1'/>\n<vcpupin vcpu='0' cpuset='2'/></cputune>"),
           "<vcpupin vcpu='0'> is given twice", 3 },
         { "<domain><name>t</name></domain>", "has no <uuid>", 1 },
+        /* fuzz_libvirt: a cell of memory 0 became 'memory 0K', which the policy parser refuses */
+        { DOM("<vcpu>2</vcpu><cpu><numa>\n<cell id='0' cpus='0-1' memory='0'/></numa></cpu>"), "memory size 0", 2 },
         /* fuzz_libvirt: the second <vcpu> leaked the first's cpuset */
         { "<domain><vcpu cpuset='1'>4</vcpu>\n<vcpu>2</vcpu></domain>", "a second <vcpu>", 2 },
         { "<domain><uuid>0123456789abcdef0123456789ABCDEF</uuid></domain>", "has no <name>", 1 },
