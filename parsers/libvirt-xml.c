@@ -345,7 +345,7 @@ static int read_numatune(struct rd *r, xmlNodePtr nt)
             }
         } else if (is(n, "memnode")) {
             unsigned long id;
-            if ((e = attr_uint(r, n, "cellid", 0xffffffffUL, &id)) < 0)
+            if ((e = attr_uint(r, n, "cellid", CGP_POLICY_MAX_VCPUS, &id)) < 0)
                 return e;
             struct lv_cell *c = cell_by_id(d, id);
             if (!c)
@@ -363,7 +363,7 @@ static int read_cell(struct rd *r, xmlNodePtr n)
 {
     struct lv_domain *d = r->d;
     unsigned long id;
-    int e = attr_uint(r, n, "id", 0xffffffffUL, &id);
+    int e = attr_uint(r, n, "id", CGP_POLICY_MAX_VCPUS, &id);
     if (e < 0)
         return e;
     if (cell_by_id(d, id))
