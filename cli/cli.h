@@ -27,13 +27,13 @@ struct cli_args {
     bool all, libvirt, no_qmp;
     const char *nodeset, *mode; /* numatune */
     bool persist;               /* vcpupin, emulatorpin, iothreadpin, numatune */
-    const char *emit_format;    /* emit --format */
     char **operands;
     int n_operands;
     int dashdash;               /* 1 + the operands before "--"; 0: no "--" */
     long cell;                  /* freecell: the cell, -1 for none */
     unsigned long n_vcpus;      /* suggest */
     uint64_t memory_kib;
+    const char *emit_format;    /* emit --format libvirt|qemu|xl */
 };
 
 struct cli {
