@@ -14,8 +14,12 @@
 int prep_import_libvirt(struct cli *cli, struct cli_env *env)
 {
     (void)env;
-    if (cli->args.n_operands < 1)
-        return cli_error(EXIT_USAGE, "import-libvirt", "give one or more libvirt domain XML files");
+    const struct cli_args *a = &cli->args;
+    if (a->n_operands < 1)
+        return cli_error(EXIT_USAGE, "import-libvirt", "give one or more libvirt domain XML files (- for stdin)");
+    for (int i = 0, dash = 0; i < a->n_operands; i++)
+        if (!strcmp(a->operands[i], "-") && dash++)
+            return cli_error(EXIT_USAGE, "import-libvirt", "standard input (-) can be read once");
     return EXIT_OK;
 }
 
@@ -38,7 +42,9 @@ static int read_all(const struct cli_args *a, struct doc *d)
 {
     int rc = EXIT_OK;
     for (int i = 0; i < a->n_operands; i++) {
-        int r = cgp_libvirt_read_file(a->operands[i], &d[i].buf, &d[i].len);
+        /* "-": standard input (virsh dumpxml NAME | cgplace import-libvirt -) */
+        int r = strcmp(a->operands[i], "-") ? cgp_libvirt_read_file(a->operands[i], &d[i].buf, &d[i].len)
+                                            : cgp_libvirt_read_fd(0, &d[i].buf, &d[i].len);
         if (r == 0)
             continue;
         char *f CLI_AUTO_FREE = cli_escape(a->operands[i]);

@@ -46,6 +46,9 @@ CGP_EXPORT int cgp_emit(const cgp_placement *pl, const cgp_topology *t, const ch
  * the *len bytes); -EFBIG larger; -ELOOP a symbolic link; -EISDIR;
  * -ENXIO not a regular file; -errno of open or read. */
 CGP_EXPORT int cgp_libvirt_read_file(const char *path, char **buf, size_t *len);
+/* The same from an open descriptor (a pipe: virsh dumpxml | ...), read to
+ * its end or to one byte past the cap; fd stays open. 0; -EFBIG; -errno. */
+CGP_EXPORT int cgp_libvirt_read_fd(int fd, char **buf, size_t *len);
 
 /* Why a document was refused (-EINVAL): the line (1-based; 0 when about
  * the whole document) and the message. Written on -EINVAL only. */

@@ -211,3 +211,47 @@ CGP_EXPORT int cgp_libvirt_read_file(const char *path, char **buf, size_t *len)
     *len = (size_t)n;
     return 0;
 }
+
+CGP_EXPORT int cgp_libvirt_read_fd(int fd, char **buf, size_t *len)
+{
+    if (fd < 0 || !buf || !len)
+        return -EINVAL;
+    size_t cap = 4096, n = 0;
+    char *b = malloc(cap + 1);
+    if (!b)
+        return -ENOMEM;
+    for (;;) {
+        if (n == cap) {
+            if (n > CGP_LIBVIRT_MAX_XML) {
+                free(b);
+                return -EFBIG;  /* one byte past the cap proves it: no more is read */
+            }
+            cap = cap * 2 > CGP_LIBVIRT_MAX_XML + 1 ? CGP_LIBVIRT_MAX_XML + 1 : cap * 2;
+            char *nb = realloc(b, cap + 1);
+            if (!nb) {
+                free(b);
+                return -ENOMEM;
+            }
+            b = nb;
+        }
+        ssize_t k = read(fd, b + n, cap - n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0) {
+            int e = -errno;
+            free(b);
+            return e;
+        }
+        if (k == 0)
+            break;
+        n += (size_t)k;
+    }
+    if (n > CGP_LIBVIRT_MAX_XML) {
+        free(b);
+        return -EFBIG;
+    }
+    b[n] = 0;
+    *buf = b;
+    *len = n;
+    return 0;
+}

@@ -292,6 +292,16 @@ def hostile_cases(layer, cli, work):
     r = cli.run("import-libvirt", ok, ok)
     layer.expect("duplicate-uuid", r, rc=2, out_empty=True,
                  err_re=r"error: domain uuid c7a5fdbd-cdaf-9455-926a-d65c16db1809 is also .*'s: one block per domain$")
+    # "-": standard input, the same block as from the file; capped the same way
+    r = cli.run("import-libvirt", "-", stdin=H.read_text(ok))
+    want = cli.run("import-libvirt", ok).out.replace("from " + ok, "from -")
+    layer.expect("stdin", r, rc=0, out=want)
+    r = cli.run("import-libvirt", "-", stdin=b"<!--" + b"x" * (2 << 20) + b"-->", timeout=30)
+    layer.expect("hostile-stdin-2MB", r, rc=2, out_empty=True,
+                 err_re=r"^-: error: larger than 1024 KiB: not a libvirt domain \(refused unread\)$")
+    r = cli.run("import-libvirt", "-", ok, "-", stdin="")
+    layer.expect("stdin-twice", r, rc=2, out_empty=True,
+                 err_re=r"^cgplace: import-libvirt: standard input \(-\) can be read once$")
     r = cli.run("import-libvirt")
     layer.expect("no-operand", r, rc=2, out_empty=True, err_re=r"^cgplace: import-libvirt: give one or more")
 
