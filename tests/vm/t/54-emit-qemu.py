@@ -21,16 +21,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import vmtest as T  # noqa: E402
 
 RUN = "/run/cgp-emit"
-os.makedirs(RUN, exist_ok=True)
-T.need_cgplace()
-online = T.nodes_online()
-memonly = [n for n in online if T.node_kind(n) == "memory-only"]
-withmem = [n for n in online if T.node_kind(n) == "cpu+memory"]
-cpus = T.cpus_online()
-if len(cpus) < 2 or not memonly or not withmem:
-    T.skip("needs 2 CPUs, a memory-only node and a node with CPUs and memory")
-MO, N0 = memonly[0], withmem[0]
-c0, c1 = cpus[0], cpus[1]
+MO, N0, c0, c1 = T.memory_bed(RUN)
 
 
 def emit(body, guest):

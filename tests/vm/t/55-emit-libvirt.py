@@ -26,16 +26,7 @@ import vmlibvirt as L  # noqa: E402
 import run as E  # noqa: E402  (tests/emit/run.py: the placement reader)
 
 RUN = "/run/cgp-emit-libvirt"
-os.makedirs(RUN, exist_ok=True)
-T.need_cgplace()
-online = T.nodes_online()
-memonly = [n for n in online if T.node_kind(n) == "memory-only"]
-withmem = [n for n in online if T.node_kind(n) == "cpu+memory"]
-cpus = T.cpus_online()
-if len(cpus) < 2 or not memonly or not withmem:
-    T.skip("needs 2 CPUs, a memory-only node and a node with CPUs and memory")
-MO, N0 = memonly[0], withmem[0]
-c0, c1 = cpus[0], cpus[1]
+MO, N0, c0, c1 = T.memory_bed(RUN)
 
 pol = RUN + "/p.conf"
 with open(pol, "w") as f:
@@ -71,8 +62,8 @@ except L.DomainError as x:
 r = L.virsh("dumpxml", "lvemit")
 T.check(r.returncode == 0, "virsh dumpxml lvemit: %s" % r.stderr.strip())
 live = ET.fromstring(r.stdout)
-want = E.placement(ET.fromstring(E.fragment_domain(frag)), cpus)
-got = E.placement(live, cpus)
+want = E.placement(ET.fromstring(E.fragment_domain(frag)), T.cpus_online())
+got = E.placement(live, T.cpus_online())
 problems = E.differences(want, got)
 T.check(not problems, "virsh dumpxml holds the emitted placement: %s" % "; ".join(problems))
 
