@@ -36,6 +36,7 @@ struct cli_args {
     long cell;                  /* freecell: the cell, -1 for none */
     unsigned long n_vcpus;      /* suggest */
     uint64_t memory_kib;
+    const char *emit_format;    /* emit --format libvirt|qemu|xl */
 };
 
 struct cli {
@@ -246,6 +247,11 @@ int prep_vcpuinfo(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int prep_vcpupin(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int prep_numatune(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int derive_guest(struct cli *cli, struct cli_env *env) __attribute__((weak));
+/* Other tools' formats (cli/cmd-emit.c, cli/cmd-import.c). */
+int cmd_emit(struct cli *cli, struct cli_env *env) __attribute__((weak));
+int prep_emit(struct cli *cli, struct cli_env *env) __attribute__((weak));
+int cmd_import_libvirt(struct cli *cli, struct cli_env *env) __attribute__((weak));
+int prep_import_libvirt(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int derive_runtime(struct cli *cli, struct cli_env *env) __attribute__((weak));
 /* Untrusted bytes (a name, path or id another process chose) as printable
  * ASCII: control bytes and bytes >= 0x7f as \\xHH ('\\' itself as is), the

@@ -74,6 +74,12 @@ static const struct cli_opt exec_opts[] = {
     CLI_OPT_END,
 };
 
+static const struct cli_opt emit_opts[] = {
+    { "format", 'f', CLI_OPT_VALUE, ARG(emit_format), "FORMAT", "libvirt, qemu or xl (required)" },
+    OPT_POLICY("the policy holding GUEST's block"),
+    CLI_OPT_END,
+};
+
 /* The host alone; the sandbox once it is read. */
 #define HOST_ONLY { .topology = true }
 /* A policy operand, compiled knowing which of its guests run. */
@@ -129,5 +135,13 @@ const struct command cli_commands[] = {
       "show, or change live, an I/O thread's CPUs", pin_opts, 3, RUNTIME },
     { "numatune", cmd_numatune, prep_numatune, "GUEST [--nodeset LIST] [--mode MODE] [-p POLICY [--persist]]",
       "show, or change live, the guest's memory nodes (pages move)", numatune_opts, 1, RUNTIME },
+    /* other tools' formats: libxml2 loaded, then the sandbox, in the verb */
+    { "emit", cmd_emit, prep_emit, "--format libvirt|qemu|xl GUEST [-p POLICY]",
+      "the guest's placement as libvirt XML, QEMU options or xl.cfg lines", emit_opts, 1,
+      { .policy = CLI_POLICY_OPTION, .policy_default = DEFAULT_POLICY, .guests = CLI_GUESTS_MARK,
+        .json_warnings = true, .sandbox = CLI_SANDBOX_VERB } },
+    { "import-libvirt", cmd_import_libvirt, prep_import_libvirt, "DOMAIN.xml...",
+      "policy blocks (one per domain, match uuid) from libvirt domains' placement", no_opts, 1 << 20,
+      { .sandbox = CLI_SANDBOX_VERB } },
     { NULL, NULL, NULL, NULL, NULL, NULL, 0, { 0 } },
 };

@@ -130,6 +130,16 @@ struct cgp_iothread_placement {
     const cgp_bitmap *mems;
 };
 
+/* A guest NUMA cell (a `cell` block): what emit turns into libvirt's
+ * <cell>/<memnode>, QEMU's -numa node and xl's vnuma. */
+struct cgp_cell_placement {
+    unsigned index;          /* the cell's number in the policy */
+    const cgp_bitmap *vcpus; /* the guest's vCPU indexes */
+    uint64_t memory_kib;
+    const cgp_bitmap *mems;  /* host nodes of its memory */
+    enum cgp_mem_mode mode;  /* the cell's own mode, else the guest's */
+};
+
 struct cgp_guest_placement {
     const char *name;        /* block name, also the cgroup directory name */
     const char *file;        /* where the guest block starts */
@@ -152,6 +162,9 @@ struct cgp_guest_placement {
      * first one, in the order given, whose first matching block this is;
      * NULL when none. Borrowed from the caller's list. */
     const struct cgp_guest *proc;
+    /* Added after the interface was fixed (appended): */
+    size_t n_cells;          /* the guest's cells in policy order (0 for runtime placements) */
+    const struct cgp_cell_placement *cells;
 };
 
 struct cgp_trust;   /* who counts as a guest (cgplace_guests.h) */

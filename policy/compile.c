@@ -44,6 +44,7 @@ CGP_EXPORT void cgp_placement_free(cgp_placement *pl)
         free(pl->g[i].vcpu);
         free(pl->g[i].io);
         free(pl->g[i].matches);
+        free(pl->g[i].cells);
         free(pl->g[i].why.tr);
     }
     free(pl->g);
@@ -192,6 +193,25 @@ static const cgp_bitmap *cell_cpus(struct cc *c, const cgp_bitmap *nodes, const 
     return pl_own(c->pl, b);
 }
 
+/* The guest's cells as written, for emit (the cgroups see only their nodes). */
+static int build_cells(cgp_placement *pl, const struct pol_guest *g, struct gp_priv *out)
+{
+    if (!(out->cells = calloc(g->n_cells + 1, sizeof *out->cells)))
+        return -ENOMEM;
+    for (size_t i = 0; i < g->n_cells; i++) {
+        const struct pol_cell *cl = &g->cells[i];
+        struct cgp_cell_placement *o = &out->cells[i];
+        o->index = cl->index;
+        o->memory_kib = cl->memory_kib;
+        o->mode = cl->mode < 0 ? out->pub.mode : (enum cgp_mem_mode)cl->mode;
+        if (!(o->vcpus = own_copy(pl, cl->vcpus)) || !(o->mems = own_copy(pl, cl->nodes)))
+            return -ENOMEM;
+    }
+    out->pub.n_cells = g->n_cells;
+    out->pub.cells = out->cells;
+    return 0;
+}
+
 static int build_guest(struct cc *c, size_t gi, struct gp_priv *out, const cgp_bitmap *cpus,
                        const cgp_bitmap *gmems)
 {
@@ -297,7 +317,7 @@ static int build_guest(struct cc *c, size_t gi, struct gp_priv *out, const cgp_b
     }
     pub->n_matches = nm;
     pub->matches = out->matches;
-    return 0;
+    return build_cells(pl, g, out);
 }
 
 CGP_EXPORT int cgp_policy_compile(const cgp_policy *p, const cgp_topology *t, cgp_diags *diags,

@@ -203,6 +203,7 @@ struct gp_priv {
     struct cgp_thread_placement *vcpu;
     struct cgp_iothread_placement *io;
     struct cgp_match *matches;
+    struct cgp_cell_placement *cells;
     struct why why;          /* auto guests: why they went where they did */
 };
 

@@ -79,6 +79,8 @@ static int from_block(cgp_placement *pl, struct gp_priv *o, const struct cgp_gue
 {
     struct cgp_guest_placement *p = &o->pub;
     *p = *b;
+    p->n_cells = 0;     /* borrowed from base: a runtime placement has no cells */
+    p->cells = NULL;
     p->name = pl_strdup(pl, b->name);
     p->file = pl_strdup(pl, b->file);
     o->vcpu = calloc(b->n_vcpus + 1, sizeof *o->vcpu);

@@ -3,41 +3,12 @@
 #include "internal.h"
 #include "topology.h"
 
-#include <dlfcn.h>
 #include <errno.h>
-#include <pthread.h>
 #include <string.h>
-#include <libxml/xmlwriter.h>
+#include "xml.h"
 
-/* libxml2 is loaded on first use, not linked: it pulls in ICU and libstdc++,
- * whose loading and relocation cost every cgplace command about 3 ms of
- * start-up (three times a whole nodeinfo) although only capabilities needs
- * it. The headers still type every entry point. */
-#define XML_FUNCS(F) F(xmlBufferContent) F(xmlBufferCreate) F(xmlBufferFree) F(xmlFreeTextWriter) \
-    F(xmlNewTextWriterMemory) F(xmlTextWriterEndElement) F(xmlTextWriterFlush) F(xmlTextWriterSetIndent) \
-    F(xmlTextWriterSetIndentString) F(xmlTextWriterSetQuoteChar) F(xmlTextWriterStartElement) \
-    F(xmlTextWriterWriteAttribute) F(xmlTextWriterWriteElement) F(xmlTextWriterWriteFormatAttribute) \
-    F(xmlTextWriterWriteFormatString)
-
-static struct {
-#define XML_DECL(f) __typeof__(f) *f;
-    XML_FUNCS(XML_DECL)
-#undef XML_DECL
-} X;
-static int xml_status = -ELIBACC;
-static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
-
-static void xml_load(void)
-{
-    /* never closed: libxml2 keeps global state */
-    void *h = dlopen("libxml2.so.2", RTLD_NOW | RTLD_LOCAL);
-    if (!h)
-        return;
-#define XML_SYM(f) if (!(*(void **)&X.f = dlsym(h, #f))) return;
-    XML_FUNCS(XML_SYM)
-#undef XML_SYM
-    xml_status = 0;
-}
+/* libxml2 is loaded on first use (lib/xml.h says why). */
+#define X cgp_xml
 
 #define W(call) do { if ((call) < 0) goto fail; } while (0)
 
@@ -195,26 +166,12 @@ static const char *build_arch(void)
 #endif
 }
 
-CGP_EXPORT int cgp_get_capabilities(const cgp_topology *t, char **xml)
+static int write_caps(xmlTextWriterPtr w, const void *arg)
 {
-    pthread_once(&xml_once, xml_load);
-    if (xml_status < 0)
-        return xml_status;
-    xmlBufferPtr buf = X.xmlBufferCreate();
-    if (!buf)
-        return -ENOMEM;
-    xmlTextWriterPtr w = X.xmlNewTextWriterMemory(buf, 0);
-    if (!w) {
-        X.xmlBufferFree(buf);
-        return -ENOMEM;
-    }
-    int r = -EIO;
+    const cgp_topology *t = arg;
     size_t cells = 0;
     for (size_t i = 0; i < t->n_nodes; i++)
         cells += t->nodes[i].pub.online;
-    W(X.xmlTextWriterSetIndent(w, 1));
-    W(X.xmlTextWriterSetIndentString(w, BAD_CAST "  "));
-    W(X.xmlTextWriterSetQuoteChar(w, (xmlChar)'\''));
     W(X.xmlTextWriterStartElement(w, BAD_CAST "capabilities"));
     W(X.xmlTextWriterStartElement(w, BAD_CAST "host"));
     W(X.xmlTextWriterStartElement(w, BAD_CAST "cpu"));
@@ -236,18 +193,12 @@ CGP_EXPORT int cgp_get_capabilities(const cgp_topology *t, char **xml)
     }
     W(X.xmlTextWriterEndElement(w)); /* host */
     W(X.xmlTextWriterEndElement(w)); /* capabilities */
-    W(X.xmlTextWriterFlush(w));
-    X.xmlFreeTextWriter(w);
-    w = NULL;
-    char *s = strdup((const char *)X.xmlBufferContent(buf));
-    X.xmlBufferFree(buf);
-    if (!s)
-        return -ENOMEM;
-    *xml = s;
     return 0;
 fail:
-    if (w)
-        X.xmlFreeTextWriter(w);
-    X.xmlBufferFree(buf);
-    return r;
+    return -EIO;
+}
+
+CGP_EXPORT int cgp_get_capabilities(const cgp_topology *t, char **xml)
+{
+    return cgp_xml_write(write_caps, t, xml);
 }

@@ -3,7 +3,8 @@
 # Runs, with ASan+UBSan binaries from ASAN_BUILD (make B=ASAN_BUILD SAN=1):
 #   1. the Criterion unit tests of lib, topology, parsers and cli
 #      (make check-unit: ASAN_BUILD/PART/test_*);
-#   2. tests/golden/run.py and tests/runtime/run.py with the sanitized cgplace;
+#   2. tests/golden/run.py, tests/runtime/run.py and tests/emit/run.py with
+#      the sanitized cgplace;
 #   3. a smoke run of every read-only command of the sanitized cgplace over
 #      each oracle dump (hwloc/util-linux tarballs), if ORACLES_DIR is given:
 #      one test per tree, failing on any sanitizer report or a signal.
@@ -78,15 +79,26 @@ rm -f "$AB/results/asan-runtime"
 make --no-print-directory B="$B" "$B/cgctl/fakevirt/libvirt.so.0" > /dev/null
 ( san_env runtime; python3 tests/runtime/run.py "$AB/wrap/cgplace" "$(cd "$B" && pwd)/cgctl/fakevirt" "$AB/runtime" \
       "$AB/results/asan-runtime" ) > "$AB/runtime.log" 2>&1
-grep -E '^FAIL|^runtime: ' "$AB/runtime.log"
-if read -r rp rf rs < "$AB/results/asan-runtime"; then
-    tp=$((tp + rp)); tf=$((tf + rf)); ts=$((ts + rs))
-else
-    echo "runtime: no result written; counted as one failure; log $AB/runtime.log"
-    tf=$((tf + 1))
-fi
-san_reports runtime; n=$?
-[ "$n" -gt 0 ] && { echo "runtime: $n sanitizer report(s), each counted as a failure"; tf=$((tf + n)); }
+# Add layer $1's counts (results asan-$1, log $1.log) and its sanitizer reports.
+add_layer() {
+    grep -E "^FAIL|^$1: " "$AB/$1.log"
+    if read -r lp lf ls < "$AB/results/asan-$1"; then
+        tp=$((tp + lp)); tf=$((tf + lf)); ts=$((ts + ls))
+    else
+        echo "$1: no result written; counted as one failure; log $AB/$1.log"
+        tf=$((tf + 1))
+    fi
+    san_reports "$1"; n=$?
+    [ "$n" -gt 0 ] && { echo "$1: $n sanitizer report(s), each counted as a failure"; tf=$((tf + n)); }
+}
+add_layer runtime
+
+# ---------------------------------------------------------------- 2c emit, import-libvirt
+# tests/emit/run.py: the libvirt XML reader on hostile documents, emit per format
+echo "--- asan: tests/emit/run.py with $AB/cgplace"
+rm -f "$AB/results/asan-emit"
+( san_env emit; python3 tests/emit/run.py --results "$AB/results/asan-emit" "$AB/wrap/cgplace" ) > "$AB/emit.log" 2>&1
+add_layer emit
 
 # ---------------------------------------------------------------- 2c hostile inputs
 # tests/hostile/hostile.py: issue 10's names, includes, sizes near 2^64 (UBSan)

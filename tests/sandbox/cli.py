@@ -202,6 +202,11 @@ case("numatune-show", ["numatune", "g1"], 0)
 case("vcpupin", ["-v", "vcpupin", "g1", "0", "1"], 1, cgroot=True)
 case("emulatorpin", ["emulatorpin", "-p", POLICY, "g1", "0-1"], 1, cgroot=True)
 case("numatune", ["numatune", "g1", "--nodeset", "3"], 1, cgroot=True)
+# other tools' formats: libxml2 loaded and the domain files read before the filter
+case("emit-libvirt", ["emit", "--format", "libvirt", "-p", POLICY, "g1"], 0)
+case("emit-qemu", ["--json", "emit", "-f", "qemu", "-p", POLICY, "g1"], 0)
+case("emit-xl", ["emit", "-f", "xl", "-p", POLICY, "g1"], 0)
+case("import-libvirt", ["import-libvirt", os.path.join(HERE, "..", "emit", "domains", "memnode.xml")], 0)
 
 # ----------------------------------------------------------- guests golden, sandboxed
 wrap = WORK + "/cgplace-sandboxed"

@@ -239,6 +239,21 @@ def need_cgplace():
         fatal("cgplace binary %s does not exist (make all)" % CGPLACE)
 
 
+def memory_bed(run_dir):
+    """What the tests that bind guest memory start from: run_dir made, the cgplace
+    binary there, and (a memory-only node, a CPU+memory node, two online CPUs), or a
+    skip when the topology lacks them."""
+    os.makedirs(run_dir, exist_ok=True)
+    need_cgplace()
+    online = nodes_online()
+    memonly = [n for n in online if node_kind(n) == "memory-only"]
+    withmem = [n for n in online if node_kind(n) == "cpu+memory"]
+    cpus = cpus_online()
+    if len(cpus) < 2 or not memonly or not withmem:
+        skip("needs 2 CPUs, a memory-only node and a node with CPUs and memory")
+    return memonly[0], withmem[0], cpus[0], cpus[1]
+
+
 def cgplace(*args, want_rc=0):
     p = subprocess.run([CGPLACE] + list(args), capture_output=True, text=True)
     if want_rc is not None and p.returncode != want_rc:
