@@ -55,6 +55,7 @@ LIBA      := $(B)/libcgplace.a
 BIN       := $(B)/cgplace
 
 .PHONY: all check check-fast demo demo-systemd install uninstall install-init uninstall-init clean deps
+.PHONY: install-selinux uninstall-selinux
 all: $(BIN) $(LIBSO)
 
 $(B)/obj/cli/%.o: cli/%.c
@@ -117,7 +118,7 @@ demo-systemd:
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)B=$(B) tests/vm/demo-systemd.sh
 
-install: all install-init
+install: all install-init install-selinux
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man5
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/cgplace
@@ -128,7 +129,7 @@ install: all install-init
 	install -m 0644 docs/cgplace.1 $(DESTDIR)$(MANDIR)/man1/cgplace.1
 	install -m 0644 docs/cgplace.conf.5 $(DESTDIR)$(MANDIR)/man5/cgplace.conf.5
 
-uninstall: uninstall-init
+uninstall: uninstall-init uninstall-selinux
 	rm -f $(DESTDIR)$(BINDIR)/cgplace $(DESTDIR)$(LIBDIR)/libcgplace.so* \
 	      $(patsubst include/%,$(DESTDIR)$(INCDIR)/%,$(wildcard include/cgplace*.h)) \
 	      $(DESTDIR)$(MANDIR)/man1/cgplace.1 $(DESTDIR)$(MANDIR)/man5/cgplace.conf.5
@@ -158,6 +159,17 @@ uninstall-init:
 	! cmp -s init/policy.conf $(DESTDIR)$(SYSCONFDIR)/cgplace/policy.conf || \
 	    rm -f $(DESTDIR)$(SYSCONFDIR)/cgplace/policy.conf
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/cgplace 2>/dev/null
+
+# The SELinux module's source (selinux/README: build it with selinux-policy-dev
+# and load it with semodule -i on the host), beside the OpenRC script.
+SELINUX_SRC = selinux/cgplace.te selinux/cgplace.if selinux/cgplace.fc selinux/README
+install-selinux:
+	install -d $(DESTDIR)$(DATADIR)/cgplace/selinux
+	install -m 0644 $(SELINUX_SRC) $(DESTDIR)$(DATADIR)/cgplace/selinux/
+
+uninstall-selinux:
+	rm -f $(patsubst selinux/%,$(DESTDIR)$(DATADIR)/cgplace/selinux/%,$(SELINUX_SRC))
+	-rmdir $(DESTDIR)$(DATADIR)/cgplace/selinux $(DESTDIR)$(DATADIR)/cgplace 2>/dev/null
 
 clean:
 	rm -rf $(B)
