@@ -6,7 +6,8 @@
 # check each line of tests/selinux/assertions against it (sesearch, seinfo,
 # matchpathcon), plus the module's file contexts with setfiles -c.  No SELinux
 # kernel needed.  Writes BUILD/results/selinux ("PASSED FAILED SKIPPED").
-# SELINUX_POLICY_DIR=DIR uses DIR/*.pp[.bz2] (with base.pp) instead of the download.
+# SELINUX_POLICY_DIR=DIR uses DIR/*.pp[.bz2] (with base.pp) instead of the download;
+# SELINUX_DEVEL_MAKEFILE names another refpolicy build Makefile.
 B=${1:-build}
 here=$(dirname "$0")
 top=$here/../..
@@ -29,7 +30,7 @@ skip_all() {
 pass() { p=$((p + 1)); echo "  ok    $*"; }
 fail() { f=$((f + 1)); echo "  FAIL  $*"; }
 
-DEVEL=/usr/share/selinux/devel/Makefile
+DEVEL=${SELINUX_DEVEL_MAKEFILE:-/usr/share/selinux/devel/Makefile}
 [ -r "$DEVEL" ] || skip_all "$DEVEL missing (scripts/deps.sh selinux installs selinux-policy-dev)"
 for t in semodule_link semodule_expand semodule_unpackage sesearch seinfo setfiles matchpathcon bunzip2; do
     command -v $t >/dev/null 2>&1 || PATH=$PATH:/usr/sbin:/sbin command -v $t >/dev/null 2>&1 ||
@@ -73,11 +74,12 @@ done
 [ -s "$W/mods/base.pp" ] || skip_all "no base.pp in $src"
 
 # 3. linked with every module of the distribution's policy, and expanded
-mods=$(ls "$W"/mods/*.pp | grep -v '/base\.pp$')
+mods=""
+for m in "$W"/mods/*.pp; do [ "${m##*/}" = base.pp ] || mods="$mods $m"; done
 pol=$W/policy.kern
 if semodule_link -o "$W/linked.pp" "$W/mods/base.pp" $mods "$W/module/cgplace.pp" >"$W/link.log" 2>&1 &&
    semodule_expand "$W/linked.pp" "$pol" >>"$W/link.log" 2>&1; then
-    pass "links with base.pp and $(echo "$mods" | wc -l) modules of ${from:-$src}, and expands"
+    pass "links with base.pp and $(echo "$mods" | wc -w) modules of ${from:-$src}, and expands"
 else
     fail "semodule_link/semodule_expand; log: $W/link.log"; grep -v 'loading package' "$W/link.log" | tail -n 20
     s=$((s + ntests - 2)); finish
