@@ -2,7 +2,8 @@
  * and enforcement: the input (after its first byte) becomes the content of
  * one file of a fake /proc with one QEMU process (pid 100: a main thread and
  * a vCPU thread 101) and one cgroup (the first byte picks which: stat,
- * status, cgroup, numa_maps, comm, cmdline, cpuset.*.effective, mountinfo,
+ * mem (argv at stat's arg_start), status, cgroup, numa_maps, comm, cmdline,
+ * cpuset.*.effective, mountinfo,
  * cgroup.controllers), then run:
  * discovery (cgp_guests_discover), every thread's stat/status
  * (cgp_guest_threads_info, cgp_guest_thread_affinity), cgp_guest_alive,
@@ -25,10 +26,14 @@
 #include "../../cgctl/cgctl-int.h"
 #include "../../guests/guests-int.h"
 
-#define STAT(pid, comm, state) #pid " (" comm ") " state " 1 " #pid " " #pid " 0 -1 4194560 31225 0 2 0 " \
+/* fields 48 and 49 (arg_start, arg_end): where discovery reads argv in
+ * proc/PID/mem; 0 0 sends it to cmdline */
+#define STAT(pid, comm, state, args) #pid " (" comm ") " state " 1 " #pid " " #pid " 0 -1 4194560 31225 0 2 0 " \
     "812 309 0 0 20 0 4 0 2291 3355443200 131072 18446744073709551615 94058212323328 94058212343209 " \
     "140736684460256 0 0 0 0 4096 17638 0 0 0 17 1 0 0 0 0 0 94058212359216 94058212360832 " \
-    "94058737459200 0 0 0 0 0\n"
+    "94058737459200 " args " 0 0 0\n"
+#define MEM_STAT STAT(100, "qemu-system-x86", "S", "1 %zu")
+#define ARGV "qemu-system-x86_64\0-name\0guest=g1,debug-threads=on\0-smp\0002\0"
 #define STATUS(name, pid) "Name:\t" name "\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t100\nPid:\t" #pid \
     "\nPPid:\t1\nUid:\t64055\t64055\t64055\t64055\nGid:\t64055\t64055\t64055\t64055\nThreads:\t2\n" \
     "Cpus_allowed:\t3\nCpus_allowed_list:\t0-1\nMems_allowed:\t00000000,00000001\nMems_allowed_list:\t0\n" \
@@ -41,19 +46,19 @@ static const struct file {
     size_t len;
 } files[] = {
 #define F(p, c) { p, c, sizeof c - 1 }
-    F("proc/100/stat", STAT(100, "qemu-system-x86", "S")),
+    F("proc/100/stat", STAT(100, "qemu-system-x86", "S", "0 0")),
     F("proc/100/cgroup", "0::/machine.slice/machine-qemu\\x2d1\\x2dg1.scope/libvirt/emulator\n"),
     F("proc/100/numa_maps", "563c6e1f0000 default file=/usr/bin/qemu-system-x86_64 mapped=2 N0=2 kernelpagesize_kB=4\n"
                             "7f0000000000 bind:0 anon=262144 dirty=262144 N0=200000 N1=62144 kernelpagesize_kB=4\n"
                             "7f4000000000 default anon=3 dirty=3 active=0 N1=3 kernelpagesize_kB=4\n"),
     F("proc/100/comm", "qemu-system-x86\n"),
-    F("proc/100/cmdline", "qemu-system-x86_64\0-name\0guest=g1,debug-threads=on\0-smp\0002\0-m\0001024\0"),
+    F("proc/100/cmdline", ARGV "-m\0001024\0"),
     F("proc/100/task/100/comm", "qemu-system-x86\n"),
-    F("proc/100/task/100/stat", STAT(100, "qemu-system-x86", "S")),
+    F("proc/100/task/100/stat", STAT(100, "qemu-system-x86", "S", "0 0")),
     F("proc/100/task/100/status", STATUS("qemu-system-x86", 100)),
     F("proc/100/task/100/cgroup", "0::/machine.slice/machine-qemu\\x2d1\\x2dg1.scope/libvirt/emulator\n"),
     F("proc/100/task/101/comm", "CPU 0/KVM\n"),
-    F("proc/100/task/101/stat", STAT(101, "CPU 0/KVM", "R")),
+    F("proc/100/task/101/stat", STAT(101, "CPU 0/KVM", "R", "0 0")),
     F("proc/100/task/101/status", STATUS("CPU 0/KVM", 101)),
     F("proc/100/task/101/cgroup", "0::/machine.slice/machine-qemu\\x2d1\\x2dg1.scope/libvirt/vcpu0\n"),
     F("sys/fs/cgroup/g1/cpuset.cpus.effective", "0-1\n"),
@@ -62,6 +67,9 @@ static const struct file {
                              "35 24 0:30 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 cgroup2 "
                              "rw,nsdelegate,memory_recursiveprot\n"),
     F("sys/fs/cgroup/cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n"),
+    /* argv in the process's memory: read when stat's arg_start/arg_end say
+     * where, which they do while mem is the file fuzzed (MEM_STAT) */
+    F("proc/100/mem", "\177" ARGV),
 #undef F
 };
 #define NFILES (sizeof files / sizeof *files)
@@ -199,6 +207,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     const struct file *f = &files[data[0] % NFILES];
     put(f->path, data + 1, size - 1);
+    bool mem = !strcmp(f->path, "proc/100/mem");
+    if (mem) {
+        char st[512];
+        int n = snprintf(st, sizeof st, MEM_STAT, size > 2 ? size - 1 : (size_t)2);
+        put("proc/100/stat", st, (size_t)n);
+    }
     cgp_ctx *ctx = NULL;
     if (cgp_ctx_new(root, NULL, &ctx) < 0)
         abort();
@@ -210,5 +224,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     close(root_fd);
     cgp_ctx_free(ctx);
     put(f->path, f->content, f->len);
+    if (mem)
+        put(files[0].path, files[0].content, files[0].len);
     return 0;
 }
