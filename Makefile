@@ -58,6 +58,7 @@ LIBA      := $(B)/libcgplace.a
 BIN       := $(B)/cgplace
 
 .PHONY: all check check-fast demo demo-systemd install uninstall install-init uninstall-init clean deps
+.PHONY: install-selinux uninstall-selinux
 all: $(BIN) $(LIBSO)
 
 $(B)/obj/cli/%.o: cli/%.c
@@ -120,7 +121,7 @@ demo-systemd:
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)B=$(B) tests/vm/demo-systemd.sh
 
-install: all install-init
+install: all install-init install-selinux
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man5
 	install -d $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(BASHCOMPDIR)
@@ -133,7 +134,7 @@ install: all install-init
 	$(foreach m,$(MANS),install -m 0644 $(m) $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)) &&) true
 	install -m 0644 init/cgplace.bash-completion $(DESTDIR)$(BASHCOMPDIR)/cgplace
 
-uninstall: uninstall-init
+uninstall: uninstall-init uninstall-selinux
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 
 # What install puts (cgplace(1) FILES, tests/install), besides the init files
@@ -188,6 +189,17 @@ uninstall-init:
 	! cmp -s init/policy.conf $(DESTDIR)$(SYSCONFDIR)/cgplace/policy.conf || \
 	    rm -f $(DESTDIR)$(SYSCONFDIR)/cgplace/policy.conf
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/cgplace 2>/dev/null
+
+# The SELinux module's source (selinux/README: build it with selinux-policy-dev
+# and load it with semodule -i on the host), beside the OpenRC script.
+SELINUX_SRC = selinux/cgplace.te selinux/cgplace.if selinux/cgplace.fc selinux/README
+install-selinux:
+	install -d $(DESTDIR)$(DATADIR)/cgplace/selinux
+	install -m 0644 $(SELINUX_SRC) $(DESTDIR)$(DATADIR)/cgplace/selinux/
+
+uninstall-selinux:
+	rm -f $(patsubst selinux/%,$(DESTDIR)$(DATADIR)/cgplace/selinux/%,$(SELINUX_SRC))
+	-rmdir $(DESTDIR)$(DATADIR)/cgplace/selinux $(DESTDIR)$(DATADIR)/cgplace 2>/dev/null
 
 clean:
 	rm -rf $(B)

@@ -41,8 +41,10 @@ extern "C" {
 /* Find the cgroup v2 root of ctx and check it can be managed. On success
  * *path (caller frees) is the directory. Returns 0, -ENOENT (no cgroup2
  * mount and no --cgroup-root), -ENOTDIR, -EOPNOTSUPP (the cpuset controller
- * is not in the root's cgroup.controllers), -ENOMEM. The context's last
- * error says what was missing. */
+ * is not in the root's cgroup.controllers), -ENOMEM, or the -errno of
+ * opening the root or reading its cgroup.controllers (-EACCES,
+ * -ENAMETOOLONG, -EFBIG, ...). The context's last error says what was
+ * missing. */
 CGP_EXPORT int cgp_cgroup_root(cgp_ctx *ctx, char **path);
 
 enum {

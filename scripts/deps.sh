@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install the Debian 12 packages cgplace needs to build, test and demo.
 # Idempotent: does nothing when every package is already installed.
-# Usage: scripts/deps.sh [build|check|vm|bench|all]   (default: all)
+# Usage: scripts/deps.sh [build|check|vm|bench|selinux|all]   (default: all)
 set -eu
 what=${1:-all}
 build="gcc libc6-dev make pkg-config libxml2-dev libxml2-utils libjson-c-dev libseccomp-dev libnuma-dev libsystemd-dev libcap-ng-dev"
@@ -13,13 +13,19 @@ vm="qemu-system-x86 busybox-static cpio numactl cgroup-tools apt dpkg kmod"
 # services are not started, see policy-rc.d below.
 vmsd="systemd systemd-container dbus libvirt-daemon-system libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients dmidecode"
 bench="strace valgrind time hwloc util-linux"
+# the SELinux module (selinux/, make check-selinux): the refpolicy headers and
+# build Makefile, semodule_link/semodule_expand, sesearch, setfiles and
+# matchpathcon; the base policy itself is only downloaded (apt-get download),
+# never installed, so this host's security setup is not touched
+selinux="selinux-policy-dev semodule-utils setools policycoreutils selinux-utils checkpolicy bzip2"
 case "$what" in
     build) pkgs="$build" ;;
-    check) pkgs="$build $check $vm $vmsd" ;;
+    check) pkgs="$build $check $vm $vmsd $selinux" ;;
     vm) pkgs="$build $vm $vmsd" ;;
     bench) pkgs="$build $check $vm $bench" ;;
-    all) pkgs="$build $check $vm $vmsd $bench" ;;
-    *) echo "usage: $0 [build|check|vm|bench|all]" >&2; exit 2 ;;
+    selinux) pkgs="$build $selinux" ;;
+    all) pkgs="$build $check $vm $vmsd $bench $selinux" ;;
+    *) echo "usage: $0 [build|check|vm|bench|selinux|all]" >&2; exit 2 ;;
 esac
 missing=""
 # make install's completion dir (bash-completion.pc) and the Debian package

@@ -34,11 +34,11 @@ FUZZ_RUNS_topology ?= 15000
 FUZZ_SPECS += $(B)/fuzz/fuzz_cpulist:tests/fuzz/corpus/cpulist:4096:$(FUZZ_RUNS_cpulist) \
               $(B)/fuzz/fuzz_topology:tests/fuzz/corpus/topology:4096:$(FUZZ_RUNS_topology)
 
-$(B)/fuzz/fuzz_cpulist: tests/fuzz/fuzz_cpulist.c lib/bitmap.c lib/arena.c lib/internal.h \
+$(B)/fuzz/fuzz_cpulist: tests/fuzz/fuzz_cpulist.c tests/fuzz/fuzz_check.h lib/bitmap.c lib/arena.c lib/internal.h \
                       include/cgplace.h tests/fuzz/fuzz.mk
 	$(fuzz-link)
 
-$(B)/fuzz/fuzz_topology: tests/fuzz/fuzz_topology.c $(LIB_SRCS) tests/fuzz/fuzz.mk \
+$(B)/fuzz/fuzz_topology: tests/fuzz/fuzz_topology.c tests/fuzz/fuzz_tree.h tests/fuzz/fuzz_check.h $(LIB_SRCS) tests/fuzz/fuzz.mk \
     $(wildcard include/*.h lib/*.h topology/*.h parsers/*.h policy/*.h cgctl/*.h guests/*.h)
 	$(fuzz-link)
 

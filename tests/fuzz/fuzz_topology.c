@@ -13,18 +13,7 @@
 #include <unistd.h>
 
 #include "cgplace.h"
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "invariant failed: %s: ", #cond);                                      \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-static char root[256];
+#include "fuzz_tree.h"
 
 /* The baseline tree: path relative to root, content. */
 static const struct file {
@@ -71,56 +60,11 @@ static const struct file {
 };
 #define NFILES (sizeof files / sizeof *files)
 
-static void mkdirs_for(const char *path)
-{
-    char tmp[1024];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(tmp, 0755);
-            *p = '/';
-        }
-}
-
-static void put(const char *rel, const void *data, size_t len)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", root, rel);
-    mkdirs_for(path);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) {
-        perror(path);
-        abort();
-    }
-    if (len && write(fd, data, len) != (ssize_t)len) {
-        perror(path);
-        abort();
-    }
-    close(fd);
-}
-
-static void cleanup(void)
-{
-    if (root[0]) {
-        char cmd[300];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
-        if (system(cmd) != 0)
-            fprintf(stderr, "could not remove %s\n", root);
-    }
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(root, sizeof root, "%s/cgp-fuzz-topo-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(root)) {
-        perror("mkdtemp");
-        abort();
-    }
-    atexit(cleanup);
+    fuzz_tree_init("topo");
     for (size_t i = 0; i < NFILES; i++)
         put(files[i].path, files[i].content, strlen(files[i].content));
     char link[1024];
