@@ -179,10 +179,46 @@ static void drain(int fd)
         ;
 }
 
+/* A guest QEMU has just exec'd: its vCPU threads are not told apart yet,
+ * so it is placed whole, as `exec` places its child (the engine refuses a
+ * per-thread placement it cannot make); its threads on a later pass. */
+static void place_whole(struct watch *w, const cgp_placement *base, const struct cgp_guest_placement *gp,
+                        const char *why)
+{
+    cgp_placement *px CLI_AUTO_PLACEMENT = NULL;
+    cgp_enforce *e CLI_AUTO_ENFORCE = NULL;
+    const struct cgp_guest *one[1] = { gp->proc };
+    int r = cgp_placement_exec(w->ctx, base, gp->name, gp->proc, true, &px);
+    if (r == 0)
+        r = cgp_enforce_run(w->ctx, px, one, 1, 0, &e);
+    if (r < 0) {
+        const char *d = cgp_ctx_last_error(w->ctx);
+        wlog(w, LOG_ERR_, "%s (pid %d): %s", gp->name, gp->proc->pid, *d ? d : strerror(-r));
+        return;
+    }
+    log_enforce(w, e, why);
+    const struct cgp_enforce_guest *eg = cgp_enforce_n_guests(e) ? cgp_enforce_guest(e, 0) : NULL;
+    if (eg && (eg->state == CGP_GUEST_CHANGED || eg->state == CGP_GUEST_UNCHANGED))
+        (void)cgp_watch_model_add(w->model, gp->proc, gp->n_vcpus, eg->cgroup);
+}
+
+/* Compile p with the processes g (n of them); errors logged. */
+static int compile(struct watch *w, const cgp_policy *p, const struct cgp_guest **g, size_t n, cgp_placement **pl)
+{
+    cgp_diags *d CLI_AUTO_DIAGS = cgp_diags_new();
+    if (!d)
+        return -ENOMEM;
+    int r = cgp_policy_compile_running(p, w->topo, w->ctx, g, n, d, pl);
+    if (r < 0)
+        log_diags(w, d);
+    return r;
+}
+
 /* One pass with policy p: discover, compile with the running guests,
- * enforce. Returns 0, or -EINVAL when p does not compile on this host
- * (diagnostics logged), or another -errno. dry: compile only (reload's
- * check). */
+ * enforce; guests whose vCPU threads are not told apart yet are left out
+ * of that run and placed whole. Returns 0, or -EINVAL when p does not
+ * compile on this host (diagnostics logged), or another -errno. dry:
+ * compile only (reload's check). */
 static int pass_with(struct watch *w, const cgp_policy *p, const char *why, bool dry)
 {
     cgp_guest_list *l CLI_AUTO_GUESTS = NULL;
@@ -197,31 +233,45 @@ static int pass_with(struct watch *w, const cgp_policy *p, const char *why, bool
         return -ENOMEM;
     for (size_t i = 0; i < n; i++)
         g[i] = cgp_guests_get(l, i);
-    cgp_diags *d CLI_AUTO_DIAGS = cgp_diags_new();
-    cgp_placement *pl CLI_AUTO_PLACEMENT = NULL;
-    if (!d)
-        return -ENOMEM;
-    r = cgp_policy_compile_running(p, w->topo, w->ctx, g, n, d, &pl);
-    if (r < 0) {
-        log_diags(w, d);
+    cgp_placement *pl0 CLI_AUTO_PLACEMENT = NULL;
+    if ((r = compile(w, p, g, n, &pl0)) < 0 || dry)
         return r;
+    /* the processes ready for the engine: all but the guests still starting */
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool starting = false;
+        for (size_t j = 0; j < cgp_placement_n_guests(pl0) && !starting; j++) {
+            const struct cgp_guest_placement *gp = cgp_placement_guest(pl0, j);
+            starting = gp->proc == g[i] && cgp_watch_vcpus_told(g[i]) < gp->n_vcpus;
+        }
+        if (!starting)
+            g[k++] = g[i];
     }
-    if (dry)
-        return 0;
+    cgp_placement *pl1 CLI_AUTO_PLACEMENT = NULL;
+    if (k < n && (r = compile(w, p, g, k, &pl1)) < 0)
+        return r;
+    const cgp_placement *pl = k < n ? pl1 : pl0;
     cgp_enforce *e CLI_AUTO_ENFORCE = NULL;
     uint64_t t0 = now_ms();
-    if ((r = cgp_enforce_run(w->ctx, pl, g, n, 0, &e)) < 0) {
+    if ((r = cgp_enforce_run(w->ctx, pl, g, k, 0, &e)) < 0) {
         const char *detail = cgp_ctx_last_error(w->ctx);
         wlog(w, LOG_ERR_, "pass (%s): %s", why, *detail ? detail : strerror(-r));
         return r;
     }
     w->passes++;
     log_enforce(w, e, why);
+    if ((r = cgp_watch_model_remember(w->model, w->ctx, pl, e)) < 0)
+        wlog(w, LOG_WARN_, "remembering the pass: %s", strerror(-r));
+    if (cgp_enforce_summary(e)->outcome != CGP_ENFORCE_OK)
+        cgp_watch_model_invalidate(w->model);
+    for (size_t j = 0; k < n && j < cgp_placement_n_guests(pl0); j++) {
+        const struct cgp_guest_placement *gp = cgp_placement_guest(pl0, j);
+        if (gp->proc && cgp_watch_vcpus_told(gp->proc) < gp->n_vcpus)
+            place_whole(w, pl0, gp, why);
+    }
     wlog(w, LOG_DEBUG_, "pass %lu (%s): %zu process%s, %zu write%s, %llu ms", w->passes, why, n,
          n == 1 ? "" : "es", cgp_enforce_summary(e)->n_writes, cgp_enforce_summary(e)->n_writes == 1 ? "" : "s",
          (unsigned long long)(now_ms() - t0));
-    if ((r = cgp_watch_model_remember(w->model, w->ctx, pl, e)) < 0)
-        wlog(w, LOG_WARN_, "remembering the pass: %s", strerror(-r));
     arm_inotify(w);
     drain(w->inofd);
     return 0;
@@ -243,7 +293,8 @@ static void pass(struct watch *w, const char *why)
         }
     }
     size_t before = cgp_watch_model_pending(w->model);
-    (void)pass_with(w, w->policy, why, false);
+    if (pass_with(w, w->policy, why, false) < 0)
+        cgp_watch_model_invalidate(w->model);   /* the next re-check asks again */
     size_t pending = cgp_watch_model_pending(w->model);
     uint64_t now = now_ms();
     if (pending && (pending > before || !w->pending_since)) {

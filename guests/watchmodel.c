@@ -62,10 +62,10 @@ static int read_online(cgp_ctx *ctx, const char *rel, cgp_bitmap **out)
     return cgp_bitmap_parse(buf, CGP_MAX_ID, out, &bad);
 }
 
-static unsigned vcpus_told(const struct cgp_guest *g)
+unsigned cgp_watch_vcpus_told(const struct cgp_guest *g)
 {
     unsigned v = 0;
-    for (size_t i = 0; g->thread_source != CGP_THREADS_UNKNOWN && i < g->n_threads; i++)
+    for (size_t i = 0; g && g->thread_source != CGP_THREADS_UNKNOWN && i < g->n_threads; i++)
         v += g->threads[i].role == CGP_THREAD_VCPU;
     return v;
 }
@@ -93,17 +93,35 @@ int cgp_watch_model_remember(cgp_watch_model *m, cgp_ctx *ctx, const cgp_placeme
         const struct cgp_guest_placement *gp = cgp_placement_guest(pl, i);
         if (!eg->proc || (eg->state != CGP_GUEST_CHANGED && eg->state != CGP_GUEST_UNCHANGED))
             continue;
-        if (!CGP_GROW(m->e, m->n, m->cap))
-            return -ENOMEM;
-        struct entry *x = &m->e[m->n];
-        *x = (struct entry){ .pid = eg->proc->pid, .start_time = eg->proc->start_time,
-                             .want_vcpus = gp->n_vcpus, .complete = vcpus_told(eg->proc) >= gp->n_vcpus,
-                             .cgroup = strdup(eg->cgroup ? eg->cgroup : "") };
-        if (!x->cgroup)
-            return -ENOMEM;
-        m->n++;
+        int r2 = cgp_watch_model_add(m, eg->proc, gp->n_vcpus, eg->cgroup);
+        if (r2 < 0)
+            return r2;
     }
     return 0;
+}
+
+int cgp_watch_model_add(cgp_watch_model *m, const struct cgp_guest *g, unsigned want_vcpus, const char *cgroup)
+{
+    if (!m || !g)
+        return -EINVAL;
+    if (!CGP_GROW(m->e, m->n, m->cap))
+        return -ENOMEM;
+    struct entry *x = &m->e[m->n];
+    *x = (struct entry){ .pid = g->pid, .start_time = g->start_time, .want_vcpus = want_vcpus,
+                         .complete = cgp_watch_vcpus_told(g) >= want_vcpus, .cgroup = strdup(cgroup ? cgroup : "") };
+    if (!x->cgroup)
+        return -ENOMEM;
+    m->n++;
+    return 0;
+}
+
+void cgp_watch_model_invalidate(cgp_watch_model *m)
+{
+    if (!m)
+        return;
+    cgp_bitmap_free(m->cpus);
+    cgp_bitmap_free(m->nodes);
+    m->cpus = m->nodes = NULL;
 }
 
 static struct entry *find(cgp_watch_model *m, int pid)
@@ -148,7 +166,7 @@ enum cgp_watch_action cgp_watch_model_event(cgp_watch_model *m, cgp_ctx *ctx, co
             return CGP_WATCH_NOTHING;
         if (cgp_guests_read_pid(ctx, ev->pid, 0, &l) == 0 && cgp_guests_count(l) == 1) {
             const struct cgp_guest *g = cgp_guests_get(l, 0);
-            if (g->start_time == x->start_time && vcpus_told(g) >= x->want_vcpus)
+            if (g->start_time == x->start_time && cgp_watch_vcpus_told(g) >= x->want_vcpus)
                 a = CGP_WATCH_PLACE;
         }
         break;

@@ -107,6 +107,14 @@ CGP_EXPORT void cgp_watch_model_free(cgp_watch_model *m);
  * and nodes of ctx's host now. Returns 0, -ENOMEM, -errno reading sysfs. */
 CGP_EXPORT int cgp_watch_model_remember(cgp_watch_model *m, cgp_ctx *ctx, const cgp_placement *pl,
                                         const cgp_enforce *e);
+/* Add one guest placed whole (its vCPU threads not told apart yet: pending)
+ * after cgp_watch_model_remember. Returns 0, -ENOMEM, -EINVAL. */
+CGP_EXPORT int cgp_watch_model_add(cgp_watch_model *m, const struct cgp_guest *g, unsigned want_vcpus,
+                                   const char *cgroup);
+/* Forget the host facts (a pass failed): the next re-check asks for a pass. */
+CGP_EXPORT void cgp_watch_model_invalidate(cgp_watch_model *m);
+/* The vCPU threads of g told apart (thread names or QMP). */
+CGP_EXPORT unsigned cgp_watch_vcpus_told(const struct cgp_guest *g);
 /* Does the event need a pass? EXEC of a QEMU process, a new or renamed
  * thread of a placed guest whose vCPU threads were not all told apart and
  * now are, LOST: PLACE. Anything else: NOTHING, at the cost of at most
