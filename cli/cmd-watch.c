@@ -79,10 +79,14 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void log_diags(const struct watch *w, const cgp_diags *d)
+/* The policy's errors, and its warnings with warnings (a policy's warnings
+ * once: at start and reload, not on every pass). */
+static void log_diags(const struct watch *w, const cgp_diags *d, bool warnings)
 {
     for (size_t i = 0; d && i < cgp_diags_count(d); i++) {
         const struct cgp_diag *dg = cgp_diags_get(d, i);
+        if (dg->warning && !warnings)
+            continue;
         char *s CLI_AUTO_FREE = cgp_diag_format(dg);
         char *e CLI_AUTO_FREE = cli_escape(s ? s : dg->msg);
         wlog(w, dg->warning ? LOG_WARN_ : LOG_ERR_, "%s", e ? e : "?");
@@ -202,15 +206,17 @@ static void place_whole(struct watch *w, const cgp_placement *base, const struct
         (void)cgp_watch_model_add(w->model, gp->proc, gp->n_vcpus, eg->cgroup);
 }
 
-/* Compile p with the processes g (n of them); errors logged. */
-static int compile(struct watch *w, const cgp_policy *p, const struct cgp_guest **g, size_t n, cgp_placement **pl)
+/* Compile p with the processes g (n of them); errors logged, and warnings
+ * with warnings (once per policy: its reload check, not every pass). */
+static int compile(struct watch *w, const cgp_policy *p, const struct cgp_guest **g, size_t n, bool warnings,
+                   cgp_placement **pl)
 {
     cgp_diags *d CLI_AUTO_DIAGS = cgp_diags_new();
     if (!d)
         return -ENOMEM;
     int r = cgp_policy_compile_running(p, w->topo, w->ctx, g, n, d, pl);
-    if (r < 0)
-        log_diags(w, d);
+    if (r < 0 || warnings)
+        log_diags(w, d, true);
     return r;
 }
 
@@ -234,7 +240,7 @@ static int pass_with(struct watch *w, const cgp_policy *p, const char *why, bool
     for (size_t i = 0; i < n; i++)
         g[i] = cgp_guests_get(l, i);
     cgp_placement *pl0 CLI_AUTO_PLACEMENT = NULL;
-    if ((r = compile(w, p, g, n, &pl0)) < 0 || dry)
+    if ((r = compile(w, p, g, n, dry, &pl0)) < 0 || dry)
         return r;
     /* the processes ready for the engine: all but the guests still starting */
     size_t k = 0;
@@ -248,7 +254,7 @@ static int pass_with(struct watch *w, const cgp_policy *p, const char *why, bool
             g[k++] = g[i];
     }
     cgp_placement *pl1 CLI_AUTO_PLACEMENT = NULL;
-    if (k < n && (r = compile(w, p, g, k, &pl1)) < 0)
+    if (k < n && (r = compile(w, p, g, k, false, &pl1)) < 0)
         return r;
     const cgp_placement *pl = k < n ? pl1 : pl0;
     cgp_enforce *e CLI_AUTO_ENFORCE = NULL;
@@ -406,7 +412,7 @@ static void reload(struct watch *w)
     int r = d ? cgp_policy_parse_file(w->path, d, &p) : -ENOMEM;
     char *ep CLI_AUTO_FREE = cli_escape(w->path);
     if (r < 0) {
-        log_diags(w, d);
+        log_diags(w, d, true);
         wlog(w, LOG_ERR_, "reload: %s: %s: keeping the policy in force", ep ? ep : "?",
              r == -EINVAL ? "invalid" : strerror(-r));
     } else if ((r = pass_with(w, p, "reload check", true)) < 0) {
@@ -428,9 +434,12 @@ static void open_sources(struct watch *w)
 {
     int r = w->cli->args.polling ? -ENOTSUP : cgp_procev_open(&w->procfd);
     if (r < 0) {
-        int rs = cgp_procscan_new(&w->scan);
-        if (rs < 0)
+        size_t n;
+        /* the baseline before the first pass: a process started after it is new */
+        if (cgp_procscan_new(&w->scan) < 0 || cgp_procscan_run(w->scan, w->ctx, NULL, 0, &n) < 0) {
+            cgp_procscan_free(w->scan);
             w->scan = NULL;
+        }
         wlog(w, r == -ENOTSUP ? LOG_INFO_ : LOG_WARN_, "process events: polling /proc every %d ms (%s)",
              POLL_FALLBACK_MS, r == -ENOTSUP ? "--polling" : strerror(-r));
     } else {

@@ -153,7 +153,11 @@ enum cgp_watch_action cgp_watch_model_event(cgp_watch_model *m, cgp_ctx *ctx, co
             forget(m, x);
         return CGP_WATCH_NOTHING;
     case CGP_PROCEV_FORK:
-        return CGP_WATCH_NOTHING;   /* the child is its parent until it execs */
+        /* a QEMU that forks is daemonizing (-daemonize): the child is the
+         * guest from now on; any other child is its parent until it execs */
+        if (cgp_guests_read_pid(ctx, ev->pid, 0, &l) == 0)
+            a = CGP_WATCH_PLACE;
+        break;
     case CGP_PROCEV_EXEC:
         if (x)
             forget(m, x);           /* a placed guest that execs is a new program */

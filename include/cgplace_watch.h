@@ -115,10 +115,10 @@ CGP_EXPORT int cgp_watch_model_add(cgp_watch_model *m, const struct cgp_guest *g
 CGP_EXPORT void cgp_watch_model_invalidate(cgp_watch_model *m);
 /* The vCPU threads of g told apart (thread names or QMP). */
 CGP_EXPORT unsigned cgp_watch_vcpus_told(const struct cgp_guest *g);
-/* Does the event need a pass? EXEC of a QEMU process, a new or renamed
+/* Does the event need a pass? EXEC or FORK (-daemonize) of a QEMU process, a new or renamed
  * thread of a placed guest whose vCPU threads were not all told apart and
  * now are, LOST: PLACE. Anything else: NOTHING, at the cost of at most
- * one look at the process (an exec) or none (a pid the model does not know).
+ * one look at the process (an exec or fork) or none (a pid the model does not know).
  * An EXIT forgets the process. */
 CGP_EXPORT enum cgp_watch_action cgp_watch_model_event(cgp_watch_model *m, cgp_ctx *ctx,
                                                        const struct cgp_procev *ev);
