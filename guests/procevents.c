@@ -25,17 +25,18 @@ int cgp_procev_open(int *fd)
     /* a bigger queue: a burst of forks (a build) must not drop QEMU's exec */
     int rcv = 4 << 20;
     (void)setsockopt(s, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
-    struct {
-        struct nlmsghdr nl;
-        struct cn_msg cn;
-        enum proc_cn_mcast_op op;
-    } __attribute__((packed)) req = {
-        .nl = { .nlmsg_len = sizeof req, .nlmsg_type = NLMSG_DONE, .nlmsg_pid = 0 },
-        .cn = { .id = { .idx = CN_IDX_PROC, .val = CN_VAL_PROC }, .len = sizeof(enum proc_cn_mcast_op) },
-        .op = PROC_CN_MCAST_LISTEN,
-    };
+    /* nlmsghdr + cn_msg + the op, laid out by hand (cn_msg ends in a
+     * flexible array) */
+    enum proc_cn_mcast_op op = PROC_CN_MCAST_LISTEN;
+    struct nlmsghdr nl = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct cn_msg) + sizeof op), .nlmsg_type = NLMSG_DONE };
+    struct cn_msg cn = { .id = { .idx = CN_IDX_PROC, .val = CN_VAL_PROC }, .len = sizeof op };
+    unsigned char req[NLMSG_LENGTH(sizeof(struct cn_msg) + sizeof op)] __attribute__((aligned(8)));
+    memset(req, 0, sizeof req);
+    memcpy(req, &nl, sizeof nl);
+    memcpy(req + NLMSG_HDRLEN, &cn, sizeof cn);
+    memcpy(req + NLMSG_HDRLEN + sizeof cn, &op, sizeof op);
     struct sockaddr_nl to = { .nl_family = AF_NETLINK };
-    if (sendto(s, &req, sizeof req, 0, (struct sockaddr *)&to, sizeof to) < 0) {
+    if (sendto(s, req, sizeof req, 0, (struct sockaddr *)&to, sizeof to) < 0) {
         int e = errno;
         close(s);
         return -e;
