@@ -47,6 +47,11 @@ struct watch {
     cgp_policy *policy;
     cgp_topology *topo;
     cgp_watch_model *model;
+    /* the last pass's compiled placement and the processes it borrows: a
+     * guest's threads are placed from it without another pass */
+    cgp_placement *base;
+    cgp_guest_list *base_list;
+    const struct cgp_guest **base_g;
     cgp_procscan *scan;     /* polling fallback, NULL with the connector */
     int procfd, uevfd, inofd, sigfd;
     char *cgroot;           /* the cgroup root (cgp_cgroup_root), for inotify paths */
@@ -220,6 +225,67 @@ static int compile(struct watch *w, const cgp_policy *p, const struct cgp_guest 
     return r;
 }
 
+static void drop_base(struct watch *w)
+{
+    cgp_placement_free(w->base);
+    cgp_guests_free(w->base_list);
+    free(w->base_g);
+    w->base = NULL;
+    w->base_list = NULL;
+    w->base_g = NULL;
+}
+
+/* Keep the pass's placement and its processes (ownership moves to w). */
+static void keep_base(struct watch *w, cgp_placement **pl, cgp_guest_list **l, const struct cgp_guest ***g)
+{
+    drop_base(w);
+    w->base = *pl, w->base_list = *l, w->base_g = *g;
+    *pl = NULL, *l = NULL, *g = NULL;
+}
+
+/* CGP_WATCH_THREADS: guest pid, placed whole, has its vCPU threads told
+ * apart: its block's per-thread placement from the last pass's compiled
+ * placement (as exec's supervisor does), one engine run for it alone.
+ * False when that placement does not know it (then a full pass). */
+static bool place_threads(struct watch *w, int pid)
+{
+    const struct cgp_guest_placement *gp = NULL;
+    for (size_t j = 0; w->base && j < cgp_placement_n_guests(w->base) && !gp; j++) {
+        const struct cgp_guest_placement *x = cgp_placement_guest(w->base, j);
+        if (x->proc && x->proc->pid == pid)
+            gp = x;
+    }
+    cgp_guest_list *l CLI_AUTO_GUESTS = NULL;
+    if (!gp || cgp_guests_read_pid(w->ctx, pid, CGP_DISCOVER_QMP, &l) < 0 || cgp_guests_count(l) != 1)
+        return false;
+    const struct cgp_guest *g = cgp_guests_get(l, 0);
+    if (g->start_time != gp->proc->start_time)
+        return false;
+    cgp_placement *px CLI_AUTO_PLACEMENT = NULL;
+    cgp_enforce *e CLI_AUTO_ENFORCE = NULL;
+    uint64_t t0 = now_ms();
+    int r = cgp_placement_exec(w->ctx, w->base, gp->name, g, false, &px);
+    if (r == 0)
+        r = cgp_enforce_run(w->ctx, px, &g, 1, 0, &e);
+    if (r < 0) {
+        const char *d = cgp_ctx_last_error(w->ctx);
+        wlog(w, LOG_ERR_, "%s (pid %d) threads: %s", gp->name, pid, *d ? d : strerror(-r));
+        return false;
+    }
+    log_enforce(w, e, "threads");
+    const struct cgp_enforce_guest *eg = cgp_enforce_n_guests(e) ? cgp_enforce_guest(e, 0) : NULL;
+    bool ok = cgp_enforce_summary(e)->outcome == CGP_ENFORCE_OK && eg &&
+              (eg->state == CGP_GUEST_CHANGED || eg->state == CGP_GUEST_UNCHANGED);
+    if (ok)
+        cgp_watch_model_complete(w->model, pid);
+    wlog(w, LOG_DEBUG_, "threads of %s (pid %d): %zu write%s, %llu ms", gp->name, pid,
+         cgp_enforce_summary(e)->n_writes, cgp_enforce_summary(e)->n_writes == 1 ? "" : "s",
+         (unsigned long long)(now_ms() - t0));
+    arm_inotify(w);
+    drain(w->inofd);
+    return ok;
+}
+
 /* One pass with policy p: discover, compile with the running guests,
  * enforce; guests whose vCPU threads are not told apart yet are left out
  * of that run and placed whole. Returns 0, or -EINVAL when p does not
@@ -280,6 +346,7 @@ static int pass_with(struct watch *w, const cgp_policy *p, const char *why, bool
          (unsigned long long)(now_ms() - t0));
     arm_inotify(w);
     drain(w->inofd);
+    keep_base(w, &pl0, &l, &g);
     return 0;
 }
 
@@ -293,6 +360,7 @@ static void pass(struct watch *w, const char *why)
             const char *d = cgp_ctx_last_error(w->ctx);
             wlog(w, LOG_ERR_, "re-reading the host topology: %s", *d ? d : strerror(-r));
         } else {
+            drop_base(w);   /* it borrows the topology */
             cgp_topology_free(w->topo);
             w->topo = t;
             w->need_topology = false;
@@ -318,6 +386,23 @@ static void pass(struct watch *w, const char *why)
 
 /* ---- events ---- */
 
+static void handle(struct watch *w, const struct cgp_procev *ev)
+{
+    switch (cgp_watch_model_event(w->model, w->ctx, ev)) {
+    case CGP_WATCH_NOTHING:
+        return;
+    case CGP_WATCH_THREADS:
+        if (!w->need_pass && place_threads(w, ev->pid))
+            return;
+        /* the last pass does not know it, or it failed: a pass */
+        __attribute__((fallthrough));
+    case CGP_WATCH_PLACE:
+        wlog(w, LOG_DEBUG_, "pid %d: %s", ev->pid, ev->kind == CGP_PROCEV_EXEC ? "exec" :
+             ev->kind == CGP_PROCEV_FORK ? "fork" : ev->kind == CGP_PROCEV_LOST ? "events lost" : "threads");
+        w->need_pass = true;
+    }
+}
+
 static void proc_events(struct watch *w)
 {
     struct cgp_procev ev[64];
@@ -336,10 +421,7 @@ static void proc_events(struct watch *w)
             return;
         }
         for (size_t i = 0; i < n; i++)
-            if (cgp_watch_model_event(w->model, w->ctx, &ev[i]) == CGP_WATCH_PLACE) {
-                wlog(w, LOG_DEBUG_, "pid %d: %s", ev[i].pid, ev[i].kind == CGP_PROCEV_EXEC ? "exec" : "threads");
-                w->need_pass = true;
-            }
+            handle(w, &ev[i]);
     }
 }
 
@@ -353,8 +435,7 @@ static void poll_proc(struct watch *w)
         return;
     }
     for (size_t i = 0; i < n; i++)
-        if (cgp_watch_model_event(w->model, w->ctx, &ev[i]) == CGP_WATCH_PLACE)
-            w->need_pass = true;
+        handle(w, &ev[i]);
 }
 
 static void uevents(struct watch *w)
@@ -469,6 +550,7 @@ static void close_sources(struct watch *w)
             close(fds[i]);
     cgp_procscan_free(w->scan);
     cgp_watch_model_free(w->model);
+    drop_base(w);
     cgp_policy_free(w->policy);
     cgp_topology_free(w->topo);
     free(w->cgroot);

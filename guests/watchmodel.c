@@ -171,7 +171,7 @@ enum cgp_watch_action cgp_watch_model_event(cgp_watch_model *m, cgp_ctx *ctx, co
         if (cgp_guests_read_pid(ctx, ev->pid, 0, &l) == 0 && cgp_guests_count(l) == 1) {
             const struct cgp_guest *g = cgp_guests_get(l, 0);
             if (g->start_time == x->start_time && cgp_watch_vcpus_told(g) >= x->want_vcpus)
-                a = CGP_WATCH_PLACE;
+                a = CGP_WATCH_THREADS;
         }
         break;
     }
@@ -208,6 +208,13 @@ enum cgp_watch_action cgp_watch_model_recheck(cgp_watch_model *m, cgp_ctx *ctx, 
     if (looked)
         *looked = k;
     return a;
+}
+
+void cgp_watch_model_complete(cgp_watch_model *m, int pid)
+{
+    struct entry *x = m ? find(m, pid) : NULL;
+    if (x)
+        x->complete = true;
 }
 
 size_t cgp_watch_model_pending(const cgp_watch_model *m)

@@ -98,6 +98,8 @@ typedef struct cgp_watch_model cgp_watch_model;
 enum cgp_watch_action {
     CGP_WATCH_NOTHING,   /* the event changes nothing the policy places */
     CGP_WATCH_PLACE,     /* run a placement pass */
+    CGP_WATCH_THREADS,   /* the guest placed whole (event pid) has all its vCPU threads told
+                          * apart now: place them (its block is known: no pass needed) */
 };
 
 CGP_EXPORT int cgp_watch_model_new(cgp_watch_model **out);
@@ -115,9 +117,9 @@ CGP_EXPORT int cgp_watch_model_add(cgp_watch_model *m, const struct cgp_guest *g
 CGP_EXPORT void cgp_watch_model_invalidate(cgp_watch_model *m);
 /* The vCPU threads of g told apart (thread names or QMP). */
 CGP_EXPORT unsigned cgp_watch_vcpus_told(const struct cgp_guest *g);
-/* Does the event need a pass? EXEC or FORK (-daemonize) of a QEMU process, a new or renamed
- * thread of a placed guest whose vCPU threads were not all told apart and
- * now are, LOST: PLACE. Anything else: NOTHING, at the cost of at most
+/* Does the event need a pass? EXEC or FORK (-daemonize) of a QEMU process
+ * and LOST: PLACE; a new or renamed thread of a placed guest whose vCPU
+ * threads were not all told apart and now are: THREADS. Anything else: NOTHING, at the cost of at most
  * one look at the process (an exec or fork) or none (a pid the model does not know).
  * An EXIT forgets the process. */
 CGP_EXPORT enum cgp_watch_action cgp_watch_model_event(cgp_watch_model *m, cgp_ctx *ctx,
@@ -127,6 +129,8 @@ CGP_EXPORT enum cgp_watch_action cgp_watch_model_event(cgp_watch_model *m, cgp_c
  * still the process placed (one read of its stat: pid and start time). PLACE when anything differs. *looked
  * (may be NULL) counts the files looked at. */
 CGP_EXPORT enum cgp_watch_action cgp_watch_model_recheck(cgp_watch_model *m, cgp_ctx *ctx, size_t *looked);
+/* The guest pid is placed per thread now (after CGP_WATCH_THREADS). */
+CGP_EXPORT void cgp_watch_model_complete(cgp_watch_model *m, int pid);
 /* Remembered guests whose vCPU threads are not all told apart yet (QEMU
  * still starting, or thread names missing: QMP tells them apart). */
 CGP_EXPORT size_t cgp_watch_model_pending(const cgp_watch_model *m);

@@ -133,3 +133,32 @@ Test(watch, recheck_sees_a_guest_gone)
     fake_remove_process(&F, 1000);
     cr_assert_eq(cgp_watch_model_recheck(M, CTX, NULL), CGP_WATCH_PLACE);
 }
+
+Test(watch, named_threads_of_a_guest_placed_whole)
+{
+    /* a QEMU placed whole before its threads had names: its threads now are */
+    struct cgp_guest g2 = G;
+    g2.pid = 3000;
+    g2.start_time = 30000;
+    g2.thread_source = CGP_THREADS_UNKNOWN;
+    cr_assert_eq(cgp_watch_model_add(M, &g2, 4, "cgplace/web2"), 0);
+    cr_assert_eq(cgp_watch_model_pending(M), 1);
+    struct cgp_procev ev = { CGP_PROCEV_COMM, 3000, 3001 };
+    cr_assert_eq(cgp_watch_model_event(M, CTX, &ev), CGP_WATCH_NOTHING, "no such process on the tree yet");
+    struct cgp_guest_thread th[FAKE_QEMU_THREADS];
+    struct cgp_guest g3;
+    fake_qemu(&F, &g3, th, 3000, "web2");
+    sysfile("proc/3000/comm", "qemu-system-x86\n");
+    sysfile("proc/3000/cmdline", "qemu-system-x86_64");
+    const char *comm[FAKE_QEMU_THREADS] = { "qemu-system-x86", "worker", "CPU 0/KVM", "CPU 1/KVM", "CPU 2/KVM",
+                                            "CPU 3/KVM", "IO io1" };
+    for (int i = 0; i < FAKE_QEMU_THREADS; i++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "proc/3000/task/%d/comm", 3000 + i);
+        sysfile(rel, comm[i]);
+    }
+    cr_assert_eq(cgp_watch_model_event(M, CTX, &ev), CGP_WATCH_THREADS, "its 4 vCPU threads are named now");
+    cgp_watch_model_complete(M, 3000);
+    cr_assert_eq(cgp_watch_model_pending(M), 0);
+    cr_assert_eq(cgp_watch_model_event(M, CTX, &ev), CGP_WATCH_NOTHING, "placed per thread: nothing more");
+}
