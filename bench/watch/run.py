@@ -61,24 +61,42 @@ def render(d):
     w("")
     m = med(d, "watch_latency")
     if m is not None:
-        w("**Goal: median under 20 ms with the proc connector: %s in TCG** (%.1f ms). A 5-s loop places a "
-          "guest after 2.5 s on average and costs its system calls every 5 s whether anything started or "
-          "not (%s an hour); watch costs nothing between events." % (
+        w("**Goal: median under 20 ms with the proc connector (on hardware): %s here, under TCG** "
+          "(%.1f ms). What it costs: the exec event's full pass (discovery of every process, compile, the "
+          "engine placing the guest whole) and, once the threads are named, one engine run for the guest "
+          "alone; the system calls above are the measure that does not depend on the emulation. A loop "
+          "of `apply` every 5 s places a guest after half the interval plus a run on average, and makes "
+          "its system calls every 5 s whether anything started or not (%s an hour); watch makes none "
+          "between events." % (
               "met" if m < 0.020 else "not met", m * 1000,
               "%d" % (ai["total"] * 720) if ai.get("total") else "n/a"))
         w("")
     w("### Idle cost")
     w("")
     if idle:
-        w("With 50 placed guests (200 vCPU threads) and nothing happening for %.0f s: watch used %.2f s "
-          "of CPU time (utime + stime, %d Hz ticks), **%.1f s per hour** scaled (goal: under 1 s); "
+        hz = idle.get("hz", 100)
+        used = ("%.2f s of CPU time (utime + stime, %d Hz ticks), **%.1f s per hour** scaled"
+                % (idle.get("cpu_s", 0), hz, idle.get("per_hour_s", 0)) if idle.get("cpu_s") else
+                "no CPU time at all (utime + stime: not one %d Hz tick), **under %.2f s per hour** scaled "
+                "(one tick in the %.0f s)" % (hz, 3600.0 / hz / max(idle.get("wall_s", 60), 1),
+                                              idle.get("wall_s", 0)))
+        w("With 50 placed guests (200 vCPU threads) and nothing happening for %.0f s: watch used %s "
+          "(goal: under 1 s); "
           "VmRSS %d KiB, VmHWM %d KiB. Between events it sleeps in `ppoll` on its netlink, inotify and "
           "signal fds, with one timer: the full pass (`--interval`, default 60 s; 3600 s here, so "
-          "the measurement holds no full pass: with the default one pass a minute adds its cost, "
-          "see the full pass below)."
-          % (idle.get("wall_s", 0), idle.get("cpu_s", 0), idle.get("hz", 100), idle.get("per_hour_s", 0),
-             idle.get("rss_kib", 0), idle.get("hwm_kib", 0)))
+          "the measurement holds no full pass)."
+          % (idle.get("wall_s", 0), used, idle.get("rss_kib", 0), idle.get("hwm_kib", 0)))
         w("")
+        fp = med(d, "watch_full_pass")
+        if fp:
+            w("The periodic full pass is the rest of the idle cost: with the default `--interval 60`, 60 "
+              "passes an hour of %s each (wall time, measured below, an upper bound of its CPU time) is at "
+              "most **%.1f s per hour** here under TCG, so the 1 s goal holds with the events alone and "
+              "needs `--interval %d` or more under TCG with 50 guests; on hardware a pass is many times "
+              "cheaper. The interval is the knob: the events catch exec, hotplug and moved threads at "
+              "once; the pass is the safety net for what no event shows (a set rewritten in place)."
+              % (s(fp, "ms"), fp * 60, int(fp * 3600) + 1))
+            w("")
     w("### Re-check of 50 placed guests after an event that changes nothing")
     w("")
     rc, ap, fp = med(d, "recheck"), med(d, "apply_rerun"), med(d, "watch_full_pass")
@@ -93,7 +111,7 @@ def render(d):
     w("")
     r10 = sc.get("recheck10", {}).get("total")
     if rc and ap:
-        w("**Goal: under 5 ms on hardware: %s in TCG** (%.2f ms); %.0f× less than an `apply` re-run. "
+        w("**Goal: under 5 ms on hardware: %s under TCG** (%.2f ms); %.0f× less than an `apply` re-run. "
           "%s" % ("met even" if rc < 0.005 else "not met", rc * 1000, ap / rc,
                   "Ten re-checks made %d system calls (%.0f each: open, read, close of each file)." % (
                       r10, r10 / 10) if r10 else ""))
