@@ -14,6 +14,7 @@
 - the /proc polling fallback (--polling) places a new guest too.
 Every effect is read from /proc and the cgroup files, never from cgplace's report.
 """
+import atexit
 import os
 import signal
 import subprocess
@@ -60,6 +61,27 @@ def start_qemu(name):
     return pid, t0
 
 
+WATCHES = []
+
+
+@atexit.register
+def _cleanup():
+    """A failed check must not leave a daemon placing the next tests' guests, or a CPU offline."""
+    for p in WATCHES:
+        if p.poll() is None:
+            p.kill()
+    for c in C:
+        f = "/sys/devices/system/cpu/cpu%d/online" % c
+        if os.path.exists(f) and T.read(f, "1") == "0":
+            with open(f, "w") as fh:
+                fh.write("1")
+    for p in QEMUS:
+        try:
+            os.kill(p, 9)
+        except ProcessLookupError:
+            pass
+
+
 class Watch:
     """cgplace watch in the background, its stderr collected line by line."""
 
@@ -67,6 +89,7 @@ class Watch:
         self.lines = []
         self.p = subprocess.Popen([T.CGPLACE, "-v", "watch"] + list(args) + [POL], stdout=subprocess.DEVNULL,
                                   stderr=subprocess.PIPE, text=True)
+        WATCHES.append(self.p)
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):

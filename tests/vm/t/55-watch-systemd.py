@@ -8,6 +8,7 @@ checked per thread from /proc; `systemctl reload` (SIGHUP, RELOADING=1 then READ
 changed policy in force; `systemctl stop` is clean (Result=success, STOPPING=1) and leaves
 the guest where it is.
 """
+import atexit
 import os
 import re
 import shutil
@@ -57,6 +58,15 @@ def wait(pred, secs=60):
     return False
 
 
+@atexit.register
+def _cleanup():
+    """A failed check must not leave the daemon placing the next tests' guests."""
+    if os.path.exists(UNIT_DST):
+        sh("systemctl", "stop", UNIT)
+        os.unlink(UNIT_DST)
+        sh("systemctl", "daemon-reload")
+
+
 # the unit as `make install BINDIR=...` writes it, the binary copied out of the build
 # directory (PrivateTmp=yes hides /tmp, where a CI clone may live)
 bindir = "/usr/local/lib/cgplace-watch-unit-test"
@@ -79,6 +89,7 @@ T.check(rc == 0 and not out, "systemd-analyze verify on the installed unit (%s)"
 rc, out = sh("systemctl", "start", UNIT)
 T.check(rc == 0, "systemctl start %s: exit 0 once READY=1 (%s)\n%s" % (UNIT, out, journal()))
 T.eq(sh("systemctl", "is-active", UNIT)[1], "active", "systemctl is-active " + UNIT)
+T_START = time.monotonic()
 if rc:
     T.finish()
 main = int(sh("systemctl", "show", "-p", "MainPID", "--value", UNIT)[1] or 0)
@@ -102,6 +113,11 @@ wait(lambda: I.is_placed(pid, GC, NODE, [GC[1], GC[0]]), 30)
 I.placed(pid, GC, NODE, [GC[1], GC[0]], "after systemctl reload with the pins swapped")
 T.eq(sh("systemctl", "is-active", UNIT)[1], "active", "active after the reload")
 
+# WatchdogSec=30s: without WATCHDOG=1 (every 15 s) systemd kills and restarts it; past
+# 40 s it must still be the same process, never restarted
+time.sleep(max(0.0, 40 - (time.monotonic() - T_START)))
+T.eq(int(sh("systemctl", "show", "-p", "MainPID", "--value", UNIT)[1] or 0), main,
+     "the same main process 40 s after the start (WATCHDOG=1 kept the 30 s watchdog quiet)")
 rc, out = sh("systemd-analyze", "security", "--no-pager", UNIT)
 m = re.search(r"Overall exposure level for %s: (.*)" % re.escape(UNIT), out)
 T.log("  info: systemd-analyze security: %s" % (m.group(1) if m else out[-200:]))
