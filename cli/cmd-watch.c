@@ -101,6 +101,9 @@ static void log_diags(const struct watch *w, const cgp_diags *d, bool warnings)
 int prep_watch(struct cli *cli, struct cli_env *env)
 {
     (void)env;
+    /* the policy's warnings come back as a list (json_warnings), which
+     * cmd_watch logs with its priority prefix; watch prints no JSON */
+    cli->json = true;
     const char *s = cli->args.interval;
     if (s) {
         char *end;
@@ -643,6 +646,10 @@ int cmd_watch(struct cli *cli, struct cli_env *env)
     int r = d ? cgp_policy_parse_file(w.path, d, &w.policy) : -ENOMEM;
     if (r < 0)
         return cli_error(r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME, cli->cmd, "%s: %s", w.path, strerror(-r));
+    for (size_t i = 0; env->warnings && i < json_object_array_length(env->warnings); i++) {
+        char *e CLI_AUTO_FREE = cli_escape(json_object_get_string(json_object_array_get_idx(env->warnings, i)));
+        wlog(&w, LOG_WARN_, "%s", e ? e : "?");
+    }
     w.topo = env->topo;
     env->topo = NULL;
     cgp_placement_free(env->pl);    /* it borrowed the topology */

@@ -115,7 +115,7 @@ const struct command cli_commands[] = {
     { "watch", cmd_watch, prep_watch, "[POLICY] [--interval SECONDS] [--polling]",
       "daemon: place guests as they start, keep them placed", watch_opts, 1,
       { .policy = CLI_POLICY_ARG, .policy_default = DEFAULT_POLICY, .guests = CLI_GUESTS_MARK,
-        .sandbox = CLI_SANDBOX_VERB, .libvirt = true } },
+        .sandbox = CLI_SANDBOX_VERB, .libvirt = true, .json_warnings = true } },
     /* runtime tuning of one running guest: the engine with a placement made
      * for it (derive_runtime), after the scan and before the sandbox */
     { "vcpuinfo", cmd_vcpuinfo, prep_vcpuinfo, "GUEST [--all]", "where each vCPU runs now (like virsh vcpuinfo)",
