@@ -37,6 +37,7 @@
 #define PENDING_GIVEUP_MS 30000    /* ... for this long after the guest was first placed */
 #define EVENTS_PER_WAKE 256        /* datagrams read per wake-up: the rest on the next */
 #define MAX_WATCHES 4096           /* inotify watches on guests' cgroup.events */
+#define SETTLE_MS 2000             /* a full pass this long after a fast placement */
 
 enum { LOG_ERR_ = 3, LOG_WARN_ = 4, LOG_INFO_ = 6, LOG_DEBUG_ = 7 };
 
@@ -57,7 +58,7 @@ struct watch {
     char *cgroot;           /* the cgroup root (cgp_cgroup_root), for inotify paths */
     size_t n_watches;
     uint64_t interval_ms, watchdog_ms;
-    uint64_t next_full, next_poll, next_watchdog, next_pending, pending_since, pending_step;
+    uint64_t next_full, next_poll, next_watchdog, next_pending, pending_since, pending_step, next_settle;
     bool need_pass, need_topology;
     unsigned long passes;
 };
@@ -246,42 +247,76 @@ static void keep_base(struct watch *w, cgp_placement **pl, cgp_guest_list **l, c
     *pl = NULL, *l = NULL, *g = NULL;
 }
 
-/* CGP_WATCH_THREADS: guest pid, placed whole, has its vCPU threads told
- * apart: its block's per-thread placement from the last pass's compiled
- * placement (as exec's supervisor does), one engine run for it alone.
- * False when that placement does not know it (then a full pass). */
-static bool place_threads(struct watch *w, int pid)
+/* The block of the last pass's placement that process g is: the one that
+ * has it as its process, else the one block not running whose match lines
+ * hold for it. NULL when that is not clear-cut (no block, several, or g
+ * also matches a block that runs: compile's "first matching block" rules
+ * then decide, in a pass). */
+static const struct cgp_guest_placement *block_of(struct watch *w, const struct cgp_guest *g)
 {
-    const struct cgp_guest_placement *gp = NULL;
-    for (size_t j = 0; w->base && j < cgp_placement_n_guests(w->base) && !gp; j++) {
+    const struct cgp_guest_placement *hit = NULL;
+    for (size_t j = 0; w->base && j < cgp_placement_n_guests(w->base); j++) {
         const struct cgp_guest_placement *x = cgp_placement_guest(w->base, j);
-        if (x->proc && x->proc->pid == pid)
-            gp = x;
+        if (x->proc && x->proc->pid == g->pid)
+            return x->proc->start_time == g->start_time ? x : NULL;
+        if (!cgp_guest_matches(w->ctx, g, x))
+            continue;
+        if (hit || x->proc)
+            return NULL;
+        hit = x;
     }
+    return hit;
+}
+
+/* The fast path, from the last pass's compiled placement, for one process
+ * (as exec's supervisor does: cgp_placement_exec, one engine run for it
+ * alone, no discovery, no compile): a QEMU that has just exec'd (placed
+ * whole until its vCPU threads can be told apart), or a guest whose vCPU
+ * threads now can (CGP_WATCH_THREADS). False when the placement does not
+ * tell which block it is, or the run failed: then a full pass. A process
+ * placed this way gets a full pass a little later (settle), which keeps
+ * what only a pass sees (unmanaged processes, `auto` commitments) true. */
+static bool place_fast(struct watch *w, int pid, const char *why)
+{
     cgp_guest_list *l CLI_AUTO_GUESTS = NULL;
-    if (!gp || cgp_guests_read_pid(w->ctx, pid, CGP_DISCOVER_QMP, &l) < 0 || cgp_guests_count(l) != 1)
+    /* no QMP for a process that has just exec'd: its monitor is not up yet */
+    unsigned flags = strcmp(why, "threads") ? 0 : CGP_DISCOVER_QMP;
+    if (!w->base || cgp_guests_read_pid(w->ctx, pid, flags, &l) < 0 || cgp_guests_count(l) != 1)
         return false;
     const struct cgp_guest *g = cgp_guests_get(l, 0);
-    if (g->start_time != gp->proc->start_time)
+    const struct cgp_guest_placement *gp = block_of(w, g);
+    if (!gp)
         return false;
+    bool whole = cgp_watch_vcpus_told(g) < gp->n_vcpus;
     cgp_placement *px CLI_AUTO_PLACEMENT = NULL;
     cgp_enforce *e CLI_AUTO_ENFORCE = NULL;
     uint64_t t0 = now_ms();
-    int r = cgp_placement_exec(w->ctx, w->base, gp->name, g, false, &px);
+    int r = cgp_placement_exec(w->ctx, w->base, gp->name, g, whole, &px);
     if (r == 0)
         r = cgp_enforce_run(w->ctx, px, &g, 1, 0, &e);
     if (r < 0) {
         const char *d = cgp_ctx_last_error(w->ctx);
-        wlog(w, LOG_ERR_, "%s (pid %d) threads: %s", gp->name, pid, *d ? d : strerror(-r));
+        wlog(w, LOG_ERR_, "%s (pid %d): %s", gp->name, pid, *d ? d : strerror(-r));
         return false;
     }
-    log_enforce(w, e, "threads");
+    log_enforce(w, e, why);
     const struct cgp_enforce_guest *eg = cgp_enforce_n_guests(e) ? cgp_enforce_guest(e, 0) : NULL;
     bool ok = cgp_enforce_summary(e)->outcome == CGP_ENFORCE_OK && eg &&
               (eg->state == CGP_GUEST_CHANGED || eg->state == CGP_GUEST_UNCHANGED);
-    if (ok)
+    if (ok && !whole)
         cgp_watch_model_complete(w->model, pid);
-    wlog(w, LOG_DEBUG_, "threads of %s (pid %d): %zu write%s, %llu ms", gp->name, pid,
+    if (ok && !gp->proc) {
+        /* new to the model: remembered (pending when whole), settled soon */
+        (void)cgp_watch_model_add(w->model, g, gp->n_vcpus, eg->cgroup);
+        if (whole && !w->next_pending) {
+            w->pending_since = now_ms();
+            w->pending_step = PENDING_FIRST_MS;
+            w->next_pending = w->pending_since + PENDING_FIRST_MS;
+        }
+        if (!w->next_settle)
+            w->next_settle = now_ms() + SETTLE_MS;
+    }
+    wlog(w, LOG_DEBUG_, "%s (pid %d) %s: %zu write%s, %llu ms", gp->name, pid, whole ? "whole" : "per thread",
          cgp_enforce_summary(e)->n_writes, cgp_enforce_summary(e)->n_writes == 1 ? "" : "s",
          (unsigned long long)(now_ms() - t0));
     arm_inotify(w);
@@ -356,6 +391,7 @@ static int pass_with(struct watch *w, const cgp_policy *p, const char *why, bool
 static void pass(struct watch *w, const char *why)
 {
     w->need_pass = false;
+    w->next_settle = 0;
     if (w->need_topology) {
         cgp_topology *t = NULL;
         int r = cgp_topology_read(w->ctx, &t);
@@ -395,11 +431,12 @@ static void handle(struct watch *w, const struct cgp_procev *ev)
     case CGP_WATCH_NOTHING:
         return;
     case CGP_WATCH_THREADS:
-        if (!w->need_pass && place_threads(w, ev->pid))
-            return;
-        /* the last pass does not know it, or it failed: a pass */
-        __attribute__((fallthrough));
     case CGP_WATCH_PLACE:
+        if (!w->need_pass && ev->kind != CGP_PROCEV_LOST &&
+            place_fast(w, ev->pid, ev->kind == CGP_PROCEV_EXEC ? "exec" : ev->kind == CGP_PROCEV_FORK ? "fork"
+                                                                                                  : "threads"))
+            return;
+        /* the last pass does not tell which block it is, or it failed: a pass */
         wlog(w, LOG_DEBUG_, "pid %d: %s", ev->pid, ev->kind == CGP_PROCEV_EXEC ? "exec" :
              ev->kind == CGP_PROCEV_FORK ? "fork" : ev->kind == CGP_PROCEV_LOST ? "events lost" : "threads");
         w->need_pass = true;
@@ -594,7 +631,8 @@ static bool signals(struct watch *w)
 static uint64_t earliest(const struct watch *w)
 {
     uint64_t t = w->next_full;
-    const uint64_t others[] = { w->scan ? w->next_poll : 0, w->watchdog_ms ? w->next_watchdog : 0, w->next_pending };
+    const uint64_t others[] = { w->scan ? w->next_poll : 0, w->watchdog_ms ? w->next_watchdog : 0, w->next_pending,
+                                w->next_settle };
     for (size_t i = 0; i < sizeof others / sizeof *others; i++)
         if (others[i] && others[i] < t)
             t = others[i];
@@ -634,6 +672,8 @@ static void timers(struct watch *w)
     }
     if (now >= w->next_full)
         pass(w, "periodic verify");
+    else if (w->next_settle && now >= w->next_settle)
+        pass(w, "settle");
 }
 
 int cmd_watch(struct cli *cli, struct cli_env *env)
