@@ -62,9 +62,11 @@ def render(d):
     m = med(d, "watch_latency")
     if m is not None:
         w("**Goal: median under 20 ms with the proc connector (on hardware): %s here, under TCG** "
-          "(%.1f ms). What it costs: the exec event's full pass (discovery of every process, compile, the "
-          "engine placing the guest whole) and, once the threads are named, one engine run for the guest "
-          "alone; the system calls above are the measure that does not depend on the emulation. A loop "
+          "(%.1f ms). What it costs: on the exec event, reading the new process and one engine run for it "
+          "alone (placed whole, from the compiled placement watch keeps), then one more per thread once "
+          "its threads are named; the full pass that settles it 2 s later is outside this time but in "
+          "the system call count when it fell in the traced second. The system calls are the measure "
+          "that does not depend on the emulation. A loop "
           "of `apply` every 5 s places a guest after half the interval plus a run on average, and makes "
           "its system calls every 5 s whether anything started or not (%s an hour); watch makes none "
           "between events." % (
