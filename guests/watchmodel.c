@@ -104,6 +104,12 @@ int cgp_watch_model_add(cgp_watch_model *m, const struct cgp_guest *g, unsigned 
 {
     if (!m || !g)
         return -EINVAL;
+    for (size_t i = 0; i < m->n; i++)
+        if (m->e[i].pid == g->pid) {    /* known already: this is its news */
+            free(m->e[i].cgroup);
+            m->e[i] = m->e[--m->n];
+            break;
+        }
     if (!CGP_GROW(m->e, m->n, m->cap))
         return -ENOMEM;
     struct entry *x = &m->e[m->n];

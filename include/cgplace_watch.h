@@ -109,8 +109,9 @@ CGP_EXPORT void cgp_watch_model_free(cgp_watch_model *m);
  * and nodes of ctx's host now. Returns 0, -ENOMEM, -errno reading sysfs. */
 CGP_EXPORT int cgp_watch_model_remember(cgp_watch_model *m, cgp_ctx *ctx, const cgp_placement *pl,
                                         const cgp_enforce *e);
-/* Add one guest placed whole (its vCPU threads not told apart yet: pending)
- * after cgp_watch_model_remember. Returns 0, -ENOMEM, -EINVAL. */
+/* Add one guest placed alone (pending while its vCPU threads are not all
+ * told apart) after cgp_watch_model_remember; a pid already there is
+ * replaced. Returns 0, -ENOMEM, -EINVAL. */
 CGP_EXPORT int cgp_watch_model_add(cgp_watch_model *m, const struct cgp_guest *g, unsigned want_vcpus,
                                    const char *cgroup);
 /* Forget the host facts (a pass failed): the next re-check asks for a pass. */

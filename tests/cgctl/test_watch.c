@@ -160,5 +160,8 @@ Test(watch, named_threads_of_a_guest_placed_whole)
     cr_assert_eq(cgp_watch_model_event(M, CTX, &ev), CGP_WATCH_THREADS, "its 4 vCPU threads are named now");
     cgp_watch_model_complete(M, 3000);
     cr_assert_eq(cgp_watch_model_pending(M), 0);
+    cr_assert_eq(cgp_watch_model_add(M, &g3, 4, "cgplace/web2"), 0);
+    cr_assert_eq(cgp_watch_model_count(M), 2, "added again: replaced, not twice");
+    cr_assert_eq(cgp_watch_model_pending(M), 0, "g3's threads are named");
     cr_assert_eq(cgp_watch_model_event(M, CTX, &ev), CGP_WATCH_NOTHING, "placed per thread: nothing more");
 }
