@@ -33,6 +33,8 @@ struct cli_args {
     char **operands;
     int n_operands;
     int dashdash;               /* 1 + the operands before "--"; 0: no "--" */
+    const char *interval;       /* watch --interval SECONDS */
+    bool polling;               /* watch --polling: the /proc polling fallback, not the proc connector */
     long cell;                  /* freecell: the cell, -1 for none */
     unsigned long n_vcpus;      /* suggest */
     uint64_t memory_kib;
@@ -48,6 +50,7 @@ struct cli {
     bool sandbox_persist;       /* ... and rename + fsync (--persist puts its policy file in place) */
     int sandbox_child;          /* exec: ... and waiting for this child, and signalling it */
     struct cli_env *env;        /* what the prologue read: cli_privilege's paths and verb */
+    bool sandbox_watch;         /* watch: ... and its event loop (netlink/inotify fds opened before) */
     bool help, version;
     int verbose;        /* -v count; -q sets -1 */
     const char *wait;           /* --wait SECONDS for the apply lock, as given */
@@ -233,6 +236,8 @@ int cmd_guests(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int cmd_apply(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int cmd_exec(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int prep_exec(struct cli *cli, struct cli_env *env);
+int cmd_watch(struct cli *cli, struct cli_env *env) __attribute__((weak));
+int prep_watch(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int cmd_verify(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int prep_verify(struct cli *cli, struct cli_env *env) __attribute__((weak));
 int prep_freecell(struct cli *cli, struct cli_env *env) __attribute__((weak));

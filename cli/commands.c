@@ -80,6 +80,13 @@ static const struct cli_opt emit_opts[] = {
     CLI_OPT_END,
 };
 
+static const struct cli_opt watch_opts[] = {
+    OPT_POLICY("the policy file (the same as the POLICY argument)"),
+    { "interval", 0, CLI_OPT_VALUE, ARG(interval), "SECONDS", "full verify-and-repair pass every SECONDS (default 60)" },
+    { "polling", 0, CLI_OPT_FLAG, ARG(polling), NULL, "poll /proc instead of the proc connector" },
+    CLI_OPT_END,
+};
+
 /* The host alone; the sandbox once it is read. */
 #define HOST_ONLY { .topology = true }
 /* A policy operand, compiled knowing which of its guests run. */
@@ -123,6 +130,11 @@ const struct command cli_commands[] = {
       "start CMD (QEMU) inside the guest's placement and memory policy", exec_opts, 1 << 20,
       { .policy = CLI_POLICY_OPTION, .policy_default = DEFAULT_POLICY, .guests = CLI_GUESTS_MARK,
         .sandbox = CLI_SANDBOX_VERB } },
+    /* the daemon: its sockets before the sandbox, which the verb installs */
+    { "watch", cmd_watch, prep_watch, "[POLICY] [--interval SECONDS] [--polling]",
+      "daemon: place guests as they start, keep them placed", watch_opts, 1,
+      { .policy = CLI_POLICY_ARG, .policy_default = DEFAULT_POLICY, .guests = CLI_GUESTS_MARK,
+        .sandbox = CLI_SANDBOX_VERB, .libvirt = true, .json_warnings = true } },
     /* runtime tuning of one running guest: the engine with a placement made
      * for it (derive_runtime), after the scan and before the sandbox */
     { "vcpuinfo", cmd_vcpuinfo, prep_vcpuinfo, "GUEST [--all]", "where each vCPU runs now (like virsh vcpuinfo)",

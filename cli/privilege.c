@@ -56,7 +56,7 @@ static int verb_class(const struct cli *cli)
     const char *v = cli->cmd ? cli->cmd : "";
     const struct cli_env *env = cli->env;
     bool change = env && env->set;   /* runtime verbs: a CPULIST or --nodeset */
-    if (!strcmp(v, "apply") || !strcmp(v, "exec"))
+    if (!strcmp(v, "apply") || !strcmp(v, "exec") || !strcmp(v, "watch"))
         return KEEP_WRITE;
     if (!strcmp(v, "vcpupin") || !strcmp(v, "emulatorpin") || !strcmp(v, "iothreadpin"))
         return change ? KEEP_WRITE : KEEP_NONE;

@@ -64,6 +64,13 @@ static const char *const unix_client[] = {
  * renamed over the file once the change holds. */
 static const char *const persist[] = { "renameat", "renameat2", "rename", "fsync" };
 
+/* watch's event loop: its netlink and inotify fds opened before the
+ * filter; discovery pins each new guest with a pidfd; sd_notify is an
+ * AF_UNIX datagram (with the unix client calls above). */
+static const char *const watch[] = {
+    "recvmsg", "recvfrom", "sendmsg", "inotify_add_watch", "inotify_rm_watch", "ppoll", "pidfd_open",
+};
+
 static int build(scmp_filter_ctx f, bool unix_sockets, bool persisting, int child)
 {
     int r = 0;
@@ -120,6 +127,8 @@ int cli_sandbox(struct cli *cli, const char *what)
     int r = seccomp_attr_set(f, SCMP_FLTATR_API_SYSRAWRC, 1);
     if (r == 0)
         r = build(f, cli->sandbox_unix, cli->sandbox_persist, cli->sandbox_child);
+    for (size_t i = 0; r == 0 && cli->sandbox_watch && i < sizeof watch / sizeof *watch; i++)
+        r = add(f, watch[i], 0, NULL);
     if (r < 0) {
         seccomp_release(f);
         return cli_error(EXIT_RUNTIME, what, "seccomp sandbox: building the filter: %s", strerror(-r));

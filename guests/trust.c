@@ -23,12 +23,50 @@ static const char *const default_users[] = { CGP_TRUST_DEFAULT_USERS };
 
 /* path (absolute) opened O_PATH under root_fd, symlinks resolved inside the
  * root: a fixture tree's /usr/bin is the tree's, never the host's. */
+/* Where openat2 is refused with ENOSYS (older kernels; systemd's
+ * RestrictSUIDSGID= filter, which cannot inspect openat2's flags, answers
+ * ENOSYS), walk the path one component at a time, following no symlink and
+ * no "..": stricter than RESOLVE_IN_ROOT (a symlink anywhere makes it
+ * -ELOOP, hence untrusted), never looser. */
+static int walk_in_root(int root_fd, const char *path, int flags)
+{
+    int fd = openat(root_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    while (*path) {
+        const char *end = strchr(path, '/');
+        size_t len = end ? (size_t)(end - path) : strlen(path);
+        const char *next = path + len;
+        while (*next == '/')
+            next++;
+        char comp[256];
+        if (len >= sizeof comp || (len == 2 && !strncmp(path, "..", 2))) {
+            close(fd);
+            return len >= sizeof comp ? -ENAMETOOLONG : -EXDEV;
+        }
+        memcpy(comp, path, len);
+        comp[len] = '\0';
+        int last = !*next;
+        int nfd = len == 0 || !strcmp(comp, ".") ? dup(fd)
+                  : openat(fd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC | (last ? flags : O_DIRECTORY));
+        int e = errno;
+        close(fd);
+        if (nfd < 0)
+            return -e;
+        fd = nfd;
+        path = next;
+    }
+    return fd;
+}
+
 int cgp_trust_open_in_root(int root_fd, const char *path, int flags)
 {
     while (*path == '/')
         path++;
     struct open_how how = { .flags = (uint64_t)(O_PATH | O_CLOEXEC | flags), .resolve = RESOLVE_IN_ROOT };
     int fd = (int)syscall(SYS_openat2, root_fd, *path ? path : ".", &how, sizeof how);
+    if (fd < 0 && errno == ENOSYS)
+        return walk_in_root(root_fd, path, flags);
     return fd < 0 ? -errno : fd;
 }
 

@@ -45,6 +45,10 @@ void cgp_ctx_clear_error(cgp_ctx *ctx);
 /* Record a failure detail in ctx and return r (negative errno). */
 int cgp_ctx_errorf(cgp_ctx *ctx, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* A netlink socket of protocol proto (SOCK_NONBLOCK|SOCK_CLOEXEC) bound to
+ * the multicast groups: the fd, or -errno (lib/netlink.c). */
+int cgp_netlink_open(int proto, unsigned groups);
+
 /* Number of set bits below bit. */
 unsigned cgp_bitmap_rank(const cgp_bitmap *b, unsigned bit);
 

@@ -1,4 +1,5 @@
 /* Fake cgroup v2 tree for the engine's unit tests: see fakecg.h. */
+#include "../common/trusted_guest.h"
 #include "fakecg.h"
 #include "cgctl-int.h"
 
@@ -648,9 +649,10 @@ void fake_qemu(struct fake *f, struct cgp_guest *g, struct cgp_guest_thread th[F
     for (int v = 0; v < 4; v++)
         th[2 + v] = (struct cgp_guest_thread){ pid + 2 + v, CGP_THREAD_VCPU, v, NULL };
     th[6] = (struct cgp_guest_thread){ pid + 6, CGP_THREAD_IOTHREAD, -1, "io1" };
+    /* a root-run QEMU of /usr/bin: a guest by the trust rules */
     *g = (struct cgp_guest){ .pid = pid, .pidfd = -1, .start_time = (uint64_t)pid * 10, .name = name,
                              .cgroup = "/user.slice", .thread_source = CGP_THREADS_NAMES,
-                             .n_threads = FAKE_QEMU_THREADS, .threads = th };
+                             .n_threads = FAKE_QEMU_THREADS, .threads = th, CGP_TEST_TRUSTED };
 }
 
 void fake_expect_allowed(struct fake *f, int pid, int tid, const char *cpus, const char *mems)

@@ -341,3 +341,47 @@ Test(trust, qmp_one_deadline_for_all, .init = fk_setup, .fini = fk_teardown)
     for (int i = 0; i < 4; i++)
         close(lfd[i]);
 }
+
+/* Without openat2 (ENOSYS: an old kernel, or systemd's RestrictSUIDSGID=
+ * filter in cgplace-watch.service), the executable is still found inside the
+ * root, one component at a time, and a symlink or ".." never leads out. */
+#include <seccomp.h>
+#include <sys/wait.h>
+
+Test(trust, open_in_root_without_openat2)
+{
+    char root[] = "/tmp/cgp-trust-XXXXXX";
+    cr_assert(mkdtemp(root));
+    char p[512];
+    snprintf(p, sizeof p, "mkdir -p %s/usr/bin %s/real && touch %s/usr/bin/qemu-system-x86_64 && "
+             "ln -s /real %s/link && touch %s/real/f", root, root, root, root, root);
+    cr_assert_eq(system(p), 0);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        scmp_filter_ctx f = seccomp_init(SCMP_ACT_ALLOW);
+        if (!f || seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(openat2), 0) < 0 || seccomp_load(f) < 0)
+            _exit(10);
+        int rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        int fd = cgp_trust_open_in_root(rfd, "/usr/bin/qemu-system-x86_64", O_NOFOLLOW);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+            _exit(11);
+        close(fd);
+        fd = cgp_trust_open_in_root(rfd, "/usr/bin", O_DIRECTORY);
+        if (fd < 0)
+            _exit(12);
+        close(fd);
+        if (cgp_trust_open_in_root(rfd, "/link/f", O_NOFOLLOW) >= 0)
+            _exit(13); /* through a symlink: refused */
+        if (cgp_trust_open_in_root(rfd, "/usr/../../etc/passwd", 0) != -EXDEV)
+            _exit(14);
+        _exit(0);
+    }
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    snprintf(p, sizeof p, "rm -rf %s", root);
+    cr_expect_eq(system(p), 0);
+    cr_assert(WIFEXITED(status), "child died");
+    cr_assert_eq(WEXITSTATUS(status), 0, "step %d failed", WEXITSTATUS(status));
+}

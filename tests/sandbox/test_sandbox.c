@@ -13,7 +13,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/random.h>
@@ -27,6 +29,7 @@
 
 static int report_fd = -1;
 static bool child_unix;   /* the child's filter lets unix sockets through */
+static bool child_watch;  /* ... and watch's event loop */
 static pid_t supervised;  /* exec's supervisor: the filter lets this process be signalled and reaped */
 static void (*before_filter)(void);   /* in the child, before cli_sandbox */
 
@@ -116,6 +119,7 @@ static void in_child(bool no_sandbox, void (*body)(void), int want_status)
         if (before_filter)
             before_filter();
         struct cli cli = { .no_sandbox = no_sandbox, .sandbox_unix = child_unix, .sandbox_child = supervised,
+                           .sandbox_watch = child_watch,
                            .cmd = "test" };
         int rc = cli_sandbox(&cli, "test");
         if (rc != 0) {
@@ -496,4 +500,47 @@ Test(sandbox, other_load_failures_are_errors)
     cr_expect_eq(refused_load(EACCES, 0, err, sizeof err), EXIT_RUNTIME);
     cr_expect(strstr(err, "cgplace: test: seccomp sandbox: loading the filter: Permission denied") != NULL,
               "stderr: '%s'", err);
+}
+
+/* watch: its fds are opened before the filter; after it, receiving on them,
+ * inotify watches and ppoll work; no new netlink socket, no process, no exec */
+static int watch_ino = -1, watch_sp[2] = { -1, -1 };
+
+static void watch_fds(void)
+{
+    watch_ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (watch_ino < 0 || socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, watch_sp) < 0)
+        fail("inotify_init1/socketpair before the filter: %s", strerror(errno));
+}
+
+static void body_watch(void)
+{
+    int wd = inotify_add_watch(watch_ino, "/", IN_MODIFY | IN_DONT_FOLLOW);
+    if (wd < 0)
+        fail("inotify_add_watch under the watch profile: %s", strerror(errno));
+    else
+        EXPECT_OK(inotify_rm_watch(watch_ino, wd));
+    EXPECT_OK(send(watch_sp[0], "x", 1, 0));
+    char c;
+    struct sockaddr_un from;
+    socklen_t fl = sizeof from;
+    if (recvfrom(watch_sp[1], &c, 1, 0, (struct sockaddr *)&from, &fl) != 1)
+        fail("recvfrom under the watch profile: %s", strerror(errno));
+    struct pollfd p = { .fd = watch_sp[1], .events = POLLIN };
+    struct timespec ts = { 0, 1000000 };
+    EXPECT_OK(ppoll(&p, 1, &ts, NULL));
+    EXPECT_EPERM(socket(AF_NETLINK, SOCK_DGRAM, 0));
+    EXPECT_EPERM(socket(AF_INET, SOCK_DGRAM, 0));
+    EXPECT_EPERM(inotify_init1(0));
+    EXPECT_EPERM(fork());
+    EXPECT_EPERM(execve(sh_argv[0], sh_argv, NULL));
+}
+
+Test(sandbox, watch_loop_allowed_nothing_more)
+{
+    child_unix = child_watch = true;
+    before_filter = watch_fds;
+    in_child(false, body_watch, 0);
+    child_unix = child_watch = false;
+    before_filter = NULL;
 }
