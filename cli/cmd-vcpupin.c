@@ -36,7 +36,8 @@ int cli_parse_list(const char *what, const char *s, cgp_bitmap **out)
 int derive_guest(struct cli *cli, struct cli_env *env)
 {
     const char *key = cli->args.operands[0];
-    int r = cgp_guests_find(env->guests, key, &env->guest);
+    const struct cgp_host_settings *hs = env->pl ? cgp_placement_host(env->pl) : NULL;
+    int r = cgp_guests_find_trusted(env->ctx, env->guests, key, hs ? hs->trust : NULL, &env->guest);
     if (r == -EEXIST)
         return cli_error(EXIT_USAGE, cli->cmd, "several QEMU processes are named '%s': give the pid", key);
     if (r < 0)

@@ -120,8 +120,12 @@ int cgp_cpus_possible(cgp_ctx *ctx, cgp_bitmap **out)
 }
 
 /* A pid is all digits, a UUID has dashes and 36 characters; anything else
- * is a name. Several processes with one name: ambiguous. */
-int cgp_guests_find(const cgp_guest_list *l, const char *key, const struct cgp_guest **out)
+ * is a name. Several processes with one name: ambiguous. With ctx, a name
+ * or UUID only finds processes that are guests by trust (an impostor's
+ * -name neither answers nor makes the real guest ambiguous); a pid is the
+ * operator's own choice and finds any QEMU process. */
+static int find(cgp_ctx *ctx, const cgp_guest_list *l, const char *key, const struct cgp_trust *trust,
+                const struct cgp_guest **out)
 {
     if (!key || !*key || !out)
         return -EINVAL;
@@ -132,7 +136,7 @@ int cgp_guests_find(const cgp_guest_list *l, const char *key, const struct cgp_g
         const struct cgp_guest *g = cgp_guests_get(l, i);
         bool m = numeric ? g->pid == pid
                          : (g->name && !strcmp(g->name, key)) || (g->uuid && !strcasecmp(g->uuid, key));
-        if (!m)
+        if (!m || (ctx && !numeric && cgp_guest_trusted(ctx, g, trust, NULL, 0) != 1))
             continue;
         if (hit)
             return -EEXIST;
@@ -142,6 +146,19 @@ int cgp_guests_find(const cgp_guest_list *l, const char *key, const struct cgp_g
         return -ENOENT;
     *out = hit;
     return 0;
+}
+
+int cgp_guests_find(const cgp_guest_list *l, const char *key, const struct cgp_guest **out)
+{
+    return find(NULL, l, key, NULL, out);
+}
+
+int cgp_guests_find_trusted(cgp_ctx *ctx, const cgp_guest_list *l, const char *key, const struct cgp_trust *trust,
+                            const struct cgp_guest **out)
+{
+    if (!ctx)
+        return -EINVAL;
+    return find(ctx, l, key, trust, out);
 }
 
 /* What the kernel allows a task now: its Cpus_allowed_list / Mems_allowed_list. */

@@ -170,6 +170,13 @@ CGP_EXPORT int cgp_cpus_possible(cgp_ctx *ctx, cgp_bitmap **out);
  * -uuid (case-insensitive). *out borrowed from l. Returns 0, -ENOENT (none),
  * -EEXIST (several processes carry that name), -EINVAL. */
 CGP_EXPORT int cgp_guests_find(const cgp_guest_list *l, const char *key, const struct cgp_guest **out);
+/* The same, where a name or UUID finds only processes that are guests by
+ * the trust rules (cgp_guest_trusted with trust; NULL: the defaults): what
+ * the runtime commands use, so that an impostor's -name neither answers nor
+ * makes a guest ambiguous. A pid finds any QEMU process. Same returns, and
+ * -EINVAL without ctx. */
+CGP_EXPORT int cgp_guests_find_trusted(cgp_ctx *ctx, const cgp_guest_list *l, const char *key,
+                                       const struct cgp_trust *trust, const struct cgp_guest **out);
 
 #ifdef __cplusplus
 }

@@ -149,6 +149,15 @@ def check_a(layer, cli, work):
                 "guest 'g9' matches two processes, 3000 and 3100" in both, both)
     r = cli.run("--cgroup-root", cg, "--json", "plan", work + "/trust-a.conf", sysroot=root, env=env)
     layer.check("trust plan --json: the reports are in the document", "is not a guest" in r.out, r.out + r.err)
+    # the runtime commands name a guest among guests only: the impostor 2200
+    # called g1 neither answers nor makes g1 ambiguous; a pid is the operator's
+    r = cli.run("vcpuinfo", "g1", sysroot=root)
+    layer.check("trust vcpuinfo g1: the real g1, not ambiguous with the impostor", r.rc == 0, r.out + r.err)
+    r = cli.run("vcpuinfo", "g9", sysroot=root)
+    layer.check("trust vcpuinfo g9: two trusted processes are still ambiguous",
+                r.rc == 2 and "several QEMU processes are named 'g9'" in r.err, r.err)
+    r = cli.run("vcpuinfo", "2200", sysroot=root)
+    layer.check("trust vcpuinfo PID: a pid names any QEMU process", r.rc == 0, r.out + r.err)
     # guests without a policy: the default trust (root and libvirt-qemu/qemu users)
     r = cli.run("guests", sysroot=root)
     row = [l for l in r.out.splitlines() if l.split()[1:2] == ["2200"]]
