@@ -99,7 +99,7 @@ check:
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/check.sh $(B) $(CHECK_LAYERS)
 
-# The developers' tier (about 2.5 minutes on 2 cores): every layer but the
+# The developers' tier (about 4 minutes on 2 cores): every layer but the
 # real-kernel ones (vm, vmenforce) and asan, which re-runs the other layers
 # under the sanitizers (`make check-asan` alone: about 3.5 minutes); the
 # fault sweeps try every 8th write and the last. Same closing line.
