@@ -154,6 +154,9 @@ int cli_textfile_fd(const struct cli_textfile *tf);
 bool cli_textfile_dir_writable(const struct cli_textfile *tf);
 int cli_textfile_commit(struct cli_textfile *tf);
 void cli_textfile_close(struct cli_textfile *tf);
+/* A verified thread's role: vcpuN, emulator, or iothread<sep>ID (verify's
+ * text and JSON say "iothread ID", its metrics "iothread-ID"). */
+void cli_thread_role(const struct cgp_verify_thread *t, char sep, char *buf, size_t n);
 /* verify's audit as Prometheus text-format metrics. 0 or -EIO. */
 int cli_prometheus_verify(FILE *f, const cgp_verify *v);
 extern const struct cli_opt cli_global_opts[];
@@ -186,6 +189,9 @@ int cli_privilege(struct cli *cli, const char *what);
 /* o in exactly json_object_to_json_string_ext(o, CLI_JSON_FLAGS)'s format:
  * malloc'd, *len its length; NULL when out of memory (cli/json-out.c). */
 char *cli_json_format(struct json_object *o, size_t *len);
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid
+ * (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF). */
+size_t cli_utf8_len(const unsigned char *s, size_t n);
 /* A streaming writer of the same format (cli/json-out.c), for documents
  * written straight from the model: open containers with cli_jw_obj/arr and
  * close them with cli_jw_end; in an object, cli_jw_key before each value.

@@ -15,14 +15,7 @@ static char *fmt(const cgp_bitmap *b)
 
 static const char *role(const struct cgp_verify_thread *t, char *buf, size_t n)
 {
-    if (t->role == CGP_THREAD_VCPU)
-        snprintf(buf, n, "vcpu%d", t->vcpu);
-    else if (t->role == CGP_THREAD_IOTHREAD) {
-        char *id CLI_AUTO_FREE = t->iothread ? cli_escape(t->iothread) : NULL;
-        snprintf(buf, n, "iothread %s", id ? id : "?");
-    }
-    else
-        snprintf(buf, n, "emulator");
+    cli_thread_role(t, ' ', buf, n);
     return buf;
 }
 

@@ -52,7 +52,7 @@ static void indent(struct jbuf *b, int level)
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if invalid
  * (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF). */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t cli_utf8_len(const unsigned char *s, size_t n)
 {
     unsigned char c = s[0], lo = 0x80, hi = 0xbf;
     size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
@@ -85,7 +85,7 @@ static void escape(struct jbuf *b, const char *s, size_t n)
         const char *rep = NULL;
         char u[6];
         if (c >= 0x80) {
-            size_t k = utf8_len((const unsigned char *)s + i, n - i);
+            size_t k = cli_utf8_len((const unsigned char *)s + i, n - i);
             if (k) {
                 i += k - 1;
                 continue;

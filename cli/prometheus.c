@@ -97,47 +97,23 @@ void cli_textfile_close(struct cli_textfile *tf)
 static void label(FILE *f, const char *s)
 {
     const unsigned char *p = (const unsigned char *)(s ? s : "");
-    size_t done = 0;
+    size_t left = strlen((const char *)p), done = 0;
     while (*p) {
         if (done >= 256) {
             fputs("...", f);
             return;
         }
-        size_t n = 1;
-        unsigned cp = 0;
-        if (*p >= 0xc2 && *p <= 0xf4) {
-            n = *p < 0xe0 ? 2 : *p < 0xf0 ? 3 : 4;
-            cp = *p & (0x7f >> n);
-            for (size_t i = 1; i < n; i++) {
-                if ((p[i] & 0xc0) != 0x80) {
-                    n = 0;
-                    break;
-                }
-                cp = cp << 6 | (p[i] & 0x3f);
-            }
-            /* overlong, surrogate or beyond U+10FFFF: not UTF-8 */
-            if (n && ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-                      (n == 4 && (cp < 0x10000 || cp > 0x10ffff))))
-                n = 0;
-        } else if (*p >= 0x80) {
-            n = 0;
-        }
-        if (n == 0) {
-            fprintf(f, "\\\\x%02x", *p);
-            p++, done++;
-        } else if (*p == '\\' || *p == '"') {
-            fprintf(f, "\\%c", *p);
-            p++, done++;
-        } else if (*p == '\n') {
+        size_t n = *p >= 0x80 ? cli_utf8_len(p, left) : 1;
+        if (*p == '\n')
             fputs("\\n", f);
-            p++, done++;
-        } else if (*p < 0x20 || *p == 0x7f) {
+        else if (n == 0 || *p < 0x20 || *p == 0x7f)
             fprintf(f, "\\\\x%02x", *p);
-            p++, done++;
-        } else {
+        else if (*p == '\\' || *p == '"')
+            fprintf(f, "\\%c", *p);
+        else
             fwrite(p, 1, n, f);
-            p += n, done += n;
-        }
+        n = n ? n : 1;
+        p += n, done += n, left -= n;
     }
 }
 
@@ -152,12 +128,12 @@ static bool compliant(const struct cgp_verify_guest *g, const struct cgp_enforce
            eg->state != CGP_GUEST_VANISHED;
 }
 
-static void thread_role(const struct cgp_verify_thread *t, char *buf, size_t n)
+void cli_thread_role(const struct cgp_verify_thread *t, char sep, char *buf, size_t n)
 {
     if (t->role == CGP_THREAD_VCPU)
         snprintf(buf, n, "vcpu%d", t->vcpu);
     else if (t->role == CGP_THREAD_IOTHREAD)
-        snprintf(buf, n, "iothread-%s", t->iothread ? t->iothread : "?");
+        snprintf(buf, n, "iothread%c%s", sep, t->iothread ? t->iothread : "?");
     else
         snprintf(buf, n, "emulator");
 }
@@ -198,7 +174,7 @@ int cli_prometheus_verify(FILE *f, const cgp_verify *v)
         for (size_t k = 0; k < g->n_threads; k++) {
             const struct cgp_verify_thread *t = &g->threads[k];
             char role[80];
-            thread_role(t, role, sizeof role);
+            cli_thread_role(t, '-', role, sizeof role);
             fputs("cgplace_thread_drift{guest=\"", f);
             label(f, g->name);
             fprintf(f, "\",thread=\"%d\",role=\"", t->tid);

@@ -12,10 +12,10 @@ CHECK_LAYERS += sandbox
 SANDBOX_BIN  := $(B)/sandbox/test_sandbox
 SANDBOX_ARGS ?=
 
-$(SANDBOX_BIN): tests/sandbox/test_sandbox.c cli/sandbox.c cli/privilege.c cli/prometheus.c cli/error.c cli/cli.h $(LIBA)
+$(SANDBOX_BIN): tests/sandbox/test_sandbox.c cli/sandbox.c cli/privilege.c cli/prometheus.c cli/json-out.c cli/error.c cli/cli.h $(LIBA)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(CLI_CFLAGS) -Icli $(CFLAGS) -o $@ tests/sandbox/test_sandbox.c cli/sandbox.c cli/privilege.c cli/prometheus.c \
+	$(Q)$(CC) $(CLI_CFLAGS) -Icli $(CFLAGS) -o $@ tests/sandbox/test_sandbox.c cli/sandbox.c cli/privilege.c cli/prometheus.c cli/json-out.c \
 	    cli/error.c $(LIBA) $(LDFLAGS) -lcriterion $(LINK_LIBS) $(CLI_LIBS)
 
 # the LD_PRELOAD probe (tests/sandbox/probe.py here, tests/vm/t/71-sandbox-probe.py in the VM)
