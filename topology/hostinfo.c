@@ -28,6 +28,32 @@ static int cmp_key(const void *a, const void *b)
     return 0;
 }
 
+/* Sort k, then count: distinct packages, the most distinct cores in one
+ * package, the most keys in one core. All 0 for n == 0. */
+static void tally(struct core_key *k, size_t n, int *sockets, int *max_cores, int *max_threads)
+{
+    qsort(k, n, sizeof *k, cmp_key);
+    int s = 0, mc = 0, mt = 0, cores = 0, threads = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool new_pkg = i == 0 || k[i].pkg != k[i - 1].pkg;
+        bool new_core = new_pkg || cmp_key(&k[i], &k[i - 1]) != 0;
+        if (new_pkg) {
+            s++;
+            cores = 0;
+        }
+        if (new_core) {
+            cores++;
+            threads = 0;
+        }
+        threads++;
+        if (cores > mc)
+            mc = cores;
+        if (threads > mt)
+            mt = threads;
+    }
+    *sockets = s, *max_cores = mc, *max_threads = mt;
+}
+
 /* A CPU's package: its id, else (id -1 or missing) its package mask, told
  * apart from real ids by a negative key. LONG_MIN: unknown. */
 static long pkg_key(const cgp_topology *t, size_t i)
@@ -77,25 +103,8 @@ static void count_topology(const cgp_topology *t, struct cgp_nodeinfo *info)
     if (!pkg_ok) /* sibling sets still tell the cores apart */
         for (size_t i = 0; i < n; i++)
             k[i].pkg = 0;
-    qsort(k, n, sizeof *k, cmp_key);
-    int sockets = 0, max_cores = 0, max_threads = 0, cores = 0, threads = 0;
-    for (size_t i = 0; i < n; i++) {
-        bool new_pkg = i == 0 || k[i].pkg != k[i - 1].pkg;
-        bool new_core = new_pkg || cmp_key(&k[i], &k[i - 1]) != 0;
-        if (new_pkg) {
-            sockets++;
-            cores = 0;
-        }
-        if (new_core) {
-            cores++;
-            threads = 0;
-        }
-        threads++;
-        if (cores > max_cores)
-            max_cores = cores;
-        if (threads > max_threads)
-            max_threads = threads;
-    }
+    int sockets, max_cores, max_threads;
+    tally(k, n, &sockets, &max_cores, &max_threads);
     free(k);
     if (pkg_ok)
         info->sockets = sockets;
@@ -172,18 +181,8 @@ static void lv_scan(const cgp_topology *t, const cgp_bitmap *set, bool s390, str
             c.threads = th;
     }
     if (k) {
-        qsort(k, n, sizeof *k, cmp_key);
-        int cores = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (i == 0 || k[i].pkg != k[i - 1].pkg) {
-                c.sockets++;
-                cores = 0;
-            }
-            if (i == 0 || cmp_key(&k[i], &k[i - 1]) != 0)
-                cores++;
-            if (cores > c.cores)
-                c.cores = cores;
-        }
+        int per_core;   /* libvirt takes threads from the sibling count above */
+        tally(k, n, &c.sockets, &c.cores, &per_core);
         free(k);
     }
     *out = c;
