@@ -52,14 +52,14 @@ def qemu(name, mib, smp=2):
 def start(pol, name, cmd):
     sup = subprocess.Popen([T.CGPLACE, "exec", "-p", pol, name, "--"] + cmd, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True)
-    for _ in range(400):
+    for _ in range(1200):
         kids = T.read("/proc/%d/task/%d/children" % (sup.pid, sup.pid), "").split()
         if kids and T.read("/proc/%s/comm" % kids[0], "").startswith("qemu"):
             return sup, int(kids[0])
         if sup.poll() is not None:
             T.fatal("exec %s exited %d: %s" % (name, sup.returncode, sup.stderr.read()))
         time.sleep(0.05)
-    T.fatal("exec %s: no QEMU child after 20 s" % name)
+    T.fatal("exec %s: no QEMU child after 60 s" % name)
 
 
 def stop(sup, qpid):
@@ -87,6 +87,21 @@ def ram_pages(pid, mib):
     return best or ({}, "")
 
 
+def wait_ram(sup, qpid, mib, done, what):
+    """Until done(pages, policy word) holds for the guest RAM mapping.  QEMU inside a TCG VM
+    on a loaded machine can take tens of seconds from exec to the end of -mem-prealloc, so
+    the wait is long; a QEMU that died ends it at once with its stderr."""
+    for _ in range(1200):
+        if sup.poll() is not None or T.read("/proc/%d/stat" % qpid, "").split()[2:3] in ([], ["Z"]):
+            T.fatal("%s: QEMU %d exited before its RAM was placed (supervisor %s): %s"
+                    % (what, qpid, sup.poll(), sup.stderr.read() if sup.poll() is not None else ""))
+        pages, pol_word = ram_pages(qpid, mib)
+        if done(pages, pol_word):
+            break
+        time.sleep(0.1)
+    return pages, pol_word
+
+
 def wait_split(qpid, want_vcpus):
     """Until every vCPU thread is in its own group (the supervisor's second placement)."""
     for _ in range(600):
@@ -110,7 +125,7 @@ for t, c in T.task_comms(qpid).items():
     m = re.match(r"CPU (\d+)/", c)
     if m:
         T.eq(st["Cpus_allowed_list"], str([c0, c1][int(m.group(1))]), "exec strict: %s pinned by the supervisor" % c)
-pages, pol_word = ram_pages(qpid, 24)
+pages, pol_word = wait_ram(sup, qpid, 24, lambda p, w: sum(p.values()) * 4 >= 24 * 1024 * 0.9, "exec strict")
 total = sum(pages.values())
 T.check(total > 0 and pages.get(MO, 0) >= 0.99 * total,
         "exec strict: >= 99%% of the guest RAM on memory-only node %d (%s, policy %s)" % (MO, pages, pol_word))
@@ -123,11 +138,7 @@ stop(sup, qpid)
 pol = policy("inter", "guest gi {\n  vcpus 1;\n  cpus %d;\n  memory 32M nodes %s mode interleave;\n}\n"
                       % (c0, fmt(sorted({N0, MO}))))
 sup, qpid = start(pol, "gi", qemu("gi", 32, smp=1))
-for _ in range(200):
-    pages, pol_word = ram_pages(qpid, 32)
-    if sum(pages.values()) * 4 >= 32 * 1024 * 0.9:
-        break
-    time.sleep(0.1)
+pages, pol_word = wait_ram(sup, qpid, 32, lambda p, w: sum(p.values()) * 4 >= 32 * 1024 * 0.9, "exec interleave")
 a, b = pages.get(N0, 0), pages.get(MO, 0)
 T.check(pol_word.startswith("interleave:"), "exec interleave: numa_maps policy is interleave (%s)" % pol_word)
 T.check(a > 0 and b > 0 and abs(a - b) <= 0.10 * (a + b) / 2,
@@ -137,11 +148,7 @@ stop(sup, qpid)
 # ---------------------------------------------------------------- preferred
 pol = policy("pref", "guest gp {\n  vcpus 1;\n  cpus %d;\n  memory 16M nodes %d mode preferred;\n}\n" % (c0, N0))
 sup, qpid = start(pol, "gp", qemu("gp", 16, smp=1))
-for _ in range(200):
-    pages, pol_word = ram_pages(qpid, 16)
-    if pol_word:
-        break
-    time.sleep(0.1)
+pages, pol_word = wait_ram(sup, qpid, 16, lambda p, w: w, "exec preferred")
 T.eq(pol_word, "prefer:%d" % N0, "exec preferred: numa_maps shows the policy")
 stop(sup, qpid)
 
@@ -150,10 +157,7 @@ pol = policy("prefmany", "guest gm {\n  vcpus 1;\n  cpus %d;\n  memory 16M nodes
                          % (c0, fmt(sorted({N0, MO}))))
 sup, qpid = start(pol, "gm", qemu("gm", 16, smp=1))
 want = "prefer (many):%s" % fmt(sorted({N0, MO}))
-for _ in range(200):
-    if want in open("/proc/%d/numa_maps" % qpid).read():
-        break
-    time.sleep(0.1)
+wait_ram(sup, qpid, 16, lambda p, w: want in T.read("/proc/%d/numa_maps" % qpid, ""), "exec preferred many")
 T.check(want in open("/proc/%d/numa_maps" % qpid).read(), "exec preferred over two nodes: numa_maps shows %r" % want)
 stop(sup, qpid)
 
