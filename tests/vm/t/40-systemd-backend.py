@@ -45,7 +45,7 @@ def start_qemu(name):
     if rc:
         T.fatal("qemu %s: %s" % (name, err))
     pid = int(open(pidfile).read())
-    for _ in range(200):   # the vCPU threads come after exec
+    for _ in range(600):   # the vCPU threads come after exec
         if sum(c.startswith("CPU ") for c in T.task_comms(pid).values()) == 2:
             break
         time.sleep(0.05)

@@ -47,7 +47,7 @@ def start_qemu(name, named=True, extra=()):
         T.fatal("qemu %s: %s" % (name, p.stderr))
     pid = int(open(pidfile).read())
     QEMUS.append(pid)
-    for _ in range(200):   # the vCPU threads come after exec
+    for _ in range(600):   # the vCPU threads come after exec
         if not named or sum(c.startswith("CPU ") for c in threads(pid).values()) == 4:
             break
         time.sleep(0.05)

@@ -88,7 +88,7 @@ p = subprocess.run(["qemu-system-x86_64", "-accel", "tcg,thread=multi", "-S", "-
 if p.returncode:
     T.fatal("qemu p2: " + p.stderr)
 pid = int(open(RUN + "/p2.pid").read())
-for _ in range(200):
+for _ in range(600):
     if sum(c.startswith("CPU ") for c in T.task_comms(pid).values()) == 2:
         break
     time.sleep(0.05)
