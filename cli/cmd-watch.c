@@ -343,7 +343,9 @@ static bool place_fast(struct watch *w, int pid, const char *why)
 static int pass_with(struct watch *w, const cgp_policy *p, const char *why, bool dry)
 {
     cgp_guest_list *l CLI_AUTO_GUESTS = NULL;
-    int r = cgp_guests_discover(w->ctx, CGP_DISCOVER_QMP, &l);
+    /* QMP after the compile, as the one-shot verbs do (cli/prologue.c): only
+     * for the processes a block matches, within the host block's deadline */
+    int r = cgp_guests_discover(w->ctx, 0, &l);
     if (r < 0) {
         wlog(w, LOG_ERR_, "discovering guests: %s", strerror(-r));
         return r;
@@ -357,6 +359,18 @@ static int pass_with(struct watch *w, const cgp_policy *p, const char *why, bool
     cgp_placement *pl0 CLI_AUTO_PLACEMENT = NULL;
     if ((r = compile(w, p, g, n, dry, &pl0)) < 0 || dry)
         return r;
+    if (n) {
+        bool *want CLI_AUTO_FREE = calloc(n, sizeof *want);
+        if (!want)
+            return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+            const struct cgp_proc_match *pm = cgp_placement_proc(pl0, i);
+            want[i] = pm && pm->n_guests > 0;
+        }
+        const struct cgp_host_settings *hs = cgp_placement_host(pl0);
+        if ((r = cgp_guests_query_qmp(w->ctx, l, want, hs ? (int)hs->qmp_timeout_ms : 0)) < 0)
+            return r;
+    }
     /* the processes ready for the engine: all but the guests still starting */
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {

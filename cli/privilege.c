@@ -14,7 +14,7 @@
  * seccomp filter (docs/SECURITY.md says what that leaves).
  *
  * The capability table was measured on the VM's 6.1 kernel
- * (tests/vm/t/71-sandbox-probe.py asserts it; docs/SECURITY.md lists it). */
+ * (tests/vm/t/71-least-privilege.py asserts it; docs/SECURITY.md lists it). */
 #include "cli.h"
 
 #include <cap-ng.h>

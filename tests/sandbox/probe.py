@@ -9,7 +9,7 @@ reading the secret also needs CAP_DAC_OVERRIDE, gone) -- for the verbs that
 still touch guests' memory (apply, verify, numatune, changes) only the read,
 they get no Landlock --, CapEff is the verb's documented set, the bounding set empty, no_new_privs on, seccomp filtering.
 Landlock missing on this kernel: those checks skip loudly. Needs root (the
-capabilities to lose). The real-kernel version is tests/vm/t/71-sandbox-probe.py."""
+capabilities to lose). The real-kernel version is tests/vm/t/71-least-privilege.py."""
 import ctypes
 import os
 import re

@@ -18,7 +18,7 @@ $(SANDBOX_BIN): tests/sandbox/test_sandbox.c cli/sandbox.c cli/privilege.c cli/p
 	$(Q)$(CC) $(CLI_CFLAGS) -Icli $(CFLAGS) -o $@ tests/sandbox/test_sandbox.c cli/sandbox.c cli/privilege.c cli/prometheus.c cli/json-out.c \
 	    cli/error.c $(LIBA) $(LDFLAGS) -lcriterion $(LINK_LIBS) $(CLI_LIBS)
 
-# the LD_PRELOAD probe (tests/sandbox/probe.py here, tests/vm/t/71-sandbox-probe.py in the VM)
+# the LD_PRELOAD probe (tests/sandbox/probe.py here, tests/vm/t/71-least-privilege.py in the VM)
 PROBE_SO := $(B)/sandbox/probe.so
 $(PROBE_SO): tests/sandbox/probe.c
 	@mkdir -p $(dir $@)

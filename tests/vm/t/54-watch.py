@@ -10,6 +10,7 @@
 - SIGHUP with a changed policy moves the vCPU; with an invalid one, it logs <3>, keeps the
   policy in force and the placement;
 - a QEMU no block places, under `unmanaged deny`: a <3> line naming it;
+- a stopped QEMU no block matches, with a QMP socket: a pass never asks it (no wait);
 - SIGTERM: exit 0, placements left in place;
 - the /proc polling fallback (--polling) places a new guest too.
 Every effect is read from /proc and the cgroup files, never from cgplace's report.
@@ -40,12 +41,12 @@ QEMUS = []
 POL = RUN + "/policy.conf"
 
 
-def write_policy(vcpu1_cpu, extra=""):
+def write_policy(vcpu1_cpu, extra="", host_extra=""):
     with open(POL, "w") as f:
-        f.write('host { unmanaged deny; parent "%s"; backend cgroupfs; }\n'
+        f.write('host { unmanaged deny; parent "%s"; backend cgroupfs; %s}\n'
                 "guest w1 {\n  vcpus 2;\n  cpus %d-%d;\n  memory 16M nodes %d;\n"
                 "  vcpupin 0 %d;\n  vcpupin 1 %d;\n  emulatorpin %d;\n}\n%s"
-                % (PARENT, C[0], C[2], N0, C[1], vcpu1_cpu, C[0], extra))
+                % (PARENT, host_extra, C[0], C[2], N0, C[1], vcpu1_cpu, C[0], extra))
 
 
 def start_qemu(name):
@@ -211,6 +212,35 @@ w.wait_for(lambda s: s.count("reload:") and "in force" in s and s.startswith("<6
 # ---------------------------------------------------------------- a stray under unmanaged deny
 stray, _ = start_qemu("stray")
 w.wait_for(lambda s: s.startswith("<3>") and "QEMU process %d" % stray in s, "<3> for the stray QEMU")
+
+# ---------------------------------------------------------------- QMP only for the guests a block matches
+# A trusted QEMU (root, /usr/bin) no block matches, without thread names and
+# with a QMP socket, stopped: its socket accepts and never answers. A pass
+# must not ask it (issue 10 item 1; cgplace.conf(5): "QMP is never asked of a
+# process no block matches"), so a reload's pass ends well within the 20 s
+# QMP deadline the policy sets.
+spid = int(subprocess.run(["sh", "-c", "qemu-system-x86_64 -accel tcg -S -m 16 -nodefaults -display none "
+                           "-daemonize -pidfile %s/stranger.pid -name guest=stranger "
+                           "-qmp unix:%s/stranger.qmp,server=on,wait=off && cat %s/stranger.pid"
+                           % (RUN, RUN, RUN)], capture_output=True, text=True, timeout=120).stdout or "0")
+if spid <= 0:
+    T.fatal("could not start the stranger QEMU")
+QEMUS.append(spid)
+os.kill(spid, signal.SIGSTOP)
+write_policy(C[1], host_extra="qmp-timeout 20s; ")
+def reload_passes():
+    return sum("pass" in x and "(reload)" in x and x.startswith("<7>") for x in list(w.lines))
+
+
+n_pass = reload_passes()
+t_hup = time.monotonic()
+w.p.send_signal(signal.SIGHUP)
+w.wait_for(lambda s: reload_passes() > n_pass, "the reload's pass", timeout=60)
+took = time.monotonic() - t_hup
+T.check(took < 4.5, "the reload's pass did not wait for the stopped stranger's QMP (%.1f s; asking it costs 5 s or more)" % took)
+wait_placed(pid, C[1], "after the reload with a stopped stranger", timeout=30)
+os.kill(spid, signal.SIGKILL)
+QEMUS.remove(spid)
 
 # ---------------------------------------------------------------- an impostor: no guest, never placed
 # A program of nobody's named qemu-system-x86_64 claims w2, a guest of the
