@@ -356,6 +356,7 @@ struct eop {                     /* one journal entry */
     enum cgctl_act uact;
     const char *upath, *uvalue;
     bool done, undone;
+    bool tidy;                   /* removes a stale empty group: run last, best effort (tidy.c) */
     int tid;                     /* membership actions: the task (pid for a process) */
 };
 
@@ -390,6 +391,7 @@ struct cgp_enforce {
     size_t n_kept;
     struct cgp_op *kept;         /* public view of the kept ops */
     unsigned n_forward;          /* forward actions tried in this run */
+    bool no_tidy;                /* plan no removal of stale groups (verify) */
 };
 
 enum {
@@ -415,6 +417,10 @@ int cgctl_publish(cgp_enforce *e, bool dry);
 /* The run behind cgp_enforce_run, on any backend. */
 int cgctl_enforce(cgp_ctx *ctx, const cgp_placement *pl, const struct cgp_guest *const *guests, size_t n_guests,
                   unsigned flags, const struct cgctl_backend_ops *ops, cgp_enforce **out);
+
+/* tidy.c: after the plan, the removals of the empty groups the placement
+ * no longer has (eop.tidy). 0 or -ENOMEM. */
+int cgctl_tidy_plan(cgp_enforce *e);
 
 /* execute.c */
 int cgctl_execute(cgp_enforce *e);   /* 0, or -EIO after a failure (rolled back) */

@@ -493,7 +493,9 @@ void cgctl_fs_describe(enum cgctl_act act, enum cgp_op_kind *kind, const char **
                        const char **item)
 {
     bool known = (size_t)act < sizeof fs_acts / sizeof *fs_acts;
-    *kind = !known || fs_acts[act].io == CGCTL_IO_WRITE ? CGP_OP_WRITE : CGP_OP_MKDIR;
+    *kind = !known || fs_acts[act].io == CGCTL_IO_WRITE ? CGP_OP_WRITE
+            : fs_acts[act].io == CGCTL_IO_RMDIR                  ? CGP_OP_RMDIR
+                                                                 : CGP_OP_MKDIR;
     *file = known ? fs_acts[act].file : "?";
     *value = known ? fs_acts[act].value : NULL;
     *item = NULL;

@@ -33,8 +33,8 @@ static const char *act_text(cgp_enforce *e, struct cgctl_backend *be, enum cgctl
     enum cgp_op_kind kind;
     const char *file, *fixed, *item;
     be->ops->describe(act, &kind, &file, &fixed, &item);
-    if (kind == CGP_OP_MKDIR)
-        return cgp_arena_printf(&e->arena, "%s /%s", act == CGCTL_REMOVE ? "rmdir" : "mkdir", path);
+    if (kind == CGP_OP_MKDIR || kind == CGP_OP_RMDIR)
+        return cgp_arena_printf(&e->arena, "%s /%s", kind == CGP_OP_RMDIR ? "rmdir" : "mkdir", path);
     if (kind != CGP_OP_WRITE)
         return cgp_arena_printf(&e->arena, "%s %s%s%s %s", file, path, item ? " " : "", item ? item : "",
                                 fixed ? fixed : value);
@@ -95,7 +95,7 @@ int cgctl_execute(cgp_enforce *e)
     for (size_t i = 0; i < e->n_op; i++) {
         struct eop *o = &e->op[i];
         struct eguest *g = o->gi >= 0 ? &e->g[o->gi] : NULL;
-        if (g && g->pub.state == CGP_GUEST_VANISHED)
+        if (o->tidy || (g && g->pub.state == CGP_GUEST_VANISHED))
             continue;
         if (g && cgp_guest_alive(e->ctx, g->pub.proc) < 0) {
             cgctl_vanish(e, (size_t)o->gi, "during apply");
@@ -170,6 +170,28 @@ static int readback_all(cgp_enforce *e)
     return 0;
 }
 
+/* Last, once the placement is proven: remove the stale empty groups
+ * (tidy.c). A failure is a warning, and the groups above the one that
+ * stayed are left too. */
+static void tidy_all(cgp_enforce *e)
+{
+    const char *kept = NULL;
+    for (size_t i = 0; i < e->n_op; i++) {
+        struct eop *o = &e->op[i];
+        if (!o->tidy || (o->gi >= 0 && e->g[o->gi].pub.state == CGP_GUEST_VANISHED) ||
+            (kept && !strncmp(kept, o->path, strlen(o->path)) && kept[strlen(o->path)] == '/'))
+            continue;
+        int r = run_act(e, o->be, o->act, o->path, o->value, false);
+        if (r < 0) {
+            kept = o->path;
+            cgctl_msgf(&e->msgs, CGP_MSG_WARNING, o->pub.guest, 0, "the group /%s is no longer used: %s; left",
+                       o->path, r == -EBUSY ? "something runs in it" : act_why(e, r));
+            continue;
+        }
+        o->done = true;
+    }
+}
+
 int cgctl_enforce(cgp_ctx *ctx, const cgp_placement *pl, const struct cgp_guest *const *guests, size_t n_guests,
                   unsigned flags, const struct cgctl_backend_ops *ops, cgp_enforce **out)
 {
@@ -195,6 +217,8 @@ int cgctl_enforce(cgp_ctx *ctx, const cgp_placement *pl, const struct cgp_guest 
             for (size_t gi = 0; gi < e->n_g; gi++)
                 if (e->g[gi].managed && e->g[gi].pub.state != CGP_GUEST_VANISHED)
                     cgctl_migrate_leftovers(e, gi);
+        if (e->sum.outcome == CGP_ENFORCE_OK)
+            tidy_all(e);
     }
     if ((r = cgctl_publish(e, dry)) < 0)
         goto fail;

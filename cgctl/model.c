@@ -86,7 +86,8 @@ struct eop *cgctl_add_op(cgp_enforce *e, struct cgctl_backend *be, int gi, enum 
     enum cgp_op_kind kind;
     const char *file, *fixed, *item;
     be->ops->describe(act, &kind, &file, &fixed, &item);
-    if (!path || (!fixed && kind != CGP_OP_MKDIR && !value) || !CGP_GROW(e->op, e->n_op, e->cap_op))
+    if (!path || (!fixed && kind != CGP_OP_MKDIR && kind != CGP_OP_RMDIR && !value) ||
+        !CGP_GROW(e->op, e->n_op, e->cap_op))
         return NULL;
     struct eop *o = &e->op[e->n_op++];
     *o = (struct eop){ .be = be, .gi = gi, .act = act, .path = path, .value = value };
@@ -685,6 +686,8 @@ int cgctl_start(cgp_enforce *e)
     if (r == 0 && (r = plan_all(e)) == -ENOMEM)
         return r;
     if (r == 0 && (r = cgctl_lv_plan(e)) == -ENOMEM)
+        return r;
+    if (r == 0 && (r = cgctl_tidy_plan(e)) == -ENOMEM)
         return r;
     if (r < 0) {
         e->sum.outcome = CGP_ENFORCE_FAILED;

@@ -190,6 +190,7 @@ static int audit(cgp_verify *v)
 {
     cgp_enforce *e = v->e;
     int r;
+    e->no_tidy = true;   /* a stale empty group is no drift */
     if (e->sum.outcome == CGP_ENFORCE_OK && (r = cgctl_start(e)) < 0)
         return r;
     /* the model now holds the planned state: re-read the live one for the report */

@@ -32,8 +32,8 @@ void cli_ops_text(const struct cli_ops *ops, enum cli_ops_style style)
     for (size_t i = 0; i < ops->n; i++) {
         const struct cgp_op *op = ops->get(ops->src, i);
         const char *p = *op->path ? op->path : ".";
-        if (op->kind == CGP_OP_MKDIR)
-            printf("%smkdir %s\n", indent, p);
+        if (op->kind == CGP_OP_MKDIR || op->kind == CGP_OP_RMDIR)
+            printf("%s%s %s\n", indent, op->kind == CGP_OP_RMDIR ? "rmdir" : "mkdir", p);
         else if (op->kind == CGP_OP_DBUS || op->kind == CGP_OP_LIBVIRT) {
             /* dbus SetUnitProperties UNIT AllowedCPUs=4-7; libvirt virDomainPinVcpuFlags DOMAIN vcpu 0 4-5 */
             bool dbus = op->kind == CGP_OP_DBUS;
@@ -68,7 +68,8 @@ struct json_object *cli_ops_json(const struct cli_ops *ops)
         const struct cgp_op *op = ops->get(ops->src, i);
         struct json_object *o = json_object_new_object();
         static const char *const kinds[] = { [CGP_OP_MKDIR] = "mkdir", [CGP_OP_WRITE] = "write",
-                                             [CGP_OP_DBUS] = "dbus", [CGP_OP_LIBVIRT] = "libvirt" };
+                                             [CGP_OP_DBUS] = "dbus", [CGP_OP_LIBVIRT] = "libvirt",
+                                             [CGP_OP_RMDIR] = "rmdir" };
         json_object_object_add(o, "op", json_object_new_string(kinds[op->kind]));
         if (op->kind == CGP_OP_DBUS || op->kind == CGP_OP_LIBVIRT) {
             json_object_object_add(o, "call", json_object_new_string(op->file));

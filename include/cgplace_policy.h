@@ -272,6 +272,8 @@ enum cgp_op_kind {
     CGP_OP_WRITE,   /* write `value` to `path`/`file` */
     CGP_OP_DBUS,    /* a systemd manager call: `path` the unit, `file` the method, `item` the property */
     CGP_OP_LIBVIRT, /* a libvirt API call: `path` the domain, `file` the function, `item` what it sets */
+    /* Added after the interface was fixed (appended): */
+    CGP_OP_RMDIR,   /* remove the empty cgroup `path` the placement no longer has */
 };
 
 struct cgp_op {

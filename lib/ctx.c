@@ -99,6 +99,21 @@ int cgp_open_dir(int dirfd, const char *rel, bool follow)
     return fd < 0 ? -errno : fd;
 }
 
+int cgp_opendir_fd(int dirfd, DIR **out)
+{
+    int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+    if (fd < 0)
+        return -errno;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        int r = -errno;
+        close(fd);
+        return r;
+    }
+    *out = d;
+    return 0;
+}
+
 int cgp_open_reg(int dirfd, const char *rel, int flags)
 {
     int fd = openat(dirfd, rel, flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);

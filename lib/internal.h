@@ -4,6 +4,7 @@
 
 #include "cgplace.h"
 
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -55,6 +56,11 @@ unsigned cgp_bitmap_rank(const cgp_bitmap *b, unsigned bit);
 /* Open a directory relative to dirfd (O_DIRECTORY|O_CLOEXEC; the last
  * component is not followed when it is a symlink unless follow). -errno. */
 int cgp_open_dir(int dirfd, const char *rel, bool follow);
+
+/* A DIR reading dirfd's directory through a close-on-exec dup of it (the
+ * offset is shared with dirfd: rewinddir before reading it again). 0 or
+ * -errno. */
+int cgp_opendir_fd(int dirfd, DIR **out);
 
 /* Open a kernel file (sysfs, procfs, cgroupfs attribute) relative to dirfd:
  * flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, and it must be a regular file

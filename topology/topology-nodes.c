@@ -88,7 +88,7 @@ static int read_hugepages(cgp_ctx *ctx, int nfd, const char *dname, struct node_
     if (hfd < 0)
         return 0;
     DIR *d;
-    int r = topo_opendir(hfd, &d);
+    int r = cgp_opendir_fd(hfd, &d);
     if (r < 0)
         return r;
     struct dirent *e;

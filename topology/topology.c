@@ -109,25 +109,10 @@ int topo_read_i64(cgp_ctx *ctx, int dirfd, const char *dirname, const char *rel,
     return 0;
 }
 
-int topo_opendir(int dirfd, DIR **out)
-{
-    int fd = dup(dirfd);
-    if (fd < 0)
-        return -errno;
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        int r = -errno;
-        close(fd);
-        return r;
-    }
-    *out = d;
-    return 0;
-}
-
 int topo_list_numbered(int dirfd, const char *prefix, cgp_bitmap **out)
 {
     DIR *d;
-    int r = topo_opendir(dirfd, &d);
+    int r = cgp_opendir_fd(dirfd, &d);
     if (r < 0)
         return r;
     cgp_bitmap *b CGP_AUTOBITMAP = cgp_bitmap_new();

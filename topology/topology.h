@@ -47,9 +47,6 @@ int topo_read_set_lim(cgp_ctx *ctx, int dirfd, const char *dirname, const char *
 /* Read an integer file. Missing: 0 with *known false. Malformed: -EIO. */
 int topo_read_i64(cgp_ctx *ctx, int dirfd, const char *dirname, const char *rel, int64_t *out,
                   bool *known);
-/* A DIR reading dirfd's directory through a dup of it (its offset is
- * shared with dirfd). 0 or -errno. */
-int topo_opendir(int dirfd, DIR **out);
 /* Collect the ids of entries named PREFIX<digits> in dirfd. */
 int topo_list_numbered(int dirfd, const char *prefix, cgp_bitmap **out);
 

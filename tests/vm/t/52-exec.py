@@ -93,8 +93,13 @@ def wait_ram(sup, qpid, mib, done, what):
     the wait is long; a QEMU that died ends it at once with its stderr."""
     for _ in range(1200):
         if sup.poll() is not None or T.read("/proc/%d/stat" % qpid, "").split()[2:3] in ([], ["Z"]):
-            T.fatal("%s: QEMU %d exited before its RAM was placed (supervisor %s): %s"
-                    % (what, qpid, sup.poll(), sup.stderr.read() if sup.poll() is not None else ""))
+            try:
+                sup.wait(timeout=60)     # it reaps QEMU and exits with its status
+            except subprocess.TimeoutExpired:
+                sup.kill()
+                sup.wait()
+            T.fatal("%s: QEMU %d exited before its RAM was placed (exec's exit status %s): %s"
+                    % (what, qpid, sup.returncode, sup.stderr.read()))
         pages, pol_word = ram_pages(qpid, mib)
         if done(pages, pol_word):
             break
