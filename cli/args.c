@@ -239,13 +239,22 @@ int cli_parse(int argc, char **argv, struct cli *cli, const struct command **cmd
         return EXIT_OK;
     }
     cli->wait_s = CGP_LOCK_WAIT_DEFAULT;
+    long v;
     if (cli->wait) {
-        char *end;
-        errno = 0;
-        long v = strtol(cli->wait, &end, 10);
-        if (!isdigit((unsigned char)*cli->wait) || *end || errno || v > 86400)
+        if (!cli_seconds(cli->wait, 0, 86400, &v))
             return usage_error(c, "--wait '%s': a number of seconds, 0 to 86400", cli->wait);
         cli->wait_s = (int)v;
     }
     return check_operands(cli, c);
+}
+
+bool cli_seconds(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!isdigit((unsigned char)*s) || *end || errno || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
 }

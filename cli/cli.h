@@ -29,7 +29,7 @@ struct cli_args {
     bool persist;               /* vcpupin, emulatorpin, iothreadpin, numatune */
     bool virsh;                 /* nodeinfo --virsh: libvirt's meaning of the numbers */
     const char *format;         /* verify --format text|json|prometheus */
-    const char *output;         /* verify --output FILE */
+    const char *output;         /* verify --output FILE, watch --metrics FILE */
     char **operands;
     int n_operands;
     int dashdash;               /* 1 + the operands before "--"; 0: no "--" */
@@ -157,6 +157,15 @@ void cli_textfile_close(struct cli_textfile *tf);
 /* A verified thread's role: vcpuN, emulator, or iothread<sep>ID (verify's
  * text and JSON say "iothread ID", its metrics "iothread-ID"). */
 void cli_thread_role(const struct cgp_verify_thread *t, char sep, char *buf, size_t n);
+/* verify's audit v as metrics into PATH, replaced atomically: through *tf
+ * when the caller opened it before the sandbox (consumed, *tf set NULL),
+ * else a new temporary file. 0 or -errno. */
+int cli_prometheus_to_file(const char *path, struct cli_textfile **tf, const cgp_verify *v);
+/* Audit placement pl on every process of l (the list it was compiled with)
+ * and write the metrics into PATH as cli_prometheus_to_file does (watch
+ * --metrics). 0 or -errno. */
+int cli_prometheus_audit(cgp_ctx *ctx, const cgp_placement *pl, const cgp_guest_list *l, const char *path,
+                         struct cli_textfile **tf);
 /* verify's audit as Prometheus text-format metrics. 0 or -EIO. */
 int cli_prometheus_verify(FILE *f, const cgp_verify *v);
 extern const struct cli_opt cli_global_opts[];
@@ -165,6 +174,11 @@ extern const struct cli_opt cli_global_opts[];
  * operands into cli and *cmd. Returns -1 to go on, else an exit code (help,
  * version and usage errors are handled there). */
 int cli_parse(int argc, char **argv, struct cli *cli, const struct command **cmd);
+/* The processes of l as an array (the engine's input), *n of them; caller
+ * frees the array (the processes stay l's). NULL on ENOMEM. */
+const struct cgp_guest **cli_guest_array(const cgp_guest_list *l, size_t *n);
+/* A whole number of seconds in [lo, hi] (decimal digits only): true and *out. */
+bool cli_seconds(const char *s, long lo, long hi, long *out);
 /* Read what the verb needs (cli/prologue.c): the policy parsed, the host's
  * topology, the policy compiled, the guests discovered, the sandbox on.
  * Prints the error and returns its exit code on failure. */

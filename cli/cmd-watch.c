@@ -61,6 +61,8 @@ struct watch {
     uint64_t next_full, next_poll, next_watchdog, next_pending, pending_since, pending_step, next_settle;
     bool need_pass, need_topology;
     unsigned long passes;
+    const char *metrics;    /* --metrics FILE: verify's metrics after every pass */
+    struct cli_textfile *metrics_tf;   /* the first one's temporary, made before the sandbox */
 };
 
 static void wlog(const struct watch *w, int prio, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -106,13 +108,9 @@ int prep_watch(struct cli *cli, struct cli_env *env)
      * cmd_watch logs with its priority prefix; watch prints no JSON */
     cli->json = true;
     const char *s = cli->args.interval;
-    if (s) {
-        char *end;
-        errno = 0;
-        long v = strtol(s, &end, 10);
-        if (errno || *end || end == s || v < 1 || v > 86400)
-            return cli_error(EXIT_USAGE, cli->cmd, "--interval: '%s' is not a number of seconds from 1 to 86400", s);
-    }
+    long v;
+    if (s && !cli_seconds(s, 1, 86400, &v))
+        return cli_error(EXIT_USAGE, cli->cmd, "--interval: '%s' is not a number of seconds from 1 to 86400", s);
     return EXIT_OK;
 }
 
@@ -335,6 +333,21 @@ static bool place_fast(struct watch *w, int pid, const char *why)
     return ok;
 }
 
+/* --metrics: the audit of the pass just made, for node_exporter's textfile
+ * collector (the file verify --format prometheus --output writes). A failure
+ * is a warning: placing matters more than reporting. */
+static void metrics(struct watch *w)
+{
+    if (!w->metrics || !w->base)
+        return;
+    int r = cli_prometheus_audit(w->ctx, w->base, w->base_list, w->metrics, &w->metrics_tf);
+    char *e CLI_AUTO_FREE = cli_escape(w->metrics);
+    if (r < 0)
+        wlog(w, LOG_WARN_, "metrics into %s: %s", e ? e : "?", strerror(-r));
+    else
+        wlog(w, LOG_DEBUG_, "metrics written to %s", e ? e : "?");
+}
+
 /* One pass with policy p: discover, compile with the running guests,
  * enforce; guests whose vCPU threads are not told apart yet are left out
  * of that run and placed whole. Returns 0, or -EINVAL when p does not
@@ -350,12 +363,10 @@ static int pass_with(struct watch *w, const cgp_policy *p, const char *why, bool
         wlog(w, LOG_ERR_, "discovering guests: %s", strerror(-r));
         return r;
     }
-    size_t n = cgp_guests_count(l);
-    const struct cgp_guest **g CLI_AUTO_FREE = calloc(n ? n : 1, sizeof *g);
+    size_t n;
+    const struct cgp_guest **g CLI_AUTO_FREE = cli_guest_array(l, &n);
     if (!g)
         return -ENOMEM;
-    for (size_t i = 0; i < n; i++)
-        g[i] = cgp_guests_get(l, i);
     cgp_placement *pl0 CLI_AUTO_PLACEMENT = NULL;
     if ((r = compile(w, p, g, n, dry, &pl0)) < 0 || dry)
         return r;
@@ -410,6 +421,7 @@ static int pass_with(struct watch *w, const cgp_policy *p, const char *why, bool
     arm_inotify(w);
     drain(w->inofd);
     keep_base(w, &pl0, &l, &g);
+    metrics(w);
     return 0;
 }
 
@@ -731,10 +743,21 @@ int cmd_watch(struct cli *cli, struct cli_env *env)
     uint64_t wd = 0;
     if (sd_watchdog_enabled(0, &wd) > 0 && wd >= 2000)
         w.watchdog_ms = wd / 1000;
+    if ((w.metrics = cli->args.output)) {
+        /* checked now (exit 2), and its first temporary made before the sandbox */
+        if ((r = cli_textfile_open(w.metrics, &env->textfile)) < 0) {
+            close_sources(&w);
+            return cli_error(EXIT_USAGE, cli->cmd, "--metrics %s: %s", w.metrics, strerror(-r));
+        }
+        cli->sandbox_persist = true;   /* fsync and rename, as verify --output */
+    }
     cli->sandbox_unix = true;   /* QMP, systemd's bus, sd_notify */
     cli->sandbox_watch = true;
     int rc = cli_sandbox(cli, cli->cmd);
+    w.metrics_tf = env->textfile;   /* the privilege check has seen it */
+    env->textfile = NULL;
     if (rc != EXIT_OK) {
+        cli_textfile_close(w.metrics_tf);
         close_sources(&w);
         return rc;
     }
@@ -775,6 +798,7 @@ int cmd_watch(struct cli *cli, struct cli_env *env)
     }
     notify("STOPPING=1");
     wlog(&w, LOG_INFO_, "stopping: placements stay in place");
+    cli_textfile_close(w.metrics_tf);
     close_sources(&w);
     return EXIT_OK;
 }

@@ -84,6 +84,8 @@ static const struct cli_opt watch_opts[] = {
     OPT_POLICY("the policy file (the same as the POLICY argument)"),
     { "interval", 0, CLI_OPT_VALUE, ARG(interval), "SECONDS", "full verify-and-repair pass every SECONDS (default 60)" },
     { "polling", 0, CLI_OPT_FLAG, ARG(polling), NULL, "poll /proc instead of the proc connector" },
+    { "metrics", 0, CLI_OPT_VALUE, ARG(output), "FILE",
+      "after every pass, verify's Prometheus metrics into FILE (replaced atomically)" },
     CLI_OPT_END,
 };
 
@@ -131,7 +133,7 @@ const struct command cli_commands[] = {
       { .policy = CLI_POLICY_OPTION, .policy_default = DEFAULT_POLICY, .guests = CLI_GUESTS_MARK,
         .sandbox = CLI_SANDBOX_VERB } },
     /* the daemon: its sockets before the sandbox, which the verb installs */
-    { "watch", cmd_watch, prep_watch, "[POLICY] [--interval SECONDS] [--polling]",
+    { "watch", cmd_watch, prep_watch, "[POLICY] [--interval SECONDS] [--polling] [--metrics FILE]",
       "daemon: place guests as they start, keep them placed", watch_opts, 1,
       { .policy = CLI_POLICY_ARG, .policy_default = DEFAULT_POLICY, .guests = CLI_GUESTS_MARK,
         .sandbox = CLI_SANDBOX_VERB, .libvirt = true, .json_warnings = true } },

@@ -76,11 +76,9 @@ static int compile_policy(struct cli_env *env, cgp_policy *p, cgp_diags **d)
     unsigned qmp = keep ? env->needs.discover & CGP_DISCOVER_QMP : 0;
     if (cgp_guests_discover(env->ctx, keep ? env->needs.discover & ~qmp : 0, &env->guests) < 0)
         env->guests = NULL;
-    size_t n = cgp_guests_count(env->guests);
-    if (!(env->g = calloc(n ? n : 1, sizeof *env->g)))
+    size_t n;
+    if (!(env->g = cli_guest_array(env->guests, &n)))
         return -ENOMEM;
-    for (size_t i = 0; i < n; i++)
-        env->g[i] = cgp_guests_get(env->guests, i);
     env->n = n;
     int r = cgp_policy_compile_running(p, env->topo, env->ctx, env->g, n, *d, &env->pl);
     if (r < 0 || !qmp || !n)
@@ -128,12 +126,18 @@ static int keep_guests(struct cli_env *env, const char *what)
         const char *d = cgp_ctx_last_error(env->ctx);
         return cli_error(EXIT_RUNTIME, what, "discovering guests: %s%s%s", strerror(-r), *d ? ": " : "", d);
     }
-    env->n = cgp_guests_count(env->guests);
-    if (!(env->g = calloc(env->n ? env->n : 1, sizeof *env->g)))
+    if (!(env->g = cli_guest_array(env->guests, &env->n)))
         return cli_error(EXIT_RUNTIME, what, "%s", strerror(ENOMEM));
-    for (size_t i = 0; i < env->n; i++)
-        env->g[i] = cgp_guests_get(env->guests, i);
     return EXIT_OK;
+}
+
+const struct cgp_guest **cli_guest_array(const cgp_guest_list *l, size_t *n)
+{
+    *n = cgp_guests_count(l);
+    const struct cgp_guest **g = calloc(*n ? *n : 1, sizeof *g);
+    for (size_t i = 0; g && i < *n; i++)
+        g[i] = cgp_guests_get(l, i);
+    return g;
 }
 
 /* The run will talk to systemd's bus or to libvirtd: the host's backend is

@@ -75,6 +75,46 @@ int cli_textfile_commit(struct cli_textfile *tf)
     return 0;
 }
 
+int cli_prometheus_to_file(const char *path, struct cli_textfile **tf, const cgp_verify *v)
+{
+    struct cli_textfile *t = tf ? *tf : NULL;
+    if (tf)
+        *tf = NULL;
+    int r = t ? 0 : cli_textfile_open(path, &t);
+    if (r < 0)
+        return r;
+    int fd = dup(cli_textfile_fd(t));
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        r = -errno;
+        if (fd >= 0)
+            close(fd);
+    } else {
+        r = cli_prometheus_verify(f, v);
+        if (fclose(f) != 0 && r == 0)
+            r = -EIO;
+        if (r == 0)
+            r = cli_textfile_commit(t);
+    }
+    cli_textfile_close(t);
+    return r;
+}
+
+int cli_prometheus_audit(cgp_ctx *ctx, const cgp_placement *pl, const cgp_guest_list *l, const char *path,
+                         struct cli_textfile **tf)
+{
+    size_t n;
+    const struct cgp_guest **g CLI_AUTO_FREE = cli_guest_array(l, &n);
+    if (!g)
+        return -ENOMEM;
+    cgp_verify *v = NULL;
+    int r = cgp_verify_run(ctx, pl, g, n, &v);
+    if (r == 0)
+        r = cli_prometheus_to_file(path, tf, v);
+    cgp_verify_free(v);
+    return r;
+}
+
 void cli_textfile_close(struct cli_textfile *tf)
 {
     if (!tf)

@@ -11,11 +11,14 @@
   policy in force and the placement;
 - a QEMU no block places, under `unmanaged deny`: a <3> line naming it;
 - a stopped QEMU no block matches, with a QMP socket: a pass never asks it (no wait);
+- --metrics FILE: verify's Prometheus metrics after each pass, parsed by the Prometheus
+  client's parser (w1 compliant, refreshed by the reload's pass, no temporary left);
 - SIGTERM: exit 0, placements left in place;
 - the /proc polling fallback (--polling) places a new guest too.
 Every effect is read from /proc and the cgroup files, never from cgplace's report.
 """
 import atexit
+import json
 import os
 import signal
 import subprocess
@@ -153,8 +156,23 @@ def wait_placed(pid, vcpu1_cpu, what, timeout=60):
     return None
 
 
+PROM = RUN + "/metrics/cgplace.prom"
+os.makedirs(os.path.dirname(PROM), exist_ok=True)
+PROMPARSE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "runtime", "promparse.py")
+
+
+def metrics():
+    """The samples of watch's --metrics file, through the Prometheus client's parser:
+    {(name, frozenset(labels)): value}; None when it cannot be read."""
+    p = subprocess.run(["/usr/bin/python3", PROMPARSE, PROM], capture_output=True, text=True)
+    if p.returncode:
+        T.log("promparse: %s" % p.stderr.strip())
+        return None
+    return {(n, frozenset(lb.items())): v for n, lb, v in json.loads(p.stdout)}
+
+
 write_policy(C[2])
-w = Watch("--interval", "600")
+w = Watch("--interval", "600", "--metrics", PROM)
 w.wait_for(lambda s: s.startswith("<6>") and "watching with" in s, "that it is ready")
 T.check(any("process events: proc connector" in s for s in w.lines), "proc connector in use (%s)" % w.log())
 T.eq(T.task_status(w.p.pid).get("Seccomp"), "2", "watch runs under its seccomp filter")
@@ -166,6 +184,19 @@ if t1:
     T.log("guest placed %.2f s after qemu was started (-daemonize, TCG VM)" % (t1 - t0))
 T.check(any(s.startswith("<6>") and "placed w1 (pid %d)" % pid in s for s in w.lines),
         "watch logged the placement at <6> (%s)" % w.log())
+
+# ---------------------------------------------------------------- --metrics: verify's metrics after each pass
+m = None
+for _ in range(100):   # the pass after the placement writes it
+    m = metrics() if os.path.exists(PROM) else None
+    if m and m.get(("cgplace_guest_compliant", frozenset({("guest", "w1")}))) == 1:
+        break
+    time.sleep(0.1)
+T.check(m is not None and m.get(("cgplace_guest_compliant", frozenset({("guest", "w1")}))) == 1
+        and m.get(("cgplace_drift", frozenset())) == 0,
+        "--metrics: the file parses and says w1 is compliant, no drift (%s)" % (sorted(m.items())[:8] if m else m))
+T.eq(sorted(f for f in os.listdir(os.path.dirname(PROM))), ["cgplace.prom"], "--metrics leaves no temporary file")
+stamp0 = m.get(("cgplace_verify_timestamp_seconds", frozenset())) if m else None
 
 # ---------------------------------------------------------------- drift: a vCPU moved by hand
 v1 = vcpu_tids(pid)[1]
@@ -191,9 +222,16 @@ T.check(any("pass" in s and "hotplug" in s for s in w.lines[n_before:]),
 
 # ---------------------------------------------------------------- SIGHUP: a new policy, then an invalid one
 write_policy(C[1])
+time.sleep(1.1)   # the metrics' timestamp has whole seconds
+n_metrics = sum("metrics written" in x for x in list(w.lines))
 w.p.send_signal(signal.SIGHUP)
 w.wait_for(lambda s: s.startswith("<6>") and "reload:" in s and "in force" in s, "the reload")
 wait_placed(pid, C[1], "after SIGHUP with vCPU 1 pinned to CPU %d" % C[1], timeout=30)
+w.wait_for(lambda s: sum("metrics written" in x for x in list(w.lines)) > n_metrics, "the metrics refreshed")
+m = metrics()
+T.check(m is not None and stamp0 is not None and m.get(("cgplace_verify_timestamp_seconds", frozenset())) > stamp0,
+        "--metrics: the reload's pass refreshed the file (timestamp %s, before %s)"
+        % (m and m.get(("cgplace_verify_timestamp_seconds", frozenset())), stamp0))
 n_before = len(w.lines)
 with open(POL, "w") as f:
     f.write("guest w1 { vcpus 2; cpus bogus; }\n")
