@@ -221,12 +221,19 @@ CGP_EXPORT int cgp_cgroup_root(cgp_ctx *ctx, char **path)
     return 0;
 }
 
-int cgctl_lock(cgp_ctx *ctx)
+CGP_EXPORT const char *cgp_lock_path(void)
 {
     const char *path = getenv("CGPLACE_LOCK");
-    if (!path || !*path)
-        path = CGP_LOCK_DEFAULT;
-    int fd CGP_AUTOCLOSE = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+    return path && *path ? path : CGP_LOCK_DEFAULT;
+}
+
+int cgctl_lock(cgp_ctx *ctx)
+{
+    const char *path = cgp_lock_path();
+    /* without O_CREAT first: a sandboxed caller made it before its filter */
+    int fd CGP_AUTOCLOSE = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0 && errno == ENOENT)
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
     if (fd < 0)
         return cgp_ctx_errorf(ctx, -errno, "lock file %s: %s", path, strerror(errno));
     struct stat st;

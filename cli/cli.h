@@ -161,11 +161,11 @@ void cli_thread_role(const struct cgp_verify_thread *t, char sep, char *buf, siz
  * when the caller opened it before the sandbox (consumed, *tf set NULL),
  * else a new temporary file. 0 or -errno. */
 int cli_prometheus_to_file(const char *path, struct cli_textfile **tf, const cgp_verify *v);
-/* Audit placement pl on every process of l (the list it was compiled with)
- * and write the metrics into PATH as cli_prometheus_to_file does (watch
+/* Audit placement pl on the n processes g (those it was compiled with) and
+ * write the metrics into PATH as cli_prometheus_to_file does (watch
  * --metrics). 0 or -errno. */
-int cli_prometheus_audit(cgp_ctx *ctx, const cgp_placement *pl, const cgp_guest_list *l, const char *path,
-                         struct cli_textfile **tf);
+int cli_prometheus_audit(cgp_ctx *ctx, const cgp_placement *pl, const struct cgp_guest *const *g, size_t n,
+                         const char *path, struct cli_textfile **tf);
 /* verify's audit as Prometheus text-format metrics. 0 or -EIO. */
 int cli_prometheus_verify(FILE *f, const cgp_verify *v);
 extern const struct cli_opt cli_global_opts[];

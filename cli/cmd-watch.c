@@ -340,7 +340,9 @@ static void metrics(struct watch *w)
 {
     if (!w->metrics || !w->base)
         return;
-    int r = cli_prometheus_audit(w->ctx, w->base, w->base_list, w->metrics, &w->metrics_tf);
+    size_t n;
+    const struct cgp_guest **g CLI_AUTO_FREE = cli_guest_array(w->base_list, &n);
+    int r = g ? cli_prometheus_audit(w->ctx, w->base, g, n, w->metrics, &w->metrics_tf) : -ENOMEM;
     char *e CLI_AUTO_FREE = cli_escape(w->metrics);
     if (r < 0)
         wlog(w, LOG_WARN_, "metrics into %s: %s", e ? e : "?", strerror(-r));

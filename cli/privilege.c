@@ -106,6 +106,16 @@ static size_t kept_caps(const struct cli *cli, int cls, int *caps)
     return n;
 }
 
+/* The engine takes its lock after the filter, which lets no file be made
+ * (cli/sandbox.c; watch excepted): make it now. A failure shows when the
+ * engine opens it, with the reason. */
+static void lock_prepare(void)
+{
+    int fd = open(cgp_lock_path(), O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+    if (fd >= 0)
+        close(fd);
+}
+
 static int drop_caps(const struct cli *cli, int cls)
 {
     int caps[8];
@@ -213,6 +223,8 @@ static int landlock(struct cli *cli, const char *what, int cls)
 int cli_privilege(struct cli *cli, const char *what)
 {
     int cls = verb_class(cli);
+    if (cls == KEEP_WRITE && !cli->sandbox_watch)
+        lock_prepare();
     /* before the cgroup root lookup and the lock: they need no capability */
     int r = drop_caps(cli, cls);
     if (r < 0)

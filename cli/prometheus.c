@@ -100,13 +100,9 @@ int cli_prometheus_to_file(const char *path, struct cli_textfile **tf, const cgp
     return r;
 }
 
-int cli_prometheus_audit(cgp_ctx *ctx, const cgp_placement *pl, const cgp_guest_list *l, const char *path,
-                         struct cli_textfile **tf)
+int cli_prometheus_audit(cgp_ctx *ctx, const cgp_placement *pl, const struct cgp_guest *const *g, size_t n,
+                         const char *path, struct cli_textfile **tf)
 {
-    size_t n;
-    const struct cgp_guest **g CLI_AUTO_FREE = cli_guest_array(l, &n);
-    if (!g)
-        return -ENOMEM;
     cgp_verify *v = NULL;
     int r = cgp_verify_run(ctx, pl, g, n, &v);
     if (r == 0)

@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <string.h>
@@ -26,11 +27,12 @@
 /* Allowed without argument checks. Names, not SCMP_SYS(): a call this
  * architecture lacks (open, stat, poll on arm64) is skipped. */
 static const char *const allowed[] = {
-    /* files, relative to directory fds (sysfs, procfs, cgroupfs, lock) */
-    "openat", "openat2", "open", "read", "readv", "pread64", "write", "writev", "close",
+    /* files, relative to directory fds (sysfs, procfs, cgroupfs, lock);
+     * open/openat/openat2 and unlinkat below, with their argument checks */
+    "read", "readv", "pread64", "write", "writev", "close",
     "fstat", "newfstatat", "stat", "lstat", "statx", "lseek", "getdents64",
     "readlinkat", "readlink", "getcwd", "faccessat", "faccessat2", "access",
-    "mkdirat", "unlinkat", "fcntl", "flock", "dup", "dup2", "dup3",
+    "mkdirat", "fcntl", "flock", "dup", "dup2", "dup3",
     /* memory (mmap/mprotect below: never PROT_EXEC) */
     "brk", "munmap", "mremap", "madvise",
     /* waiting on pidfds; moving a guest's leftover pages */
@@ -70,6 +72,31 @@ static const char *const persist[] = { "renameat", "renameat2", "rename", "fsync
 static const char *const watch[] = {
     "recvmsg", "recvfrom", "sendmsg", "inotify_add_watch", "inotify_rm_watch", "ppoll", "pidfd_open",
 };
+
+/* Opening files, and removing them. Nothing but watch creates a file once
+ * its inputs are read (its lock each pass, --metrics' file): the lock is
+ * made before the filter, --output's and --persist's temporary files too.
+ * So an open with O_CREAT or O_TMPFILE fails (EPERM), openat2, whose flags
+ * a filter cannot see, answers ENOSYS (its callers walk the path with
+ * openat instead, as under systemd's filters), and unlinkat removes
+ * directories only (a rolled-back cgroup, a stale one) unless a temporary
+ * file may have to go (--persist, --output, --metrics). Paths are not
+ * the filter's to judge: Landlock restricts them where it applies. */
+static int build_files(scmp_filter_ctx f, bool create, bool unlink_files)
+{
+    const scmp_datum_t creating = O_CREAT | (O_TMPFILE & ~O_DIRECTORY);
+    const struct scmp_arg_cmp openat_ro = SCMP_A2(SCMP_CMP_MASKED_EQ, creating, 0);
+    const struct scmp_arg_cmp open_ro = SCMP_A1(SCMP_CMP_MASKED_EQ, creating, 0);
+    const struct scmp_arg_cmp rmdir_only = SCMP_A2(SCMP_CMP_EQ, AT_REMOVEDIR, 0);
+    int r = add(f, "openat", create ? 0 : 1, &openat_ro);
+    r = r ? r : add(f, "open", create ? 0 : 1, &open_ro);
+    r = r ? r : add(f, "unlinkat", unlink_files ? 0 : 1, &rmdir_only);
+    if (r == 0 && create)
+        r = add(f, "openat2", 0, NULL);
+    else if (r == 0)
+        r = seccomp_rule_add(f, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(openat2), 0);
+    return r;
+}
 
 static int build(scmp_filter_ctx f, bool unix_sockets, bool persisting, int child)
 {
@@ -127,6 +154,8 @@ int cli_sandbox(struct cli *cli, const char *what)
     int r = seccomp_attr_set(f, SCMP_FLTATR_API_SYSRAWRC, 1);
     if (r == 0)
         r = build(f, cli->sandbox_unix, cli->sandbox_persist, cli->sandbox_child);
+    if (r == 0)
+        r = build_files(f, cli->sandbox_watch, cli->sandbox_persist || cli->sandbox_watch);
     for (size_t i = 0; r == 0 && cli->sandbox_watch && i < sizeof watch / sizeof *watch; i++)
         r = add(f, watch[i], 0, NULL);
     if (r < 0) {

@@ -38,6 +38,11 @@ extern "C" {
 
 #define CGP_LOCK_DEFAULT "/run/cgplace.lock"
 
+/* The apply lock's path: CGPLACE_LOCK, else CGP_LOCK_DEFAULT (static or
+ * the environment's; never NULL). A caller that sandboxes itself against
+ * creating files (cgplace's seccomp filter) makes the file before. */
+CGP_EXPORT const char *cgp_lock_path(void);
+
 /* Find the cgroup v2 root of ctx and check it can be managed. On success
  * *path (caller frees) is the directory. Returns 0, -ENOENT (no cgroup2
  * mount and no --cgroup-root), -ENOTDIR, -EOPNOTSUPP (the cpuset controller

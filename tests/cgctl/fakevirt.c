@@ -22,11 +22,13 @@
  * change and a nodeset change unless the mode is strict or restrictive.
  * Log lines: "CALL DOMAIN ARGS flags=F", " -> error CODE" appended on failure. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define EXPORT __attribute__((visibility("default")))
 #define MAXD 8
@@ -148,13 +150,27 @@ static void load(void)
     fclose(f);
 }
 
+/* A file this fake rewrites (its state, a thread's /proc status): opened
+ * without O_CREAT when it exists, as cgplace's seccomp filter makes no file
+ * once sandboxed (this library plays libvirtd and the kernel inside it). */
+static FILE *rewrite(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f && fd >= 0)
+        close(fd);
+    return f;
+}
+
 static void save(void)
 {
     const char *p = state_path();
     if (!p)
         return;
     /* rewritten in place: cgplace's seccomp filter has no rename */
-    FILE *f = fopen(p, "w");
+    FILE *f = rewrite(p);
     if (!f)
         return;
     fprintf(f, "ncpus %u\n", S.ncpus);
@@ -337,7 +353,7 @@ static void play_kernel(const struct fdom *d, int tid, const char *key, const ch
             snprintf(out + o, sizeof out - o, "%s\n", line);
         line = nl ? nl + 1 : NULL;
     }
-    if ((f = fopen(path, "w"))) {
+    if ((f = rewrite(path))) {
         fputs(out, f);
         fclose(f);
     }

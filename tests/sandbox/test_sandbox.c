@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -30,6 +31,7 @@
 static int report_fd = -1;
 static bool child_unix;   /* the child's filter lets unix sockets through */
 static bool child_watch;  /* ... and watch's event loop */
+static bool child_persist;   /* ... and --persist's rename, fsync, unlink */
 static pid_t supervised;  /* exec's supervisor: the filter lets this process be signalled and reaped */
 static void (*before_filter)(void);   /* in the child, before cli_sandbox */
 
@@ -119,7 +121,7 @@ static void in_child(bool no_sandbox, void (*body)(void), int want_status)
         if (before_filter)
             before_filter();
         struct cli cli = { .no_sandbox = no_sandbox, .sandbox_unix = child_unix, .sandbox_child = supervised,
-                           .sandbox_watch = child_watch,
+                           .sandbox_watch = child_watch, .sandbox_persist = child_persist,
                            .cmd = "test" };
         int rc = cli_sandbox(&cli, "test");
         if (rc != 0) {
@@ -342,6 +344,22 @@ Test(sandbox, read_only_verb_keeps_no_capability)
 
 static char tmpdir[64];
 
+/* In the child, before the filter: the file body_files writes (a cgroup's
+ * own files exist before cgplace opens them; nothing it opens later is new) */
+static void files_before(void)
+{
+    char p[128];
+    snprintf(p, sizeof p, "%s/cg", tmpdir);
+    if (mkdir(p, 0755) < 0)
+        fail("mkdir %s: %s", p, strerror(errno));
+    snprintf(p, sizeof p, "%s/cg/cpuset.cpus", tmpdir);
+    int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        fail("create %s: %s", p, strerror(errno));
+    else
+        close(fd);
+}
+
 static void body_files(void)
 {
     int d = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -349,13 +367,14 @@ static void body_files(void)
         fail("open %s: %s", tmpdir, strerror(errno));
         return;
     }
-    EXPECT_OK(mkdirat(d, "cg", 0755));
+    EXPECT_OK(mkdirat(d, "group", 0755));
+    EXPECT_OK(unlinkat(d, "group", AT_REMOVEDIR));
     int cg = openat(d, "cg", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (cg < 0) {
         fail("openat cg: %s", strerror(errno));
         return;
     }
-    int fd = openat(cg, "cpuset.cpus", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    int fd = openat(cg, "cpuset.cpus", O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
         fail("openat cpuset.cpus for writing: %s", strerror(errno));
         return;
@@ -363,6 +382,19 @@ static void body_files(void)
     if (write(fd, "0-3\n", 4) != 4)
         fail("write: %s", strerror(errno));
     close(fd);
+    /* no new file, whatever the path: O_CREAT (even of a file that exists),
+     * O_TMPFILE, creat(); openat2 answers ENOSYS (its flags are out of the
+     * filter's sight); no file removed, only directories */
+    EXPECT_EPERM(openat(cg, "cpuset.cpus", O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+    EXPECT_EPERM(openat(cg, "new", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    EXPECT_EPERM(openat(cg, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600));
+    EXPECT_EPERM(syscall(SYS_creat, "/tmp/cgp-sandbox-creat", 0644));
+    EXPECT_EPERM(syscall(SYS_open, "/tmp/cgp-sandbox-open", O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+    struct open_how how = { .flags = O_RDONLY | O_CLOEXEC };
+    errno = 0;
+    if (syscall(SYS_openat2, cg, "cpuset.cpus", &how, sizeof how) != -1 || errno != ENOSYS)
+        fail("openat2: want -1/ENOSYS, got %s", strerror(errno));
+    EXPECT_EPERM(unlinkat(cg, "cpuset.cpus", 0));
     char buf[16] = "";
     fd = openat(cg, "cpuset.cpus", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 || read(fd, buf, sizeof buf - 1) != 4 || strcmp(buf, "0-3\n"))
@@ -390,9 +422,7 @@ static void body_files(void)
         fail("readdir: %s (seen %d)", strerror(errno), seen);
     if (dir)
         closedir(dir);
-    EXPECT_OK(unlinkat(cg, "cpuset.cpus", 0));
     close(cg);
-    EXPECT_OK(unlinkat(d, "cg", AT_REMOVEDIR));
     close(d);
     /* the tree of /proc the commands read */
     EXPECT_OK(access("/proc/self/status", R_OK));
@@ -417,13 +447,53 @@ static void body_files(void)
     EXPECT_OK(getrandom(buf, sizeof buf, 0));
 }
 
-Test(sandbox, file_io_in_dir_fds_still_works)
+static void rm_tmpdir(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    cr_expect_eq(system(cmd), 0, "%s", cmd);
+}
+
+Test(sandbox, file_io_in_dir_fds_still_works_no_file_made_or_removed)
 {
     strcpy(tmpdir, "/tmp/cgp-sandbox.XXXXXX");
     cr_assert_not_null(mkdtemp(tmpdir));
+    before_filter = files_before;
     in_child(false, body_files, 0);
-    /* the child removed what it made */
-    cr_expect_eq(rmdir(tmpdir), 0, "rmdir %s: %s", tmpdir, strerror(errno));
+    before_filter = NULL;
+    char p[128];
+    snprintf(p, sizeof p, "%s/cg/cpuset.cpus", tmpdir);
+    cr_expect_eq(access(p, F_OK), 0, "the file the child could not remove is there");
+    snprintf(p, sizeof p, "%s/cg/new", tmpdir);
+    cr_expect_neq(access(p, F_OK), 0, "the file the child could not make is not");
+    cr_expect_neq(access("/tmp/cgp-sandbox-creat", F_OK), 0);
+    rm_tmpdir();
+}
+
+/* --persist / --output: a temporary file made before may be removed after;
+ * still nothing created */
+
+static void body_persist(void)
+{
+    char p[128];
+    snprintf(p, sizeof p, "%s/cg/cpuset.cpus", tmpdir);
+    EXPECT_EPERM(open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+    char q[140];
+    snprintf(q, sizeof q, "%s/cg/renamed", tmpdir);
+    EXPECT_OK(rename(p, q));
+    EXPECT_OK(unlinkat(AT_FDCWD, q, 0));
+}
+
+Test(sandbox, persist_profile_removes_its_temporary_but_creates_nothing)
+{
+    strcpy(tmpdir, "/tmp/cgp-sandbox.XXXXXX");
+    cr_assert_not_null(mkdtemp(tmpdir));
+    before_filter = files_before;
+    child_persist = true;
+    in_child(false, body_persist, 0);
+    child_persist = false;
+    before_filter = NULL;
+    rm_tmpdir();
 }
 
 /* A kernel that refuses the filter: stand in for it with an outer filter
@@ -529,6 +599,14 @@ static void body_watch(void)
     struct pollfd p = { .fd = watch_sp[1], .events = POLLIN };
     struct timespec ts = { 0, 1000000 };
     EXPECT_OK(ppoll(&p, 1, &ts, NULL));
+    /* its lock each pass, --metrics' temporary files: made, and removed on failure */
+    char tmp[128];
+    snprintf(tmp, sizeof tmp, "%s/metrics.tmp", tmpdir);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    EXPECT_OK(fd);
+    if (fd >= 0)
+        close(fd);
+    EXPECT_OK(unlinkat(AT_FDCWD, tmp, 0));
     EXPECT_EPERM(socket(AF_NETLINK, SOCK_DGRAM, 0));
     EXPECT_EPERM(socket(AF_INET, SOCK_DGRAM, 0));
     EXPECT_EPERM(inotify_init1(0));
@@ -538,9 +616,12 @@ static void body_watch(void)
 
 Test(sandbox, watch_loop_allowed_nothing_more)
 {
+    strcpy(tmpdir, "/tmp/cgp-sandbox.XXXXXX");
+    cr_assert_not_null(mkdtemp(tmpdir));
     child_unix = child_watch = true;
     before_filter = watch_fds;
     in_child(false, body_watch, 0);
     child_unix = child_watch = false;
     before_filter = NULL;
+    rm_tmpdir();
 }

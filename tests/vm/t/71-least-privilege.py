@@ -9,13 +9,14 @@
    asserts the table (so the docs cannot drift from the kernel).
 2. The sandbox probe: tests/sandbox/probe.c preloaded into sandboxed runs of
    nodeinfo, guests, plan, apply, verify, numatune, vcpuinfo against a QEMU
-   run by nobody: for the read-only verbs (Landlock) creating /run/x and
-   /tmp/x, mkdir, reading /etc/shadow and a 0600 file of nobody's, unlink
-   all fail; a control run with --no-sandbox shows each succeeds (a target
+   run by nobody: for every verb creating /run/x and /tmp/x and unlinking a
+   file fail (the seccomp filter: EPERM); for the read-only verbs (Landlock)
+   mkdir and reading /etc/shadow and a 0600 file of nobody's fail too
+   (EACCES); a control run with --no-sandbox shows each succeeds (a target
    whose control fails is skipped, loudly). apply, verify and numatune get no
    Landlock (it fails the ptrace checks of numa_maps and migrate_pages, row
-   "numa_maps under Landlock" below): for them only nobody's file is out of
-   reach, and the log shows what is not. CapEff is the documented set; the
+   "numa_maps under Landlock" below): for them nobody's file is out of reach
+   too (no CAP_DAC_OVERRIDE), and the log shows what is not (mkdir). CapEff is the documented set; the
    sandboxed apply still places nobody's QEMU, verify finds it in place and
    numatune moves its pages.
 3. exec: the supervisor is restricted (CapEff PTRACE|NICE|KILL), QEMU's
@@ -246,9 +247,14 @@ for name, args, want_caps in VERBS:
             continue
         T.eq(rc, rc0, "%s (%s): exit status sandboxed as without the sandbox (%s)" % (name, kind, err[-400:]))
         T.check(name in ("apply",) or out == out0, "%s (%s): same output sandboxed" % (name, kind))
+        # the seccomp filter, every verb: no file made (O_CREAT) or removed (unlinkat of a file)
+        for k in ("create", "unlink"):
+            if k in ok_control:
+                T.eq(s.get(k), "EPERM", "%s (%s): %s fails sandboxed (seccomp)" % (name, kind, k))
         if name in LANDLOCKED:
-            for k in ok_control:
-                T.eq(s.get(k), "EACCES", "%s (%s): %s fails sandboxed" % (name, kind, k))
+            for k in ("mkdir", "read"):
+                if k in ok_control:
+                    T.eq(s.get(k), "EACCES", "%s (%s): %s fails sandboxed (Landlock)" % (name, kind, k))
         else:   # capabilities only: without CAP_DAC_OVERRIDE, another user's 0600 file is out of reach
             T.log("  %s (%s), no Landlock: %s" % (name, kind, " ".join("%s=%s" % (k, s.get(k)) for k in ATTEMPTS)))
             if kind == "tmp" and not int(want_caps, 16) & (1 << DAC):
@@ -277,8 +283,8 @@ ex = subprocess.Popen([T.CGPLACE, "exec", "-p", POL, "g2", "--", "env", "-u", "L
 out, err = ex.communicate(timeout=300)
 T.eq(ex.returncode, 0, "exec ran its command (%s)" % err[-600:])
 s = probe_line(err, ex.pid) or {}
-T.eq((s.get("CapEff"), s.get("NoNewPrivs"), s.get("Seccomp"), s.get("read")),
-     (mask(PTRACE, NICE, KILL), "1", "2", "EACCES"), "exec's supervisor: restricted (%s)" % s)
+T.eq((s.get("CapEff"), s.get("NoNewPrivs"), s.get("Seccomp"), s.get("read"), s.get("create")),
+     (mask(PTRACE, NICE, KILL), "1", "2", "EACCES", "EPERM"), "exec's supervisor: restricted (%s)" % s)
 mine = T.read("/proc/self/status")
 own = [ln.split(":")[1].strip() for ln in mine.splitlines() if ln.startswith("CapEff:")][0]
 T.check("CapEff:\t%s" % own in out and "NoNewPrivs:\t0" in out and "Seccomp:\t0" in out
