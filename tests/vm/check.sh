@@ -45,8 +45,9 @@ if [ "${CGPLACE_SKIP_VM:-0}" = 1 ]; then
 fi
 
 QEMU=${QEMU:-qemu-system-x86_64}
-# one boot takes 30-60 s on an idle 2-core machine; TCG is CPU-bound, so leave room for a busy host
-export CGPLACE_VM_TIMEOUT=${CGPLACE_VM_TIMEOUT:-300}
+# one boot takes 30-180 s on a 2-core machine (asym-services, the longest, 174 s
+# at load 2); TCG is CPU-bound, so leave room for a busy host
+export CGPLACE_VM_TIMEOUT=${CGPLACE_VM_TIMEOUT:-450}
 if ! "$QEMU" --version >/dev/null 2>&1; then
     echo "check-vm: FAILED: cannot run $QEMU (install qemu-system-x86: scripts/deps.sh vm)." >&2
     echo "check-vm: set CGPLACE_SKIP_VM=1 to skip the VM tests explicitly." >&2

@@ -1,4 +1,4 @@
-# vm-topos: asym hmat sym2 asym-probes asym-systemd
+# vm-topos: asym hmat sym2 asym-probes asym-services asym-systemd
 # The VM itself has the topology its .topo file promises (VM_EXPECT_*), cgroup v2 has
 # cpuset, and the kernel agrees with numactl --hardware.  Tests nothing of cgplace: if
 # this fails, every other result of this topology is suspect.

@@ -1,4 +1,4 @@
-# vm-topos: asym
+# vm-topos: asym-services
 """cgplace watch on a real kernel, nobody asking it anything but by signals:
 
 - it runs sandboxed (Seccomp: 2) on the proc connector;

@@ -1,4 +1,4 @@
-# vm-topos: asym
+# vm-topos: asym-services
 """apply removes the groups the placement no longer has, on a real kernel:
 
 - a guest placed with 4 vCPUs and an I/O thread, then restarted with 2 vCPUs and none

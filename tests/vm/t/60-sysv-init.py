@@ -1,4 +1,4 @@
-# vm-topos: asym
+# vm-topos: asym-services
 """The SysV init script (init/cgplace.init) on a real kernel, with CGPLACE and POLICY
 from the environment (the build's cgplace, a policy of this test):
 

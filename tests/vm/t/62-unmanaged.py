@@ -1,4 +1,4 @@
-# vm-topos: asym
+# vm-topos: asym-services
 """`unmanaged deny` on a real kernel: two QEMUs, a policy that places one of them.
 
 - apply exits 3 naming the stray QEMU (pid, name, cgroup) and still places the other

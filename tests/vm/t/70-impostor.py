@@ -1,4 +1,4 @@
-# vm-topos: asym
+# vm-topos: asym-services
 """Who counts as a guest, on a real kernel (issue 10, problems 1 and 2).
 
 Real root QEMUs g1 and g3 run beside an impostor: a program (compiled here)

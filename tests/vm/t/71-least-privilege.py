@@ -1,4 +1,4 @@
-# vm-topos: asym
+# vm-topos: asym-services
 """Least privilege on a real kernel (issue 10, item 2 and problem 3).
 
 1. The capability table of docs/SECURITY.md, measured: as uid 0 with only the
