@@ -232,8 +232,11 @@ int cgctl_lock(cgp_ctx *ctx)
     const char *path = cgp_lock_path();
     /* without O_CREAT first: a sandboxed caller made it before its filter */
     int fd CGP_AUTOCLOSE = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-    if (fd < 0 && errno == ENOENT)
+    if (fd < 0 && errno == ENOENT) {
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+        if (fd < 0 && errno == EPERM)
+            errno = ENOENT;   /* a filter refused to make it: it is missing, say so */
+    }
     if (fd < 0)
         return cgp_ctx_errorf(ctx, -errno, "lock file %s: %s", path, strerror(errno));
     struct stat st;
