@@ -16,6 +16,10 @@ static char *fmt(const cgp_bitmap *b)
 static const char *role(const struct cgp_verify_thread *t, char *buf, size_t n)
 {
     cli_thread_role(t, ' ', buf, n);
+    /* an I/O thread's id is its QEMU's (thread name, QMP): escaped */
+    char *e CLI_AUTO_FREE = t->role == CGP_THREAD_IOTHREAD ? cli_escape(buf) : NULL;
+    if (e)
+        snprintf(buf, n, "%s", e);
     return buf;
 }
 

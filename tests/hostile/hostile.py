@@ -174,6 +174,24 @@ for args in (["vcpuinfo", "--all", "2300"], ["iothreadpin", "2300"]):
     except ValueError as e:
         check(f"--json {tag}: parses, names and ids escaped", False, f"{e}: {out[:300]!r}")
 
+# verify names a thread's role by that id too: escaped in its text and JSON
+qemu_proc(ROOT, 2400, b"gio,debug-threads=on")
+for tid, comm in ((2401, b"CPU 0/KVM"), (2402, b"IO x\x1b[31m\xff")):
+    d = f"{ROOT}/proc/2400/task/{tid}"
+    w(d + "/comm", comm + b"\n")
+    w(d + "/cgroup", "0::/\n")
+    w(d + "/stat", stat_line(tid, "thread", 5))
+    w(d + "/status", f"Name:\tt\nTgid:\t2400\nPid:\t{tid}\nCpus_allowed_list:\t0-3\nMems_allowed_list:\t0\n")
+IOPOL = WORK + "/iothread.conf"
+w(IOPOL, "guest gio { vcpus 1; cpus 0; memory 64M nodes 0; }\nhost { unmanaged warn; }\n")
+rc, out, err = run("verify", IOPOL, cg=CG)
+check("verify: a thread's I/O thread id escaped in its role, no raw ESC or 0xff",
+      b"iothread x\\x1b[31m\\xff" in out and not any(c in out + err for c in (b"\x1b", b"\xff")),
+      repr(out + err)[:1500])
+rc, out, err = run("--json", "verify", IOPOL, cg=CG)
+check("--json verify: the role's id escaped", b"iothread x\\\\x1b[31m\\\\xff" in out and b"\\u001b" not in out,
+      repr(out)[:1500])
+
 # ---------------------------------------------------------------- 5: includes
 INC = WORK + "/inc"
 for level in range(8):
