@@ -37,6 +37,8 @@
 #include "internal.h"
 #include "cgplace_cgctl.h"
 
+#include <string.h>
+
 enum cgctl_io { CGCTL_IO_MKDIR, CGCTL_IO_RMDIR, CGCTL_IO_WRITE };
 
 struct cgctl_hooks {
@@ -115,6 +117,13 @@ struct cgctl_strays {
 int cgctl_match_guests(cgp_ctx *ctx, const cgp_placement *pl, const struct cgp_guest *const *procs, size_t n_procs,
                        bool dry, struct cgctl_match *out, struct cgp_enforce_summary *sum,
                        struct cgctl_strays *strays, struct cgctl_msgs *msgs);
+
+/* Cgroup path (relative) is base or below it. */
+static inline bool cgctl_under(const char *path, const char *base)
+{
+    size_t n = strlen(base);
+    return !strncmp(path, base, n) && (path[n] == '\0' || path[n] == '/');
+}
 
 /* A path component the cgroupfs accepts and that stays where it is put. */
 bool cgctl_valid_component(const char *s, size_t n);

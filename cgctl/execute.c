@@ -179,7 +179,7 @@ static void tidy_all(cgp_enforce *e)
     for (size_t i = 0; i < e->n_op; i++) {
         struct eop *o = &e->op[i];
         if (!o->tidy || (o->gi >= 0 && e->g[o->gi].pub.state == CGP_GUEST_VANISHED) ||
-            (kept && !strncmp(kept, o->path, strlen(o->path)) && kept[strlen(o->path)] == '/'))
+            (kept && cgctl_under(kept, o->path)))
             continue;
         int r = run_act(e, o->be, o->act, o->path, o->value, false);
         if (r < 0) {

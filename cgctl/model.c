@@ -184,12 +184,6 @@ static int plan_set(cgp_enforce *e, struct cgn *c, bool mems, const cgp_bitmap *
     return r;
 }
 
-static bool under(const char *path, const char *base)
-{
-    size_t n = strlen(base);
-    return !strncmp(path, base, n) && (path[n] == '\0' || path[n] == '/');
-}
-
 /* Move a task (the process into the guest's group, or a thread into its
  * child) from the group it is in. */
 static int plan_move(cgp_enforce *e, size_t gi, enum cgctl_act act, const char *to, const char *from, int tid)
@@ -237,7 +231,7 @@ static int plan_process(cgp_enforce *e, size_t gi)
 {
     const struct cgn *G = &e->cg[e->g[gi].cg_first];
     const char *lcg = process_group(e, gi);
-    if (lcg && under(lcg, G->path))
+    if (lcg && cgctl_under(lcg, G->path))
         return 0;
     int r = plan_move(e, gi, CGCTL_MOVE_PROCESS, G->path, lcg ? lcg : "", e->g[gi].pub.proc->pid);
     return r < 0 ? r : tasks_now_in(e, gi, G->path);
@@ -583,7 +577,7 @@ static bool made_by_us(const cgp_enforce *e, const struct cgctl_dguest *dg)
     while (*cg == '/')
         cg++;
     const char *place = dg->unit ? dg->unit : dg->path;
-    return place && under(cg, place);
+    return place && cgctl_under(cg, place);
 }
 
 /* Match the guests (or, under CGCTL_PLAN_ALL, take every guest without a

@@ -28,12 +28,6 @@
 
 #define TIDY_MAX_IDS 65536   /* a cgroup.threads larger than this is not ours to clear */
 
-static bool under(const char *path, const char *base)
-{
-    size_t n = strlen(base);
-    return !strncmp(path, base, n) && (path[n] == '\0' || path[n] == '/');
-}
-
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -97,7 +91,7 @@ static bool emptied_by_plan(cgp_enforce *e, size_t gi, const char *path)
             return false;
         bool moves = false;
         for (size_t i = 0; i < e->n_t && !moves; i++)
-            moves = e->t[i].gi == (int)gi && e->t[i].tid == tid && e->t[i].cg && !under(e->t[i].cg, path);
+            moves = e->t[i].gi == (int)gi && e->t[i].tid == tid && e->t[i].cg && !cgctl_under(e->t[i].cg, path);
         if (!moves)
             return false;
         while (*end == '\n' || *end == ' ')

@@ -177,6 +177,10 @@ int cli_parse(int argc, char **argv, struct cli *cli, const struct command **cmd
 /* The processes of l as an array (the engine's input), *n of them; caller
  * frees the array (the processes stay l's). NULL on ENOMEM. */
 const struct cgp_guest **cli_guest_array(const cgp_guest_list *l, size_t *n);
+/* Ask QMP (cgp_guests_query_qmp) of the processes of l that a block of pl
+ * (compiled with them) matches, and of no other (a stranger's socket could
+ * stall the run), within the host block's one deadline. 0 or -errno. */
+int cli_query_qmp_matched(cgp_ctx *ctx, cgp_guest_list *l, const cgp_placement *pl);
 /* A whole number of seconds in [lo, hi] (decimal digits only): true and *out. */
 bool cli_seconds(const char *s, long lo, long hi, long *out);
 /* Read what the verb needs (cli/prologue.c): the policy parsed, the host's

@@ -372,18 +372,8 @@ static int pass_with(struct watch *w, const cgp_policy *p, const char *why, bool
     cgp_placement *pl0 CLI_AUTO_PLACEMENT = NULL;
     if ((r = compile(w, p, g, n, dry, &pl0)) < 0 || dry)
         return r;
-    if (n) {
-        bool *want CLI_AUTO_FREE = calloc(n, sizeof *want);
-        if (!want)
-            return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-            const struct cgp_proc_match *pm = cgp_placement_proc(pl0, i);
-            want[i] = pm && pm->n_guests > 0;
-        }
-        const struct cgp_host_settings *hs = cgp_placement_host(pl0);
-        if ((r = cgp_guests_query_qmp(w->ctx, l, want, hs ? (int)hs->qmp_timeout_ms : 0)) < 0)
-            return r;
-    }
+    if ((r = cli_query_qmp_matched(w->ctx, l, pl0)) < 0)
+        return r;
     /* the processes ready for the engine: all but the guests still starting */
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {

@@ -81,18 +81,25 @@ static int compile_policy(struct cli_env *env, cgp_policy *p, cgp_diags **d)
         return -ENOMEM;
     env->n = n;
     int r = cgp_policy_compile_running(p, env->topo, env->ctx, env->g, n, *d, &env->pl);
-    if (r < 0 || !qmp || !n)
+    if (r < 0 || !qmp)
         return r;
-    /* QMP only for the processes a block matches (a stranger's socket
-     * could stall the run), within the host block's one deadline */
+    return cli_query_qmp_matched(env->ctx, env->guests, env->pl);
+}
+
+int cli_query_qmp_matched(cgp_ctx *ctx, cgp_guest_list *l, const cgp_placement *pl)
+{
+    size_t n = cgp_guests_count(l);
+    if (!n)
+        return 0;
     bool *want CLI_AUTO_FREE = calloc(n, sizeof *want);
     if (!want)
         return -ENOMEM;
     for (size_t i = 0; i < n; i++) {
-        const struct cgp_proc_match *pm = cgp_placement_proc(env->pl, i);
+        const struct cgp_proc_match *pm = cgp_placement_proc(pl, i);
         want[i] = pm && pm->n_guests > 0;
     }
-    r = cgp_guests_query_qmp(env->ctx, env->guests, want, (int)cgp_placement_host(env->pl)->qmp_timeout_ms);
+    const struct cgp_host_settings *hs = cgp_placement_host(pl);
+    int r = cgp_guests_query_qmp(ctx, l, want, hs ? (int)hs->qmp_timeout_ms : 0);
     return r < 0 ? r : 0;
 }
 
